@@ -1,0 +1,153 @@
+// The typed contract between the TypeScript supervisor and the native addon.
+// TypeScript decides, the addon acts: a spawn is a flat list of operations
+// that the child walks with raw syscalls between clone3(2) and execve(2)
+// (bubblewrap's SetupOp). The op codes mirror native/plan.h exactly.
+// Pure: nothing here touches the addon, so supervisor logic can be tested
+// against a fake NativeApi.
+
+/** Operation codes; must equal the PLAN_OP_* enum in native/plan.h. */
+export const enum PlanOpCode {
+  Setns = 1,
+  Mount = 2,
+  Mkdir = 3,
+  Touch = 4,
+  Symlink = 5,
+  PivotRoot = 6,
+  Sethostname = 7,
+  LoopbackUp = 8,
+  Dup2 = 9,
+  CloseFrom = 10,
+  Chdir = 11,
+  SetIds = 12,
+  Pdeathsig = 13,
+  WriteFile = 14,
+  Setsid = 15,
+  Execve = 16,
+}
+
+/** The syscall each op is reported under when it fails (for SyscallError). */
+export const PLAN_OP_SYSCALL: Record<PlanOpCode, string> = {
+  [PlanOpCode.Setns]: 'setns',
+  [PlanOpCode.Mount]: 'mount',
+  [PlanOpCode.Mkdir]: 'mkdir',
+  [PlanOpCode.Touch]: 'open',
+  [PlanOpCode.Symlink]: 'symlink',
+  [PlanOpCode.PivotRoot]: 'pivot_root',
+  [PlanOpCode.Sethostname]: 'sethostname',
+  [PlanOpCode.LoopbackUp]: 'ioctl',
+  [PlanOpCode.Dup2]: 'dup2',
+  [PlanOpCode.CloseFrom]: 'close_range',
+  [PlanOpCode.Chdir]: 'chdir',
+  [PlanOpCode.SetIds]: 'setresuid',
+  [PlanOpCode.Pdeathsig]: 'prctl',
+  [PlanOpCode.WriteFile]: 'write',
+  [PlanOpCode.Setsid]: 'setsid',
+  [PlanOpCode.Execve]: 'execve',
+}
+
+export type PlanOp =
+  /** setns(fd, nstype); nstype is a CLONE_NEW* constant (0 = any). */
+  | { op: PlanOpCode.Setns; fd: number; nstype: number }
+  /** mount(source, target, fstype, flags, data); null where the kernel takes NULL. */
+  | { op: PlanOpCode.Mount; source: string | null; target: string; fstype: string | null; flags: number; data: string | null }
+  /** mkdir(path, mode); an existing directory is not an error. */
+  | { op: PlanOpCode.Mkdir; path: string; mode: number }
+  /** open(path, O_CREAT|O_WRONLY|O_CLOEXEC, mode) + close: a file to bind-mount onto. */
+  | { op: PlanOpCode.Touch; path: string; mode: number }
+  /** symlink(target, path); an existing entry is not an error. */
+  | { op: PlanOpCode.Symlink; target: string; path: string }
+  /** chdir(path); pivot_root(".", "."); umount2(".", MNT_DETACH); chdir("/"). */
+  | { op: PlanOpCode.PivotRoot; path: string }
+  | { op: PlanOpCode.Sethostname; name: string }
+  /** bring interface "lo" up in the current network namespace (SIOCSIFFLAGS). */
+  | { op: PlanOpCode.LoopbackUp }
+  /** dup2(fd, target) (the result has no O_CLOEXEC). */
+  | { op: PlanOpCode.Dup2; fd: number; target: number }
+  /** close every fd >= fd, except the executor's own error pipe. */
+  | { op: PlanOpCode.CloseFrom; fd: number }
+  /** chdir(path); run after CloseFrom so no leaked fd can be a cwd (CVE-2024-21626). */
+  | { op: PlanOpCode.Chdir; path: string }
+  /** setgroups(groups); setresgid(gid); setresuid(uid) via raw syscalls. */
+  | { op: PlanOpCode.SetIds; uid: number; gid: number; groups: number[] }
+  /** prctl(PR_SET_PDEATHSIG, signal); then _exit if getppid() != parentPid (the parent died first). */
+  | { op: PlanOpCode.Pdeathsig; signal: number; parentPid: number }
+  /** open(path, O_WRONLY|O_CLOEXEC) + write(data) + close; e.g. /proc/self/oom_score_adj. */
+  | { op: PlanOpCode.WriteFile; path: string; data: string }
+  | { op: PlanOpCode.Setsid }
+  /** execve(path, argv, envp): no PATH search, the path is resolved in TypeScript. */
+  | { op: PlanOpCode.Execve; path: string; argv: string[]; envp: string[] }
+
+/**
+ * One process to create. The addon clones an intermediate child which, if
+ * pidNsFd is set, setns()es into that PID namespace and then
+ * clone3(CLONE_PARENT | cloneFlags | CLONE_INTO_CGROUP)s the real child, so
+ * the supervisor stays its parent (youki's sibling clone). The child resets
+ * every signal handler to default, unblocks signals, then runs ops in order.
+ */
+export interface SpawnPlan {
+  /** CLONE_NEW* flags for the final child (e.g. a new PID/NET/IPC/UTS for pause, NEWNS for containers). */
+  cloneFlags: number
+  /** fd of a PID namespace to join before the final clone, or -1. */
+  pidNsFd: number
+  /** fd of the cgroup v2 directory the child starts in (CLONE_INTO_CGROUP), or -1. */
+  cgroupFd: number
+  ops: PlanOp[]
+}
+
+export interface SpawnedProcess {
+  /** pid in the supervisor's PID namespace */
+  pid: number
+  /** pidfd (O_CLOEXEC) for watchExit and signals; close it after the exit was seen */
+  pidfd: number
+}
+
+/** A failure inside the child before execve, as data: which op and errno. */
+export interface SpawnFailure {
+  opIndex: number
+  errno: number
+}
+
+/** How a process ended: exactly one of code / signal is not null. */
+export interface ExitStatus {
+  code: number | null
+  signal: number | null
+  /** true when the process dumped core */
+  coreDumped: boolean
+}
+
+export interface NativeApi {
+  /**
+   * Create a process from a plan. Returns once the child exec'd (the error
+   * pipe reached EOF) or throws a SpawnError carrying SpawnFailure data (the
+   * failed child has been reaped).
+   */
+  spawn(plan: SpawnPlan): SpawnedProcess
+  /** Call onExit once, on the libuv loop, when the process behind pidfd exits (waitid(P_PIDFD) reaps it). */
+  watchExit(pidfd: number, onExit: (status: ExitStatus) => void): void
+  /** pidfd_send_signal(2); ESRCH (already exited) is not an error. */
+  signal(pidfd: number, signal: number): void
+  /** pipe2(O_CLOEXEC): [readFd, writeFd] */
+  pipe(): [number, number]
+  /** close(2) */
+  close(fd: number): void
+}
+
+/** Linux constants the plan builder needs (x86_64 / generic values). */
+export const CLONE_NEWNS = 0x00020000
+export const CLONE_NEWCGROUP = 0x02000000
+export const CLONE_NEWUTS = 0x04000000
+export const CLONE_NEWIPC = 0x08000000
+export const CLONE_NEWUSER = 0x10000000
+export const CLONE_NEWPID = 0x20000000
+export const CLONE_NEWNET = 0x40000000
+
+export const MS_RDONLY = 0x1
+export const MS_NOSUID = 0x2
+export const MS_NODEV = 0x4
+export const MS_NOEXEC = 0x8
+export const MS_REMOUNT = 0x20
+export const MS_BIND = 0x1000
+export const MS_REC = 0x4000
+export const MS_PRIVATE = 0x40000
+export const MS_SLAVE = 0x80000
+export const MS_STRICTATIME = 0x1000000
