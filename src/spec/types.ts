@@ -1,0 +1,387 @@
+// The part of the Kubernetes core/v1 Pod API that podshim reads, field names
+// exactly as the API spells them (k8s.io/api/core/v1/types.go).
+//
+// Two layers:
+//  - `Pod`, `Container`, `Probe`, … are the manifest as written: every field
+//    the API marks optional is optional here. validatePod() checks an
+//    `unknown` against these shapes.
+//  - `DefaultedPod`, `DefaultedContainer`, `DefaultedProbe`, … are what
+//    loadPod() returns after applyDefaults(): every field Kubernetes' API
+//    defaulting always sets (pkg/apis/core/v1/defaults.go) is non-optional.
+//    As a podshim convenience, list and map fields that consumers iterate
+//    (containers, initContainers, volumes, env, ports, volumeMounts, command,
+//    args, labels, annotations, resources.requests/limits) are always present,
+//    empty when the manifest left them out. Consumers should use the
+//    Defaulted* types only.
+//
+// Fields podshim does not implement yet are typed here too where the brief
+// lists them, so the schema table (schema.ts) and these types stay aligned;
+// schema.ts is the source of truth for implemented vs warned.
+
+/** A `map[string]string` in the API. */
+export type StringMap = Record<string, string>;
+
+/** Quantities stay strings in the spec; parse them with parseQuantity(). */
+export type ResourceList = Record<string, string>;
+
+export interface ObjectMeta {
+  name?: string;
+  namespace?: string;
+  uid?: string;
+  labels?: StringMap;
+  annotations?: StringMap;
+  generateName?: string;
+}
+
+export interface Pod {
+  apiVersion: 'v1';
+  kind: 'Pod';
+  metadata: ObjectMeta;
+  spec: PodSpec;
+}
+
+export type RestartPolicy = 'Always' | 'OnFailure' | 'Never';
+export type DNSPolicy = 'ClusterFirst' | 'ClusterFirstWithHostNet' | 'Default' | 'None';
+export type PullPolicy = 'Always' | 'IfNotPresent' | 'Never';
+export type Protocol = 'TCP' | 'UDP' | 'SCTP';
+export type URIScheme = 'HTTP' | 'HTTPS';
+export type TerminationMessagePolicy = 'File' | 'FallbackToLogsOnError';
+export type MountPropagationMode = 'None' | 'HostToContainer' | 'Bidirectional';
+export type HostPathType =
+  | ''
+  | 'DirectoryOrCreate'
+  | 'Directory'
+  | 'FileOrCreate'
+  | 'File'
+  | 'Socket'
+  | 'CharDevice'
+  | 'BlockDevice';
+export type StorageMedium = '' | 'Memory';
+
+export interface PodSpec {
+  containers: Container[];
+  initContainers?: Container[];
+  restartPolicy?: RestartPolicy;
+  terminationGracePeriodSeconds?: number;
+  activeDeadlineSeconds?: number;
+  hostname?: string;
+  subdomain?: string;
+  hostNetwork?: boolean;
+  hostPID?: boolean;
+  hostIPC?: boolean;
+  shareProcessNamespace?: boolean;
+  volumes?: Volume[];
+  securityContext?: PodSecurityContext;
+  hostAliases?: HostAlias[];
+  dnsPolicy?: DNSPolicy;
+  dnsConfig?: PodDNSConfig;
+  enableServiceLinks?: boolean;
+  nodeName?: string;
+  schedulerName?: string;
+}
+
+export interface PodSecurityContext {
+  runAsUser?: number;
+  runAsGroup?: number;
+  runAsNonRoot?: boolean;
+  supplementalGroups?: number[];
+  fsGroup?: number;
+  sysctls?: Sysctl[];
+}
+
+export interface Sysctl {
+  name: string;
+  value: string;
+}
+
+export interface HostAlias {
+  ip: string;
+  hostnames?: string[];
+}
+
+export interface PodDNSConfig {
+  nameservers?: string[];
+  searches?: string[];
+  options?: { name: string; value?: string }[];
+}
+
+export interface Container {
+  name: string;
+  image?: string;
+  imagePullPolicy?: PullPolicy;
+  command?: string[];
+  args?: string[];
+  workingDir?: string;
+  env?: EnvVar[];
+  envFrom?: EnvFromSource[];
+  ports?: ContainerPort[];
+  resources?: ResourceRequirements;
+  volumeMounts?: VolumeMount[];
+  livenessProbe?: Probe;
+  readinessProbe?: Probe;
+  startupProbe?: Probe;
+  lifecycle?: Lifecycle;
+  terminationMessagePath?: string;
+  terminationMessagePolicy?: TerminationMessagePolicy;
+  /** Init containers only: "Always" makes it a sidecar (KEP-753). */
+  restartPolicy?: 'Always';
+  securityContext?: SecurityContext;
+  stdin?: boolean;
+  stdinOnce?: boolean;
+  tty?: boolean;
+}
+
+export interface EnvVar {
+  name: string;
+  value?: string;
+  valueFrom?: EnvVarSource;
+}
+
+export interface EnvVarSource {
+  fieldRef?: ObjectFieldSelector;
+  resourceFieldRef?: ResourceFieldSelector;
+}
+
+export interface ObjectFieldSelector {
+  apiVersion?: string;
+  fieldPath: string;
+}
+
+export interface ResourceFieldSelector {
+  containerName?: string;
+  resource: string;
+  divisor?: string;
+}
+
+export interface EnvFromSource {
+  prefix?: string;
+  configMapRef?: { name: string; optional?: boolean };
+  secretRef?: { name: string; optional?: boolean };
+}
+
+export interface ContainerPort {
+  name?: string;
+  containerPort: number;
+  hostPort?: number;
+  hostIP?: string;
+  protocol?: Protocol;
+}
+
+export interface ResourceRequirements {
+  requests?: ResourceList;
+  limits?: ResourceList;
+}
+
+export interface VolumeMount {
+  name: string;
+  mountPath: string;
+  readOnly?: boolean;
+  subPath?: string;
+  subPathExpr?: string;
+  mountPropagation?: MountPropagationMode;
+}
+
+export interface ExecAction {
+  command?: string[];
+}
+
+export interface HTTPHeader {
+  name: string;
+  value: string;
+}
+
+export interface HTTPGetAction {
+  path?: string;
+  /** A number, or the name of a container port (IANA_SVC_NAME). */
+  port: number | string;
+  host?: string;
+  scheme?: URIScheme;
+  httpHeaders?: HTTPHeader[];
+}
+
+export interface TCPSocketAction {
+  port: number | string;
+  host?: string;
+}
+
+export interface GRPCAction {
+  port: number;
+  service?: string;
+}
+
+export interface SleepAction {
+  seconds: number;
+}
+
+export interface Probe {
+  exec?: ExecAction;
+  httpGet?: HTTPGetAction;
+  tcpSocket?: TCPSocketAction;
+  grpc?: GRPCAction;
+  initialDelaySeconds?: number;
+  timeoutSeconds?: number;
+  periodSeconds?: number;
+  successThreshold?: number;
+  failureThreshold?: number;
+  terminationGracePeriodSeconds?: number;
+}
+
+export interface LifecycleHandler {
+  exec?: ExecAction;
+  httpGet?: HTTPGetAction;
+  tcpSocket?: TCPSocketAction;
+  sleep?: SleepAction;
+}
+
+export interface Lifecycle {
+  postStart?: LifecycleHandler;
+  preStop?: LifecycleHandler;
+}
+
+export interface Capabilities {
+  add?: string[];
+  drop?: string[];
+}
+
+export interface SecurityContext {
+  runAsUser?: number;
+  runAsGroup?: number;
+  runAsNonRoot?: boolean;
+  readOnlyRootFilesystem?: boolean;
+  privileged?: boolean;
+  allowPrivilegeEscalation?: boolean;
+  capabilities?: Capabilities;
+}
+
+export interface EmptyDirVolumeSource {
+  medium?: StorageMedium;
+  sizeLimit?: string;
+}
+
+export interface HostPathVolumeSource {
+  path: string;
+  type?: HostPathType;
+}
+
+/**
+ * Exactly one source is set. A volume that names no source at all is
+ * defaulted to `emptyDir: {}`, as Kubernetes' SetDefaults_Volume does.
+ * Known-but-unimplemented sources (configMap, secret, …) are rejected with a
+ * warning during validation and never reach a DefaultedVolume.
+ */
+export interface Volume {
+  name: string;
+  emptyDir?: EmptyDirVolumeSource;
+  hostPath?: HostPathVolumeSource;
+}
+
+// ---- After defaults.ts ----------------------------------------------------
+
+export interface DefaultedObjectMeta extends ObjectMeta {
+  name: string;
+  namespace: string;
+  uid: string;
+  labels: StringMap;
+  annotations: StringMap;
+}
+
+export interface DefaultedPod {
+  apiVersion: 'v1';
+  kind: 'Pod';
+  metadata: DefaultedObjectMeta;
+  spec: DefaultedPodSpec;
+}
+
+export interface DefaultedPodSpec
+  extends Omit<PodSpec, 'containers' | 'initContainers' | 'volumes' | 'securityContext'> {
+  containers: DefaultedContainer[];
+  initContainers: DefaultedContainer[];
+  volumes: DefaultedVolume[];
+  restartPolicy: RestartPolicy;
+  terminationGracePeriodSeconds: number;
+  dnsPolicy: DNSPolicy;
+  enableServiceLinks: boolean;
+  schedulerName: string;
+  hostNetwork: boolean;
+  hostPID: boolean;
+  hostIPC: boolean;
+  shareProcessNamespace: boolean;
+  securityContext: PodSecurityContext;
+}
+
+export interface DefaultedContainer
+  extends Omit<
+    Container,
+    | 'command'
+    | 'args'
+    | 'env'
+    | 'ports'
+    | 'resources'
+    | 'volumeMounts'
+    | 'livenessProbe'
+    | 'readinessProbe'
+    | 'startupProbe'
+    | 'lifecycle'
+  > {
+  image: string;
+  imagePullPolicy: PullPolicy;
+  command: string[];
+  args: string[];
+  env: EnvVar[];
+  ports: DefaultedContainerPort[];
+  resources: { requests: ResourceList; limits: ResourceList };
+  volumeMounts: VolumeMount[];
+  livenessProbe?: DefaultedProbe;
+  readinessProbe?: DefaultedProbe;
+  startupProbe?: DefaultedProbe;
+  lifecycle?: DefaultedLifecycle;
+  terminationMessagePath: string;
+  terminationMessagePolicy: TerminationMessagePolicy;
+}
+
+export interface DefaultedContainerPort extends ContainerPort {
+  protocol: Protocol;
+}
+
+export interface DefaultedHTTPGetAction extends HTTPGetAction {
+  path: string;
+  scheme: URIScheme;
+}
+
+export interface DefaultedProbe extends Omit<Probe, 'httpGet'> {
+  httpGet?: DefaultedHTTPGetAction;
+  initialDelaySeconds: number;
+  timeoutSeconds: number;
+  periodSeconds: number;
+  successThreshold: number;
+  failureThreshold: number;
+}
+
+export interface DefaultedLifecycleHandler extends Omit<LifecycleHandler, 'httpGet'> {
+  httpGet?: DefaultedHTTPGetAction;
+}
+
+export interface DefaultedLifecycle {
+  postStart?: DefaultedLifecycleHandler;
+  preStop?: DefaultedLifecycleHandler;
+}
+
+export interface DefaultedVolume {
+  name: string;
+  emptyDir?: { medium: StorageMedium; sizeLimit?: string };
+  hostPath?: { path: string; type: HostPathType };
+}
+
+// ---- Diagnostics ----------------------------------------------------------
+
+/** A validation error; `path` is the Kubernetes field path. */
+export interface Problem {
+  path: string;
+  message: string;
+}
+
+/** Something accepted but not acted on (e.g. a field podshim ignores). */
+export interface Warning {
+  path: string;
+  message: string;
+}
