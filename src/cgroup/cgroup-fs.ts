@@ -1,0 +1,114 @@
+// The file-system seam of the cgroup manager: the few operations it makes
+// on cgroupfs, so unit tests can stand a kernel-like fake in its place
+// (rimraf's fs seam). The real implementation never creates files: a write
+// opens an existing interface file O_WRONLY, as the kernel offers them.
+// cgroups(7), open(2)
+
+import * as fs from 'node:fs'
+
+export interface CgroupFs {
+  /** the whole text of a file; throws ENOENT when absent */
+  readFile(path: string): string
+  /** one write(2) of data to an existing file (no O_CREAT, no O_TRUNC) */
+  writeFile(path: string, data: string): void
+  /** mkdir(2); throws EEXIST when present */
+  mkdir(path: string): void
+  /** rmdir(2) */
+  rmdir(path: string): void
+  /** names of the subdirectories of path (child cgroups) */
+  listDirs(path: string): string[]
+  /** an O_RDONLY|O_DIRECTORY|O_CLOEXEC fd, e.g. for CLONE_INTO_CGROUP */
+  openDir(path: string): number
+}
+
+/** The kernel's cgroupfs through node:fs; libuv adds O_CLOEXEC to every open. */
+export const nodeCgroupFs: CgroupFs = {
+  readFile: (path) => fs.readFileSync(path, 'utf8'),
+  writeFile: (path, data) => {
+    const fd = fs.openSync(path, fs.constants.O_WRONLY)
+    try {
+      fs.writeSync(fd, data)
+    } finally {
+      fs.closeSync(fd)
+    }
+  },
+  mkdir: (path) => fs.mkdirSync(path),
+  rmdir: (path) => fs.rmdirSync(path),
+  listDirs: (path) => fs.readdirSync(path, { withFileTypes: true })
+    .filter((e) => e.isDirectory())
+    .map((e) => e.name),
+  openDir: (path) => fs.openSync(path, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY),
+}
+
+/** The errno code of a Node fs error, if any. */
+export const errorCode = (err: unknown): string | undefined =>
+  typeof err === 'object' && err !== null && 'code' in err && typeof err.code === 'string'
+    ? err.code
+    : undefined
+
+/** A cgroup file write that failed; names the value and the file. */
+export class CgroupWriteError extends Error {
+  readonly code: string | undefined
+  readonly path: string
+  readonly value: string
+
+  constructor(path: string, value: string, cause: unknown) {
+    const reason = cause instanceof Error ? cause.message : String(cause)
+    super(`write "${value.trim()}" to ${path}: ${reason}`, { cause })
+    this.name = 'CgroupWriteError'
+    this.code = errorCode(cause)
+    this.path = path
+    this.value = value
+  }
+}
+
+/** Write value to path, turning a failure into a CgroupWriteError. */
+export const writeCgroupFile = (cgfs: CgroupFs, path: string, value: string): void => {
+  try {
+    cgfs.writeFile(path, value)
+  } catch (err) {
+    throw new CgroupWriteError(path, value, err)
+  }
+}
+
+/** Read a file, or undefined when it does not exist. */
+export const readIfExists = (cgfs: CgroupFs, path: string): string | undefined => {
+  try {
+    return cgfs.readFile(path)
+  } catch (err) {
+    if (errorCode(err) === 'ENOENT') return undefined
+    throw err
+  }
+}
+
+/** The `key value` lines of memory.events, cgroup.events and the like. */
+export const parseFlatKeyed = (text: string): Map<string, number> => {
+  const out = new Map<string, number>()
+  for (const line of text.split('\n')) {
+    const [key, value] = line.trim().split(/\s+/)
+    if (key && value !== undefined && /^\d+$/.test(value)) out.set(key, Number(value))
+  }
+  return out
+}
+
+export interface MemoryEvents {
+  low: number
+  high: number
+  max: number
+  oom: number
+  oomKill: number
+  oomGroupKill: number
+}
+
+/** memory.events (cgroup-v2.rst); absent keys read as 0. */
+export const parseMemoryEvents = (text: string): MemoryEvents => {
+  const m = parseFlatKeyed(text)
+  return {
+    low: m.get('low') ?? 0,
+    high: m.get('high') ?? 0,
+    max: m.get('max') ?? 0,
+    oom: m.get('oom') ?? 0,
+    oomKill: m.get('oom_kill') ?? 0,
+    oomGroupKill: m.get('oom_group_kill') ?? 0,
+  }
+}
