@@ -1,0 +1,190 @@
+// Walk a raw manifest against the schema table (schema.ts): report unknown
+// fields and wrong types as problems, unimplemented fields as warnings, and
+// return a cleaned copy that holds only implemented fields of the right type,
+// so the semantic rules in validate*.ts can read it as a typed Pod.
+//
+// Array indices are kept stable: a wrong-typed array element is replaced by
+// a placeholder, and the Reporter drops any later problem under a path that
+// already has a type error, so one mistake is reported once.
+
+import type { Field, ScalarType, Schema } from './schema';
+import type { Problem, Warning } from './types';
+
+export class Reporter {
+  readonly problems: Problem[] = [];
+  readonly warnings: Warning[] = [];
+  private readonly badPaths: string[] = [];
+
+  error(path: string, message: string): void {
+    if (this.isUnderBadPath(path)) return;
+    this.problems.push({ path, message });
+  }
+
+  /** A type error: also silences later problems at or under `path`. */
+  typeError(path: string, message: string): void {
+    this.error(path, message);
+    this.badPaths.push(path);
+  }
+
+  warn(path: string, message: string): void {
+    this.warnings.push({ path, message });
+  }
+
+  private isUnderBadPath(path: string): boolean {
+    return this.badPaths.some(
+      (bad) => path === bad || path.startsWith(`${bad}.`) || path.startsWith(`${bad}[`),
+    );
+  }
+}
+
+export const NOT_IMPLEMENTED = 'not implemented by podshim, ignored';
+
+/** "a string", "an integer", … for messages. */
+const TYPE_NAMES: Record<ScalarType | 'object' | 'array' | 'map', string> = {
+  string: 'a string',
+  integer: 'an integer',
+  number: 'a number',
+  boolean: 'a boolean',
+  intOrString: 'an integer or a string',
+  quantity: 'a quantity string like "500m" or "1Gi"',
+  object: 'an object',
+  array: 'a list',
+  map: 'a map of strings',
+};
+
+/** `string "x"`, `number 5`, `list`, … : what was found instead. */
+export function describeValue(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'a list';
+  switch (typeof value) {
+    case 'string':
+      return `string ${JSON.stringify(value)}`;
+    case 'number':
+    case 'boolean':
+      return `${typeof value} ${String(value)}`;
+    case 'object':
+      return 'an object';
+    default:
+      return typeof value;
+  }
+}
+
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+export function joinPath(parent: string, name: string): string {
+  return parent === '' ? name : `${parent}.${name}`;
+}
+
+function isScalarOfType(value: unknown, type: ScalarType): boolean {
+  switch (type) {
+    case 'string':
+      return typeof value === 'string';
+    case 'boolean':
+      return typeof value === 'boolean';
+    case 'number':
+      return typeof value === 'number' && Number.isFinite(value);
+    case 'integer':
+      return Number.isSafeInteger(value);
+    case 'intOrString':
+      return typeof value === 'string' || Number.isSafeInteger(value);
+    case 'quantity':
+      return typeof value === 'string' || (typeof value === 'number' && Number.isFinite(value));
+  }
+}
+
+/** Quantities given as YAML numbers become strings for parseQuantity(). */
+function asQuantityText(value: unknown, type: ScalarType): unknown {
+  return type === 'quantity' && typeof value === 'number' ? String(value) : value;
+}
+
+/** Placeholder that keeps indices stable after a type error. */
+function placeholder(field: Field): unknown {
+  if (field.kind === 'object' || field.kind === 'map') return {};
+  if (field.kind === 'array') return [];
+  return undefined;
+}
+
+function mustBe(type: keyof typeof TYPE_NAMES, value: unknown): string {
+  return `must be ${TYPE_NAMES[type]} (got ${describeValue(value)})`;
+}
+
+/**
+ * Check `value` against `field` at `path`. Returns the cleaned value, or
+ * undefined when nothing usable is left (absent, null, wrong type, ignored).
+ */
+export function checkField(value: unknown, field: Field, path: string, report: Reporter): unknown {
+  if (value === undefined || value === null) return undefined; // null means unset, as in the API
+  switch (field.kind) {
+    case 'todo':
+      report.warn(path, NOT_IMPLEMENTED);
+      return undefined;
+    case 'server':
+      if (field.warn) report.warn(path, 'set by the API server, ignored');
+      return undefined;
+    case 'scalar':
+      if (isScalarOfType(value, field.type)) return asQuantityText(value, field.type);
+      report.typeError(path, mustBe(field.type, value));
+      return undefined;
+    case 'map':
+      return checkMap(value, field.values, path, report);
+    case 'array': {
+      if (!Array.isArray(value)) {
+        report.typeError(path, mustBe('array', value));
+        return undefined;
+      }
+      return value.map((item, i) => {
+        const itemPath = `${path}[${i}]`;
+        if (item === null || item === undefined) {
+          report.typeError(itemPath, `must not be null`);
+          return placeholder(field.items);
+        }
+        const cleaned = checkField(item, field.items, itemPath, report);
+        return cleaned === undefined ? placeholder(field.items) : cleaned;
+      });
+    }
+    case 'object':
+      if (!isPlainObject(value)) {
+        report.typeError(path, mustBe('object', value));
+        return undefined;
+      }
+      return checkObject(value, field.fields, path, report);
+  }
+}
+
+export function checkObject(
+  value: Record<string, unknown>,
+  schema: Schema,
+  path: string,
+  report: Reporter,
+): Record<string, unknown> {
+  const cleaned: Record<string, unknown> = {};
+  for (const [name, child] of Object.entries(value)) {
+    const childPath = joinPath(path, name);
+    const field = Object.hasOwn(schema, name) ? schema[name] : undefined;
+    if (field === undefined) {
+      report.error(childPath, 'unknown field');
+      continue;
+    }
+    const result = checkField(child, field, childPath, report);
+    if (result !== undefined) cleaned[name] = result;
+  }
+  return cleaned;
+}
+
+function checkMap(value: unknown, type: ScalarType, path: string, report: Reporter): unknown {
+  if (!isPlainObject(value)) {
+    report.typeError(path, mustBe('map', value));
+    return undefined;
+  }
+  const cleaned: Record<string, unknown> = {};
+  for (const [key, item] of Object.entries(value)) {
+    if (isScalarOfType(item, type)) {
+      cleaned[key] = asQuantityText(item, type);
+    } else {
+      report.typeError(`${path}[${key}]`, mustBe(type, item));
+    }
+  }
+  return cleaned;
+}

@@ -1,0 +1,235 @@
+// The Kubernetes v1 Pod schema as podshim sees it: every field Kubernetes
+// knows, and for each whether podshim implements it. This table is the one
+// place to flip a field from warned to implemented.
+//
+//  - implemented (`str`, `int`, `obj(…)`, …): type-checked, validated, used.
+//  - `TODO`: a real Kubernetes field podshim does not act on: a warning
+//    "not implemented by podshim, ignored", its contents are not checked, and
+//    defaults.ts drops it from the output.
+//  - `SERVER`: fields the API server fills in (creationTimestamp,
+//    resourceVersion, managedFields, status, …). `kubectl get -o yaml` output
+//    carries them, so they are accepted silently and dropped — except
+//    top-level `status`, which warns as the brief asks.
+//  - any name not in the table: an error, "unknown field".
+//
+// Field lists follow k8s.io/api/core/v1/types.go as of Kubernetes 1.33.
+
+/** `quantity`: a string, or a YAML number which Kubernetes also accepts ("cpu: 1"). */
+export type ScalarType = 'string' | 'integer' | 'boolean' | 'number' | 'intOrString' | 'quantity';
+
+export type Field =
+  | { readonly kind: 'scalar'; readonly type: ScalarType }
+  | { readonly kind: 'object'; readonly fields: Schema }
+  | { readonly kind: 'array'; readonly items: Field }
+  | { readonly kind: 'map'; readonly values: ScalarType }
+  | { readonly kind: 'todo' }
+  | { readonly kind: 'server'; readonly warn?: boolean };
+
+export type Schema = { readonly [name: string]: Field };
+
+const str: Field = { kind: 'scalar', type: 'string' };
+const int: Field = { kind: 'scalar', type: 'integer' };
+const bool: Field = { kind: 'scalar', type: 'boolean' };
+const intOrString: Field = { kind: 'scalar', type: 'intOrString' };
+const stringMap: Field = { kind: 'map', values: 'string' };
+const quantity: Field = { kind: 'scalar', type: 'quantity' };
+const resourceList: Field = { kind: 'map', values: 'quantity' };
+const TODO: Field = { kind: 'todo' };
+const SERVER: Field = { kind: 'server' };
+const obj = (fields: Schema): Field => ({ kind: 'object', fields });
+const arr = (items: Field): Field => ({ kind: 'array', items });
+const strings = arr(str);
+
+/** Names of all fields in `names`, each marked not implemented. */
+const todos = (...names: string[]): Schema => Object.fromEntries(names.map((n) => [n, TODO]));
+
+const objectMeta = obj({
+  name: str,
+  namespace: str,
+  uid: str,
+  labels: stringMap,
+  annotations: stringMap,
+  ...todos('generateName', 'ownerReferences', 'finalizers', 'deletionGracePeriodSeconds'),
+  creationTimestamp: SERVER,
+  deletionTimestamp: SERVER,
+  generation: SERVER,
+  managedFields: SERVER,
+  resourceVersion: SERVER,
+  selfLink: SERVER,
+});
+
+const execAction = obj({ command: strings });
+const httpGetAction = obj({
+  path: str,
+  port: intOrString,
+  host: str,
+  scheme: str,
+  httpHeaders: arr(obj({ name: str, value: str })),
+});
+const tcpSocketAction = obj({ port: intOrString, host: str });
+
+const probe = obj({
+  exec: execAction,
+  httpGet: httpGetAction,
+  tcpSocket: tcpSocketAction,
+  grpc: TODO,
+  initialDelaySeconds: int,
+  timeoutSeconds: int,
+  periodSeconds: int,
+  successThreshold: int,
+  failureThreshold: int,
+  terminationGracePeriodSeconds: int,
+});
+
+const lifecycleHandler = obj({
+  exec: execAction,
+  httpGet: httpGetAction,
+  tcpSocket: tcpSocketAction,
+  sleep: obj({ seconds: int }),
+});
+
+const envVar = obj({
+  name: str,
+  value: str,
+  valueFrom: obj({
+    fieldRef: obj({ apiVersion: str, fieldPath: str }),
+    ...todos('resourceFieldRef', 'configMapKeyRef', 'secretKeyRef', 'fileKeyRef'),
+  }),
+});
+
+const container = obj({
+  name: str,
+  image: str,
+  imagePullPolicy: str,
+  command: strings,
+  args: strings,
+  workingDir: str,
+  env: arr(envVar),
+  ports: arr(
+    obj({ name: str, containerPort: int, protocol: str, ...todos('hostPort', 'hostIP') }),
+  ),
+  resources: obj({ requests: resourceList, limits: resourceList, ...todos('claims') }),
+  volumeMounts: arr(
+    obj({
+      name: str,
+      mountPath: str,
+      readOnly: bool,
+      subPath: str,
+      ...todos('subPathExpr', 'mountPropagation', 'recursiveReadOnly'),
+    }),
+  ),
+  livenessProbe: probe,
+  readinessProbe: probe,
+  startupProbe: probe,
+  lifecycle: obj({ postStart: lifecycleHandler, preStop: lifecycleHandler, ...todos('stopSignal') }),
+  terminationMessagePath: str,
+  terminationMessagePolicy: str,
+  restartPolicy: str,
+  securityContext: obj({
+    runAsUser: int,
+    runAsGroup: int,
+    runAsNonRoot: bool,
+    readOnlyRootFilesystem: bool,
+    ...todos(
+      'privileged',
+      'allowPrivilegeEscalation',
+      'capabilities',
+      'procMount',
+      'seLinuxOptions',
+      'seccompProfile',
+      'appArmorProfile',
+      'windowsOptions',
+    ),
+  }),
+  ...todos('envFrom', 'stdin', 'stdinOnce', 'tty', 'resizePolicy', 'restartPolicyRules', 'volumeDevices'),
+});
+
+/** Volume sources podshim cannot provide; each is replaced by an empty directory. */
+export const UNIMPLEMENTED_VOLUME_SOURCES: readonly string[] = [
+  'awsElasticBlockStore', 'azureDisk', 'azureFile', 'cephfs', 'cinder', 'configMap', 'csi',
+  'downwardAPI', 'ephemeral', 'fc', 'flexVolume', 'flocker', 'gcePersistentDisk', 'gitRepo',
+  'glusterfs', 'image', 'iscsi', 'nfs', 'persistentVolumeClaim', 'photonPersistentDisk',
+  'portworxVolume', 'projected', 'quobyte', 'rbd', 'scaleIO', 'secret', 'storageos',
+  'vsphereVolume',
+];
+
+/** Volume sources podshim implements. */
+export const IMPLEMENTED_VOLUME_SOURCES: readonly string[] = ['emptyDir', 'hostPath'];
+
+const volume = obj({
+  name: str,
+  emptyDir: obj({ medium: str, sizeLimit: quantity }),
+  hostPath: obj({ path: str, type: str }),
+  ...todos(...UNIMPLEMENTED_VOLUME_SOURCES),
+});
+
+const podSpec = obj({
+  containers: arr(container),
+  initContainers: arr(container),
+  restartPolicy: str,
+  terminationGracePeriodSeconds: int,
+  hostname: str,
+  subdomain: str,
+  hostNetwork: bool,
+  hostPID: bool,
+  hostIPC: bool,
+  shareProcessNamespace: bool,
+  volumes: arr(volume),
+  securityContext: obj({
+    runAsUser: int,
+    runAsGroup: int,
+    runAsNonRoot: bool,
+    supplementalGroups: arr(int),
+    ...todos(
+      'fsGroup',
+      'fsGroupChangePolicy',
+      'sysctls',
+      'seLinuxOptions',
+      'seLinuxChangePolicy',
+      'seccompProfile',
+      'appArmorProfile',
+      'supplementalGroupsPolicy',
+      'windowsOptions',
+    ),
+  }),
+  hostAliases: arr(obj({ ip: str, hostnames: strings })),
+  dnsPolicy: str,
+  enableServiceLinks: bool,
+  nodeName: str,
+  schedulerName: str,
+  ...todos(
+    'activeDeadlineSeconds',
+    'affinity',
+    'automountServiceAccountToken',
+    'dnsConfig',
+    'ephemeralContainers',
+    'hostUsers',
+    'hostnameOverride',
+    'imagePullSecrets',
+    'nodeSelector',
+    'os',
+    'overhead',
+    'preemptionPolicy',
+    'priority',
+    'priorityClassName',
+    'readinessGates',
+    'resourceClaims',
+    'resources',
+    'runtimeClassName',
+    'schedulingGates',
+    'serviceAccount',
+    'serviceAccountName',
+    'setHostnameAsFQDN',
+    'tolerations',
+    'topologySpreadConstraints',
+  ),
+});
+
+/** The whole Pod object. */
+export const POD_SCHEMA: Schema = {
+  apiVersion: str,
+  kind: str,
+  metadata: objectMeta,
+  spec: podSpec,
+  status: { kind: 'server', warn: true },
+};
