@@ -46,13 +46,13 @@ export const PLAN_OP_SYSCALL: Record<PlanOpCode, string> = {
 }
 
 export type PlanOp =
-  /** setns(fd, nstype); nstype is a CLONE_NEW* constant (0 = any). */
-  | { op: PlanOpCode.Setns; fd: number; nstype: number }
+  /** setns(fd, nstype); nstype is a CLONE_NEW* constant (0 = any). label names the namespace in errors (else /proc/self/fd/<fd>). */
+  | { op: PlanOpCode.Setns; fd: number; nstype: number; label?: string }
   /** mount(source, target, fstype, flags, data); null where the kernel takes NULL. */
   | { op: PlanOpCode.Mount; source: string | null; target: string; fstype: string | null; flags: number; data: string | null }
   /** mkdir(path, mode); an existing directory is not an error. */
   | { op: PlanOpCode.Mkdir; path: string; mode: number }
-  /** open(path, O_CREAT|O_WRONLY|O_CLOEXEC, mode) + close: a file to bind-mount onto. */
+  /** open(path, O_CREAT|O_RDONLY|O_CLOEXEC, mode) + close: a file to bind-mount onto (read-only so an existing file on a read-only mount is fine). */
   | { op: PlanOpCode.Touch; path: string; mode: number }
   /** symlink(target, path); an existing entry is not an error. */
   | { op: PlanOpCode.Symlink; target: string; path: string }
@@ -69,7 +69,13 @@ export type PlanOp =
   | { op: PlanOpCode.Chdir; path: string }
   /** setgroups(groups); setresgid(gid); setresuid(uid) via raw syscalls. */
   | { op: PlanOpCode.SetIds; uid: number; gid: number; groups: number[] }
-  /** prctl(PR_SET_PDEATHSIG, signal); then _exit if getppid() != parentPid (the parent died first). */
+  /**
+   * prctl(PR_SET_PDEATHSIG, signal); then _exit if the parent died first: when parentPid != 0 and
+   * getppid() != parentPid, or (always, across PID namespaces too) when the supervisor's pidfd,
+   * which the addon hands the child, reads as exited. parentPid is the parent as the child sees it:
+   * process.pid when the child stays in the supervisor's PID namespace, 0 when it is in another
+   * one (there getppid() returns 0).
+   */
   | { op: PlanOpCode.Pdeathsig; signal: number; parentPid: number }
   /** open(path, O_WRONLY|O_CLOEXEC) + write(data) + close; e.g. /proc/self/oom_score_adj. */
   | { op: PlanOpCode.WriteFile; path: string; data: string }
@@ -101,13 +107,29 @@ export interface SpawnedProcess {
   pidfd: number
 }
 
-/** A failure inside the child before execve, as data: which op and errno. */
+/**
+ * Where a spawn failed before the plan's first op ran (SpawnFailure.opIndex < 0);
+ * must equal enum plan_stage in native/plan.h.
+ */
+export const enum SpawnStage {
+  /** the intermediate child's setns(pidNsFd, CLONE_NEWPID) */
+  SetnsPid = -1,
+  /** the intermediate child's clone3 of the final child (ENOSYS/E2BIG: kernel older than 5.7) */
+  Clone = -2,
+  /** the child's fcntl(F_DUPFD_CLOEXEC) moving its error pipe above the Dup2 targets */
+  Executor = -3,
+}
+
+/** A failure inside the child before execve, as data: which op (or SpawnStage when < 0) and errno (positive). */
 export interface SpawnFailure {
   opIndex: number
   errno: number
 }
 
-/** How a process ended: exactly one of code / signal is not null. */
+/**
+ * How a process ended: exactly one of code / signal is not null, except when waitid failed
+ * (ECHILD: someone else reaped it), where both are null.
+ */
 export interface ExitStatus {
   code: number | null
   signal: number | null

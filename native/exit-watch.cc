@@ -1,0 +1,114 @@
+/*
+ * exit-watch.cc: learn how a child ended without SIGCHLD.
+ *
+ * A pidfd polls readable once its process has exited (Linux 5.3); a uv_poll_t
+ * on Node's own loop notices, waitid(P_PIDFD) (Linux 5.4) reaps exactly that
+ * child, and the callback runs once. No SIGCHLD handler and no waitpid(-1),
+ * so libuv's child_process bookkeeping is never disturbed. The active poll
+ * handle keeps the loop alive, so a running container keeps `podshim run` up.
+ *
+ * Man pages: pidfd_open(2), waitid(2).
+ */
+#include "exit-watch.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <uv.h>
+
+#ifndef P_PIDFD
+#define P_PIDFD 3
+#endif
+
+namespace {
+
+struct exit_watch {
+  uv_poll_t poll;
+  int pidfd;
+  napi_env env;
+  Napi::FunctionReference on_exit;
+  Napi::AsyncContext *context;
+};
+
+void exit_watch_free(uv_handle_t *handle) {
+  exit_watch *watch = static_cast<exit_watch *>(handle->data);
+  delete watch->context;
+  delete watch;
+}
+
+/* Reap without blocking: 1 = reaped into info, 0 = not yet, -1 = errno set. */
+int exit_watch_reap(int pidfd, siginfo_t *info) {
+  int rc;
+  do {
+    info->si_pid = 0;
+    rc = waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(pidfd), info, WEXITED | WNOHANG);
+  } while (rc < 0 && errno == EINTR);
+  if (rc < 0) return errno == EAGAIN ? 0 : -1;
+  return info->si_pid == 0 ? 0 : 1;
+}
+
+void exit_watch_deliver(exit_watch *watch, const siginfo_t *info, bool is_known) {
+  Napi::Env env(watch->env);
+  Napi::HandleScope scope(env);
+  Napi::Object status = Napi::Object::New(env);
+  status.Set("code", env.Null());
+  status.Set("signal", env.Null());
+  status.Set("coreDumped", Napi::Boolean::New(env, is_known && info->si_code == CLD_DUMPED));
+  if (is_known && info->si_code == CLD_EXITED) {
+    status.Set("code", Napi::Number::New(env, info->si_status));
+  } else if (is_known) {
+    status.Set("signal", Napi::Number::New(env, info->si_status));
+  }
+  Napi::Function on_exit = watch->on_exit.Value();
+  on_exit.MakeCallback(env.Global(), {status}, *watch->context);
+  if (env.IsExceptionPending()) {
+    /* Same as a throw from any other Node callback: 'uncaughtException'. */
+    Napi::Error error = env.GetAndClearPendingException();
+    napi_fatal_exception(env, error.Value());
+  }
+}
+
+void exit_watch_on_readable(uv_poll_t *handle, int status, int events) {
+  (void)events;
+  exit_watch *watch = static_cast<exit_watch *>(handle->data);
+  siginfo_t info;
+  int reaped = exit_watch_reap(watch->pidfd, &info);
+  if (reaped == 0 && status == 0) return; /* spurious wake-up: keep watching */
+  uv_poll_stop(&watch->poll);
+  /* reaped < 0 (ECHILD: someone else reaped it) or a poll error: both fields stay null. */
+  exit_watch_deliver(watch, &info, reaped == 1);
+  watch->on_exit.Reset();
+  uv_close(reinterpret_cast<uv_handle_t *>(&watch->poll), exit_watch_free);
+}
+
+}  // namespace
+
+Napi::Value WatchExit(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 2 || !info[0].IsNumber() || !info[1].IsFunction()) {
+    Napi::TypeError::New(env, "watchExit(pidfd: number, onExit: function)").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  uv_loop_t *loop = nullptr;
+  if (napi_get_uv_event_loop(env, &loop) != napi_ok || loop == nullptr) {
+    return Napi::Number::New(env, -EINVAL);
+  }
+  exit_watch *watch = new exit_watch();
+  watch->pidfd = info[0].As<Napi::Number>().Int32Value();
+  watch->env = env;
+  int rc = uv_poll_init(loop, &watch->poll, watch->pidfd);
+  if (rc < 0) {
+    delete watch;
+    return Napi::Number::New(env, rc);
+  }
+  watch->poll.data = watch;
+  watch->on_exit = Napi::Persistent(info[1].As<Napi::Function>());
+  watch->context = new Napi::AsyncContext(env, "podshim:exitWatch");
+  rc = uv_poll_start(&watch->poll, UV_READABLE, exit_watch_on_readable);
+  if (rc < 0) {
+    watch->on_exit.Reset();
+    uv_close(reinterpret_cast<uv_handle_t *>(&watch->poll), exit_watch_free);
+    return Napi::Number::New(env, rc);
+  }
+  return Napi::Number::New(env, 0);
+}

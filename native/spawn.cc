@@ -1,0 +1,398 @@
+/*
+ * spawn.cc: create one process from a plan, and the executor that runs the
+ * plan between clone3(2) and execve(2).
+ *
+ * Constraint: Node is multithreaded, so the cloned children may only make
+ * async-signal-safe calls: no malloc, no locks, no exceptions, no printf.
+ * Everything they touch was copied into the plan's arena beforehand
+ * (addon.cc). All of that code sits in one marked section below.
+ *
+ * Shape (youki's sibling clone): the calling thread clones an intermediate
+ * child; it setns(2)es into the target PID namespace if asked (which only
+ * affects its future children) and clone3(CLONE_PARENT)s the final child, so
+ * the supervisor stays that child's parent and gets its exit status. Both
+ * report on one O_CLOEXEC pipe with single fixed-size writes (atomic, below
+ * PIPE_BUF): the intermediate the child's pid, either of them a failure as
+ * {op index, errno}. EOF on the pipe means execve succeeded (libuv's trick).
+ *
+ * Man pages: clone3(2), setns(2), pidfd_open(2), pivot_root(2),
+ * close_range(2), prctl(2) PR_SET_PDEATHSIG, netdevice(7).
+ */
+#include "spawn.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/sched.h>
+#include <net/if.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#ifndef CLONE_INTO_CGROUP
+#define CLONE_INTO_CGROUP 0x200000000ULL /* Linux 5.7 */
+#endif
+
+namespace {
+
+/* The executor's own fds, which the plan must not close or overwrite. */
+struct executor_fds {
+  int error_fd;    /* write end of the report pipe */
+  int parent_fd;   /* pidfd of the supervisor for the PDEATHSIG check, or -1 */
+};
+
+/* ===================== BEGIN async-signal-safe section =====================
+ * Everything from here to the END marker runs in a cloned child of a
+ * multithreaded process: raw syscalls and stack memory only.
+ */
+
+void child_report(int fd, int kind, int op_index, int value) {
+  struct plan_report report;
+  report.kind = kind;
+  report.op_index = op_index;
+  report.value = value;
+  /* One write of a record smaller than PIPE_BUF is atomic; nothing to do if it fails. */
+  ssize_t written;
+  do {
+    written = syscall(SYS_write, fd, &report, sizeof report);
+  } while (written < 0 && errno == EINTR);
+}
+
+[[noreturn]] void child_fail(int fd, int op_index, int err) {
+  child_report(fd, PLAN_REPORT_FAILURE, op_index, err);
+  syscall(SYS_exit_group, 127);
+  __builtin_unreachable();
+}
+
+/* Restore default dispositions (SIG_IGN survives execve, e.g. Node's SIGPIPE), then unblock. */
+void child_reset_signals(void) {
+  struct sigaction dfl;
+  memset(&dfl, 0, sizeof dfl);
+  dfl.sa_handler = SIG_DFL;
+  for (int sig = 1; sig < NSIG; sig++) {
+    if (sig == SIGKILL || sig == SIGSTOP) continue;
+    sigaction(sig, &dfl, nullptr); /* glibc's reserved signals fail with EINVAL: fine */
+  }
+  uint64_t none = 0;
+  syscall(SYS_rt_sigprocmask, SIG_SETMASK, &none, nullptr, sizeof none);
+}
+
+/* Move fd above `floor`, keeping O_CLOEXEC, so a Dup2 op cannot overwrite it. */
+int child_move_fd_above(int fd, int floor) {
+  if (fd < 0 || fd > floor) return fd;
+  int moved = fcntl(fd, F_DUPFD_CLOEXEC, floor + 1);
+  if (moved < 0) return -1;
+  syscall(SYS_close, fd);
+  return moved;
+}
+
+/* close_range(2) over [first, ~0U] minus the executor's fds (Linux 5.9; else a loop). */
+int child_close_from(unsigned int first, const struct executor_fds *fds) {
+  int keep[2] = {fds->error_fd, fds->parent_fd};
+  if (keep[0] > keep[1]) {
+    int t = keep[0];
+    keep[0] = keep[1];
+    keep[1] = t;
+  }
+  unsigned int from = first;
+  for (int i = 0; i < 2; i++) {
+    if (keep[i] < 0 || (unsigned int)keep[i] < from) continue;
+    if ((unsigned int)keep[i] > from) {
+      if (syscall(SYS_close_range, from, (unsigned int)keep[i] - 1, 0) < 0) goto fallback;
+    }
+    from = (unsigned int)keep[i] + 1;
+  }
+  if (syscall(SYS_close_range, from, ~0U, 0) < 0) goto fallback;
+  return 0;
+fallback:
+  if (errno != ENOSYS) return -1;
+  {
+    struct rlimit limit;
+    if (syscall(SYS_prlimit64, 0, RLIMIT_NOFILE, nullptr, &limit) < 0) return -1;
+    for (unsigned int fd = first; fd < limit.rlim_cur; fd++) {
+      if ((int)fd != fds->error_fd && (int)fd != fds->parent_fd) syscall(SYS_close, fd);
+    }
+  }
+  return 0;
+}
+
+int child_pivot_root(const char *path) {
+  if (syscall(SYS_chdir, path) < 0) return -1;
+  if (syscall(SYS_pivot_root, ".", ".") < 0) return -1;
+  if (syscall(SYS_umount2, ".", MNT_DETACH) < 0) return -1;
+  return (int)syscall(SYS_chdir, "/");
+}
+
+int child_loopback_up(void) {
+  int sock = (int)syscall(SYS_socket, AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (sock < 0) return -1;
+  struct ifreq request;
+  memset(&request, 0, sizeof request);
+  request.ifr_name[0] = 'l';
+  request.ifr_name[1] = 'o';
+  int rc = (int)syscall(SYS_ioctl, sock, SIOCGIFFLAGS, &request);
+  if (rc == 0) {
+    request.ifr_flags |= IFF_UP;
+    rc = (int)syscall(SYS_ioctl, sock, SIOCSIFFLAGS, &request);
+  }
+  int err = errno;
+  syscall(SYS_close, sock);
+  errno = err;
+  return rc;
+}
+
+int child_write_file(const char *path, const char *data, size_t len) {
+  int fd = (int)syscall(SYS_openat, AT_FDCWD, path, O_WRONLY | O_CLOEXEC | O_NOCTTY);
+  if (fd < 0) return -1;
+  while (len > 0) {
+    ssize_t n = syscall(SYS_write, fd, data, len);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      int err = errno;
+      syscall(SYS_close, fd);
+      errno = err;
+      return -1;
+    }
+    data += n;
+    len -= (size_t)n;
+  }
+  return (int)syscall(SYS_close, fd);
+}
+
+/* PR_SET_PDEATHSIG, then make sure the parent did not die before it took effect. */
+int child_pdeathsig(const struct plan_op *op, const struct executor_fds *fds) {
+  if (syscall(SYS_prctl, PR_SET_PDEATHSIG, (unsigned long)op->num_a, 0, 0, 0) < 0) return -1;
+  if (op->num_b != 0 && syscall(SYS_getppid) != op->num_b) syscall(SYS_exit_group, 127);
+  if (fds->parent_fd >= 0) {
+    /* A pidfd polls readable once its process has exited: works across PID namespaces,
+     * where getppid() returns 0. */
+    struct pollfd parent = {fds->parent_fd, POLLIN, 0};
+    if (syscall(SYS_poll, &parent, 1, 0) > 0 && (parent.revents & POLLIN)) syscall(SYS_exit_group, 127);
+  }
+  return 0;
+}
+
+int child_set_ids(const struct plan_op *op) {
+  if (syscall(SYS_setgroups, op->len, op->groups) < 0) return -1;
+  if (syscall(SYS_setresgid, op->num_b, op->num_b, op->num_b) < 0) return -1;
+  return (int)syscall(SYS_setresuid, op->num_a, op->num_a, op->num_a);
+}
+
+int child_dup2(int fd, int target) {
+  /* dup3 refuses fd == target; there the plan means "keep this fd across exec". */
+  if (fd == target) return fcntl(fd, F_SETFD, 0);
+  return (int)syscall(SYS_dup3, fd, target, 0);
+}
+
+int child_run_op(const struct plan_op *op, const struct executor_fds *fds) {
+  switch (op->code) {
+    case PLAN_OP_SETNS:
+      return (int)syscall(SYS_setns, op->num_a, op->num_b);
+    case PLAN_OP_MOUNT:
+      return (int)syscall(SYS_mount, op->str_a, op->str_b, op->str_c, op->flags, op->str_d);
+    case PLAN_OP_MKDIR:
+      if (syscall(SYS_mkdirat, AT_FDCWD, op->str_a, op->num_a) < 0 && errno != EEXIST) return -1;
+      return 0;
+    case PLAN_OP_TOUCH: {
+      /* O_RDONLY: an existing file on a read-only mount is fine as a bind target. */
+      int fd = (int)syscall(SYS_openat, AT_FDCWD, op->str_a, O_RDONLY | O_CREAT | O_CLOEXEC | O_NOCTTY, op->num_a);
+      if (fd < 0) return -1;
+      return (int)syscall(SYS_close, fd);
+    }
+    case PLAN_OP_SYMLINK:
+      if (syscall(SYS_symlinkat, op->str_a, AT_FDCWD, op->str_b) < 0 && errno != EEXIST) return -1;
+      return 0;
+    case PLAN_OP_PIVOT_ROOT:
+      return child_pivot_root(op->str_a);
+    case PLAN_OP_SETHOSTNAME:
+      return (int)syscall(SYS_sethostname, op->str_a, op->len);
+    case PLAN_OP_LOOPBACK_UP:
+      return child_loopback_up();
+    case PLAN_OP_DUP2:
+      return child_dup2(op->num_a, op->num_b);
+    case PLAN_OP_CLOSE_FROM:
+      return child_close_from((unsigned int)op->num_a, fds);
+    case PLAN_OP_CHDIR:
+      return (int)syscall(SYS_chdir, op->str_a);
+    case PLAN_OP_SET_IDS:
+      return child_set_ids(op);
+    case PLAN_OP_PDEATHSIG:
+      return child_pdeathsig(op, fds);
+    case PLAN_OP_WRITE_FILE:
+      return child_write_file(op->str_a, op->str_b, op->len);
+    case PLAN_OP_SETSID:
+      return syscall(SYS_setsid) < 0 ? -1 : 0;
+    case PLAN_OP_EXECVE:
+      return (int)syscall(SYS_execve, op->str_a, op->argv, op->envp);
+    default:
+      errno = EINVAL;
+      return -1;
+  }
+}
+
+/* The final child: walk the plan, end in execve. */
+[[noreturn]] void child_main(const struct plan *plan, struct executor_fds fds) {
+  child_reset_signals();
+  int error_fd = child_move_fd_above(fds.error_fd, plan->max_dup2_target);
+  if (error_fd < 0) child_fail(fds.error_fd, PLAN_STAGE_EXECUTOR, errno);
+  fds.error_fd = error_fd;
+  /* Without the parent's pidfd the PDEATHSIG op only loses its extra check. */
+  fds.parent_fd = child_move_fd_above(fds.parent_fd, plan->max_dup2_target);
+  for (size_t i = 0; i < plan->n_ops; i++) {
+    errno = 0;
+    if (child_run_op(&plan->ops[i], &fds) < 0) child_fail(fds.error_fd, (int)i, errno);
+  }
+  /* addon.cc requires the last op to be execve, which only returns on failure. */
+  child_fail(fds.error_fd, (int)plan->n_ops, EINVAL);
+}
+
+/* The intermediate: join the PID namespace, clone the final child as our sibling, report its pid. */
+[[noreturn]] void intermediate_main(const struct plan *plan, struct executor_fds fds) {
+  if (plan->pid_ns_fd >= 0 && syscall(SYS_setns, plan->pid_ns_fd, CLONE_NEWPID) < 0) {
+    child_fail(fds.error_fd, PLAN_STAGE_SETNS_PID, errno);
+  }
+  struct clone_args args;
+  memset(&args, 0, sizeof args);
+  args.flags = CLONE_PARENT | plan->clone_flags;
+  if (plan->cgroup_fd >= 0) {
+    args.flags |= CLONE_INTO_CGROUP;
+    args.cgroup = (uint64_t)plan->cgroup_fd;
+  }
+  /* exit_signal must be 0 with CLONE_PARENT: the child inherits ours (SIGCHLD). */
+  args.exit_signal = 0;
+  long pid = syscall(SYS_clone3, &args, sizeof args);
+  if (pid == 0) child_main(plan, fds);
+  if (pid < 0) child_fail(fds.error_fd, PLAN_STAGE_CLONE, errno);
+  child_report(fds.error_fd, PLAN_REPORT_PID, 0, (int)pid);
+  syscall(SYS_exit_group, 0);
+  __builtin_unreachable();
+}
+
+/* ====================== END async-signal-safe section ====================== */
+
+bool plan_has_pdeathsig(const struct plan *plan) {
+  for (size_t i = 0; i < plan->n_ops; i++) {
+    if (plan->ops[i].code == PLAN_OP_PDEATHSIG) return true;
+  }
+  return false;
+}
+
+void close_quietly(int fd) {
+  if (fd >= 0) close(fd);
+}
+
+void fail_parent(struct spawn_result *result, const char *syscall_name, int err) {
+  result->outcome = SPAWN_PARENT_FAILED;
+  result->syscall = syscall_name;
+  result->err = err;
+}
+
+pid_t wait_exact(pid_t pid) {
+  int status;
+  pid_t rc;
+  do {
+    rc = waitpid(pid, &status, __WALL);
+  } while (rc < 0 && errno == EINTR);
+  return rc;
+}
+
+/* Read every report until EOF (the child exec'd or died) into child_pid / failure. */
+int read_reports(int fd, int *child_pid, struct plan_report *failure) {
+  char buffer[sizeof(struct plan_report) * 4];
+  size_t filled = 0;
+  for (;;) {
+    ssize_t n = read(fd, buffer + filled, sizeof buffer - filled);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return -1;
+    if (n == 0) return 0;
+    filled += (size_t)n;
+    while (filled >= sizeof(struct plan_report)) {
+      struct plan_report report;
+      memcpy(&report, buffer, sizeof report);
+      memmove(buffer, buffer + sizeof report, filled - sizeof report);
+      filled -= sizeof report;
+      if (report.kind == PLAN_REPORT_PID) *child_pid = report.value;
+      if (report.kind == PLAN_REPORT_FAILURE && failure->kind == 0) *failure = report;
+    }
+  }
+}
+
+}  // namespace
+
+void spawn_run(const struct plan *plan, struct spawn_result *result) {
+  memset(result, 0, sizeof *result);
+  result->pid = -1;
+  result->pidfd = -1;
+
+  int pipe_fds[2];
+  if (pipe2(pipe_fds, O_CLOEXEC) < 0) return fail_parent(result, "pipe2", errno);
+  struct executor_fds fds = {pipe_fds[1], -1};
+  if (plan_has_pdeathsig(plan)) {
+    fds.parent_fd = (int)syscall(SYS_pidfd_open, getpid(), 0);
+    if (fds.parent_fd < 0) {
+      int err = errno;
+      close(pipe_fds[0]);
+      close(pipe_fds[1]);
+      return fail_parent(result, "pidfd_open", err);
+    }
+  }
+
+  /* Block every signal so no Node handler runs in a child before it resets them (node-pty). */
+  sigset_t all, previous;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &previous);
+  struct clone_args args;
+  memset(&args, 0, sizeof args);
+  args.exit_signal = SIGCHLD;
+  long intermediate = syscall(SYS_clone3, &args, sizeof args);
+  if (intermediate == 0) intermediate_main(plan, fds);
+  int clone_err = errno;
+  pthread_sigmask(SIG_SETMASK, &previous, nullptr);
+
+  close(pipe_fds[1]);
+  close_quietly(fds.parent_fd);
+  if (intermediate < 0) {
+    close(pipe_fds[0]);
+    return fail_parent(result, "clone3", clone_err);
+  }
+
+  wait_exact((pid_t)intermediate);
+  int child_pid = -1;
+  struct plan_report failure;
+  memset(&failure, 0, sizeof failure);
+  int read_rc = read_reports(pipe_fds[0], &child_pid, &failure);
+  int read_err = errno;
+  close(pipe_fds[0]);
+
+  if (failure.kind == PLAN_REPORT_FAILURE) {
+    if (child_pid > 0) wait_exact(child_pid);
+    result->outcome = SPAWN_CHILD_FAILED;
+    result->op_index = failure.op_index;
+    result->err = failure.value;
+    return;
+  }
+  if (read_rc < 0 || child_pid <= 0) {
+    /* The intermediate died without a word (killed from outside); nothing is left to reap
+     * unless it got as far as the clone, which it would then have reported. */
+    return fail_parent(result, "read", read_rc < 0 ? read_err : ECHILD);
+  }
+  int pidfd = (int)syscall(SYS_pidfd_open, child_pid, 0);
+  if (pidfd < 0) {
+    int err = errno;
+    /* Still our unreaped child, so the pid cannot have been recycled. */
+    kill(child_pid, SIGKILL);
+    wait_exact(child_pid);
+    return fail_parent(result, "pidfd_open", err);
+  }
+  result->outcome = SPAWN_OK;
+  result->pid = child_pid;
+  result->pidfd = pidfd;
+}
