@@ -1,0 +1,56 @@
+// Plain libc calls with no fork around them, made through ffi-rs rather than
+// by growing the C++ addon (DESIGN.md "The native boundary"): the host-side
+// mounts of volumes and of the pod's /dev/shm. Failures throw SyscallError
+// with errno as ffi-rs reads it right after the call (`errno: true`).
+//
+// NULL arguments: ffi-rs has no nullable string, so a null pointer is passed
+// as a U64 0 in that parameter's slot, which the C calling convention passes
+// exactly like a pointer on the 64-bit targets podshim supports.
+//
+// Man pages: mount(2), umount2(2).
+
+import { DataType, load, open } from 'ffi-rs'
+
+import { SyscallError } from './syscall-error'
+
+const LIBRARY = 'libc'
+let isOpen = false
+
+type Param = [DataType, unknown]
+
+function call(funcName: string, params: Param[]): { value: number; errno: number } {
+  if (!isOpen) {
+    open({ library: LIBRARY, path: 'libc.so.6' })
+    isOpen = true
+  }
+  const result = load({
+    library: LIBRARY,
+    funcName,
+    retType: DataType.I32,
+    paramsType: params.map(([type]) => type),
+    paramsValue: params.map(([, value]) => value),
+    errno: true,
+  }) as unknown as { value: number; errnoCode: number }
+  return { value: result.value, errno: result.errnoCode }
+}
+
+function cString(value: string | null): Param {
+  return value === null ? [DataType.U64, 0] : [DataType.String, value]
+}
+
+/** mount(2); throws `EPERM: operation not permitted, mount 'source' -> 'target'`. */
+export function mount(source: string | null, target: string, fstype: string | null, flags: number, data: string | null): void {
+  const { value, errno } = call('mount', [cString(source), cString(target), cString(fstype), [DataType.U64, flags], cString(data)])
+  if (value < 0) throw new SyscallError('mount', errno, { path: source ?? 'none', dest: target })
+}
+
+export const MNT_FORCE = 1
+export const MNT_DETACH = 2
+export const MNT_EXPIRE = 4
+export const UMOUNT_NOFOLLOW = 8
+
+/** umount2(2); throws `EBUSY: resource busy or locked, umount2 '/x'`. */
+export function umount2(target: string, flags: number): void {
+  const { value, errno } = call('umount2', [cString(target), [DataType.I32, flags]])
+  if (value < 0) throw new SyscallError('umount2', errno, { path: target })
+}
