@@ -1,0 +1,113 @@
+// The pod cgroup manager on the real cgroup2 hierarchy, as root. Works on a
+// hybrid host (cpu/memory/pids bound to v1: limits reported unenforced) and
+// on a pure v2 VM (limits written and read back); expectations come from the
+// hierarchy's own cgroup.controllers. Everything lives under a test-unique
+// parent, never `podshim`, and is removed even when a test fails.
+
+import t from 'tap'
+import * as fs from 'node:fs'
+import * as path from 'node:path'
+import { randomBytes } from 'node:crypto'
+import { spawn, ChildProcess } from 'node:child_process'
+import { once } from 'node:events'
+import { findCgroup2Mount, findCgroupV1Controllers } from '../../../src/cgroup/mount'
+import { createPodCgroup, removeStalePodCgroup } from '../../../src/cgroup/pod-cgroup'
+import type { CreatePodCgroupOptions } from '../../../src/cgroup/pod-cgroup'
+import { containerCgroupValues, pauseCgroupValues, podCgroupValues } from '../../../src/cgroup/values'
+
+if (process.getuid?.() !== 0) {
+  t.plan(0, 'skip: needs root to create cgroups in the cgroup2 hierarchy')
+  process.exit(0)
+}
+
+const MI = 1024 * 1024
+const root = findCgroup2Mount()
+const parent = `podshim-test-${randomBytes(4).toString('hex')}`
+const parentDir = path.join(root, parent)
+const available = new Set(fs.readFileSync(path.join(root, 'cgroup.controllers'), 'utf8').split(/\s+/))
+const app = { name: 'app', requests: { milliCpu: 250 }, limits: { milliCpu: 500, memoryBytes: 128 * MI } }
+const children: ChildProcess[] = []
+
+const options = (podUid: string, strict = false): CreatePodCgroupOptions => ({
+  root,
+  parent,
+  podUid,
+  leaves: ['pause', 'app'],
+  pod: podCgroupValues({ containers: [app] }, { pidsLimit: 64 }),
+  containers: new Map([['pause', pauseCgroupValues()], ['app', containerCgroupValues(app)]]),
+  strict,
+  v1Controllers: findCgroupV1Controllers(),
+})
+
+t.teardown(async () => {
+  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL')
+  for (const uid of ['pod-a', 'pod-strict']) await removeStalePodCgroup(root, parent, uid).catch(() => undefined)
+  try {
+    fs.rmdirSync(parentDir)
+  } catch {
+    // already gone
+  }
+})
+
+t.test('create, enforce or report, run a process, kill it, remove', async (t) => {
+  const cg = createPodCgroup(options('pod-a'))
+  t.ok(fs.statSync(path.join(parentDir, 'pod-a', 'pause')).isDirectory())
+  t.ok(fs.statSync(cg.leafPath('app')).isDirectory())
+
+  const expected: Array<[string | undefined, string, string]> = [
+    [undefined, 'cpu.weight', '10'],
+    [undefined, 'cpu.max', '50000 100000'],
+    [undefined, 'memory.max', String(128 * MI)],
+    [undefined, 'pids.max', '64'],
+    ['app', 'cpu.weight', '35'],
+    ['app', 'cpu.max', '50000 100000'],
+    ['app', 'memory.max', String(128 * MI)],
+  ]
+  for (const [container, file, value] of expected) {
+    const resource = file.slice(0, file.indexOf('.'))
+    const dir = container === undefined ? cg.path : cg.leafPath(container)
+    const listed = cg.unenforced.find((u) => u.container === container && u.file === file)
+    if (available.has(resource)) {
+      t.equal(listed, undefined, `${file} of ${container ?? 'the pod'} is enforced`)
+      t.equal(fs.readFileSync(path.join(dir, file), 'utf8').trim(), value, `${file} holds ${value}`)
+    } else {
+      t.equal(listed?.value, value, `${file} of ${container ?? 'the pod'} is listed unenforced`)
+      t.match(listed?.reason, `${resource} controller not available in cgroup v2 hierarchy ${root}`)
+    }
+  }
+  t.equal(cg.unenforced.length, expected.filter(([, f]) => !available.has(f.slice(0, f.indexOf('.')))).length)
+
+  const fd = cg.openLeaf('app')
+  t.ok(fs.fstatSync(fd).isDirectory())
+  fs.closeSync(fd)
+
+  const child = spawn('sleep', ['30'], { stdio: 'ignore' })
+  children.push(child)
+  await once(child, 'spawn')
+  fs.writeFileSync(path.join(cg.leafPath('app'), 'cgroup.procs'), String(child.pid))
+  const own = fs.readFileSync(`/proc/${child.pid}/cgroup`, 'utf8')
+  t.match(own, `0::/${parent}/pod-a/app`, 'the process is in the leaf')
+  t.equal(cg.oomKilled('app'), false)
+
+  const exited = once(child, 'exit')
+  cg.killAll()
+  const [, signal] = await exited
+  t.equal(signal, 'SIGKILL', 'killAll killed it')
+
+  await cg.remove()
+  t.notOk(fs.existsSync(cg.path), 'the pod cgroup is gone')
+  t.notOk(fs.existsSync(parentDir), 'the test parent is gone')
+})
+
+t.test('strict mode throws when a limit cannot be enforced and leaves nothing', async (t) => {
+  const isMissing = ['cpu', 'memory', 'pids'].some((c) => !available.has(c))
+  if (isMissing) {
+    t.throws(() => createPodCgroup(options('pod-strict', true)), /limits not enforceable: .*controller not available/)
+    t.notOk(fs.existsSync(parentDir), 'nothing created')
+  } else {
+    const cg = createPodCgroup(options('pod-strict', true))
+    t.same(cg.unenforced, [])
+    await cg.remove()
+    t.notOk(fs.existsSync(parentDir))
+  }
+})
