@@ -30,6 +30,11 @@ export class Reporter {
     this.warnings.push({ path, message });
   }
 
+  /** Whether a warning was given at exactly `path` (e.g. an ignored field). */
+  hasWarning(path: string): boolean {
+    return this.warnings.some((w) => w.path === path);
+  }
+
   private isUnderBadPath(path: string): boolean {
     return this.badPaths.some(
       (bad) => path === bad || path.startsWith(`${bad}.`) || path.startsWith(`${bad}[`),
@@ -118,7 +123,7 @@ export function checkField(value: unknown, field: Field, path: string, report: R
   if (value === undefined || value === null) return undefined; // null means unset, as in the API
   switch (field.kind) {
     case 'todo':
-      report.warn(path, NOT_IMPLEMENTED);
+      report.warn(path, field.note ?? NOT_IMPLEMENTED);
       return undefined;
     case 'server':
       if (field.warn) report.warn(path, 'set by the API server, ignored');

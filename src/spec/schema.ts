@@ -22,7 +22,7 @@ export type Field =
   | { readonly kind: 'object'; readonly fields: Schema }
   | { readonly kind: 'array'; readonly items: Field }
   | { readonly kind: 'map'; readonly values: ScalarType }
-  | { readonly kind: 'todo' }
+  | { readonly kind: 'todo'; readonly note?: string }
   | { readonly kind: 'server'; readonly warn?: boolean };
 
 export type Schema = { readonly [name: string]: Field };
@@ -156,11 +156,16 @@ export const UNIMPLEMENTED_VOLUME_SOURCES: readonly string[] = [
 /** Volume sources podshim implements. */
 export const IMPLEMENTED_VOLUME_SOURCES: readonly string[] = ['emptyDir', 'hostPath'];
 
+const volumeSourceTodo: Field = {
+  kind: 'todo',
+  note: 'not implemented by podshim, an empty directory is mounted instead',
+};
+
 const volume = obj({
   name: str,
   emptyDir: obj({ medium: str, sizeLimit: quantity }),
   hostPath: obj({ path: str, type: str }),
-  ...todos(...UNIMPLEMENTED_VOLUME_SOURCES),
+  ...Object.fromEntries(UNIMPLEMENTED_VOLUME_SOURCES.map((n) => [n, volumeSourceTodo])),
 });
 
 const podSpec = obj({

@@ -266,8 +266,8 @@ export interface HostPathVolumeSource {
 /**
  * Exactly one source is set. A volume that names no source at all is
  * defaulted to `emptyDir: {}`, as Kubernetes' SetDefaults_Volume does.
- * Known-but-unimplemented sources (configMap, secret, …) are rejected with a
- * warning during validation and never reach a DefaultedVolume.
+ * Known-but-unimplemented sources (configMap, secret, …) draw a warning
+ * and become an empty `emptyDir` in the DefaultedVolume.
  */
 export interface Volume {
   name: string;

@@ -1,0 +1,41 @@
+// podshim's one entry to the spec layer: manifest text in, a validated and
+// defaulted Pod out (load.ts → validate.ts → defaults.ts), or a
+// ManifestError listing every problem at once.
+
+import { randomUUID } from 'node:crypto';
+import { applyDefaults } from './defaults';
+import { parseManifest } from './load';
+import { ManifestError } from './manifest-error';
+import type { DefaultedPod, Warning } from './types';
+import { validatePod } from './validate';
+
+export interface LoadPodOptions {
+  /** Makes metadata.uid when the manifest has none; crypto.randomUUID by default. */
+  newUid?: () => string;
+}
+
+export interface LoadedPod {
+  pod: DefaultedPod;
+  warnings: Warning[];
+}
+
+/**
+ * Parse, validate and default the Pod in `text`; `source` (a file name, or
+ * "-" for stdin) names it in errors.
+ * @throws ManifestError with every problem found.
+ */
+export function loadPod(text: string, source: string, options: LoadPodOptions = {}): LoadedPod {
+  const raw = parseManifest(text, source);
+  const { problems, warnings, pod } = validatePod(raw);
+  if (problems.length > 0 || pod === undefined) throw new ManifestError(source, problems);
+  return { pod: applyDefaults(pod, { newUid: options.newUid ?? randomUUID }), warnings };
+}
+
+export { ManifestError, formatProblem } from './manifest-error';
+export { parseManifest } from './load';
+export { validatePod, type ValidationResult } from './validate';
+export { applyDefaults, defaultPullPolicy, PROBE_DEFAULTS } from './defaults';
+export { parseQuantity, isQuantity, QuantityError, MAX_QUANTITY, type Quantity } from './quantity';
+export { expandVars, expandWithMap, type VarLookup } from './expand';
+export { podHostname, podFqdn } from './hostname';
+export type * from './types';

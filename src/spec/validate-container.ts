@@ -1,0 +1,173 @@
+// Per-container rules (Kubernetes validateContainers / validateInitContainers
+// in pkg/apis/core/validation), for regular containers, sidecars (init
+// containers with restartPolicy Always) and regular init containers.
+
+import type { Reporter } from './check-schema';
+import { dns1123Label, envVarName, hasBackstep, portName, qualifiedName } from './names';
+import type { Quantity } from './quantity';
+import type { Container, EnvVar, ResourceList } from './types';
+import { checkLifecycleHandler, checkProbe } from './validate-probe';
+import {
+  absolutePath,
+  checkName,
+  checkQuantity,
+  got,
+  inRange,
+  oneOf,
+  required,
+  unique,
+} from './validate-rules';
+
+export type ContainerRole = 'container' | 'init' | 'sidecar';
+
+export interface ContainerContext {
+  role: ContainerRole;
+  volumeNames: ReadonlySet<string>;
+  podGraceSeconds: number;
+}
+
+/** Resources podshim turns into cgroup values. */
+const ENFORCED_RESOURCES = ['cpu', 'memory'];
+/** Standard container resources podshim accepts but does not enforce. */
+const UNENFORCED_RESOURCE_RE = /^(ephemeral-storage|hugepages-.+)$/;
+
+const ENV_FIELD_PATHS = [
+  'metadata.name',
+  'metadata.namespace',
+  'metadata.uid',
+  'spec.nodeName',
+  'spec.serviceAccountName',
+  'status.hostIP',
+  'status.hostIPs',
+  'status.podIP',
+  'status.podIPs',
+];
+const ENV_SUBSCRIPTED_FIELD_RE = /^metadata\.(labels|annotations)\['(.*)'\]$/;
+
+export function checkContainer(report: Reporter, path: string, c: Container, context: ContainerContext): void {
+  if (required(report, `${path}.name`, c.name)) checkName(report, `${path}.name`, c.name, dns1123Label);
+  if (required(report, `${path}.image`, c.image) && c.image.trim() !== c.image) {
+    report.error(`${path}.image`, `must not have leading or trailing whitespace ${got(c.image)}`);
+  }
+  oneOf(report, `${path}.imagePullPolicy`, c.imagePullPolicy, ['Always', 'IfNotPresent', 'Never']);
+  oneOf(report, `${path}.terminationMessagePolicy`, c.terminationMessagePolicy, ['File', 'FallbackToLogsOnError']);
+  checkRoleRules(report, path, c, context.role);
+
+  c.ports?.forEach((port, i) => {
+    const portPath = `${path}.ports[${i}]`;
+    if (port.containerPort === undefined) report.error(`${portPath}.containerPort`, 'required value');
+    inRange(report, `${portPath}.containerPort`, port.containerPort, 1, 65535);
+    if (port.name !== undefined && port.name !== '') checkName(report, `${portPath}.name`, port.name, portName);
+    oneOf(report, `${portPath}.protocol`, port.protocol, ['TCP', 'UDP', 'SCTP']);
+  });
+  unique(report, c.ports ?? [], (p) => p.name, (_, i) => `${path}.ports[${i}].name`);
+
+  c.env?.forEach((env, i) => checkEnv(report, `${path}.env[${i}]`, env));
+  checkResources(report, `${path}.resources`, c.resources?.requests ?? {}, c.resources?.limits ?? {});
+  checkMounts(report, path, c, context.volumeNames);
+
+  if (c.livenessProbe) checkProbe(report, `${path}.livenessProbe`, c.livenessProbe, 'liveness');
+  if (c.readinessProbe) checkProbe(report, `${path}.readinessProbe`, c.readinessProbe, 'readiness');
+  if (c.startupProbe) checkProbe(report, `${path}.startupProbe`, c.startupProbe, 'startup');
+  for (const hook of ['postStart', 'preStop'] as const) {
+    const handler = c.lifecycle?.[hook];
+    if (handler) checkLifecycleHandler(report, `${path}.lifecycle.${hook}`, handler, context.podGraceSeconds);
+  }
+  const security = c.securityContext;
+  inRange(report, `${path}.securityContext.runAsUser`, security?.runAsUser, 0, 2147483647);
+  inRange(report, `${path}.securityContext.runAsGroup`, security?.runAsGroup, 0, 2147483647);
+}
+
+function checkRoleRules(report: Reporter, path: string, c: Container, role: ContainerRole): void {
+  if (role === 'container') {
+    if (c.restartPolicy !== undefined) {
+      report.error(`${path}.restartPolicy`, `may not be set for non-init containers ${got(c.restartPolicy)}`);
+    }
+    return;
+  }
+  oneOf(report, `${path}.restartPolicy`, c.restartPolicy, ['Always']);
+  if (role !== 'init') return;
+  // as Kubernetes: only sidecars may have hooks and probes among init containers
+  for (const field of ['lifecycle', 'livenessProbe', 'readinessProbe', 'startupProbe'] as const) {
+    if (c[field] !== undefined) {
+      report.error(`${path}.${field}`, 'may not be set for init containers without restartPolicy=Always');
+    }
+  }
+}
+
+function checkEnv(report: Reporter, path: string, env: EnvVar): void {
+  if (required(report, `${path}.name`, env.name)) checkName(report, `${path}.name`, env.name, envVarName);
+  if (env.valueFrom === undefined) return;
+  if (env.value !== undefined && env.value !== '') {
+    report.error(`${path}.valueFrom`, 'may not be specified when `value` is not empty');
+  }
+  const fieldRef = env.valueFrom.fieldRef;
+  if (fieldRef === undefined) {
+    const ignored = ['resourceFieldRef', 'configMapKeyRef', 'secretKeyRef', 'fileKeyRef'].some((s) =>
+      report.hasWarning(`${path}.valueFrom.${s}`),
+    );
+    if (!ignored) {
+      report.error(`${path}.valueFrom`, 'must specify one of: fieldRef, resourceFieldRef, configMapKeyRef or secretKeyRef');
+    }
+    return;
+  }
+  const refPath = `${path}.valueFrom.fieldRef`;
+  oneOf(report, `${refPath}.apiVersion`, fieldRef.apiVersion, ['v1']);
+  if (!required(report, `${refPath}.fieldPath`, fieldRef.fieldPath)) return;
+  const subscripted = ENV_SUBSCRIPTED_FIELD_RE.exec(fieldRef.fieldPath);
+  if (subscripted !== null) {
+    checkName(report, `${refPath}.fieldPath`, subscripted[2], qualifiedName);
+  } else {
+    const supported = [...ENV_FIELD_PATHS, "metadata.labels['<KEY>']", "metadata.annotations['<KEY>']"];
+    oneOf(report, `${refPath}.fieldPath`, fieldRef.fieldPath, supported);
+  }
+}
+
+function checkResourceList(report: Reporter, path: string, list: ResourceList): Map<string, Quantity> {
+  const parsed = new Map<string, Quantity>();
+  for (const [name, text] of Object.entries(list)) {
+    const itemPath = `${path}[${name}]`;
+    if (UNENFORCED_RESOURCE_RE.test(name) || (name.includes('/') && qualifiedName(name).length === 0)) {
+      report.warn(itemPath, 'not enforced by podshim, ignored');
+    } else if (!ENFORCED_RESOURCES.includes(name)) {
+      report.error(itemPath, `must be a standard resource type or fully qualified ${got(name)}`);
+      continue;
+    }
+    const quantity = checkQuantity(report, itemPath, text);
+    if (quantity !== undefined) parsed.set(name, quantity);
+  }
+  return parsed;
+}
+
+function checkResources(report: Reporter, path: string, requests: ResourceList, limits: ResourceList): void {
+  const parsedLimits = checkResourceList(report, `${path}.limits`, limits);
+  const parsedRequests = checkResourceList(report, `${path}.requests`, requests);
+  for (const [name, request] of parsedRequests) {
+    const limit = parsedLimits.get(name);
+    if (limit !== undefined && request.cmp(limit) > 0) {
+      report.error(
+        `${path}.requests[${name}]`,
+        `must be less than or equal to ${name} limit of ${JSON.stringify(limit.text)} ${got(request.text)}`,
+      );
+    }
+  }
+}
+
+function checkMounts(report: Reporter, path: string, c: Container, volumeNames: ReadonlySet<string>): void {
+  const mounts = c.volumeMounts ?? [];
+  mounts.forEach((mount, i) => {
+    const mountPath = `${path}.volumeMounts[${i}]`;
+    if (required(report, `${mountPath}.name`, mount.name) && !volumeNames.has(mount.name)) {
+      report.error(`${mountPath}.name`, `volume not found ${got(mount.name)}`);
+    }
+    if (required(report, `${mountPath}.mountPath`, mount.mountPath)) {
+      absolutePath(report, `${mountPath}.mountPath`, mount.mountPath);
+    }
+    const subPath = mount.subPath;
+    if (subPath !== undefined && subPath !== '') {
+      if (subPath.startsWith('/')) report.error(`${mountPath}.subPath`, `must be a relative path ${got(subPath)}`);
+      if (hasBackstep(subPath)) report.error(`${mountPath}.subPath`, `must not contain '..' ${got(subPath)}`);
+    }
+  });
+  unique(report, mounts, (m) => m.mountPath, (_, i) => `${path}.volumeMounts[${i}].mountPath`, 'must be unique');
+}

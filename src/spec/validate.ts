@@ -1,0 +1,153 @@
+// validatePod: every problem in a raw manifest at once, each with its
+// Kubernetes field path. Two passes: check-schema.ts (unknown fields, types,
+// unimplemented fields) yields a cleaned, typed copy; then the semantic rules
+// of Kubernetes' API validation (pkg/apis/core/validation) plus podshim's own
+// (absolute mountPath and hostPath.path) run over that copy.
+
+import { isIP } from 'node:net';
+import { Reporter, checkField, describeValue, isPlainObject } from './check-schema';
+import { dns1123Label, dns1123Subdomain, hasBackstep, labelValue, qualifiedName } from './names';
+import { POD_SCHEMA, UNIMPLEMENTED_VOLUME_SOURCES } from './schema';
+import type { ObjectMeta, Pod, PodSpec, Problem, Volume, Warning } from './types';
+import { type ContainerRole, checkContainer } from './validate-container';
+import {
+  absolutePath,
+  atLeast,
+  checkName,
+  checkQuantity,
+  got,
+  inRange,
+  oneOf,
+  required,
+  unique,
+} from './validate-rules';
+
+export interface ValidationResult {
+  problems: Problem[];
+  warnings: Warning[];
+  /** The manifest with only implemented, well-typed fields; use it only when `problems` is empty. */
+  pod: Pod | undefined;
+}
+
+/** Kubernetes' TotalAnnotationSizeLimitB. */
+const ANNOTATIONS_MAX_BYTES = 256 * 1024;
+const DEFAULT_GRACE_SECONDS = 30;
+const MAX_ID = 2147483647;
+
+export function validatePod(raw: unknown): ValidationResult {
+  const report = new Reporter();
+  if (!isPlainObject(raw)) {
+    report.error('', `manifest must be an object (got ${describeValue(raw)})`);
+    return { problems: report.problems, warnings: report.warnings, pod: undefined };
+  }
+  const pod = checkField(raw, { kind: 'object', fields: POD_SCHEMA }, '', report) as Partial<Pod>;
+  if (pod.apiVersion !== 'v1' && required(report, 'apiVersion', pod.apiVersion)) {
+    report.error('apiVersion', `must be "v1" ${got(pod.apiVersion)}`);
+  }
+  if (pod.kind !== 'Pod' && required(report, 'kind', pod.kind)) {
+    report.error('kind', `must be "Pod" ${got(pod.kind)}`);
+  }
+  if (required(report, 'metadata', pod.metadata)) checkMetadata(report, pod.metadata);
+  if (required(report, 'spec', pod.spec)) checkSpec(report, pod.spec);
+  return { problems: report.problems, warnings: report.warnings, pod: pod as Pod };
+}
+
+function checkMetadata(report: Reporter, meta: ObjectMeta): void {
+  if (meta.name === undefined || meta.name === '') {
+    const hint = report.hasWarning('metadata.generateName') ? ' (generateName is not implemented by podshim)' : '';
+    report.error('metadata.name', `required value${hint}`);
+  } else {
+    checkName(report, 'metadata.name', meta.name, dns1123Subdomain);
+  }
+  if (meta.namespace !== undefined && meta.namespace !== '') {
+    checkName(report, 'metadata.namespace', meta.namespace, dns1123Label);
+  }
+  for (const [key, value] of Object.entries(meta.labels ?? {})) {
+    checkName(report, 'metadata.labels', key, qualifiedName);
+    checkName(report, `metadata.labels[${key}]`, value, labelValue);
+  }
+  let annotationBytes = 0;
+  for (const [key, value] of Object.entries(meta.annotations ?? {})) {
+    checkName(report, 'metadata.annotations', key, qualifiedName);
+    annotationBytes += Buffer.byteLength(key) + Buffer.byteLength(value);
+  }
+  if (annotationBytes > ANNOTATIONS_MAX_BYTES) {
+    report.error('metadata.annotations', `must have at most ${ANNOTATIONS_MAX_BYTES} bytes (got ${annotationBytes})`);
+  }
+}
+
+function checkSpec(report: Reporter, spec: PodSpec): void {
+  oneOf(report, 'spec.restartPolicy', spec.restartPolicy, ['Always', 'OnFailure', 'Never']);
+  atLeast(report, 'spec.terminationGracePeriodSeconds', spec.terminationGracePeriodSeconds, 0);
+  if (spec.hostname) checkName(report, 'spec.hostname', spec.hostname, dns1123Label);
+  if (spec.subdomain) checkName(report, 'spec.subdomain', spec.subdomain, dns1123Label);
+  if (spec.nodeName) checkName(report, 'spec.nodeName', spec.nodeName, dns1123Subdomain);
+  oneOf(report, 'spec.dnsPolicy', spec.dnsPolicy, ['ClusterFirstWithHostNet', 'ClusterFirst', 'Default', 'None']);
+  if (spec.dnsPolicy === 'None' && !report.hasWarning('spec.dnsConfig')) {
+    report.error('spec.dnsConfig', 'required value: must provide `dnsConfig` when `dnsPolicy` is None');
+  }
+  if (spec.shareProcessNamespace === true && spec.hostPID === true) {
+    report.error('spec.shareProcessNamespace', 'may not be true when hostPID is true');
+  }
+  const security = spec.securityContext;
+  inRange(report, 'spec.securityContext.runAsUser', security?.runAsUser, 0, MAX_ID);
+  inRange(report, 'spec.securityContext.runAsGroup', security?.runAsGroup, 0, MAX_ID);
+  security?.supplementalGroups?.forEach((gid, i) => {
+    inRange(report, `spec.securityContext.supplementalGroups[${i}]`, gid, 0, MAX_ID);
+  });
+  spec.hostAliases?.forEach((alias, i) => {
+    const path = `spec.hostAliases[${i}]`;
+    if (required(report, `${path}.ip`, alias.ip) && isIP(alias.ip) === 0) {
+      report.error(`${path}.ip`, `must be a valid IP address ${got(alias.ip)}`);
+    }
+    alias.hostnames?.forEach((h, j) => checkName(report, `${path}.hostnames[${j}]`, h, dns1123Subdomain));
+  });
+
+  const volumes = spec.volumes ?? [];
+  volumes.forEach((volume, i) => checkVolume(report, `spec.volumes[${i}]`, volume));
+  unique(report, volumes, (v) => v.name, (_, i) => `spec.volumes[${i}].name`);
+
+  const volumeNames = new Set(volumes.map((v) => v.name));
+  const podGraceSeconds = spec.terminationGracePeriodSeconds ?? DEFAULT_GRACE_SECONDS;
+  const containers = spec.containers ?? [];
+  const initContainers = spec.initContainers ?? [];
+  if (containers.length === 0) report.error('spec.containers', 'required value: a pod needs at least one container');
+  const all: { path: string; name: string | undefined; role: ContainerRole }[] = [];
+  initContainers.forEach((c, i) => {
+    const path = `spec.initContainers[${i}]`;
+    const role = c.restartPolicy === 'Always' ? 'sidecar' : 'init';
+    checkContainer(report, path, c, { role, volumeNames, podGraceSeconds });
+    all.push({ path, name: c.name, role });
+  });
+  containers.forEach((c, i) => {
+    const path = `spec.containers[${i}]`;
+    checkContainer(report, path, c, { role: 'container', volumeNames, podGraceSeconds });
+    all.push({ path, name: c.name, role: 'container' });
+  });
+  unique(report, all, (c) => c.name, (c) => `${c.path}.name`);
+}
+
+function checkVolume(report: Reporter, path: string, volume: Volume): void {
+  if (required(report, `${path}.name`, volume.name)) checkName(report, `${path}.name`, volume.name, dns1123Label);
+  const sources = [
+    ...(['emptyDir', 'hostPath'] as const).filter((s) => volume[s] !== undefined),
+    ...UNIMPLEMENTED_VOLUME_SOURCES.filter((s) => report.hasWarning(`${path}.${s}`)),
+  ];
+  // none at all is fine: Kubernetes' SetDefaults_Volume makes it an emptyDir
+  if (sources.length > 1) report.error(path, `may not specify more than 1 volume type (got ${sources.join(', ')})`);
+
+  if (volume.hostPath !== undefined) {
+    const hostPath = volume.hostPath;
+    if (required(report, `${path}.hostPath.path`, hostPath.path)) {
+      absolutePath(report, `${path}.hostPath.path`, hostPath.path);
+      if (hasBackstep(hostPath.path)) report.error(`${path}.hostPath.path`, `must not contain '..' ${got(hostPath.path)}`);
+    }
+    const types = ['', 'DirectoryOrCreate', 'Directory', 'FileOrCreate', 'File', 'Socket', 'CharDevice', 'BlockDevice'];
+    oneOf(report, `${path}.hostPath.type`, hostPath.type, types);
+  }
+  if (volume.emptyDir !== undefined) {
+    oneOf(report, `${path}.emptyDir.medium`, volume.emptyDir.medium, ['', 'Memory']);
+    const sizeLimit = volume.emptyDir.sizeLimit;
+    if (sizeLimit !== undefined) checkQuantity(report, `${path}.emptyDir.sizeLimit`, sizeLimit);
+  }
+}
