@@ -127,6 +127,11 @@ export class PodCgroup {
     return this.readMemoryEvents(name).oomKill > before
   }
 
+  /** SIGKILL every process left in one leaf (a container whose main process exited). */
+  killLeaf(name: string): void {
+    killTree(this.cgfs, this.leafPath(name))
+  }
+
   /** SIGKILL every process of the pod: cgroup.kill, or each pid without it. */
   killAll(): void {
     killTree(this.cgfs, this.path)

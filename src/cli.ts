@@ -1,0 +1,75 @@
+// The podshim command line (commander). The only place that exits the
+// process: errors are printed as one chain of context with a hint where one
+// helps, never a stack trace. Exit codes (STYLE.md): 0 ok, 1 podshim error,
+// 2 usage, 125 the runtime failed before exec, 126/127 exec failed, else the
+// container's own code or 128+signal.
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander'
+import { runCommand, type RunOptions } from './commands/run'
+import { describeError } from './supervisor/describe-error'
+import { ManifestError } from './spec/manifest-error'
+import { hintFor } from './hints'
+
+export const DEFAULT_STATE_ROOT = '/run/podshim'
+export const DEFAULT_LOG_ROOT = '/var/log/podshim'
+export const DEFAULT_DATA_ROOT = '/var/lib/podshim'
+
+function positiveNumber(value: string): number {
+  const n = Number(value)
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`must be a positive number (got "${value}")`)
+  return n
+}
+
+function integer(value: string): number {
+  if (!/^-?\d+$/.test(value)) throw new InvalidArgumentError(`must be an integer (got "${value}")`)
+  return Number(value)
+}
+
+export function buildProgram(): Command {
+  const program = new Command('podshim')
+    .description('run a Kubernetes Pod manifest on this machine the way kubelet, a container runtime and pause do')
+    .version(require('../package.json').version as string)
+    .exitOverride()
+    .showHelpAfterError()
+  program.command('run')
+    .description('run the pod in FILE ("-" for stdin) until it completes or is stopped')
+    .argument('<file>', 'a v1 Pod manifest (YAML or JSON)')
+    .addOption(new Option('--state-root <dir>', 'runtime state (pids, status, sockets)').env('PODSHIM_STATE_ROOT').default(DEFAULT_STATE_ROOT))
+    .addOption(new Option('--log-root <dir>', 'container logs, in kubelet\'s CRI format').env('PODSHIM_LOG_ROOT').default(DEFAULT_LOG_ROOT))
+    .addOption(new Option('--data-root <dir>', 'images and emptyDir volumes').env('PODSHIM_DATA_ROOT').default(DEFAULT_DATA_ROOT))
+    .addOption(new Option('--cgroup-parent <name>', 'cgroup under the cgroup2 mount that holds pod cgroups').env('PODSHIM_CGROUP_PARENT').default('podshim'))
+    .addOption(new Option('--strict-cgroups', 'fail instead of warning when a resource limit cannot be enforced'))
+    .addOption(new Option('--pids-limit <n>', 'pids.max of the pod cgroup (kubelet podPidsLimit; -1 = unlimited)').argParser(integer).default(-1))
+    .addOption(new Option('--time-scale <factor>', 'run every lifecycle timer (backoff, grace periods, probes) this many times faster').env('PODSHIM_TIME_SCALE').argParser(positiveNumber).default(1))
+    .addOption(new Option('-o, --output <format>', 'final status format').choices(['text', 'json']).default('text'))
+    .addOption(new Option('-q, --quiet', 'print no container output, events or summary'))
+    .action(async (file: string, options: Record<string, unknown>) => {
+      const opts: RunOptions = {
+        stateRoot: options.stateRoot as string, logRoot: options.logRoot as string, dataRoot: options.dataRoot as string,
+        cgroupParent: options.cgroupParent as string, strictCgroups: options.strictCgroups === true,
+        pidsLimit: options.pidsLimit as number, timeScale: Number(options.timeScale), output: options.output as 'text' | 'json',
+        quiet: options.quiet === true,
+      }
+      process.exitCode = await runCommand(file, opts)
+    })
+  return program
+}
+
+export async function main(argv: string[]): Promise<void> {
+  try {
+    await buildProgram().parseAsync(argv)
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      process.exitCode = err.exitCode === 0 ? 0 : 2
+      return
+    }
+    if (err instanceof ManifestError) {
+      process.stderr.write(`podshim: ${err.message}\n`)
+    } else {
+      process.stderr.write(`podshim: ${describeError(err)}\n`)
+      const hint = hintFor(err)
+      if (hint !== undefined) process.stderr.write(`hint: ${hint}\n`)
+      if (process.env.PODSHIM_DEBUG !== undefined && err instanceof Error) process.stderr.write(`${err.stack}\n`)
+    }
+    process.exitCode = 1
+  }
+}

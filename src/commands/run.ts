@@ -1,0 +1,101 @@
+// `podshim run FILE`: load and validate a Pod manifest, run it to its end in
+// a sandbox of its own, and report its final status. Ctrl-C (or TERM) stops
+// the pod gracefully; a second Ctrl-C kills it at once.
+import { readFileSync, mkdirSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { nativeApi, PAUSE_PATH } from '../native/addon'
+import { loadPod } from '../spec'
+import { podFqdn, podHostname } from '../spec/hostname'
+import { formatProblem } from '../spec/manifest-error'
+import { describeUnenforced } from '../cgroup/pod-cgroup'
+import { BuiltinImageResolver } from '../images/host-image'
+import { podLogDir } from '../logs/cri-log'
+import { Terminal } from '../logs/terminal'
+import { systemClock } from '../supervisor/clock'
+import { EventRecorder, type PodEvent } from '../supervisor/events'
+import { PodSupervisor } from '../supervisor/pod-supervisor'
+import { cleanStalePods } from '../supervisor/stale-pods'
+import { setupPodCgroup } from './pod-cgroup-setup'
+import { formatSummary } from './summary'
+import { hostname as hostHostname } from 'node:os'
+
+export interface RunOptions {
+  stateRoot: string
+  logRoot: string
+  dataRoot: string
+  cgroupParent: string
+  strictCgroups: boolean
+  pidsLimit: number
+  timeScale: number
+  output: 'text' | 'json'
+  quiet: boolean
+}
+
+export class UsageError extends Error {}
+
+function readManifest(file: string): { text: string; source: string } {
+  try {
+    return file === '-' ? { text: readFileSync(0, 'utf8'), source: '<stdin>' } : { text: readFileSync(file, 'utf8'), source: file }
+  } catch (err) {
+    throw new Error(`read manifest "${file}"`, { cause: err })
+  }
+}
+
+export async function runCommand(file: string, opts: RunOptions): Promise<number> {
+  const { text, source } = readManifest(file)
+  const { pod, warnings } = loadPod(text, source)
+  const isJson = opts.output === 'json'
+  const terminal = new Terminal(isJson ? process.stderr : process.stdout, process.stderr, opts.quiet)
+  for (const w of warnings) process.stderr.write(`podshim: warning: ${formatProblem(w)}\n`)
+
+  for (const note of await cleanStalePods(opts.stateRoot)) terminal.notice(`podshim: ${note}`)
+  const clock = systemClock(opts.timeScale)
+  const events = new EventRecorder(clock)
+  events.onEvent((e) => terminal.notice(formatEvent(e)))
+
+  const cgroup = setupPodCgroup(pod, { parent: opts.cgroupParent, strict: opts.strictCgroups, pidsLimit: opts.pidsLimit })
+  if (cgroup.unenforced.length > 0) {
+    const message = `limits not enforced: ${describeUnenforced(cgroup.unenforced)}`
+    process.stderr.write(`podshim: warning: ${message}\n`)
+    events.warning('CgroupLimitsNotEnforced', message)
+  }
+  const { uid, name, namespace } = pod.metadata
+  const stateDir = join(opts.stateRoot, 'pods', uid)
+  mkdirSync(stateDir, { recursive: true, mode: 0o700 })
+  writeFileSync(join(stateDir, 'pod.json'), JSON.stringify({
+    uid, name, namespace, supervisorPid: process.pid, cgroupRoot: cgroup.root, cgroupParent: cgroup.parent, dataDir: join(opts.dataRoot, 'pods', uid), stateDir,
+  }) + '\n')
+  const hostname = pod.spec.hostNetwork ? hostHostname() : podHostname(pod)
+  terminal.register([...pod.spec.initContainers, ...pod.spec.containers].map((c) => c.name))
+
+  const supervisor = new PodSupervisor(pod, {
+    native: nativeApi, clock, images: new BuiltinImageResolver(), pausePath: PAUSE_PATH, cgroup,
+    paths: { stateDir, dataDir: join(opts.dataRoot, 'pods', uid) },
+    logDir: podLogDir(opts.logRoot, namespace, name, uid),
+    hostname, fqdn: pod.spec.hostNetwork ? null : podFqdn(pod), output: terminal, events,
+  })
+  let signals = 0
+  const onSignal = (signal: NodeJS.Signals): void => {
+    signals++
+    terminal.notice(signals === 1
+      ? `podshim: ${signal}: stopping pod "${name}" (grace period ${pod.spec.terminationGracePeriodSeconds}s; again to kill)`
+      : `podshim: ${signal}: killing pod "${name}"`)
+    supervisor.stop()
+  }
+  process.on('SIGINT', onSignal)
+  process.on('SIGTERM', onSignal)
+  try {
+    const result = await supervisor.run()
+    if (isJson) process.stdout.write(JSON.stringify(result.status, null, 2) + '\n')
+    else if (!opts.quiet) process.stderr.write(formatSummary(name, result.status))
+    return result.exitCode
+  } finally {
+    process.off('SIGINT', onSignal)
+    process.off('SIGTERM', onSignal)
+  }
+}
+
+function formatEvent(e: PodEvent): string {
+  const object = e.fieldPath === '' ? 'pod' : e.fieldPath
+  return `${e.time.toISOString().slice(11, 23)} ${e.type.padEnd(7)} ${e.reason.padEnd(12)} ${object}: ${e.message}`
+}

@@ -1,0 +1,60 @@
+// The built-in image `podshim/host`: a read-only view of the host's system
+// directories (/usr, /bin, /sbin, /lib*, /etc, /opt), so every example and
+// test runs offline on any Linux. Directories the host has as symlinks
+// (merged /usr) become the same symlinks; everything else in the root is a
+// fresh tmpfs the container may write (/tmp, /run, /root, /home, /var).
+import { lstatSync, readlinkSync } from 'node:fs'
+import type { RootEntry } from '../sandbox/container-plan'
+import { type ImageConfig, type ImageResolver, type ResolvedImage, ImageError } from './resolver'
+
+export const HOST_IMAGE = 'podshim/host'
+const HOST_IMAGE_REFS = new Set([HOST_IMAGE, `${HOST_IMAGE}:latest`, `docker.io/${HOST_IMAGE}:latest`])
+
+const SYSTEM_DIRS = ['/usr', '/bin', '/sbin', '/lib', '/lib32', '/lib64', '/libx32', '/etc', '/opt']
+const SCRATCH_DIRS = ['/tmp', '/run', '/var/tmp']
+const EMPTY_DIRS = ['/root', '/home', '/var', '/var/log', '/var/lib', '/srv', '/mnt']
+
+export const HOST_IMAGE_CONFIG: ImageConfig = {
+  entrypoint: [],
+  cmd: ['/bin/sh'],
+  env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'],
+  workingDir: '',
+  user: '',
+  stopSignal: 'SIGTERM',
+}
+
+export function isHostImage(image: string): boolean {
+  return HOST_IMAGE_REFS.has(image)
+}
+
+/** The root entries of the host view, read from this host once per process. */
+export function hostImageEntries(hostRoot = '/'): RootEntry[] {
+  const entries: RootEntry[] = []
+  for (const dir of SYSTEM_DIRS) {
+    const hostPath = hostRoot === '/' ? dir : `${hostRoot}${dir}`
+    let stat
+    try {
+      stat = lstatSync(hostPath)
+    } catch {
+      continue
+    }
+    if (stat.isSymbolicLink()) entries.push({ kind: 'symlink', target: readlinkSync(hostPath), path: dir })
+    else if (stat.isDirectory()) entries.push({ kind: 'bind', source: hostPath, path: dir, readOnly: true, isFile: false })
+  }
+  for (const dir of EMPTY_DIRS) entries.push({ kind: 'dir', path: dir })
+  for (const dir of SCRATCH_DIRS) entries.push({ kind: 'tmpfs', path: dir, data: 'mode=1777' })
+  return entries
+}
+
+/** Resolves only the built-in image; anything else is not available yet. */
+export class BuiltinImageResolver implements ImageResolver {
+  private entries: RootEntry[] | undefined
+
+  resolve(image: string): ResolvedImage {
+    if (!isHostImage(image)) {
+      throw new ImageError(`pull image "${image}": only the built-in image "${HOST_IMAGE}" is available (registry and OCI images are not implemented yet)`, 'ErrImagePull')
+    }
+    this.entries ??= hostImageEntries()
+    return { ref: image, imageId: `podshim://${HOST_IMAGE}`, config: HOST_IMAGE_CONFIG, entries: this.entries, lookupRoot: '/' }
+  }
+}

@@ -1,0 +1,121 @@
+// Compiles one container into the flat op list the native child walks
+// between clone3(2) and execve(2): join the pod's namespaces, build a new
+// root on a private tmpfs (image entries, /etc files, default mounts,
+// volumes), pivot_root(2) into it, set up stdio, drop to the container's
+// ids, chdir and exec. Everything is decided here; the child only acts.
+// Pure: the caller resolves host facts (image entries, fds) beforehand.
+import {
+  MS_NODEV, MS_NOSUID, MS_PRIVATE, MS_RDONLY, MS_REC, MS_REMOUNT,
+  type PlanOp, PlanOpCode,
+} from '../native/contract'
+import { bindOps, defaultMountOps, type MaskedPath, mkdirOp, mountOp } from './default-mounts'
+
+/** One entry of an image root: a read-only bind of a host path, a symlink, or an empty dir/tmpfs. */
+export type RootEntry =
+  | { kind: 'bind'; source: string; path: string; readOnly: boolean; isFile: boolean }
+  | { kind: 'symlink'; target: string; path: string }
+  | { kind: 'tmpfs'; path: string; data: string }
+  | { kind: 'dir'; path: string }
+
+/** A volume (or /etc file) mount, resolved and checked on the host side. */
+export interface VolumeMountPlan {
+  /** host path, or /proc/self/fd/N of a verified O_PATH fd */
+  source: string
+  /** absolute path inside the container, already normalised */
+  target: string
+  readOnly: boolean
+  isFile: boolean
+}
+
+export interface ContainerPlanInput {
+  /** host directory that becomes the container's root (a tmpfs is mounted on it in the child's mount namespace) */
+  root: string
+  entries: RootEntry[]
+  readOnlyRootFilesystem: boolean
+  mounts: VolumeMountPlan[]
+  shmSource: string
+  terminationLog: string | null
+  masked: MaskedPath[]
+  readonlyPaths: string[]
+  /** namespace fds to join, in this order (network before mounting sysfs and mqueue) */
+  joinNamespaces: { fd: number; nstype: number; label: string }[]
+  stdio: [number, number, number]
+  parentPid: number
+  ids: { uid: number; gid: number; groups: number[] } | null
+  workingDir: string
+  exec: { path: string; argv: string[]; envp: string[] }
+}
+
+export function containerPlanOps(input: ContainerPlanInput): PlanOp[] {
+  const r = input.root
+  const ops: PlanOp[] = input.joinNamespaces.map(({ fd, nstype }) => ({ op: PlanOpCode.Setns, fd, nstype }))
+  ops.push(
+    // nothing mounted from here on may propagate back to the host
+    mountOp(null, '/', null, MS_REC | MS_PRIVATE),
+    mountOp('tmpfs', r, 'tmpfs', MS_NOSUID | MS_NODEV, 'mode=755'),
+  )
+  for (const entry of input.entries) ops.push(...rootEntryOps(r, entry))
+  ops.push(...defaultMountOps({
+    root: r, shmSource: input.shmSource, terminationLog: input.terminationLog,
+    masked: input.masked, readonlyPaths: input.readonlyPaths,
+  }))
+  for (const mount of input.mounts) ops.push(...volumeOps(r, mount))
+  if (input.readOnlyRootFilesystem) ops.push(mountOp(null, r, null, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV))
+  ops.push({ op: PlanOpCode.PivotRoot, path: r })
+  ops.push(...processOps(input))
+  return ops
+}
+
+function rootEntryOps(r: string, entry: RootEntry): PlanOp[] {
+  const target = `${r}${entry.path}`
+  switch (entry.kind) {
+    case 'symlink':
+      return [{ op: PlanOpCode.Symlink, target: entry.target, path: target }]
+    case 'dir':
+      return [...parentDirOps(r, entry.path), mkdirOp(target)]
+    case 'tmpfs':
+      return [mkdirOp(target), mountOp('tmpfs', target, 'tmpfs', MS_NOSUID | MS_NODEV, entry.data)]
+    case 'bind':
+      return [...parentDirOps(r, entry.path), placeholder(target, entry.isFile), ...bindOps(entry.source, target, entry.readOnly)]
+  }
+}
+
+function volumeOps(r: string, mount: VolumeMountPlan): PlanOp[] {
+  const target = `${r}${mount.target}`
+  return [...parentDirOps(r, mount.target), placeholder(target, mount.isFile), ...bindOps(mount.source, target, mount.readOnly)]
+}
+
+function placeholder(path: string, isFile: boolean): PlanOp {
+  return isFile ? { op: PlanOpCode.Touch, path, mode: 0o644 } : mkdirOp(path)
+}
+
+/** mkdir -p of the parents of an absolute in-container path */
+function parentDirOps(r: string, path: string): PlanOp[] {
+  const parts = path.split('/').filter((p) => p !== '')
+  return parts.slice(0, -1).map((_, i) => mkdirOp(`${r}/${parts.slice(0, i + 1).join('/')}`))
+}
+
+interface ProcessInput {
+  stdio: [number, number, number]
+  parentPid: number
+  ids: { uid: number; gid: number; groups: number[] } | null
+  workingDir: string
+  exec: { path: string; argv: string[]; envp: string[] }
+}
+
+/** The last steps of every process: die with the supervisor, stdio, no leaked fds, ids, cwd, exec. */
+function processOps(input: ProcessInput): PlanOp[] {
+  const ops: PlanOp[] = [{ op: PlanOpCode.Pdeathsig, signal: 9, parentPid: input.parentPid }]
+  input.stdio.forEach((fd, target) => ops.push({ op: PlanOpCode.Dup2, fd, target }))
+  ops.push({ op: PlanOpCode.CloseFrom, fd: 3 })
+  if (input.ids !== null) ops.push({ op: PlanOpCode.SetIds, ...input.ids })
+  ops.push({ op: PlanOpCode.Chdir, path: input.workingDir }, { op: PlanOpCode.Execve, ...input.exec })
+  return ops
+}
+
+/** The op list for a process that joins a running container (probes, hooks, `podshim exec`). */
+export function joinPlanOps(input: ProcessInput & { joinNamespaces: { fd: number; nstype: number }[] }): PlanOp[] {
+  const ops: PlanOp[] = input.joinNamespaces.map(({ fd, nstype }) => ({ op: PlanOpCode.Setns, fd, nstype }))
+  ops.push(...processOps(input))
+  return ops
+}

@@ -1,0 +1,90 @@
+// The mounts every container gets, as plan ops relative to its new root:
+// /proc of its PID namespace, a minimal /dev (the runtime-spec default
+// devices, devpts, the pod's /dev/shm, mqueue), read-only /sys, and the
+// masked and read-only paths containerd applies. Values follow containerd's
+// defaults (REFERENCE-kubelet.md, "Container security defaults"). Pure.
+import {
+  MS_BIND, MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_RDONLY, MS_REC, MS_REMOUNT, MS_STRICTATIME,
+  type PlanOp, PlanOpCode,
+} from '../native/contract'
+
+/** Device nodes the runtime-spec says a container must have; bind-mounted from the host. */
+export const DEFAULT_DEVICES = ['null', 'zero', 'full', 'random', 'urandom', 'tty']
+
+/** containerd's default masked paths (made unreadable) and read-only /proc paths. */
+export const MASKED_PATHS = [
+  '/proc/acpi', '/proc/asound', '/proc/kcore', '/proc/keys', '/proc/latency_stats', '/proc/timer_list',
+  '/proc/timer_stats', '/proc/sched_debug', '/proc/scsi', '/sys/firmware', '/sys/devices/virtual/powercap',
+]
+export const READONLY_PATHS = ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger']
+
+/** A masked path that exists on this kernel, and whether it is a directory (checked by the caller). */
+export interface MaskedPath {
+  path: string
+  isDir: boolean
+}
+
+export interface DefaultMountsInput {
+  root: string
+  /** host directory of the pod's shared /dev/shm tmpfs (with hostIPC: the host's /dev/shm) */
+  shmSource: string
+  /** host file bound on /dev/termination-log, or null */
+  terminationLog: string | null
+  masked: MaskedPath[]
+  readonlyPaths: string[]
+}
+
+export function mountOp(source: string | null, target: string, fstype: string | null, flags: number, data: string | null = null): PlanOp {
+  return { op: PlanOpCode.Mount, source, target, fstype, flags, data }
+}
+
+/** bind source on target, read-only when asked (a bind needs a remount to become read-only). */
+export function bindOps(source: string, target: string, readOnly: boolean, extraFlags = 0): PlanOp[] {
+  const ops = [mountOp(source, target, null, MS_BIND | MS_REC)]
+  if (readOnly) ops.push(mountOp(null, target, null, MS_BIND | MS_REMOUNT | MS_RDONLY | extraFlags))
+  return ops
+}
+
+export function mkdirOp(path: string, mode = 0o755): PlanOp {
+  return { op: PlanOpCode.Mkdir, path, mode }
+}
+
+export function defaultMountOps(input: DefaultMountsInput): PlanOp[] {
+  const r = input.root
+  const ops: PlanOp[] = [
+    mkdirOp(`${r}/proc`),
+    mountOp('proc', `${r}/proc`, 'proc', MS_NOSUID | MS_NOEXEC | MS_NODEV),
+    mkdirOp(`${r}/sys`),
+    mountOp('sysfs', `${r}/sys`, 'sysfs', MS_NOSUID | MS_NOEXEC | MS_NODEV | MS_RDONLY),
+    mkdirOp(`${r}/dev`),
+    mountOp('tmpfs', `${r}/dev`, 'tmpfs', MS_NOSUID | MS_STRICTATIME, 'mode=755,size=65536k'),
+  ]
+  for (const dev of DEFAULT_DEVICES) {
+    ops.push({ op: PlanOpCode.Touch, path: `${r}/dev/${dev}`, mode: 0o666 })
+    ops.push(mountOp(`/dev/${dev}`, `${r}/dev/${dev}`, null, MS_BIND))
+  }
+  ops.push(
+    mkdirOp(`${r}/dev/pts`),
+    mountOp('devpts', `${r}/dev/pts`, 'devpts', MS_NOSUID | MS_NOEXEC, 'newinstance,ptmxmode=0666,mode=0620,gid=5'),
+    { op: PlanOpCode.Symlink, target: 'pts/ptmx', path: `${r}/dev/ptmx` },
+    mkdirOp(`${r}/dev/shm`),
+    mountOp(input.shmSource, `${r}/dev/shm`, null, MS_BIND),
+    mkdirOp(`${r}/dev/mqueue`),
+    mountOp('mqueue', `${r}/dev/mqueue`, 'mqueue', MS_NOSUID | MS_NOEXEC | MS_NODEV),
+    { op: PlanOpCode.Symlink, target: '/proc/self/fd', path: `${r}/dev/fd` },
+    { op: PlanOpCode.Symlink, target: '/proc/self/fd/0', path: `${r}/dev/stdin` },
+    { op: PlanOpCode.Symlink, target: '/proc/self/fd/1', path: `${r}/dev/stdout` },
+    { op: PlanOpCode.Symlink, target: '/proc/self/fd/2', path: `${r}/dev/stderr` },
+  )
+  if (input.terminationLog !== null) {
+    ops.push({ op: PlanOpCode.Touch, path: `${r}/dev/termination-log`, mode: 0o666 })
+    ops.push(mountOp(input.terminationLog, `${r}/dev/termination-log`, null, MS_BIND))
+  }
+  for (const masked of input.masked) {
+    ops.push(masked.isDir
+      ? mountOp('tmpfs', `${r}${masked.path}`, 'tmpfs', MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, 'size=0k')
+      : mountOp('/dev/null', `${r}${masked.path}`, null, MS_BIND))
+  }
+  for (const path of input.readonlyPaths) ops.push(...bindOps(`${r}${path}`, `${r}${path}`, true, MS_NOSUID | MS_NODEV | MS_NOEXEC))
+  return ops
+}

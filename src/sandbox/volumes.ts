@@ -1,0 +1,212 @@
+// The pod's volumes on the host side: emptyDir directories (a tmpfs for
+// `medium: Memory`, sized by sizeLimit), hostPath with Kubernetes' `type`
+// checks, and each container's volumeMounts resolved to a mount source.
+// A subPath is resolved without trusting the volume's contents: it must stay
+// inside the volume after every symlink, and the mount source is an O_PATH
+// fd of the checked path (/proc/self/fd/N, as kubelet does), so the volume
+// cannot be swapped between the check and the mount. Teardown unmounts and
+// deletes exactly what setup created.
+import { chmodSync, closeSync, constants, lstatSync, mkdirSync, openSync, readlinkSync, rmSync, statSync, type Stats, writeFileSync } from 'node:fs'
+import { join, normalize, posix, sep } from 'node:path'
+import type { DefaultedContainer, DefaultedVolume } from '../spec/types'
+import { parseQuantity } from '../spec/quantity'
+import { mount, umount2 } from '../native/libc'
+import { MS_NODEV, MS_NOSUID } from '../native/contract'
+import type { VolumeMountPlan } from './container-plan'
+
+const O_PATH = 0o10000000
+const O_NOFOLLOW = constants.O_NOFOLLOW
+const MNT_DETACH = 2
+
+export interface PreparedVolume {
+  name: string
+  hostPath: string
+  /** true when podshim created (and so deletes) the directory */
+  owned: boolean
+  /** a tmpfs podshim mounted there */
+  mounted: boolean
+}
+
+export class VolumeError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options)
+    this.name = 'VolumeError'
+  }
+}
+
+/** Create every volume of the pod under `dir`; on failure, undo what was done and throw. */
+export function prepareVolumes(volumes: DefaultedVolume[], dir: string): Map<string, PreparedVolume> {
+  const prepared = new Map<string, PreparedVolume>()
+  try {
+    for (const volume of volumes) prepared.set(volume.name, prepareVolume(volume, dir))
+  } catch (err) {
+    teardownVolumes([...prepared.values()])
+    throw err
+  }
+  return prepared
+}
+
+function prepareVolume(volume: DefaultedVolume, dir: string): PreparedVolume {
+  if (volume.hostPath !== undefined) {
+    checkHostPath(volume.name, volume.hostPath.path, volume.hostPath.type)
+    return { name: volume.name, hostPath: volume.hostPath.path, owned: false, mounted: false }
+  }
+  const path = join(dir, 'empty-dir', volume.name)
+  mkdirSync(path, { recursive: true })
+  chmodSync(path, 0o777) // as kubelet's emptyDir
+  const prepared: PreparedVolume = { name: volume.name, hostPath: path, owned: true, mounted: false }
+  if (volume.emptyDir?.medium === 'Memory') {
+    const size = volume.emptyDir.sizeLimit === undefined ? '' : `,size=${parseQuantity(volume.emptyDir.sizeLimit).value()}`
+    try {
+      mount('tmpfs', path, 'tmpfs', MS_NOSUID | MS_NODEV, `mode=1777${size}`)
+    } catch (err) {
+      rmSync(path, { recursive: true, force: true })
+      throw new VolumeError(`mount emptyDir volume "${volume.name}" (medium Memory)`, { cause: err })
+    }
+    prepared.mounted = true
+  }
+  return prepared
+}
+
+/** Kubernetes' hostPath `type` checks (pkg/volume/hostpath). */
+function checkHostPath(name: string, path: string, type: string): void {
+  const fail = (what: string): never => {
+    throw new VolumeError(`hostPath volume "${name}": ${what} (type "${type}")`)
+  }
+  const stat = statOrNull(path)
+  switch (type) {
+    case '':
+      return
+    case 'DirectoryOrCreate':
+      if (stat === null) mkdirSync(path, { recursive: true, mode: 0o755 })
+      else if (!stat.isDirectory()) fail(`"${path}" exists and is not a directory`)
+      return
+    case 'FileOrCreate':
+      if (stat === null) writeFileSync(path, '', { mode: 0o644, flag: 'wx' })
+      else if (!stat.isFile()) fail(`"${path}" exists and is not a file`)
+      return
+    case 'Directory':
+      if (stat?.isDirectory() !== true) fail(`"${path}" is not a directory`)
+      return
+    case 'File':
+      if (stat?.isFile() !== true) fail(`"${path}" is not a file`)
+      return
+    case 'Socket':
+      if (stat?.isSocket() !== true) fail(`"${path}" is not a socket`)
+      return
+    case 'CharDevice':
+      if (stat?.isCharacterDevice() !== true) fail(`"${path}" is not a character device`)
+      return
+    case 'BlockDevice':
+      if (stat?.isBlockDevice() !== true) fail(`"${path}" is not a block device`)
+      return
+    default:
+      fail('unknown type')
+  }
+}
+
+function statOrNull(path: string): Stats | null {
+  try {
+    return statSync(path)
+  } catch {
+    return null
+  }
+}
+
+/** Unmount and delete what prepareVolumes created; never touches a hostPath. */
+export function teardownVolumes(volumes: PreparedVolume[]): void {
+  for (const volume of volumes) {
+    if (volume.mounted) {
+      try {
+        umount2(volume.hostPath, MNT_DETACH)
+      } catch {
+        // already gone: nothing of ours is left mounted there
+      }
+    }
+    if (volume.owned) rmSync(volume.hostPath, { recursive: true, force: true })
+  }
+}
+
+/**
+ * Resolve a container's volumeMounts to mount sources. Returns the plans and
+ * the fds the caller must close once the container was spawned.
+ */
+export function resolveVolumeMounts(container: DefaultedContainer, volumes: Map<string, PreparedVolume>): { mounts: VolumeMountPlan[]; fds: number[] } {
+  const mounts: VolumeMountPlan[] = []
+  const fds: number[] = []
+  try {
+    container.volumeMounts.forEach((vm, i) => {
+      const volume = volumes.get(vm.name)
+      if (volume === undefined) throw new VolumeError(`volumeMounts[${i}]: volume "${vm.name}" not found`)
+      const target = containerPath(vm.mountPath, `volumeMounts[${i}].mountPath`)
+      let source = volume.hostPath
+      if (vm.subPath !== undefined && vm.subPath !== '') {
+        const fd = openInside(volume.hostPath, vm.subPath, `volumeMounts[${i}].subPath`)
+        fds.push(fd)
+        source = `/proc/self/fd/${fd}`
+      }
+      mounts.push({ source, target, readOnly: vm.readOnly === true, isFile: !statSync(source).isDirectory() })
+    })
+  } catch (err) {
+    for (const fd of fds) closeSync(fd)
+    throw err
+  }
+  return { mounts, fds }
+}
+
+/** An absolute, normalised in-container path with no `..` escaping the root. */
+export function containerPath(path: string, field: string): string {
+  if (!path.startsWith('/')) throw new VolumeError(`${field}: must be an absolute path (got "${path}")`)
+  if (path.split('/').includes('..')) throw new VolumeError(`${field}: must not contain ".." (got "${path}")`)
+  const clean = posix.normalize(path).replace(/\/+$/, '')
+  return clean === '' ? '/' : clean
+}
+
+/**
+ * Open base/sub (creating missing directories, as kubelet does for subPath)
+ * so that no symlink can lead outside base; returns an O_PATH fd.
+ */
+export function openInside(base: string, sub: string, field: string): number {
+  if (sub.startsWith('/') || normalize(sub).split(sep).includes('..')) {
+    throw new VolumeError(`${field}: must be a relative path that does not contain ".." (got "${sub}")`)
+  }
+  const parts = sub.split('/').filter((p) => p !== '' && p !== '.')
+  let current = base
+  for (const [i, part] of parts.entries()) {
+    current = join(current, part)
+    let stat = lstatOrNull(current)
+    if (stat === null) {
+      mkdirSync(current, { mode: 0o755 })
+      stat = lstatSync(current)
+    }
+    if (stat.isSymbolicLink()) {
+      throw new VolumeError(`${field}: "${parts.slice(0, i + 1).join('/')}" is a symlink, which could lead outside the volume (got "${sub}")`)
+    }
+  }
+  const fd = openSync(current, O_PATH | O_NOFOLLOW)
+  const real = readlinkSync(`/proc/self/fd/${fd}`)
+  const realBase = realPathOf(base)
+  if (real !== realBase && !real.startsWith(realBase + '/')) {
+    closeSync(fd)
+    throw new VolumeError(`${field}: resolves to "${real}", outside the volume (got "${sub}")`)
+  }
+  return fd
+}
+
+/** The kernel's view of where a path leads (readlink of an O_PATH fd's /proc/self/fd entry). */
+function realPathOf(path: string): string {
+  const fd = openSync(path, O_PATH)
+  try {
+    return readlinkSync(`/proc/self/fd/${fd}`)
+  } finally {
+    closeSync(fd)
+  }
+}
+
+function lstatOrNull(path: string): Stats | null {
+  try {
+    return lstatSync(path)
+  } catch {
+    return null
+  }
+}

@@ -1,0 +1,71 @@
+// The one clock every lifecycle timer reads (restart backoff, probe periods,
+// grace periods, hook timeouts). `scale` > 1 runs kubelet's timings that many
+// times faster, so a crash loop or a grace period can be watched in seconds;
+// the logic never sees the difference, only the durations it waits shrink.
+// Durations are given in kubelet's (unscaled) milliseconds.
+
+export interface TimerHandle {
+  cancel(): void
+}
+
+export interface Clock {
+  /** wall time, for status timestamps (never scaled) */
+  now(): Date
+  /** run fn after `ms` kubelet-milliseconds (divided by the scale) */
+  after(ms: number, fn: () => void): TimerHandle
+  /** a kubelet-duration expressed in real milliseconds */
+  real(ms: number): number
+  readonly scale: number
+}
+
+export function systemClock(scale = 1): Clock {
+  if (!(scale > 0) || !Number.isFinite(scale)) throw new RangeError(`time scale must be a positive number (got ${scale})`)
+  return {
+    scale,
+    now: () => new Date(),
+    real: (ms) => ms / scale,
+    after(ms, fn) {
+      const timer = setTimeout(fn, ms / scale)
+      return { cancel: () => clearTimeout(timer) }
+    },
+  }
+}
+
+/** A clock tests advance by hand: timers fire in due order, synchronously. */
+export class FakeClock implements Clock {
+  readonly scale = 1
+  private time: number
+  private timers: { due: number; seq: number; fn: () => void }[] = []
+  private seq = 0
+
+  constructor(start = Date.UTC(2026, 0, 1)) {
+    this.time = start
+  }
+
+  now(): Date {
+    return new Date(this.time)
+  }
+
+  real(ms: number): number {
+    return ms
+  }
+
+  after(ms: number, fn: () => void): TimerHandle {
+    const timer = { due: this.time + ms, seq: this.seq++, fn }
+    this.timers.push(timer)
+    return { cancel: () => (this.timers = this.timers.filter((t) => t !== timer)) }
+  }
+
+  advance(ms: number): void {
+    const end = this.time + ms
+    for (;;) {
+      this.timers.sort((a, b) => a.due - b.due || a.seq - b.seq)
+      const next = this.timers[0]
+      if (next === undefined || next.due > end) break
+      this.timers.shift()
+      this.time = next.due
+      next.fn()
+    }
+    this.time = end
+  }
+}

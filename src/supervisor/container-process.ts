@@ -1,0 +1,198 @@
+// Starts one container instance in the pod sandbox: works out the process
+// (argv, env, user, cwd), resolves its mounts, compiles the plan and spawns
+// it as the supervisor's child; streams its stdout/stderr to the CRI log
+// and the terminal; reports its exit once its output has drained. When the
+// main process exits, whatever it left in the container's cgroup is killed,
+// as containerd does for a container's remaining processes.
+import { accessSync, closeSync, constants, existsSync, mkdirSync, openSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import { Socket } from 'node:net'
+import { hostname as hostHostname } from 'node:os'
+import { join, posix } from 'node:path'
+import { CLONE_NEWNS, CLONE_NEWPID, type ExitStatus, type NativeApi } from '../native/contract'
+import { SyscallError } from '../native/syscall-error'
+import { containerPlanOps } from '../sandbox/container-plan'
+import { MASKED_PATHS, READONLY_PATHS, type MaskedPath } from '../sandbox/default-mounts'
+import { findExecutable, processSpec } from '../sandbox/process-spec'
+import { resolveVolumeMounts } from '../sandbox/volumes'
+import type { ResolvedImage } from '../images/resolver'
+import type { DefaultedContainer } from '../spec/types'
+import { CriLogWriter, type LogStream } from '../logs/cri-log'
+import type { PodSandbox } from './pod-sandbox'
+import { spawnOrThrow } from './spawn-error'
+
+export interface ContainerOutput {
+  line(container: string, stream: LogStream, text: string): void
+}
+
+export interface StartedProcess {
+  pid: number
+  startedAt: Date
+  /** resolves when the process exited and its output was drained */
+  exited: Promise<ExitStatus>
+  signal(sig: number): void
+  /** the container's termination message file on the host */
+  terminationLog: string
+}
+
+let hostMasks: { masked: MaskedPath[]; readonlyPaths: string[] } | undefined
+
+/** containerd's masked/read-only paths that exist on this kernel (same kernel inside and out). */
+function kernelMasks(): { masked: MaskedPath[]; readonlyPaths: string[] } {
+  hostMasks ??= {
+    masked: MASKED_PATHS.filter((p) => existsSync(p)).map((p) => ({ path: p, isDir: statSync(p).isDirectory() })),
+    readonlyPaths: READONLY_PATHS.filter((p) => existsSync(p)),
+  }
+  return hostMasks
+}
+
+function userLookup(root: string): (name: string) => [number, number] | undefined {
+  return (name) => {
+    let passwd = ''
+    try {
+      passwd = readFileSync(join(root, 'etc/passwd'), 'utf8')
+    } catch {
+      return undefined
+    }
+    for (const line of passwd.split('\n')) {
+      const f = line.split(':')
+      if (f[0] === name && f.length >= 4) return [Number(f[2]), Number(f[3])]
+    }
+    return undefined
+  }
+}
+
+function isExecutableIn(root: string): (path: string) => boolean {
+  return (path) => {
+    const hostPath = join(root, path)
+    try {
+      accessSync(hostPath, constants.X_OK)
+      return statSync(hostPath).isFile()
+    } catch {
+      return false
+    }
+  }
+}
+
+export function startContainerProcess(input: {
+  native: NativeApi
+  sandbox: PodSandbox
+  container: DefaultedContainer
+  image: ResolvedImage
+  hostname: string
+  logDir: string
+  restartCount: number
+  output: ContainerOutput
+}): StartedProcess {
+  const { native, sandbox, container, image } = input
+  const pod = sandbox.pod
+  const spec = processSpec({
+    pod, container, image: image.config, hostname: input.hostname, nodeName: hostHostname(),
+    lookupUser: userLookup(image.lookupRoot),
+  })
+  const exe = findExecutable(spec.argv[0], spec.env, isExecutableIn(image.lookupRoot))
+  if (exe === undefined) throw new SyscallError('execve', 2, { path: spec.argv[0] })
+
+  const dir = join(sandbox.paths.stateDir, 'containers', container.name)
+  const root = join(dir, 'rootfs')
+  mkdirSync(root, { recursive: true, mode: 0o755 })
+  const terminationLog = join(dir, 'termination-log')
+  writeFileSync(terminationLog, '', { mode: 0o666 })
+
+  const etc = sandbox.etc!
+  const { mounts, fds: mountFds } = resolveVolumeMounts(container, sandbox.volumes)
+  const etcMounts = [
+    { source: etc.hostname, target: '/etc/hostname', readOnly: false, isFile: true },
+    { source: etc.hosts, target: '/etc/hosts', readOnly: false, isFile: true },
+    { source: etc.resolvConf, target: '/etc/resolv.conf', readOnly: false, isFile: true },
+  ]
+  const devNull = openSync('/dev/null', 'r')
+  const [outRead, outWrite] = native.pipe()
+  const [errRead, errWrite] = native.pipe()
+  const cgroupFd = sandbox.cgroup.openLeaf(container.name)
+  const ownPidNs = !pod.spec.hostPID && !pod.spec.shareProcessNamespace
+  let spawned
+  try {
+    sandbox.cgroup.markStarted(container.name)
+    spawned = spawnOrThrow(native, {
+      cloneFlags: CLONE_NEWNS | (ownPidNs ? CLONE_NEWPID : 0),
+      pidNsFd: sandbox.pidNsFd,
+      cgroupFd,
+      ops: containerPlanOps({
+        root,
+        entries: image.entries,
+        readOnlyRootFilesystem: container.securityContext?.readOnlyRootFilesystem === true,
+        mounts: [...etcMounts, ...mounts],
+        shmSource: sandbox.shmSource,
+        terminationLog: container.terminationMessagePath === '/dev/termination-log' ? terminationLog : null,
+        ...kernelMasks(),
+        joinNamespaces: sandbox.joinNamespaces,
+        stdio: [devNull, outWrite, errWrite],
+        parentPid: process.pid,
+        ids: spec.ids,
+        workingDir: posix.normalize(spec.workingDir),
+        exec: { path: exe, argv: spec.argv, envp: spec.env },
+      }),
+    }, `start container "${container.name}"`)
+  } catch (err) {
+    native.close(outRead)
+    native.close(errRead)
+    throw err
+  } finally {
+    for (const fd of [devNull, cgroupFd, ...mountFds]) closeSync(fd)
+    native.close(outWrite)
+    native.close(errWrite)
+  }
+
+  const log = new CriLogWriter(input.logDir, input.restartCount)
+  const drained = Promise.all([
+    pump(outRead, 'stdout', log, container.name, input.output),
+    pump(errRead, 'stderr', log, container.name, input.output),
+  ])
+  const { pidfd } = spawned
+  let isRunning = true
+  const exited = new Promise<ExitStatus>((resolve) => {
+    native.watchExit(pidfd, (status) => {
+      isRunning = false
+      native.close(pidfd)
+      // the rest of the container's processes go with its main process
+      try {
+        sandbox.cgroup.killLeaf(container.name)
+      } catch {
+        // the leaf is already gone (pod teardown)
+      }
+      void drained.then(() => {
+        log.close()
+        resolve(status)
+      })
+    })
+  })
+  return {
+    pid: spawned.pid,
+    startedAt: new Date(),
+    exited,
+    terminationLog,
+    signal: (sig) => {
+      if (isRunning) native.signal(pidfd, sig)
+    },
+  }
+}
+
+function pump(fd: number, stream: LogStream, log: CriLogWriter, name: string, output: ContainerOutput): Promise<void> {
+  return new Promise((resolve) => {
+    const socket = new Socket({ fd, readable: true, writable: false })
+    socket.setEncoding('utf8')
+    socket.on('data', (chunk: string) => {
+      for (const line of log.write(stream, chunk)) output.line(name, stream, line)
+    })
+    const finish = (): void => {
+      const rest = log.end(stream)
+      if (rest !== undefined) output.line(name, stream, rest)
+      resolve()
+    }
+    socket.on('end', finish)
+    socket.on('error', () => {
+      socket.destroy()
+      finish()
+    })
+  })
+}

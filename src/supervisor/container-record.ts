@@ -1,0 +1,98 @@
+// One container of the pod as the supervisor tracks it: its spec, its
+// current and last state in the Kubernetes shape, its restart count and
+// backoff, and the running instance. State changes go through the methods
+// here so that reasons and exit codes follow containerd's CRI rules.
+import { randomBytes } from 'node:crypto'
+import type { DefaultedContainer } from '../spec/types'
+import type { ExitStatus } from '../native/contract'
+import { CrashLoopBackoff } from './backoff'
+import type { ContainerState, ContainerStatus } from './status'
+import type { StartedProcess } from './container-process'
+
+export type ContainerKind = 'init' | 'sidecar' | 'regular'
+
+/** containerd's errorStartExitCode: a container that never ran */
+export const START_ERROR_EXIT_CODE = 128
+
+export class ContainerRecord {
+  state: ContainerState
+  lastState: ContainerState = {}
+  restartCount = 0
+  started = false
+  ready = false
+  containerID: string | undefined
+  imageID = ''
+  process: StartedProcess | undefined
+  readonly backoff = new CrashLoopBackoff()
+  /** the exit code `podshim run` reports for this container (a start failure maps to 125/126/127) */
+  runExitCode: number | undefined
+  /** a restart is scheduled (the container is in CrashLoopBackOff) */
+  restartTimer: { cancel(): void } | undefined
+
+  constructor(readonly spec: DefaultedContainer, readonly kind: ContainerKind, waitingReason: string) {
+    this.state = { waiting: { reason: waitingReason } }
+  }
+
+  get name(): string {
+    return this.spec.name
+  }
+
+  get isRunning(): boolean {
+    return this.state.running !== undefined
+  }
+
+  waiting(reason: string, message?: string): void {
+    this.state = { waiting: message === undefined ? { reason } : { reason, message } }
+  }
+
+  running(process: StartedProcess): void {
+    this.process = process
+    this.containerID = `podshim://${randomBytes(32).toString('hex')}`
+    this.state = { running: { startedAt: process.startedAt.toISOString() } }
+    this.started = true
+    this.ready = this.kind !== 'init'
+  }
+
+  /** The main process ended: containerd's reason (Completed, Error, OOMKilled) and 128+signal. */
+  exited(status: ExitStatus, finishedAt: Date, oomKilled: boolean, message?: string): void {
+    const exitCode = status.code ?? 128 + (status.signal ?? 0)
+    const reason = oomKilled ? 'OOMKilled' : exitCode === 0 ? 'Completed' : 'Error'
+    this.terminate({
+      exitCode, reason, finishedAt: finishedAt.toISOString(),
+      ...(status.signal !== null ? { signal: status.signal } : {}),
+      ...(message !== undefined && message !== '' ? { message } : {}),
+      ...(this.state.running !== undefined ? { startedAt: this.state.running.startedAt } : {}),
+    })
+    this.runExitCode = exitCode
+  }
+
+  /** The runtime failed before exec: containerd's StartError, exit code 128. */
+  startFailed(message: string, finishedAt: Date, runExitCode: number): void {
+    this.containerID ??= `podshim://${randomBytes(32).toString('hex')}`
+    this.terminate({ exitCode: START_ERROR_EXIT_CODE, reason: 'StartError', message, startedAt: new Date(0).toISOString(), finishedAt: finishedAt.toISOString() })
+    this.runExitCode = runExitCode
+  }
+
+  private terminate(terminated: NonNullable<ContainerState['terminated']>): void {
+    if (this.containerID !== undefined) terminated.containerID = this.containerID
+    this.state = { terminated }
+    this.process = undefined
+    this.ready = false
+    this.started = false
+  }
+
+  /** Before a restart: the terminated state becomes lastState. */
+  retire(): void {
+    if (this.state.terminated !== undefined) this.lastState = this.state
+    this.restartCount++
+  }
+
+  status(image: string): ContainerStatus {
+    const s: ContainerStatus = {
+      name: this.name, state: this.state, lastState: this.lastState, ready: this.ready,
+      restartCount: this.restartCount, image, imageID: this.imageID, started: this.started,
+    }
+    if (this.containerID !== undefined) s.containerID = this.containerID
+    return s
+  }
+}

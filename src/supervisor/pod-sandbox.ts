@@ -1,0 +1,177 @@
+// The pod sandbox, as a CRI runtime's RunPodSandbox/StopPodSandbox: the
+// pod's state directory, its cgroup, the shared /dev/shm tmpfs, volumes,
+// /etc files and the pause process holding the pod's namespaces. Every
+// step records what it made, so teardown undoes exactly that, in reverse,
+// also after a partial setup.
+import { mkdirSync, openSync, closeSync, rmSync, writeFileSync } from 'node:fs'
+import { Socket } from 'node:net'
+import { join } from 'node:path'
+import type { NativeApi, ExitStatus } from '../native/contract'
+import { CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWPID, CLONE_NEWUTS, MS_NODEV, MS_NOEXEC, MS_NOSUID } from '../native/contract'
+import { mount, umount2 } from '../native/libc'
+import { pauseCloneFlags, pausePlanOps } from '../sandbox/pause-plan'
+import { prepareVolumes, teardownVolumes, type PreparedVolume } from '../sandbox/volumes'
+import { writeEtcFiles, type EtcFiles } from '../sandbox/etc-files'
+import type { PodCgroup } from '../cgroup/pod-cgroup'
+import type { DefaultedPod } from '../spec/types'
+import { spawnOrThrow } from './spawn-error'
+import { CAP_SYS_RESOURCE, hasCapability } from '../sandbox/capabilities'
+
+const MNT_DETACH = 2
+
+/** A namespace the pod's containers join, by fd of /proc/<pause>/ns/<name>. */
+export interface PodNamespace {
+  fd: number
+  nstype: number
+  label: string
+}
+
+export interface ReapEvent {
+  pid: number
+  code: number | null
+  signal: number | null
+}
+
+export interface SandboxPaths {
+  /** <stateRoot>/pods/<uid> */
+  stateDir: string
+  /** <dataRoot>/pods/<uid>: emptyDir volumes */
+  dataDir: string
+}
+
+export class PodSandbox {
+  pausePid = 0
+  private pausePidfd = -1
+  private pauseExited: Promise<ExitStatus> | undefined
+  private shmMounted = false
+  private volumesMade: PreparedVolume[] = []
+  volumes = new Map<string, PreparedVolume>()
+  etc: EtcFiles | undefined
+  /** net, ipc, uts to setns() into, in that order; empty where the pod uses the host's */
+  joinNamespaces: PodNamespace[] = []
+  /** fd of pause's PID namespace, or -1 (hostPID, or shareProcessNamespace: false) */
+  pidNsFd = -1
+  shmSource = '/dev/shm'
+  private reapSocket: Socket | undefined
+  /** containerd gives the sandbox oom_score_adj -998; lowering it needs CAP_SYS_RESOURCE */
+  readonly canSetOomScoreAdj = hasCapability(CAP_SYS_RESOURCE)
+
+  constructor(
+    private readonly native: NativeApi,
+    readonly pod: DefaultedPod,
+    readonly paths: SandboxPaths,
+    readonly cgroup: PodCgroup,
+    private readonly pausePath: string,
+  ) {}
+
+  /** Create everything up to a running pause; throws after undoing what it did. */
+  start(hostname: string, fqdn: string | null, onReap: (event: ReapEvent) => void, onPauseExit: (status: ExitStatus) => void): void {
+    const spec = this.pod.spec
+    mkdirSync(join(this.paths.stateDir, 'etc'), { recursive: true, mode: 0o755 })
+    this.etc = writeEtcFiles(join(this.paths.stateDir, 'etc'), { hostname, fqdn, aliases: spec.hostAliases ?? [] })
+    if (!spec.hostIPC) {
+      // containerd's sandbox /dev/shm: one tmpfs shared by the pod's containers
+      this.shmSource = join(this.paths.stateDir, 'shm')
+      mkdirSync(this.shmSource, { mode: 0o1777 })
+      mount('shm', this.shmSource, 'tmpfs', MS_NOSUID | MS_NODEV | MS_NOEXEC, 'mode=1777,size=65536k')
+      this.shmMounted = true
+    }
+    mkdirSync(this.paths.dataDir, { recursive: true, mode: 0o700 })
+    this.volumes = prepareVolumes(spec.volumes, join(this.paths.dataDir, 'volumes'))
+    this.volumesMade = [...this.volumes.values()]
+    this.startPause(hostname, onReap, onPauseExit)
+  }
+
+  private startPause(hostname: string, onReap: (event: ReapEvent) => void, onPauseExit: (status: ExitStatus) => void): void {
+    const spec = this.pod.spec
+    const ns = { hostNetwork: spec.hostNetwork, hostPID: spec.hostPID, hostIPC: spec.hostIPC }
+    const devNull = openSync('/dev/null', 'r+')
+    const [reapRead, reapWrite] = this.native.pipe()
+    const cgroupFd = this.cgroup.openLeaf('pause')
+    try {
+      const spawned = spawnOrThrow(this.native, {
+        cloneFlags: pauseCloneFlags(ns),
+        pidNsFd: -1,
+        cgroupFd,
+        ops: pausePlanOps({
+          ns, hostname, pausePath: this.pausePath, fds: [devNull, devNull, devNull, reapWrite], parentPid: process.pid,
+          canSetOomScoreAdj: this.canSetOomScoreAdj,
+        }),
+      }, 'start pause')
+      this.pausePid = spawned.pid
+      this.pausePidfd = spawned.pidfd
+    } finally {
+      closeSync(devNull)
+      closeSync(cgroupFd)
+      this.native.close(reapWrite)
+    }
+    this.pauseExited = new Promise((resolve) => this.native.watchExit(this.pausePidfd, (status) => {
+      this.native.close(this.pausePidfd)
+      this.pausePidfd = -1
+      resolve(status)
+      onPauseExit(status)
+    }))
+    this.watchReaps(reapRead, onReap)
+    const flags = pauseCloneFlags(ns)
+    const open = (name: string, nstype: number): PodNamespace => ({ fd: openSync(`/proc/${this.pausePid}/ns/${name}`, 'r'), nstype, label: `${name} namespace of pause` })
+    if (flags & CLONE_NEWNET) this.joinNamespaces.push(open('net', CLONE_NEWNET))
+    if (flags & CLONE_NEWIPC) this.joinNamespaces.push(open('ipc', CLONE_NEWIPC))
+    if (flags & CLONE_NEWUTS) this.joinNamespaces.push(open('uts', CLONE_NEWUTS))
+    if (flags & CLONE_NEWPID && spec.shareProcessNamespace) this.pidNsFd = open('pid', CLONE_NEWPID).fd
+    writeFileSync(join(this.paths.stateDir, 'pause.pid'), `${this.pausePid}\n`)
+  }
+
+  private watchReaps(fd: number, onReap: (event: ReapEvent) => void): void {
+    const socket = new Socket({ fd, readable: true, writable: false })
+    this.reapSocket = socket
+    let pending = ''
+    socket.setEncoding('utf8')
+    socket.on('data', (chunk: string) => {
+      const lines = (pending + chunk).split('\n')
+      pending = lines.pop() ?? ''
+      for (const line of lines) {
+        const m = /^reap (\d+) (exited|signaled) (\d+)$/.exec(line)
+        if (m !== null) onReap({ pid: Number(m[1]), code: m[2] === 'exited' ? Number(m[3]) : null, signal: m[2] === 'signaled' ? Number(m[3]) : null })
+      }
+    })
+    socket.on('error', () => socket.destroy())
+    // reaping is a background activity: it must not keep `podshim run` alive
+    socket.unref()
+  }
+
+  /** TERM pause (it exits 0, and the kernel kills what is left in its PID namespace), KILL after graceMs. */
+  async stopPause(graceMs: number): Promise<void> {
+    if (this.pauseExited === undefined || this.pausePidfd < 0) return
+    this.native.signal(this.pausePidfd, 15)
+    const timer = setTimeout(() => this.pausePidfd >= 0 && this.native.signal(this.pausePidfd, 9), graceMs)
+    await this.pauseExited
+    clearTimeout(timer)
+  }
+
+  /** Undo everything, in reverse; each step runs even if an earlier one failed. Returns the errors. */
+  async teardown(): Promise<unknown[]> {
+    const errors: unknown[] = []
+    const step = async (fn: () => unknown): Promise<void> => {
+      try {
+        await fn()
+      } catch (err) {
+        errors.push(err)
+      }
+    }
+    await step(() => this.stopPause(1000))
+    await step(() => this.cgroup.remove())
+    this.reapSocket?.destroy()
+    for (const ns of this.joinNamespaces) await step(() => closeSync(ns.fd))
+    this.joinNamespaces = []
+    if (this.pidNsFd >= 0) await step(() => closeSync(this.pidNsFd))
+    this.pidNsFd = -1
+    await step(() => teardownVolumes(this.volumesMade))
+    this.volumesMade = []
+    if (this.shmMounted) await step(() => umount2(this.shmSource, MNT_DETACH))
+    this.shmMounted = false
+    await step(() => rmSync(this.paths.dataDir, { recursive: true, force: true }))
+    await step(() => rmSync(this.paths.stateDir, { recursive: true, force: true }))
+    return errors
+  }
+}
+

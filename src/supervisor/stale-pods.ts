@@ -1,0 +1,61 @@
+// Cleans up after a supervisor that died without tearing its pod down (e.g.
+// SIGKILL): its processes died with it (PR_SET_PDEATHSIG, and the kernel
+// kills a PID namespace whose init is gone), but its cgroup, its tmpfs
+// mounts and its state directory stay until a later podshim removes them.
+// A pod counts as stale only when the pid recorded in its pod.json is no
+// longer a podshim supervisor.
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { join, sep } from 'node:path'
+import { removeStalePodCgroup } from '../cgroup/pod-cgroup'
+import { umount2 } from '../native/libc'
+
+const MNT_DETACH = 2
+
+interface PodRecord {
+  uid: string
+  name: string
+  supervisorPid: number
+  cgroupRoot: string
+  cgroupParent: string
+  dataDir: string
+  stateDir: string
+}
+
+function isSupervisorAlive(pid: number): boolean {
+  try {
+    // the same pid may have been reused: it must still be a node process
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('node')
+  } catch {
+    return false
+  }
+}
+
+/** Mount points at or below dir, deepest first (from /proc/self/mountinfo). */
+export function mountsUnder(dir: string, mountinfo = readFileSync('/proc/self/mountinfo', 'utf8')): string[] {
+  const points = mountinfo.split('\n').map((line) => line.split(' ')[4]).filter((p): p is string => p !== undefined)
+    .map((p) => p.replace(/\\([0-7]{3})/g, (_, oct: string) => String.fromCharCode(parseInt(oct, 8))))
+  return points.filter((p) => p === dir || p.startsWith(dir + sep)).sort((a, b) => b.length - a.length)
+}
+
+/** Remove every stale pod under stateRoot; returns one line per pod cleaned. */
+export async function cleanStalePods(stateRoot: string): Promise<string[]> {
+  const podsDir = join(stateRoot, 'pods')
+  if (!existsSync(podsDir)) return []
+  const notes: string[] = []
+  for (const uid of readdirSync(podsDir)) {
+    let record: PodRecord
+    try {
+      record = JSON.parse(readFileSync(join(podsDir, uid, 'pod.json'), 'utf8')) as PodRecord
+    } catch {
+      continue // being created right now, or not ours
+    }
+    if (isSupervisorAlive(record.supervisorPid)) continue
+    await removeStalePodCgroup(record.cgroupRoot, record.cgroupParent, record.uid)
+    for (const dir of [record.stateDir, record.dataDir]) {
+      for (const point of mountsUnder(dir)) umount2(point, MNT_DETACH)
+      rmSync(dir, { recursive: true, force: true })
+    }
+    notes.push(`cleaned up pod "${record.name}" (${record.uid}) left behind by supervisor pid ${record.supervisorPid}`)
+  }
+  return notes
+}
