@@ -1,0 +1,76 @@
+import t from 'tap';
+import { basePod, podWith, problemsOf, warningsOf, type Raw } from './helpers';
+
+t.test('the base pod is valid with no warnings', async (t) => {
+  t.same(problemsOf(basePod()), []);
+  t.same(warningsOf(basePod()), []);
+});
+
+t.test('the manifest must be an object', async (t) => {
+  t.same(problemsOf('hello'), ['manifest must be an object (got string "hello")']);
+  t.same(problemsOf([1]), ['manifest must be an object (got a list)']);
+});
+
+// [what, mutation that breaks it, expected problem, mutation that is fine]
+const cases: [string, (p: Raw) => void | Raw, string, (p: Raw) => void | Raw][] = [
+  ['apiVersion', (p) => { p.apiVersion = 'apps/v1'; }, 'apiVersion: must be "v1" (got "apps/v1")', (p) => { p.apiVersion = 'v1'; }],
+  ['apiVersion missing', (p) => { delete p.apiVersion; }, 'apiVersion: required value', () => {}],
+  ['kind', (p) => { p.kind = 'Deployment'; }, 'kind: must be "Pod" (got "Deployment")', () => {}],
+  ['metadata missing', (p) => { delete p.metadata; }, 'metadata: required value', () => {}],
+  ['spec missing', (p) => { delete p.spec; }, 'spec: required value', () => {}],
+  ['name missing', (p) => { p.metadata = {}; }, 'metadata.name: required value', () => {}],
+  ['name generateName', (p) => { p.metadata = { generateName: 'web-' }; },
+    'metadata.name: required value (generateName is not implemented by podshim)', () => {}],
+  ['name subdomain', (p) => { p.metadata.name = 'Web_1'; }, 'metadata.name: must be a lowercase RFC 1123 subdomain', (p) => { p.metadata.name = 'web.example-1'; }],
+  ['name length', (p) => { p.metadata.name = 'a'.repeat(254); }, 'metadata.name: must be no more than 253 characters', (p) => { p.metadata.name = 'a'.repeat(253); }],
+  ['namespace label', (p) => { p.metadata.namespace = 'a.b'; }, 'metadata.namespace: must be a lowercase RFC 1123 label', (p) => { p.metadata.namespace = 'kube-system'; }],
+  ['label key', (p) => { p.metadata.labels = { '-bad': 'x' }; }, 'metadata.labels: name part must consist', (p) => { p.metadata.labels = { 'app.kubernetes.io/name': 'web' }; }],
+  ['label value', (p) => { p.metadata.labels = { app: 'a b' }; }, 'metadata.labels[app]: must be empty or consist', (p) => { p.metadata.labels = { app: '' }; }],
+  ['label value type', (p) => { p.metadata.labels = { version: 1 }; }, 'metadata.labels[version]: must be a string (got number 1)', (p) => { p.metadata.labels = { version: '1' }; }],
+  ['annotation key', (p) => { p.metadata.annotations = { 'a/b/c': 'x' }; }, 'metadata.annotations: must be a name with an optional DNS subdomain prefix', (p) => { p.metadata.annotations = { 'example.com/note': 'any text at all' }; }],
+  ['annotation size', (p) => { p.metadata.annotations = { big: 'x'.repeat(262142) }; }, 'metadata.annotations: must have at most 262144 bytes (got 262145)', (p) => { p.metadata.annotations = { big: 'x'.repeat(262141) }; }],
+  ['restartPolicy', (p) => { p.spec.restartPolicy = 'Sometimes'; }, 'spec.restartPolicy: unsupported value "Sometimes": supported values: "Always", "OnFailure", "Never"', (p) => { p.spec.restartPolicy = 'OnFailure'; }],
+  ['grace period', (p) => { p.spec.terminationGracePeriodSeconds = -1; }, 'spec.terminationGracePeriodSeconds: must be greater than or equal to 0 (got -1)', (p) => { p.spec.terminationGracePeriodSeconds = 0; }],
+  ['grace period type', (p) => { p.spec.terminationGracePeriodSeconds = '30'; }, 'spec.terminationGracePeriodSeconds: must be an integer (got string "30")', (p) => { p.spec.terminationGracePeriodSeconds = 30; }],
+  ['grace period fraction', (p) => { p.spec.terminationGracePeriodSeconds = 1.5; }, 'spec.terminationGracePeriodSeconds: must be an integer (got number 1.5)', () => {}],
+  ['hostname', (p) => { p.spec.hostname = 'my.host'; }, 'spec.hostname: must be a lowercase RFC 1123 label', (p) => { p.spec.hostname = 'my-host'; }],
+  ['hostname length', (p) => { p.spec.hostname = 'h'.repeat(64); }, 'spec.hostname: must be no more than 63 characters', (p) => { p.spec.hostname = 'h'.repeat(63); }],
+  ['subdomain', (p) => { p.spec.subdomain = 'A'; }, 'spec.subdomain: must be a lowercase RFC 1123 label', (p) => { p.spec.subdomain = 'svc'; }],
+  ['dnsPolicy', (p) => { p.spec.dnsPolicy = 'Cluster'; }, 'spec.dnsPolicy: unsupported value "Cluster"', (p) => { p.spec.dnsPolicy = 'Default'; }],
+  ['dnsPolicy None', (p) => { p.spec.dnsPolicy = 'None'; }, 'spec.dnsConfig: required value: must provide `dnsConfig` when `dnsPolicy` is None', (p) => { p.spec.dnsPolicy = 'None'; p.spec.dnsConfig = { nameservers: ['1.1.1.1'] }; }],
+  ['shareProcessNamespace + hostPID', (p) => { p.spec.shareProcessNamespace = true; p.spec.hostPID = true; }, 'spec.shareProcessNamespace: may not be true when hostPID is true', (p) => { p.spec.shareProcessNamespace = true; p.spec.hostPID = false; }],
+  ['hostNetwork type', (p) => { p.spec.hostNetwork = 'yes'; }, 'spec.hostNetwork: must be a boolean (got string "yes")', (p) => { p.spec.hostNetwork = true; }],
+  ['runAsUser', (p) => { p.spec.securityContext = { runAsUser: -1 }; }, 'spec.securityContext.runAsUser: must be between 0 and 2147483647, inclusive (got -1)', (p) => { p.spec.securityContext = { runAsUser: 1000, runAsGroup: 0, runAsNonRoot: true }; }],
+  ['supplementalGroups', (p) => { p.spec.securityContext = { supplementalGroups: [1, 2147483648] }; }, 'spec.securityContext.supplementalGroups[1]: must be between 0 and 2147483647, inclusive', (p) => { p.spec.securityContext = { supplementalGroups: [1, 2] }; }],
+  ['hostAliases ip', (p) => { p.spec.hostAliases = [{ ip: '300.1.1.1', hostnames: ['db'] }]; }, 'spec.hostAliases[0].ip: must be a valid IP address (got "300.1.1.1")', (p) => { p.spec.hostAliases = [{ ip: '10.0.0.1', hostnames: ['db.local'] }, { ip: '::1' }]; }],
+  ['hostAliases hostname', (p) => { p.spec.hostAliases = [{ ip: '10.0.0.1', hostnames: ['DB'] }]; }, 'spec.hostAliases[0].hostnames[0]: must be a lowercase RFC 1123 subdomain', () => {}],
+  ['nodeName', (p) => { p.spec.nodeName = 'Node_1'; }, 'spec.nodeName: must be a lowercase RFC 1123 subdomain', (p) => { p.spec.nodeName = 'node-1'; }],
+  ['no containers', (p) => { p.spec.containers = []; }, 'spec.containers: required value: a pod needs at least one container', () => {}],
+  ['containers type', (p) => { p.spec.containers = { name: 'a' }; }, 'spec.containers: must be a list (got an object)', () => {}],
+  ['null list item', (p) => { p.spec.containers = [null]; }, 'spec.containers[0]: must not be null', () => {}],
+  ['volume name', (p) => { p.spec.volumes = [{ name: 'Data', emptyDir: {} }]; }, 'spec.volumes[0].name: must be a lowercase RFC 1123 label', (p) => { p.spec.volumes = [{ name: 'data', emptyDir: {} }]; }],
+  ['volume name missing', (p) => { p.spec.volumes = [{ emptyDir: {} }]; }, 'spec.volumes[0].name: required value', () => {}],
+  ['volume names unique', (p) => { p.spec.volumes = [{ name: 'a', emptyDir: {} }, { name: 'a', hostPath: { path: '/x' } }]; }, 'spec.volumes[1].name: duplicate value (got "a")', (p) => { p.spec.volumes = [{ name: 'a', emptyDir: {} }, { name: 'b', hostPath: { path: '/x' } }]; }],
+  ['two sources', (p) => { p.spec.volumes = [{ name: 'a', emptyDir: {}, hostPath: { path: '/x' } }]; }, 'spec.volumes[0]: may not specify more than 1 volume type (got emptyDir, hostPath)', (p) => { p.spec.volumes = [{ name: 'a' }]; }],
+  ['two sources, one unimplemented', (p) => { p.spec.volumes = [{ name: 'a', emptyDir: {}, secret: { secretName: 's' } }]; }, 'spec.volumes[0]: may not specify more than 1 volume type (got emptyDir, secret)', () => {}],
+  ['hostPath relative', (p) => { p.spec.volumes = [{ name: 'a', hostPath: { path: 'var/log' } }]; }, 'spec.volumes[0].hostPath.path: must be an absolute path (got "var/log")', (p) => { p.spec.volumes = [{ name: 'a', hostPath: { path: '/var/log', type: 'Directory' } }]; }],
+  ['hostPath backstep', (p) => { p.spec.volumes = [{ name: 'a', hostPath: { path: '/var/../etc' } }]; }, "spec.volumes[0].hostPath.path: must not contain '..' (got \"/var/../etc\")", (p) => { p.spec.volumes = [{ name: 'a', hostPath: { path: '/var/..x' } }]; }],
+  ['hostPath missing path', (p) => { p.spec.volumes = [{ name: 'a', hostPath: {} }]; }, 'spec.volumes[0].hostPath.path: required value', () => {}],
+  ['hostPath type', (p) => { p.spec.volumes = [{ name: 'a', hostPath: { path: '/x', type: 'Dir' } }]; }, 'spec.volumes[0].hostPath.type: unsupported value "Dir": supported values: "", "DirectoryOrCreate", "Directory", "FileOrCreate", "File", "Socket", "CharDevice", "BlockDevice"', (p) => { p.spec.volumes = ['', 'DirectoryOrCreate', 'FileOrCreate', 'File', 'Socket', 'CharDevice', 'BlockDevice'].map((type, i) => ({ name: `v${i}`, hostPath: { path: '/x', type } })); }],
+  ['emptyDir medium', (p) => { p.spec.volumes = [{ name: 'a', emptyDir: { medium: 'HugePages' } }]; }, 'spec.volumes[0].emptyDir.medium: unsupported value "HugePages": supported values: "", "Memory"', (p) => { p.spec.volumes = [{ name: 'a', emptyDir: { medium: 'Memory', sizeLimit: '64Mi' } }]; }],
+  ['emptyDir sizeLimit', (p) => { p.spec.volumes = [{ name: 'a', emptyDir: { sizeLimit: '1GB' } }]; }, 'spec.volumes[0].emptyDir.sizeLimit: invalid quantity "1GB": unknown suffix "GB"', (p) => { p.spec.volumes = [{ name: 'a', emptyDir: { sizeLimit: 1000000 } }]; }],
+  ['emptyDir sizeLimit negative', (p) => { p.spec.volumes = [{ name: 'a', emptyDir: { sizeLimit: '-1Mi' } }]; }, 'spec.volumes[0].emptyDir.sizeLimit: must be greater than or equal to 0 (got "-1Mi")', () => {}],
+];
+
+for (const [what, breaks, expected, fine] of cases) {
+  t.test(what, async (t) => {
+    const problems = problemsOf(podWith(breaks));
+    t.ok(problems.some((p) => p.startsWith(expected)), `reports ${expected}`, { found: problems });
+    t.same(problemsOf(podWith(fine)), [], 'the fixed manifest is valid');
+  });
+}
+
+t.test('a string where an object is required names the path once', async (t) => {
+  t.same(problemsOf(podWith((p) => { p.spec = 'x'; })), ['spec: must be an object (got string "x")']);
+  t.same(problemsOf(podWith((p) => { p.spec.containers[0] = 'app'; })), ['spec.containers[0]: must be an object (got string "app")']);
+});
