@@ -6,7 +6,7 @@ import t from 'tap'
 
 import { nativeApi } from '../../../src/native/addon'
 import { PlanOpCode, type ExitStatus } from '../../../src/native/contract'
-import { SIGKILL, SIGTERM, childrenOfThisProcess, eventually, execve, plan, spawnChild } from './helpers'
+import { SIGKILL, SIGTERM, childrenOfThisProcess, eventually, execve, plan, spawnChild } from './fixtures/helpers'
 
 t.test('an exit code is reported as code', async t => {
   const child = spawnChild(t, plan([execve('/bin/sh', ['sh', '-c', 'exit 7'])]))

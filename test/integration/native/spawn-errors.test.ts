@@ -10,7 +10,7 @@ import { nativeApi } from '../../../src/native/addon'
 import { CLONE_NEWNS, MS_PRIVATE, MS_REC, PlanOpCode, SpawnStage } from '../../../src/native/contract'
 import { SpawnError, syscallErrorFromSpawn } from '../../../src/native/spawn-error'
 import { SyscallError } from '../../../src/native/syscall-error'
-import { childrenOfThisProcess, execve, plan, tempDir } from './helpers'
+import { childrenOfThisProcess, execve, plan, tempDir } from './fixtures/helpers'
 
 function spawnFailure(spawnPlan: ReturnType<typeof plan>): SpawnError {
   try {

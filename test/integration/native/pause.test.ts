@@ -1,0 +1,140 @@
+// pause as the pod's PID 1: started by spawn() with new PID/NET/IPC/UTS
+// namespaces, it sets up its sandbox from the plan, reaps orphans (reporting
+// each on fd 3) and exits 0 on TERM. Containers join its PID namespace with
+// pidNsFd and stay children of the supervisor.
+
+import { closeSync, openSync, readFileSync, statSync } from 'node:fs'
+import { Socket } from 'node:net'
+import t from 'tap'
+
+import { PAUSE_PATH, nativeApi } from '../../../src/native/addon'
+import {
+  CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWUTS, MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_PRIVATE, MS_REC,
+  PlanOpCode, type PlanOp,
+} from '../../../src/native/contract'
+import { SIGTERM, childrenOfThisProcess, eventually, execve, plan, runCaptured, spawnChild, statusField, type Child } from './fixtures/helpers'
+
+const HOSTNAME = 'podshim-test-pod'
+
+interface Pod {
+  pause: Child
+  /** everything pause writes on fd 3 so far */
+  reports: () => string
+  /** setns ops joining pause's NET, IPC and UTS namespaces */
+  joinOps: PlanOp[]
+  pidNsFd: number
+}
+
+function nsFd(t: { teardown(fn: () => void): void }, pid: number, ns: string): number {
+  const fd = openSync(`/proc/${pid}/ns/${ns}`, 'r')
+  t.teardown(() => closeSync(fd))
+  return fd
+}
+
+async function startPod(t: Parameters<typeof nsFd>[0]): Promise<Pod> {
+  const [readFd, writeFd] = nativeApi.pipe()
+  let pause: Child
+  try {
+    pause = spawnChild(t, plan([
+      { op: PlanOpCode.Pdeathsig, signal: 9, parentPid: 0 },
+      { op: PlanOpCode.Sethostname, name: HOSTNAME },
+      { op: PlanOpCode.LoopbackUp },
+      { op: PlanOpCode.Dup2, fd: writeFd, target: 3 },
+      { op: PlanOpCode.CloseFrom, fd: 4 },
+      execve(PAUSE_PATH, ['pause'], []),
+    ], { cloneFlags: CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS }))
+  } finally {
+    nativeApi.close(writeFd)
+  }
+  let text = ''
+  const socket = new Socket({ fd: readFd, readable: true, writable: false })
+  socket.setEncoding('utf8')
+  socket.on('data', chunk => { text += chunk })
+  t.teardown(() => { socket.destroy() })
+  const joinOps: PlanOp[] = [
+    { op: PlanOpCode.Setns, fd: nsFd(t, pause.pid, 'net'), nstype: CLONE_NEWNET, label: 'pod net' },
+    { op: PlanOpCode.Setns, fd: nsFd(t, pause.pid, 'ipc'), nstype: CLONE_NEWIPC, label: 'pod ipc' },
+    { op: PlanOpCode.Setns, fd: nsFd(t, pause.pid, 'uts'), nstype: CLONE_NEWUTS, label: 'pod uts' },
+  ]
+  return { pause, reports: () => text, joinOps, pidNsFd: nsFd(t, pause.pid, 'pid') }
+}
+
+t.test('pause is PID 1 of its new PID namespace, with hostname and lo up', async t => {
+  const pod = await startPod(t)
+  const nspid = statusField(pod.pause.pid, 'NSpid')
+  t.equal(nspid, `${pod.pause.pid}\t1`, 'NSpid: host pid, then 1 inside')
+  t.equal(statusField(pod.pause.pid, 'PPid'), String(process.pid), 'the supervisor is its parent')
+  for (const ns of ['pid_for_children', 'net', 'ipc', 'uts']) {
+    const own = ns === 'pid_for_children' ? 'pid' : ns
+    t.not(statSync(`/proc/${pod.pause.pid}/ns/${own}`).ino, statSync(`/proc/self/ns/${own}`).ino, `a new ${own} namespace`)
+  }
+  const [status, output] = await runCaptured(t, [
+    ...pod.joinOps,
+    execve('/bin/sh', ['sh', '-c', 'cat /proc/sys/kernel/hostname; ip -o link show lo']),
+  ])
+  t.equal(status.code, 0, output)
+  const [hostname, link] = output.split('\n')
+  t.equal(hostname, HOSTNAME)
+  t.match(link, /<[^>]*\bUP\b[^>]*>/, 'lo is UP')
+  t.not(readFileSync('/proc/sys/kernel/hostname', 'utf8').trim(), HOSTNAME, 'the host hostname is untouched')
+})
+
+t.test('a child spawned with pidNsFd joins the PID namespace and keeps the supervisor as parent', async t => {
+  const pod = await startPod(t)
+  const child = spawnChild(t, plan([...pod.joinOps, execve('/bin/sleep', ['sleep', '100'])], { pidNsFd: pod.pidNsFd }))
+  t.equal(statSync(`/proc/${child.pid}/ns/pid`).ino, statSync(`/proc/${pod.pause.pid}/ns/pid`).ino, 'same PID namespace as pause')
+  t.equal(statusField(child.pid, 'PPid'), String(process.pid), 'PPid is the supervisor')
+  const nspid = statusField(child.pid, 'NSpid')?.split('\t')
+  t.equal(nspid?.length, 2)
+  t.equal(nspid?.[0], String(child.pid))
+  t.ok(Number(nspid?.[1]) > 1, 'a pid inside the pod other than 1')
+  // With its own /proc (in a private mount namespace) a container sees pause as PID 1.
+  const [status, output] = await runCaptured(t, [
+    { op: PlanOpCode.Mount, source: null, target: '/', fstype: null, flags: MS_REC | MS_PRIVATE, data: null },
+    { op: PlanOpCode.Mount, source: 'proc', target: '/proc', fstype: 'proc', flags: MS_NOSUID | MS_NODEV | MS_NOEXEC, data: null },
+    execve('/bin/sh', ['sh', '-c', 'tr "\\0" " " </proc/1/cmdline; echo; echo $$']),
+  ], { pidNsFd: pod.pidNsFd, cloneFlags: CLONE_NEWNS })
+  t.equal(status.code, 0, output)
+  const [pid1, self] = output.split('\n')
+  t.equal(pid1, 'pause ', 'PID 1 is pause')
+  t.ok(Number(self) > 1, 'the container has a pid > 1 in the pod')
+  nativeApi.signal(child.pidfd, 9)
+  t.same(await child.exited, { code: null, signal: 9, coreDumped: false })
+})
+
+t.test('pause reaps an orphan and reports it on fd 3', async t => {
+  const pod = await startPod(t)
+  // sh backgrounds a sleep and exits: the sleep is orphaned to PID 1 = pause.
+  const [status, output] = await runCaptured(t, [
+    ...pod.joinOps,
+    execve('/bin/sh', ['sh', '-c', 'sleep 0.2 & echo $!; exit 0']),
+  ], { pidNsFd: pod.pidNsFd })
+  t.equal(status.code, 0)
+  // $! is the orphan's pid inside the pod, which is what pause reports.
+  const orphan = output.trim()
+  t.match(orphan, /^\d+$/)
+  t.ok(await eventually(() => pod.reports() === `reap ${orphan} exited 0\n`), `reap line: ${JSON.stringify(pod.reports())}`)
+  const pausePid = pod.pause.pid
+  const zombies = () => {
+    const tasks = readFileSync(`/proc/${pausePid}/task/${pausePid}/children`, 'utf8').trim()
+    return tasks === '' ? [] : tasks.split(' ')
+  }
+  t.same(zombies(), [], 'pause has no child left, zombie or not')
+})
+
+t.test('pause reports a signaled orphan', async t => {
+  const pod = await startPod(t)
+  const [status] = await runCaptured(t, [
+    execve('/bin/sh', ['sh', '-c', 'sh -c "kill -9 \\$\\$" & exit 0']),
+  ], { pidNsFd: pod.pidNsFd })
+  t.equal(status.code, 0)
+  t.ok(await eventually(() => /reap \d+ signaled 9\n/.test(pod.reports())), `reap line: ${JSON.stringify(pod.reports())}`)
+})
+
+t.test('pause exits 0 on TERM', async t => {
+  const pod = await startPod(t)
+  await eventually(() => statusField(pod.pause.pid, 'SigCgt') !== '0000000000000000')
+  nativeApi.signal(pod.pause.pidfd, SIGTERM)
+  t.same(await pod.pause.exited, { code: 0, signal: null, coreDumped: false })
+  t.ok(await eventually(() => childrenOfThisProcess().size === 0))
+})
