@@ -81,7 +81,9 @@ export function applyDefaults(pod: Pod, options: DefaultsOptions): DefaultedPod 
       hostNetwork: spec.hostNetwork ?? false,
       hostPID: spec.hostPID ?? false,
       hostIPC: spec.hostIPC ?? false,
-      shareProcessNamespace: spec.shareProcessNamespace ?? false,
+      // podshim's documented difference (DESIGN.md): containers share pause's PID
+      // namespace unless the manifest says false, so pause can be seen reaping
+      shareProcessNamespace: spec.shareProcessNamespace ?? spec.hostPID !== true,
       securityContext: { ...spec.securityContext },
     },
   };

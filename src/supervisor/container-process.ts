@@ -127,7 +127,7 @@ export function startContainerProcess(input: {
         ...kernelMasks(),
         joinNamespaces: sandbox.joinNamespaces,
         stdio: [devNull, outWrite, errWrite],
-        parentPid: process.pid,
+        parentPid: pod.spec.hostPID ? process.pid : 0,
         ids: spec.ids,
         workingDir: posix.normalize(spec.workingDir),
         exec: { path: exe, argv: spec.argv, envp: spec.env },

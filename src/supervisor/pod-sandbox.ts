@@ -94,7 +94,9 @@ export class PodSandbox {
         pidNsFd: -1,
         cgroupFd,
         ops: pausePlanOps({
-          ns, hostname, pausePath: this.pausePath, fds: [devNull, devNull, devNull, reapWrite], parentPid: process.pid,
+          ns, hostname, pausePath: this.pausePath, fds: [devNull, devNull, devNull, reapWrite],
+          // getppid() is 0 across a PID namespace: there the executor checks the parent by pidfd only
+          parentPid: ns.hostPID ? process.pid : 0,
           canSetOomScoreAdj: this.canSetOomScoreAdj,
         }),
       }, 'start pause')
