@@ -50,11 +50,11 @@ export function hostImageEntries(hostRoot = '/'): RootEntry[] {
 export class BuiltinImageResolver implements ImageResolver {
   private entries: RootEntry[] | undefined
 
-  resolve(image: string): ResolvedImage {
+  async resolve(image: string): Promise<ResolvedImage> {
     if (!isHostImage(image)) {
       throw new ImageError(`pull image "${image}": only the built-in image "${HOST_IMAGE}" is available (registry and OCI images are not implemented yet)`, 'ErrImagePull')
     }
     this.entries ??= hostImageEntries()
-    return { ref: image, imageId: `podshim://${HOST_IMAGE}`, config: HOST_IMAGE_CONFIG, entries: this.entries, lookupRoot: '/' }
+    return { ref: image, imageId: `podshim://${HOST_IMAGE}`, config: HOST_IMAGE_CONFIG, rootfs: { kind: 'entries', entries: this.entries }, lookupRoot: '/' }
   }
 }

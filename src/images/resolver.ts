@@ -20,14 +20,30 @@ export interface ResolvedImage {
   imageId: string
   config: ImageConfig
   /** what the container's new root is built from */
-  entries: RootEntry[]
+  rootfs: ImageRootfs
   /** host path whose contents the container sees at / (for PATH lookups), or null */
   lookupRoot: string
 }
 
+/**
+ * The root a container starts from: entries laid on a fresh tmpfs (the
+ * built-in host view), or unpacked layers stacked by overlayfs, lowest first,
+ * under a writable upper directory of the container's own.
+ */
+export type ImageRootfs =
+  | { kind: 'entries'; entries: RootEntry[] }
+  | { kind: 'overlay'; layers: string[] }
+
+export type PullPolicy = 'Always' | 'IfNotPresent' | 'Never'
+
 export interface ImageResolver {
-  /** Resolve (and, for later sources, pull) an image; throws ImageError with a Kubernetes waiting reason. */
-  resolve(image: string): ResolvedImage
+  /**
+   * Resolve an image, pulling it as the policy says; throws ImageError with a
+   * Kubernetes waiting reason. `onProgress` reports pulls for the terminal.
+   */
+  resolve(image: string, policy: PullPolicy, onProgress?: (message: string) => void): Promise<ResolvedImage>
+  /** the images running pods use (a prune never removes them) are held until released */
+  release?(image: ResolvedImage): void
 }
 
 /** Kubernetes waiting reasons for image failures (pkg/kubelet/images/types.go). */

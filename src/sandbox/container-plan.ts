@@ -9,6 +9,7 @@ import {
   type PlanOp, PlanOpCode,
 } from '../native/contract'
 import { bindOps, defaultMountOps, type MaskedPath, mkdirOp, mountOp } from './default-mounts'
+import type { ImageRootfs } from '../images/resolver'
 
 /** One entry of an image root: a read-only bind of a host path, a symlink, or an empty dir/tmpfs. */
 export type RootEntry =
@@ -30,7 +31,9 @@ export interface VolumeMountPlan {
 export interface ContainerPlanInput {
   /** host directory that becomes the container's root (a tmpfs is mounted on it in the child's mount namespace) */
   root: string
-  entries: RootEntry[]
+  rootfs: ImageRootfs
+  /** overlay images: the container's own writable upper and work directories on the host */
+  overlayDirs: { upper: string; work: string } | null
   readOnlyRootFilesystem: boolean
   mounts: VolumeMountPlan[]
   shmSource: string
@@ -52,9 +55,8 @@ export function containerPlanOps(input: ContainerPlanInput): PlanOp[] {
   ops.push(
     // nothing mounted from here on may propagate back to the host
     mountOp(null, '/', null, MS_REC | MS_PRIVATE),
-    mountOp('tmpfs', r, 'tmpfs', MS_NOSUID | MS_NODEV, 'mode=755'),
   )
-  for (const entry of input.entries) ops.push(...rootEntryOps(r, entry))
+  ops.push(...rootfsOps(r, input.rootfs, input.overlayDirs))
   ops.push(...defaultMountOps({
     root: r, shmSource: input.shmSource, terminationLog: input.terminationLog,
     masked: input.masked, readonlyPaths: input.readonlyPaths,
@@ -64,6 +66,16 @@ export function containerPlanOps(input: ContainerPlanInput): PlanOp[] {
   ops.push({ op: PlanOpCode.PivotRoot, path: r })
   ops.push(...processOps(input))
   return ops
+}
+
+function rootfsOps(r: string, rootfs: ImageRootfs, dirs: { upper: string; work: string } | null): PlanOp[] {
+  if (rootfs.kind === 'entries') {
+    return [mountOp('tmpfs', r, 'tmpfs', MS_NOSUID | MS_NODEV, 'mode=755'), ...rootfs.entries.flatMap((e) => rootEntryOps(r, e))]
+  }
+  if (dirs === null) throw new Error('an overlay rootfs needs upper and work directories')
+  // overlayfs lists the top layer first
+  const lower = [...rootfs.layers].reverse().join(':')
+  return [mountOp('overlay', r, 'overlay', MS_NODEV, `lowerdir=${lower},upperdir=${dirs.upper},workdir=${dirs.work}`)]
 }
 
 function rootEntryOps(r: string, entry: RootEntry): PlanOp[] {

@@ -119,7 +119,8 @@ export function startContainerProcess(input: {
       cgroupFd,
       ops: containerPlanOps({
         root,
-        entries: image.entries,
+        rootfs: image.rootfs,
+        overlayDirs: image.rootfs.kind === 'overlay' ? overlayDirs(dir) : null,
         readOnlyRootFilesystem: container.securityContext?.readOnlyRootFilesystem === true,
         mounts: [...etcMounts, ...mounts],
         shmSource: sandbox.shmSource,
@@ -175,6 +176,14 @@ export function startContainerProcess(input: {
       if (isRunning) native.signal(pidfd, sig)
     },
   }
+}
+
+/** The container's writable layer: kept beside its root under the pod's state directory. */
+function overlayDirs(dir: string): { upper: string; work: string } {
+  const dirs = { upper: join(dir, 'upper'), work: join(dir, 'work') }
+  mkdirSync(dirs.upper, { recursive: true, mode: 0o755 })
+  mkdirSync(dirs.work, { recursive: true, mode: 0o700 })
+  return dirs
 }
 
 function pump(fd: number, stream: LogStream, log: CriLogWriter, name: string, output: ContainerOutput): Promise<void> {

@@ -127,11 +127,12 @@ export class PodSupervisor {
     if (next.kind === 'sidecar' && next.isRunning) this.runNextInit()
   }
 
-  private startContainer(rec: ContainerRecord): void {
+  private async startContainer(rec: ContainerRecord): Promise<void> {
     const fieldPath = containerFieldPath(rec.name, rec.kind !== 'regular')
     const now = this.deps.clock.now()
     try {
-      const image = this.deps.images.resolve(rec.spec.image)
+      const image = await this.deps.images.resolve(rec.spec.image, rec.spec.imagePullPolicy, (m) => this.events.normal('Pulling', m, fieldPath))
+      if (this.isStopping) return this.checkDone()
       rec.imageID = image.imageId
       this.events.normal('Pulled', `Container image "${rec.spec.image}" already present on machine`, fieldPath)
       this.events.normal('Created', `Created container: ${rec.name}`, fieldPath)

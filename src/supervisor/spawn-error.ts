@@ -9,7 +9,7 @@ export function spawnOrThrow(native: NativeApi, plan: SpawnPlan, action: string)
     return native.spawn(plan)
   } catch (err) {
     if (!(err instanceof SpawnError)) throw err
-    if (isKernelTooOld(err)) {
+    if (isKernelTooOld(err.step.syscall, err.errno)) {
       throw new Error(`${action}: kernel too old: podshim needs Linux 5.7 or later (clone3 with CLONE_INTO_CGROUP)`, { cause: err })
     }
     throw new Error(action, { cause: syscallErrorFromSpawn(err) })
