@@ -14,9 +14,10 @@
       "type": "executable",
       "sources": ["native/pause.c"],
       "defines": ["PODSHIM_VERSION=<!(node -p \"require('./package.json').version\")"],
-      "cflags": ["-Os", "-Wall", "-Werror"],
-      "cflags!": ["-O3", "-O2", "-g"],
-      "ldflags": ["-static", "-s"]
+      "cflags": ["-Os", "-Wall", "-Werror", "-ffunction-sections", "-fdata-sections"],
+      "cflags!": ["-O3", "-O2", "-g", "-fPIC", "-Wextra", "-Wno-unused-parameter"],
+      "ldflags": ["-static", "-s", "-Wl,--gc-sections"],
+      "ldflags!": ["-rdynamic"]
     }
   ]
 }

@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 
 import type { ExitStatus, NativeApi, SpawnPlan, SpawnedProcess } from './contract'
-import { SpawnError } from './spawn-error'
+import { KernelTooOldError, SpawnError, isKernelTooOld } from './spawn-error'
 import { SyscallError, checkErrno } from './syscall-error'
 
 /** What native/addon.cc exports: data in, data out, errors as numbers. */
@@ -51,8 +51,12 @@ function loadRaw(): RawAddon {
 function spawn(plan: SpawnPlan): SpawnedProcess {
   const result = loadRaw().spawn(plan)
   if ('pidfd' in result) return { pid: result.pid, pidfd: result.pidfd }
-  if ('syscall' in result) throw new SyscallError(result.syscall, result.errno)
-  throw new SpawnError(result, plan.ops)
+  if ('syscall' in result) {
+    const err = new SyscallError(result.syscall, result.errno)
+    throw isKernelTooOld(result.syscall, result.errno) ? new KernelTooOldError(err) : err
+  }
+  const err = new SpawnError(result, plan.ops)
+  throw isKernelTooOld(err.step.syscall, err.errno) ? new KernelTooOldError(err) : err
 }
 
 function watchExit(pidfd: number, onExit: (status: ExitStatus) => void): void {

@@ -65,9 +65,25 @@ function describeStep(opIndex: number, op: PlanOp | undefined): SpawnStep {
   }
 }
 
-/** A too-old kernel shows up as clone3 failing with ENOSYS (< 5.3) or E2BIG (5.3–5.6, no CLONE_INTO_CGROUP). */
-export function isKernelTooOld(err: SpawnError): boolean {
-  return err.opIndex === SpawnStage.Clone && (err.errno === 38 || err.errno === 7)
+const ENOSYS = 38
+const E2BIG = 7
+
+/** podshim's minimum kernel is not met; `cause` holds the failing syscall's error. */
+export class KernelTooOldError extends Error {
+  readonly code = 'PODSHIM_KERNEL_TOO_OLD'
+
+  constructor(cause: Error) {
+    super('kernel too old (needs Linux 5.7 for clone3 CLONE_INTO_CGROUP)', { cause })
+    this.name = 'KernelTooOldError'
+  }
+}
+
+/**
+ * A too-old kernel shows up as clone3 failing with ENOSYS (before 5.3) or, when a cgroup
+ * is asked for, E2BIG (5.3 to 5.6, which do not know CLONE_INTO_CGROUP's field).
+ */
+export function isKernelTooOld(syscall: string, errno: number): boolean {
+  return syscall === 'clone3' && (errno === ENOSYS || errno === E2BIG)
 }
 
 /** The Node-shaped error for a failed spawn, with the SpawnError as its cause. */

@@ -98,11 +98,18 @@ t.test('Dup2 of an fd onto itself keeps it open across exec', async t => {
   t.equal(readFileSync(join(dir, 'out'), 'utf8'), 'kept\n')
 })
 
-t.test('CLONE_INTO_CGROUP starts the child in a cgroup of our own', async t => {
+/** Where cgroup2 is mounted (/sys/fs/cgroup/unified on hybrid hosts), from mountinfo. */
+function cgroup2Root(): string | undefined {
   const mountinfo = readFileSync('/proc/self/mountinfo', 'utf8').split('\n')
-  const line = mountinfo.find(l => l.split(' - ')[1]?.startsWith('cgroup2 '))
-  if (!line) return t.skip('no cgroup2 mount in /proc/self/mountinfo: CLONE_INTO_CGROUP needs cgroup v2')
-  const root = line.split(' ')[4]
+  return mountinfo.find(line => line.split(' - ')[1]?.startsWith('cgroup2 '))?.split(' ')[4]
+}
+
+const CGROUP2_ROOT = cgroup2Root()
+
+t.test('CLONE_INTO_CGROUP starts the child in a cgroup of our own', {
+  skip: CGROUP2_ROOT ? false : 'no cgroup2 mount in /proc/self/mountinfo: CLONE_INTO_CGROUP needs cgroup v2',
+}, async t => {
+  const root = CGROUP2_ROOT as string
   const name = `podshim-test-${Math.random().toString(36).slice(2, 10)}`
   const dir = join(root, name)
   mkdirSync(dir)
