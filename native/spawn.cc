@@ -22,6 +22,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/sched.h>
 #include <net/if.h>
 #include <poll.h>
@@ -186,6 +187,22 @@ int child_set_ids(const struct plan_op *op) {
   return (int)syscall(SYS_setresuid, op->num_a, op->num_a, op->num_a);
 }
 
+/*
+ * chdir(2), then refuse a cwd outside the root: a leaked fd to a host
+ * directory (/proc/self/fd/N) would otherwise hand the container the host's
+ * tree (runc CVE-2024-21626). getcwd(2) marks such a cwd "(unreachable)".
+ */
+int child_chdir(const char *path) {
+  if (syscall(SYS_chdir, path) < 0) return -1;
+  char cwd[PATH_MAX];
+  if (syscall(SYS_getcwd, cwd, sizeof cwd) < 0) return -1;
+  if (cwd[0] != '/') {
+    errno = ENOENT;
+    return -1;
+  }
+  return 0;
+}
+
 int child_dup2(int fd, int target) {
   /* dup3 refuses fd == target; there the plan means "keep this fd across exec". */
   if (fd == target) return fcntl(fd, F_SETFD, 0);
@@ -221,7 +238,7 @@ int child_run_op(const struct plan_op *op, const struct executor_fds *fds) {
     case PLAN_OP_CLOSE_FROM:
       return child_close_from((unsigned int)op->num_a, fds);
     case PLAN_OP_CHDIR:
-      return (int)syscall(SYS_chdir, op->str_a);
+      return child_chdir(op->str_a);
     case PLAN_OP_SET_IDS:
       return child_set_ids(op);
     case PLAN_OP_PDEATHSIG:

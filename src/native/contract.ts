@@ -65,7 +65,7 @@ export type PlanOp =
   | { op: PlanOpCode.Dup2; fd: number; target: number }
   /** close every fd >= fd, except the executor's own error pipe. */
   | { op: PlanOpCode.CloseFrom; fd: number }
-  /** chdir(path); run after CloseFrom so no leaked fd can be a cwd (CVE-2024-21626). */
+  /** chdir(path); run after CloseFrom so no leaked fd can be a cwd (CVE-2024-21626); a cwd outside the root fails with ENOENT. */
   | { op: PlanOpCode.Chdir; path: string }
   /** setgroups(groups); setresgid(gid); setresuid(uid) via raw syscalls. */
   | { op: PlanOpCode.SetIds; uid: number; gid: number; groups: number[] }

@@ -172,3 +172,27 @@ t.test('a private mount namespace: mounts, symlinks, pivot_root, chdir', async t
   const hostMounts = readFileSync('/proc/self/mountinfo', 'utf8')
   t.notOk(hostMounts.includes(rootfs), 'nothing leaked into the host mount namespace')
 })
+
+t.test('a cwd outside the root is refused, even through a leaked fd (CVE-2024-21626)', async t => {
+  const rootfs = tempDir(t, 'podshim-rootfs-')
+  const hostDir = tempDir(t, 'podshim-host-')
+  const leaked = openSync(hostDir, constants.O_RDONLY | constants.O_DIRECTORY)
+  t.teardown(() => closeSync(leaked))
+  let caught: unknown
+  try {
+    const spawned = nativeApi.spawn(plan([
+      { op: PlanOpCode.Mount, source: null, target: '/', fstype: null, flags: MS_REC | MS_PRIVATE, data: null },
+      { op: PlanOpCode.Mount, source: rootfs, target: rootfs, fstype: null, flags: MS_BIND | MS_REC, data: null },
+      { op: PlanOpCode.Mkdir, path: `${rootfs}/proc`, mode: 0o555 },
+      { op: PlanOpCode.PivotRoot, path: rootfs },
+      { op: PlanOpCode.Mount, source: 'proc', target: '/proc', fstype: 'proc', flags: MS_NOSUID | MS_NODEV | MS_NOEXEC, data: null },
+      { op: PlanOpCode.Chdir, path: `/proc/self/fd/${leaked}` },
+      execve('/bin/true', ['true']),
+    ], { cloneFlags: CLONE_NEWNS }))
+    nativeApi.close(spawned.pidfd)
+  } catch (err) {
+    caught = err
+  }
+  t.ok(caught instanceof SpawnError, 'the spawn failed')
+  t.equal(syscallErrorFromSpawn(caught as SpawnError).message, `ENOENT: no such file or directory, chdir '/proc/self/fd/${leaked}'`)
+})
