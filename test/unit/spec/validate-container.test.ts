@@ -1,5 +1,5 @@
 import t from 'tap';
-import { podWith, problemsOf, type Raw } from './helpers';
+import { podWith, problemsOf, type Raw } from './fixtures/pods';
 
 const c0 = 'spec.containers[0]';
 const withContainer = (change: Raw) => (p: Raw) => { Object.assign(p.spec.containers[0], change); };

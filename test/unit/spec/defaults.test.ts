@@ -1,0 +1,166 @@
+import t from 'tap';
+import { applyDefaults, defaultPullPolicy } from '../../../src/spec/defaults';
+import type { Pod } from '../../../src/spec/types';
+import { validatePod } from '../../../src/spec/validate';
+import { basePod, podWith, type Raw } from './fixtures/pods';
+
+const defaulted = (raw: Raw) => {
+  const { pod, problems } = validatePod(raw);
+  if (problems.length > 0 || pod === undefined) throw new Error(JSON.stringify(problems));
+  return applyDefaults(pod as Pod, { newUid: () => 'generated-uid' });
+};
+
+t.test('pod-level defaults', async (t) => {
+  const pod = defaulted(basePod());
+  t.same(pod.metadata, { name: 'web', namespace: 'default', uid: 'generated-uid', labels: {}, annotations: {} });
+  const { containers, ...spec } = pod.spec;
+  t.equal(containers.length, 1);
+  t.same(spec, {
+    restartPolicy: 'Always',
+    terminationGracePeriodSeconds: 30,
+    dnsPolicy: 'ClusterFirst',
+    enableServiceLinks: true,
+    schedulerName: 'default-scheduler',
+    hostNetwork: false,
+    hostPID: false,
+    hostIPC: false,
+    shareProcessNamespace: true, // podshim's documented difference (DESIGN.md)
+    securityContext: {},
+    initContainers: [],
+    volumes: [],
+  });
+});
+
+t.test('shareProcessNamespace follows hostPID unless set', async (t) => {
+  t.equal(defaulted(podWith((p) => { p.spec.hostPID = true; })).spec.shareProcessNamespace, false);
+  t.equal(defaulted(podWith((p) => { p.spec.shareProcessNamespace = false; })).spec.shareProcessNamespace, false);
+});
+
+t.test('set values are kept', async (t) => {
+  const pod = defaulted(podWith((p) => {
+    p.metadata = { name: 'a', namespace: 'ns', uid: 'u1', labels: { app: 'a' } };
+    Object.assign(p.spec, { restartPolicy: 'Never', terminationGracePeriodSeconds: 0, dnsPolicy: 'Default', enableServiceLinks: false, hostNetwork: true });
+  }));
+  t.same(pod.metadata, { name: 'a', namespace: 'ns', uid: 'u1', labels: { app: 'a' }, annotations: {} });
+  const { restartPolicy, terminationGracePeriodSeconds, dnsPolicy, enableServiceLinks, hostNetwork } = pod.spec;
+  t.same(
+    { restartPolicy, terminationGracePeriodSeconds, dnsPolicy, enableServiceLinks, hostNetwork },
+    { restartPolicy: 'Never', terminationGracePeriodSeconds: 0, dnsPolicy: 'Default', enableServiceLinks: false, hostNetwork: true },
+  );
+});
+
+t.test('container defaults', async (t) => {
+  const c = defaulted(podWith((p) => {
+    p.spec.containers[0].ports = [{ containerPort: 80 }, { containerPort: 53, protocol: 'UDP' }];
+  })).spec.containers[0];
+  t.same(c, {
+    name: 'app',
+    image: 'busybox:1.36',
+    imagePullPolicy: 'IfNotPresent',
+    command: [],
+    args: [],
+    env: [],
+    ports: [{ containerPort: 80, protocol: 'TCP' }, { containerPort: 53, protocol: 'UDP' }],
+    resources: { requests: {}, limits: {} },
+    volumeMounts: [],
+    terminationMessagePath: '/dev/termination-log',
+    terminationMessagePolicy: 'File',
+  });
+});
+
+t.test('requests default to limits', async (t) => {
+  const c = defaulted(podWith((p) => {
+    p.spec.containers[0].resources = { limits: { cpu: '1', memory: 268435456 }, requests: { cpu: '250m' } };
+  })).spec.containers[0];
+  t.same(c.resources, { limits: { cpu: '1', memory: '268435456' }, requests: { cpu: '250m', memory: '268435456' } });
+});
+
+t.test('imagePullPolicy from the image reference', async (t) => {
+  const cases: [string, string][] = [
+    ['busybox', 'Always'],
+    ['busybox:latest', 'Always'],
+    ['busybox:1.36', 'IfNotPresent'],
+    ['registry:5000/team/app', 'Always'],
+    ['registry:5000/team/app:v2', 'IfNotPresent'],
+    ['busybox@sha256:abcd', 'IfNotPresent'],
+    ['busybox:latest@sha256:abcd', 'Always'],
+    ['docker://docker.io/library/nginx:1.27', 'IfNotPresent'],
+  ];
+  for (const [image, policy] of cases) t.equal(defaultPullPolicy(image), policy, image);
+  const c = defaulted(podWith((p) => { p.spec.containers[0].image = 'nginx'; })).spec.containers[0];
+  t.equal(c.imagePullPolicy, 'Always');
+  const set = defaulted(podWith((p) => { p.spec.containers[0].imagePullPolicy = 'Never'; })).spec.containers[0];
+  t.equal(set.imagePullPolicy, 'Never');
+});
+
+t.test('probe defaults; 0 is unset as in the API', async (t) => {
+  const c = defaulted(podWith((p) => {
+    Object.assign(p.spec.containers[0], {
+      livenessProbe: { httpGet: { port: 8080 } },
+      readinessProbe: { tcpSocket: { port: 80 }, periodSeconds: 0, timeoutSeconds: 5, initialDelaySeconds: 3, successThreshold: 2, failureThreshold: 0 },
+      startupProbe: { grpc: { port: 9000 } },
+    });
+  })).spec.containers[0];
+  t.same(c.livenessProbe, {
+    httpGet: { port: 8080, path: '/', scheme: 'HTTP' },
+    initialDelaySeconds: 0, timeoutSeconds: 1, periodSeconds: 10, successThreshold: 1, failureThreshold: 3,
+  });
+  t.same(c.readinessProbe, {
+    tcpSocket: { port: 80 },
+    initialDelaySeconds: 3, timeoutSeconds: 5, periodSeconds: 10, successThreshold: 2, failureThreshold: 3,
+  });
+  t.equal(c.startupProbe, undefined, 'a grpc-only probe is dropped (warned about in validation)');
+});
+
+t.test('lifecycle httpGet defaults', async (t) => {
+  const c = defaulted(podWith((p) => {
+    p.spec.containers[0].lifecycle = { preStop: { httpGet: { port: 80, path: '/stop', scheme: 'HTTPS' } }, postStart: { exec: { command: ['x'] } } };
+  })).spec.containers[0];
+  t.same(c.lifecycle, { preStop: { httpGet: { port: 80, path: '/stop', scheme: 'HTTPS' } }, postStart: { exec: { command: ['x'] } } });
+  const d = defaulted(podWith((p) => { p.spec.containers[0].lifecycle = { preStop: { httpGet: { port: 80 } } }; })).spec.containers[0];
+  t.same(d.lifecycle, { preStop: { httpGet: { port: 80, path: '/', scheme: 'HTTP' } } });
+});
+
+t.test('env: fieldRef apiVersion, ignored sources dropped', async (t) => {
+  const c = defaulted(podWith((p) => {
+    p.spec.containers[0].env = [
+      { name: 'A', value: '1' },
+      { name: 'POD', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+      { name: 'S', valueFrom: { secretKeyRef: { name: 's', key: 'k' } } },
+    ];
+  })).spec.containers[0];
+  t.same(c.env, [
+    { name: 'A', value: '1' },
+    { name: 'POD', valueFrom: { fieldRef: { apiVersion: 'v1', fieldPath: 'metadata.name' } } },
+  ]);
+});
+
+t.test('volume defaults', async (t) => {
+  const pod = defaulted(podWith((p) => {
+    p.spec.volumes = [
+      { name: 'a', hostPath: { path: '/srv' } },
+      { name: 'b', emptyDir: {} },
+      { name: 'c' },
+      { name: 'd', emptyDir: { medium: 'Memory', sizeLimit: '1Gi' } },
+      { name: 'e', secret: { secretName: 'x' } },
+    ];
+  }));
+  t.same(pod.spec.volumes, [
+    { name: 'a', hostPath: { path: '/srv', type: '' } },
+    { name: 'b', emptyDir: { medium: '' } },
+    { name: 'c', emptyDir: { medium: '' } },
+    { name: 'd', emptyDir: { medium: 'Memory', sizeLimit: '1Gi' } },
+    { name: 'e', emptyDir: { medium: '' } },
+  ]);
+});
+
+t.test('unimplemented fields do not reach the output', async (t) => {
+  const pod = defaulted(podWith((p) => {
+    p.spec.affinity = {};
+    p.spec.containers[0].tty = true;
+    p.metadata.creationTimestamp = '2024-01-01T00:00:00Z';
+  }));
+  t.equal('affinity' in pod.spec, false);
+  t.equal('tty' in pod.spec.containers[0], false);
+  t.equal('creationTimestamp' in pod.metadata, false);
+});

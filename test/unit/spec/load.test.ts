@@ -1,0 +1,70 @@
+import t from 'tap';
+import { parseManifest } from '../../../src/spec/load';
+import { ManifestError } from '../../../src/spec/manifest-error';
+
+const POD = 'apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\n';
+
+function errorOf(text: string): ManifestError {
+  try {
+    parseManifest(text, 'pod.yaml');
+  } catch (err) {
+    if (err instanceof ManifestError) return err;
+    throw err;
+  }
+  throw new Error('expected a ManifestError');
+}
+
+t.test('a single document', async (t) => {
+  t.same(parseManifest(POD, 'pod.yaml'), { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'web' } });
+});
+
+t.test('JSON is YAML', async (t) => {
+  t.same(parseManifest('{"apiVersion": "v1", "kind": "Pod", "spec": {"containers": []}}', 'pod.json'), {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    spec: { containers: [] },
+  });
+});
+
+t.test('a single document of another kind is returned for validation to judge', async (t) => {
+  t.same(parseManifest('kind: Service\n', 'x'), { kind: 'Service' });
+});
+
+t.test('empty documents are ignored', async (t) => {
+  t.same(parseManifest(`---\n# comment\n---\n${POD}---\n`, 'x'), { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'web' } });
+});
+
+t.test('the Pod among several documents', async (t) => {
+  const err = errorOf(`kind: Service\n---\n${POD}---\nkind: ConfigMap\n---\n- a list\n`);
+  t.equal(err.source, 'pod.yaml');
+  t.same(err.problems.map((p) => p.message), [
+    'unexpected document 1: has kind "Service", only one Pod is allowed',
+    'unexpected document 3: has kind "ConfigMap", only one Pod is allowed',
+    'unexpected document 4: has no kind, only one Pod is allowed',
+  ]);
+  t.match(err.message, /^invalid pod manifest "pod\.yaml"\n  unexpected document 1: has kind "Service"/);
+});
+
+t.test('two Pods', async (t) => {
+  const err = errorOf(`${POD}---\n${POD}`);
+  t.same(err.problems.map((p) => p.message), [
+    'unexpected document 1: one of 2 Pods, only one is allowed',
+    'unexpected document 2: one of 2 Pods, only one is allowed',
+  ]);
+});
+
+t.test('no Pod', async (t) => {
+  t.same(errorOf('kind: A\n---\nkind: B\n').problems[0].message, 'no pod found: none of 2 documents has kind "Pod"');
+  t.same(errorOf('').problems.map((p) => p.message), ['no pod found: the manifest is empty']);
+  t.same(errorOf('---\n---\n').problems.map((p) => p.message), ['no pod found: the manifest is empty']);
+});
+
+t.test('syntax errors name the line', async (t) => {
+  const err = errorOf('apiVersion: v1\nkind: Pod\nspec: [a,\nmetadata: x: y\n');
+  t.ok(err.problems.length >= 1);
+  t.match(err.problems[0].message, /^yaml syntax error at line \d+, column \d+ \(document 1\): /);
+  t.match(err.message, /^invalid pod manifest "pod\.yaml"\n  yaml syntax error at line/);
+  const dup = errorOf('kind: Pod\nkind: Pod\n');
+  t.same(dup.problems.map((p) => p.message), ['yaml syntax error at line 2, column 1 (document 1): Map keys must be unique']);
+  t.match(errorOf(`${POD}---\na: [\n`).problems[0].message, /\(document 2\)/);
+});
