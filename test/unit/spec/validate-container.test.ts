@@ -1,12 +1,12 @@
 import t from 'tap';
-import { podWith, problemsOf, type Raw } from './fixtures/pods';
+import { podWith, problemsOf, runCases, type Raw, type RuleCase } from './fixtures/pods';
 
 const c0 = 'spec.containers[0]';
 const withContainer = (change: Raw) => (p: Raw) => { Object.assign(p.spec.containers[0], change); };
 const withInit = (init: Raw) => (p: Raw) => { p.spec.initContainers = [{ name: 'init', image: 'busybox', ...init }]; };
 const probe = (extra: Raw = {}): Raw => ({ exec: { command: ['true'] }, ...extra });
 
-const cases: [string, (p: Raw) => void | Raw, string, (p: Raw) => void | Raw][] = [
+const cases: RuleCase[] = [
   ['container name', withContainer({ name: 'App' }), `${c0}.name: must be a lowercase RFC 1123 label`, withContainer({ name: 'app-1' })],
   ['container name missing', (p) => { delete p.spec.containers[0].name; }, `${c0}.name: required value`, () => {}],
   ['names unique across init and regular', (p) => { p.spec.initContainers = [{ name: 'app', image: 'x' }]; }, `${c0}.name: duplicate value (got "app")`, (p) => { p.spec.initContainers = [{ name: 'setup', image: 'x' }]; }],
@@ -60,10 +60,4 @@ const cases: [string, (p: Raw) => void | Raw, string, (p: Raw) => void | Raw][] 
   ['container runAsUser', withContainer({ securityContext: { runAsUser: 2147483648 } }), `${c0}.securityContext.runAsUser: must be between 0 and 2147483647, inclusive`, withContainer({ securityContext: { runAsUser: 0, runAsGroup: 10, runAsNonRoot: false, readOnlyRootFilesystem: true } })],
 ];
 
-for (const [what, breaks, expected, fine] of cases) {
-  t.test(what, async (t) => {
-    const problems = problemsOf(podWith(breaks));
-    t.ok(problems.some((p) => p.startsWith(expected)), `reports ${expected}`, { found: problems });
-    t.same(problemsOf(podWith(fine)), [], 'the fixed manifest is valid');
-  });
-}
+runCases(t, cases);

@@ -1,11 +1,11 @@
 import t from 'tap';
-import { podWith, problemsOf, warningsOf, type Raw } from './fixtures/pods';
+import { podWith, problemsOf, warningsOf, runCases, type Raw, type RuleCase } from './fixtures/pods';
 
 const c0 = 'spec.containers[0]';
 const withContainer = (change: Raw) => (p: Raw) => { Object.assign(p.spec.containers[0], change); };
 const exec = { exec: { command: ['true'] } };
 
-const cases: [string, (p: Raw) => void | Raw, string, (p: Raw) => void | Raw][] = [
+const cases: RuleCase[] = [
   ['no handler', withContainer({ livenessProbe: { periodSeconds: 5 } }), `${c0}.livenessProbe: must specify a handler type`, withContainer({ livenessProbe: { ...exec, periodSeconds: 5 } })],
   ['two handlers', withContainer({ readinessProbe: { ...exec, tcpSocket: { port: 80 } } }), `${c0}.readinessProbe: may not specify more than 1 handler type (got exec, tcpSocket)`, withContainer({ readinessProbe: { tcpSocket: { port: 80, host: '127.0.0.1' } } })],
   ['grpc plus exec', withContainer({ startupProbe: { ...exec, grpc: { port: 9000 } } }), `${c0}.startupProbe: may not specify more than 1 handler type (got exec, grpc)`, withContainer({ startupProbe: { grpc: { port: 9000 } } })],
@@ -34,13 +34,7 @@ const cases: [string, (p: Raw) => void | Raw, string, (p: Raw) => void | Raw][] 
   ['sleep in a probe is unknown', withContainer({ livenessProbe: { sleep: { seconds: 1 } } }), `${c0}.livenessProbe.sleep: unknown field`, () => {}],
 ];
 
-for (const [what, breaks, expected, fine] of cases) {
-  t.test(what, async (t) => {
-    const problems = problemsOf(podWith(breaks));
-    t.ok(problems.some((p) => p.startsWith(expected)), `reports ${expected}`, { found: problems });
-    t.same(problemsOf(podWith(fine)), [], 'the fixed manifest is valid');
-  });
-}
+runCases(t, cases);
 
 t.test('a grpc probe is valid but warned about', async (t) => {
   const pod = podWith(withContainer({ livenessProbe: { grpc: { port: 9000 } } }));
