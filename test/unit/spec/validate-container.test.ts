@@ -1,5 +1,5 @@
 import t from 'tap';
-import { podWith, problemsOf, runCases, type Raw, type RuleCase } from './fixtures/pods';
+import { runCases, type Raw, type RuleCase } from './fixtures/pods';
 
 const c0 = 'spec.containers[0]';
 const withContainer = (change: Raw) => (p: Raw) => { Object.assign(p.spec.containers[0], change); };

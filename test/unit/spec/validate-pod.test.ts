@@ -1,5 +1,5 @@
 import t from 'tap';
-import { basePod, podWith, problemsOf, warningsOf, runCases, type Raw, type RuleCase } from './fixtures/pods';
+import { basePod, podWith, problemsOf, warningsOf, runCases, type RuleCase } from './fixtures/pods';
 
 t.test('the base pod is valid with no warnings', async (t) => {
   t.same(problemsOf(basePod()), []);
