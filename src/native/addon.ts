@@ -3,7 +3,8 @@
 // become SyscallErrors, a child's failure becomes a SpawnError. Loaded on
 // first use, so importing this module costs nothing where it is never called.
 
-import { existsSync } from 'node:fs'
+import { readFileSync } from 'node:fs'
+import { constants } from 'node:os'
 import { dirname, join } from 'node:path'
 
 import type { ExitStatus, NativeApi, SpawnPlan, SpawnedProcess } from './contract'
@@ -19,11 +20,19 @@ interface RawAddon {
   close(fd: number): number
 }
 
+function isPodshimRoot(dir: string): boolean {
+  try {
+    return (JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: unknown }).name === 'podshim'
+  } catch {
+    return false
+  }
+}
+
 /** The directory holding podshim's package.json, from dist/native or src/native alike. */
 function findPackageRoot(start: string): string {
   for (let dir = start; ; dir = dirname(dir)) {
-    if (existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'binding.gyp'))) return dir
-    if (dirname(dir) === dir) throw new Error(`load native addon: no package root above '${start}'`)
+    if (isPodshimRoot(dir)) return dir
+    if (dirname(dir) === dir) throw new Error(`find podshim's package root above '${start}'`)
   }
 }
 
@@ -65,7 +74,7 @@ function watchExit(pidfd: number, onExit: (status: ExitStatus) => void): void {
 
 function signal(pidfd: number, signal: number): void {
   const rc = loadRaw().signal(pidfd, signal)
-  if (rc === -3 /* ESRCH: it already exited */) return
+  if (rc === -constants.errno.ESRCH) return // it already exited
   checkErrno(rc, 'pidfd_send_signal')
 }
 
