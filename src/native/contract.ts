@@ -61,9 +61,9 @@ export type PlanOp =
   | { op: PlanOpCode.Sethostname; name: string }
   /** bring interface "lo" up in the current network namespace (SIOCSIFFLAGS). */
   | { op: PlanOpCode.LoopbackUp }
-  /** dup2(fd, target) (the result has no O_CLOEXEC). */
+  /** dup2(fd, target) (the result has no O_CLOEXEC); fd == target just clears O_CLOEXEC, so the fd survives execve. */
   | { op: PlanOpCode.Dup2; fd: number; target: number }
-  /** close every fd >= fd, except the executor's own error pipe. */
+  /** close every fd >= fd, except the executor's own fds (error pipe, supervisor pidfd), which are O_CLOEXEC anyway. */
   | { op: PlanOpCode.CloseFrom; fd: number }
   /** chdir(path); run after CloseFrom so no leaked fd can be a cwd (CVE-2024-21626); a cwd outside the root fails with ENOENT. */
   | { op: PlanOpCode.Chdir; path: string }
