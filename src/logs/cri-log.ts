@@ -8,7 +8,7 @@ import { join } from 'node:path'
 
 export type LogStream = 'stdout' | 'stderr'
 
-/** kubelet splits lines longer than this (16 KiB, as containerd's default max container log line). */
+/** Lines longer than this many characters are split (containerd's default max container log line, 16 KiB). */
 const MAX_LINE_BYTES = 16 * 1024
 
 /** Pure: format one CRI log record. `time` in ms with an optional extra ns part. */
@@ -44,7 +44,7 @@ export class CriLogWriter {
     const parts = text.split('\n')
     this.pending[stream] = parts.pop() ?? ''
     for (const line of parts) this.record(stream, line, time)
-    while (Buffer.byteLength(this.pending[stream]) > MAX_LINE_BYTES) {
+    while (this.pending[stream].length > MAX_LINE_BYTES) {
       const cut = this.pending[stream].slice(0, MAX_LINE_BYTES)
       this.pending[stream] = this.pending[stream].slice(MAX_LINE_BYTES)
       writeSync(this.fd, formatCriLine(time, stream, true, cut))
@@ -65,7 +65,13 @@ export class CriLogWriter {
     closeSync(this.fd)
   }
 
+  /** A complete line; one longer than the maximum goes out as partial records ending in a full one. */
   private record(stream: LogStream, line: string, time: Date): void {
-    writeSync(this.fd, formatCriLine(time, stream, false, line))
+    let rest = line
+    while (rest.length > MAX_LINE_BYTES) {
+      writeSync(this.fd, formatCriLine(time, stream, true, rest.slice(0, MAX_LINE_BYTES)))
+      rest = rest.slice(MAX_LINE_BYTES)
+    }
+    writeSync(this.fd, formatCriLine(time, stream, false, rest))
   }
 }

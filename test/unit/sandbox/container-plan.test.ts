@@ -1,0 +1,87 @@
+import t from 'tap'
+import { PlanOpCode, MS_BIND, MS_RDONLY, MS_REMOUNT, type PlanOp } from '../../../src/native/contract'
+import { containerPlanOps, type ContainerPlanInput } from '../../../src/sandbox/container-plan'
+import { pauseCloneFlags, pausePlanOps } from '../../../src/sandbox/pause-plan'
+import { CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWPID, CLONE_NEWUTS } from '../../../src/native/contract'
+
+const base: ContainerPlanInput = {
+  root: '/run/p/rootfs',
+  rootfs: { kind: 'entries', entries: [
+    { kind: 'bind', source: '/usr', path: '/usr', readOnly: true, isFile: false },
+    { kind: 'symlink', target: 'usr/bin', path: '/bin' },
+  ] },
+  overlayDirs: null,
+  readOnlyRootFilesystem: false,
+  mounts: [{ source: '/data/vol', target: '/srv/data', readOnly: true, isFile: false }],
+  shmSource: '/run/p/shm',
+  terminationLog: '/run/p/termination-log',
+  masked: [{ path: '/proc/kcore', isDir: false }, { path: '/proc/acpi', isDir: true }],
+  readonlyPaths: ['/proc/sys'],
+  joinNamespaces: [{ fd: 30, nstype: CLONE_NEWNET, label: 'net' }, { fd: 31, nstype: CLONE_NEWIPC, label: 'ipc' }],
+  stdio: [40, 41, 42],
+  parentPid: 0,
+  ids: { uid: 1000, gid: 1000, groups: [5] },
+  workingDir: '/srv',
+  exec: { path: '/bin/sh', argv: ['sh'], envp: ['A=1'] },
+}
+
+const codes = (ops: PlanOp[]): PlanOpCode[] => ops.map((o) => o.op)
+const index = (ops: PlanOp[], pred: (o: PlanOp) => boolean): number => ops.findIndex(pred)
+
+t.test('namespaces first, then a private mount tree, the root, pivot_root, then the process', (t) => {
+  const ops = containerPlanOps(base)
+  t.same(ops.slice(0, 2), [{ op: PlanOpCode.Setns, fd: 30, nstype: CLONE_NEWNET }, { op: PlanOpCode.Setns, fd: 31, nstype: CLONE_NEWIPC }])
+  t.match(ops[2], { op: PlanOpCode.Mount, target: '/', source: null })
+  t.match(ops[3], { op: PlanOpCode.Mount, target: '/run/p/rootfs', fstype: 'tmpfs' })
+  const pivot = index(ops, (o) => o.op === PlanOpCode.PivotRoot)
+  t.ok(pivot > 3)
+  t.same(codes(ops.slice(pivot)), [PlanOpCode.PivotRoot, PlanOpCode.Pdeathsig, PlanOpCode.Dup2, PlanOpCode.Dup2, PlanOpCode.Dup2, PlanOpCode.CloseFrom, PlanOpCode.SetIds, PlanOpCode.Chdir, PlanOpCode.Execve])
+  t.ok(index(ops, (o) => o.op === PlanOpCode.CloseFrom) < index(ops, (o) => o.op === PlanOpCode.Chdir), 'chdir after closing inherited fds (CVE-2024-21626)')
+  t.end()
+})
+
+t.test('image entries, default mounts and a read-only volume under the new root', (t) => {
+  const ops = containerPlanOps(base)
+  const targets = ops.filter((o): o is Extract<PlanOp, { op: PlanOpCode.Mount }> => o.op === PlanOpCode.Mount).map((o) => o.target)
+  for (const path of ['/usr', '/proc', '/sys', '/dev', '/dev/null', '/dev/pts', '/dev/shm', '/dev/mqueue', '/dev/termination-log', '/proc/kcore', '/proc/acpi', '/proc/sys', '/srv/data']) {
+    t.ok(targets.includes(`/run/p/rootfs${path}`), `mounts ${path}`)
+  }
+  t.ok(ops.some((o) => o.op === PlanOpCode.Symlink && o.target === 'usr/bin' && o.path === '/run/p/rootfs/bin'))
+  const volRemount = ops.find((o) => o.op === PlanOpCode.Mount && o.target === '/run/p/rootfs/srv/data' && (o.flags & MS_REMOUNT) !== 0)
+  t.ok(volRemount !== undefined && ((volRemount as { flags: number }).flags & (MS_BIND | MS_RDONLY)) === (MS_BIND | MS_RDONLY), 'readOnly volume is remounted read-only')
+  t.ok(ops.some((o) => o.op === PlanOpCode.Mkdir && o.path === '/run/p/rootfs/srv'), 'parents of a mount path are created')
+  t.end()
+})
+
+t.test('readOnlyRootFilesystem remounts the root read-only before pivot_root', (t) => {
+  const ops = containerPlanOps({ ...base, readOnlyRootFilesystem: true })
+  const ro = index(ops, (o) => o.op === PlanOpCode.Mount && o.target === '/run/p/rootfs' && (o.flags & MS_REMOUNT) !== 0)
+  t.ok(ro > 0 && ro < index(ops, (o) => o.op === PlanOpCode.PivotRoot))
+  t.end()
+})
+
+t.test('overlay images mount layers top first', (t) => {
+  const ops = containerPlanOps({ ...base, rootfs: { kind: 'overlay', layers: ['/l/1', '/l/2'] }, overlayDirs: { upper: '/u', work: '/w' } })
+  t.match(ops[3], { op: PlanOpCode.Mount, fstype: 'overlay', data: 'lowerdir=/l/2:/l/1,upperdir=/u,workdir=/w' })
+  t.throws(() => containerPlanOps({ ...base, rootfs: { kind: 'overlay', layers: ['/l/1'] } }))
+  t.end()
+})
+
+t.test('no ids: no SetIds op', (t) => {
+  t.notOk(containerPlanOps({ ...base, ids: null }).some((o) => o.op === PlanOpCode.SetIds))
+  t.end()
+})
+
+t.test('pause: namespaces by host* flags, hostname and loopback only with its own network', (t) => {
+  t.equal(pauseCloneFlags({ hostNetwork: false, hostPID: false, hostIPC: false }), CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWUTS | CLONE_NEWIPC)
+  t.equal(pauseCloneFlags({ hostNetwork: true, hostPID: true, hostIPC: true }), 0)
+  t.equal(pauseCloneFlags({ hostNetwork: true, hostPID: false, hostIPC: false }), CLONE_NEWPID | CLONE_NEWIPC, 'hostNetwork also keeps the host UTS namespace')
+  const own = pausePlanOps({ ns: { hostNetwork: false, hostPID: false, hostIPC: false }, hostname: 'web', pausePath: '/p', fds: [3, 4, 5, 6], parentPid: 0, canSetOomScoreAdj: true })
+  t.match(own[0], { op: PlanOpCode.Sethostname, name: 'web' })
+  t.match(own[1], { op: PlanOpCode.LoopbackUp })
+  t.ok(own.some((o) => o.op === PlanOpCode.WriteFile && o.data === '-998'))
+  t.match(own[own.length - 1], { op: PlanOpCode.Execve, path: '/p' })
+  const host = pausePlanOps({ ns: { hostNetwork: true, hostPID: false, hostIPC: false }, hostname: 'web', pausePath: '/p', fds: [3, 4, 5, 6], parentPid: 1, canSetOomScoreAdj: false })
+  t.notOk(host.some((o) => o.op === PlanOpCode.Sethostname || o.op === PlanOpCode.LoopbackUp || o.op === PlanOpCode.WriteFile))
+  t.end()
+})

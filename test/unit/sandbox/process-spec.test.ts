@@ -1,0 +1,65 @@
+import t from 'tap'
+import { loadPod } from '../../../src/spec'
+import { processSpec, findExecutable, ContainerConfigError } from '../../../src/sandbox/process-spec'
+import { HOST_IMAGE_CONFIG } from '../../../src/images/host-image'
+import type { ImageConfig } from '../../../src/images/resolver'
+
+const pod = (container: string, extra = ''): ReturnType<typeof loadPod>['pod'] => loadPod(`
+apiVersion: v1
+kind: Pod
+metadata: {name: web, namespace: ns1, uid: u-1, labels: {app: a}}
+spec:
+${extra}
+  containers:
+  - ${container}
+`, 'test').pod
+
+const image: ImageConfig = { ...HOST_IMAGE_CONFIG, entrypoint: ['/entry'], cmd: ['default-arg'], env: ['PATH=/bin', 'FROM_IMAGE=1'], workingDir: '/img' }
+const spec = (p: ReturnType<typeof pod>, img = image) => processSpec({ pod: p, container: p.spec.containers[0], image: img, hostname: 'web', nodeName: 'node1', lookupUser: (n) => (n === 'www' ? [33, 34] : undefined) })
+
+t.test('command and args over Entrypoint and Cmd (Kubernetes rules)', (t) => {
+  t.same(spec(pod('{name: c, image: x}')).argv, ['/entry', 'default-arg'], 'neither: image entrypoint + cmd')
+  t.same(spec(pod('{name: c, image: x, args: [a1]}')).argv, ['/entry', 'a1'], 'args replace Cmd')
+  t.same(spec(pod('{name: c, image: x, command: [/c]}')).argv, ['/c'], 'command drops Cmd')
+  t.same(spec(pod('{name: c, image: x, command: [/c], args: [a]}')).argv, ['/c', 'a'])
+  t.throws(() => spec(pod('{name: c, image: x}'), { ...image, entrypoint: [], cmd: [] }), ContainerConfigError)
+  t.end()
+})
+
+t.test('env: image env, HOSTNAME, then the container env with $(VAR) expansion and fieldRefs', (t) => {
+  const p = pod(`name: c
+    image: x
+    command: [echo, "$(GREETING)", "$$(GREETING)", "$(UNDEFINED)"]
+    env:
+    - {name: NAME, value: world}
+    - {name: GREETING, value: "hello $(NAME)"}
+    - {name: POD, valueFrom: {fieldRef: {fieldPath: metadata.name}}}
+    - {name: APP, valueFrom: {fieldRef: {fieldPath: "metadata.labels['app']"}}}
+    - {name: FROM_IMAGE, value: overridden}`)
+  const s = spec(p)
+  t.same(s.argv, ['echo', 'hello world', '$(GREETING)', '$(UNDEFINED)'])
+  t.same(s.env, ['PATH=/bin', 'FROM_IMAGE=overridden', 'HOSTNAME=web', 'NAME=world', 'GREETING=hello world', 'POD=web', 'APP=a'])
+  t.end()
+})
+
+t.test('working dir and user', (t) => {
+  t.equal(spec(pod('{name: c, image: x}')).workingDir, '/img')
+  t.equal(spec(pod('{name: c, image: x, workingDir: /w}')).workingDir, '/w')
+  t.equal(spec(pod('{name: c, image: x}')).ids, null, 'root, nothing to change')
+  t.same(spec(pod('{name: c, image: x, securityContext: {runAsUser: 7}}', '  securityContext: {runAsGroup: 8, supplementalGroups: [9]}')).ids, { uid: 7, gid: 8, groups: [9] })
+  t.same(spec(pod('{name: c, image: x}'), { ...image, user: 'www' }).ids, { uid: 33, gid: 34, groups: [] })
+  t.same(spec(pod('{name: c, image: x}'), { ...image, user: '5:6' }).ids, { uid: 5, gid: 6, groups: [] })
+  t.throws(() => spec(pod('{name: c, image: x}'), { ...image, user: 'nobody-here' }), /not found/)
+  t.throws(() => spec(pod('{name: c, image: x, securityContext: {runAsNonRoot: true}}')), /runAsNonRoot/)
+  t.end()
+})
+
+t.test('PATH lookup inside the container root', (t) => {
+  const exists = new Set(['/usr/bin/python3', '/bin/sh'])
+  const isExe = (p: string): boolean => exists.has(p)
+  t.equal(findExecutable('python3', ['PATH=/usr/local/bin:/usr/bin'], isExe), '/usr/bin/python3')
+  t.equal(findExecutable('/any/path', [], isExe), '/any/path', 'a path with a slash is used as is')
+  t.equal(findExecutable('sh', [], isExe), '/bin/sh', 'the default PATH without one')
+  t.equal(findExecutable('nope', ['PATH=/usr/bin'], isExe), undefined)
+  t.end()
+})
