@@ -1,0 +1,63 @@
+// Stopping a running pod with a signal to `podshim run`: TERM to every
+// container, KILL at terminationGracePeriodSeconds for what ignores it, a
+// second SIGINT kills at once, and a container that honours TERM stops
+// quickly. Times are wall-clock from the signal to the CLI's exit.
+
+import t from 'tap'
+import { podEnv, podManifest, shContainer, type Json } from './helpers'
+
+if (process.getuid?.() !== 0) {
+  t.plan(0, 'skip: needs root to create namespaces and cgroups')
+  process.exit(0)
+}
+
+const IGNORES_TERM = 'trap "" TERM; echo ready; sleep 1000'
+
+function terminated(status: any, name: string): Json {
+  return status?.containerStatuses?.find((c: any) => c.name === name)?.state?.terminated ?? {}
+}
+
+for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+  t.test(`${signal}: a TERM-ignoring container is killed at the grace period (2 s)`, async (t) => {
+    const env = podEnv(t)
+    const pod = env.start(podManifest('stubborn', [shContainer('stubborn', IGNORES_TERM)], { terminationGracePeriodSeconds: 2 }), { args: ['-o', 'json'] })
+    await pod.waitFor(/stubborn \| ready/)
+    const sent = Date.now()
+    process.kill(pod.pid, signal)
+    const r = await pod.result
+    const elapsed = Date.now() - sent
+    t.ok(elapsed >= 1900, `not killed before the grace period (${elapsed} ms)`)
+    t.ok(elapsed < 5000, `killed soon after it, well before the sleep ends (${elapsed} ms)`)
+    t.equal(r.code, 0, 'podshim run exits 0: the pod was stopped on request', { stderr: r.stderr })
+    t.match(r.stderr, new RegExp(`${signal}: stopping pod "stubborn" \\(grace period 2s`), 'the stop is announced')
+    t.match(terminated(r.status, 'stubborn'), { exitCode: 137, signal: 9, reason: 'Error' }, 'the status says exit code 137, signal 9')
+  })
+}
+
+t.test('a second SIGINT kills at once', async (t) => {
+  const env = podEnv(t)
+  const pod = env.start(podManifest('stubborn', [shContainer('stubborn', IGNORES_TERM)], { terminationGracePeriodSeconds: 30 }), { args: ['-o', 'json'] })
+  await pod.waitFor(/stubborn \| ready/)
+  process.kill(pod.pid, 'SIGINT')
+  await pod.waitFor(/SIGINT: stopping pod/)
+  const sent = Date.now()
+  process.kill(pod.pid, 'SIGINT')
+  const r = await pod.result
+  const elapsed = Date.now() - sent
+  t.ok(elapsed < 1500, `ends at once after the second SIGINT (${elapsed} ms)`)
+  t.match(r.stderr, /SIGINT: killing pod "stubborn"/, 'the kill is announced')
+  t.match(terminated(r.status, 'stubborn'), { exitCode: 137, signal: 9 }, 'the status says exit code 137, signal 9')
+})
+
+t.test('a TERM-respecting container stops quickly with exit code 143', async (t) => {
+  const env = podEnv(t)
+  const pod = env.start(podManifest('polite', [shContainer('polite', 'echo ready; exec sleep 1000')], { terminationGracePeriodSeconds: 30 }), { args: ['-o', 'json'] })
+  await pod.waitFor(/polite \| ready/)
+  const sent = Date.now()
+  process.kill(pod.pid, 'SIGTERM')
+  const r = await pod.result
+  const elapsed = Date.now() - sent
+  t.ok(elapsed < 1500, `stops well within the grace period (${elapsed} ms)`)
+  t.equal(r.code, 0, 'podshim run exits 0', { stderr: r.stderr })
+  t.match(terminated(r.status, 'polite'), { exitCode: 143, signal: 15, reason: 'Error' }, 'the status says exit code 143, signal 15')
+})
