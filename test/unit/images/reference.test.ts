@@ -65,5 +65,5 @@ t.test('parses transports', async (t) => {
   t.equal(parseImageSource('localhost:5000/x').transport, 'docker')
   t.throws(() => parseImageSource('docker:busybox'), { reason: 'InvalidImageName', message: /docker:\/\/NAME/ })
   t.throws(() => parseImageSource('oci:'), { reason: 'InvalidImageName', message: /needs a path/ })
-  t.throws(() => parseImageSource('docker-archive:'), { reason: 'InvalidImageName' })
+  t.throws(() => parseImageSource('docker-archive:'), { reason: 'InvalidImageName', message: /needs a file/ })
 })
