@@ -1,0 +1,85 @@
+// Bad manifests end `podshim run` before anything is made: every problem on
+// its own line with its field path, exit code 1, no stack trace, and no
+// state/log/data root, no cgroup. A good manifest on stdin (`-`) runs.
+
+import t, { type Test } from 'tap'
+import { existsSync } from 'node:fs'
+import { join } from 'node:path'
+import { containerLines, podEnv, podManifest, shContainer, type PodEnv, type RunResult } from './helpers'
+
+if (process.getuid?.() !== 0) {
+  t.plan(0, 'skip: needs root to create namespaces and cgroups')
+  process.exit(0)
+}
+
+/** The common shape of a refused manifest; returns the problem lines (indented under the first). */
+function assertRefused(t: Test, env: PodEnv, r: RunResult): string[] {
+  t.equal(r.code, 1, 'podshim run exits 1', { stderr: r.stderr })
+  t.equal(r.stdout, '', 'nothing on stdout')
+  t.match(r.stderr, /^podshim: /, 'the error starts with "podshim: "')
+  t.notMatch(r.stderr, /^\s+at /m, 'no stack trace')
+  for (const root of [env.stateRoot, env.logRoot, env.dataRoot]) t.notOk(existsSync(root), `${root} was not created`)
+  t.notOk(existsSync(env.cgroupDir), 'no cgroup was created')
+  return r.stderr.split('\n').slice(1).filter((l) => l !== '').map((l) => l.trim())
+}
+
+t.test('an unknown field is an error naming its path', async (t) => {
+  const env = podEnv(t)
+  const r = await env.run(podManifest('unknown', [shContainer('a', 'true', { bogus: 1 })]))
+  const problems = assertRefused(t, env, r)
+  t.same(problems, ['spec.containers[0].bogus: unknown field'], 'one line, naming spec.containers[0].bogus')
+})
+
+t.test('several errors are reported at once, one line each with its field path', async (t) => {
+  const env = podEnv(t)
+  const manifest = podManifest('Bad_Name', [
+    shContainer('a', 'true', { ports: [{ containerPort: 70000 }] }),
+    shContainer('a', 'true', { volumeMounts: [{ name: 'missing', mountPath: 'relative' }] }),
+  ], { terminationGracePeriodSeconds: -1 })
+  const r = await env.run(manifest)
+  const problems = assertRefused(t, env, r)
+  t.match(r.stderr.split('\n')[0], /^podshim: invalid pod manifest ".*pod-1\.yaml"$/, 'the first line names the file')
+  const paths = problems.map((p) => p.slice(0, p.indexOf(': ')))
+  for (const path of [
+    'metadata.name',
+    'spec.containers[0].ports[0].containerPort',
+    'spec.containers[1].name',
+    'spec.containers[1].volumeMounts[0].name',
+    'spec.containers[1].volumeMounts[0].mountPath',
+    'spec.terminationGracePeriodSeconds',
+  ]) t.ok(paths.includes(path), `a line for ${path}`, { problems })
+  t.equal(problems.length, 6, 'one line per problem, no more', { problems })
+})
+
+t.test('invalid YAML is an error with its position', async (t) => {
+  const env = podEnv(t)
+  const r = await env.run('apiVersion: v1\nkind: Pod\nspec: [unclosed\n')
+  const problems = assertRefused(t, env, r)
+  t.equal(problems.length, 1, 'one problem line', { problems })
+  t.match(problems[0], /yaml.*line \d+, column \d+/i, 'it says where')
+})
+
+t.test('a missing file is an error naming the file and ENOENT', async (t) => {
+  const env = podEnv(t)
+  const missing = join(env.dir, 'no-such-pod.yaml')
+  const r = await env.run(null, { file: missing })
+  assertRefused(t, env, r)
+  t.equal(r.stderr.trim().split('\n').length, 1, 'a single line')
+  t.match(r.stderr, `"${missing}"`, 'it names the file')
+  t.match(r.stderr, /ENOENT/, 'and the errno')
+})
+
+t.test('a bad manifest on stdin names <stdin>', async (t) => {
+  const env = podEnv(t)
+  const r = await env.run(null, { file: '-', stdin: JSON.stringify(podManifest('from-stdin', [shContainer('a', 'true', { bogus: true })])) })
+  const problems = assertRefused(t, env, r)
+  t.match(r.stderr, /^podshim: invalid pod manifest "<stdin>"/, 'the source is <stdin>')
+  t.same(problems, ['spec.containers[0].bogus: unknown field'])
+})
+
+t.test('a good manifest on stdin runs', async (t) => {
+  const env = podEnv(t)
+  const r = await env.run(null, { file: '-', stdin: JSON.stringify(podManifest('from-stdin', [shContainer('a', 'echo read from stdin')])) })
+  t.equal(r.code, 0, 'podshim run exits 0', { stderr: r.stderr })
+  t.same(containerLines(r.stdout, 'a'), ['read from stdin'], 'the container ran')
+})
