@@ -15,7 +15,7 @@
 import * as path from 'node:path'
 import { CgroupFs, errorCode, nodeCgroupFs, parseMemoryEvents, readIfExists, writeCgroupFile } from './cgroup-fs'
 import type { MemoryEvents } from './cgroup-fs'
-import { killAndRemoveTree, killTree, removeParentIfEmpty, REMOVE_TIMEOUT_MS } from './teardown'
+import { killAndRemoveTree, killTree, signalTree, removeParentIfEmpty, REMOVE_TIMEOUT_MS } from './teardown'
 import { CgroupController, CgroupValues, controllerOf } from './values'
 
 export const DEFAULT_PARENT = 'podshim'
@@ -127,9 +127,9 @@ export class PodCgroup {
     return this.readMemoryEvents(name).oomKill > before
   }
 
-  /** SIGKILL every process left in one leaf (a container whose main process exited). */
+  /** SIGKILL every process left in one leaf (a container whose main process exited); the leaf stays usable. */
   killLeaf(name: string): void {
-    killTree(this.cgfs, this.leafPath(name))
+    signalTree(this.cgfs, this.leafPath(name))
   }
 
   /** SIGKILL every process of the pod: cgroup.kill, or each pid without it. */

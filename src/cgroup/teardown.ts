@@ -40,6 +40,16 @@ export const killTree = (cgfs: CgroupFs, dir: string): void => {
     if (errorCode(err) !== 'ENOENT') throw err
   }
   // no cgroup.kill (kernel < 5.14), or no tree at all
+  signalTree(cgfs, dir)
+}
+
+/**
+ * SIGKILL each process listed in the tree at dir. For a cgroup that will be
+ * used again: after cgroup.kill, this kernel kills every later child cloned
+ * into the cgroup with CLONE_INTO_CGROUP (seen on 6.18), so a restarted
+ * container would die at once.
+ */
+export const signalTree = (cgfs: CgroupFs, dir: string): void => {
   for (const d of [dir, ...descendants(cgfs, dir)]) {
     for (const pid of pidsOf(cgfs, d)) {
       try {

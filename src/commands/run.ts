@@ -14,6 +14,8 @@ import { Terminal } from '../logs/terminal'
 import { systemClock } from '../supervisor/clock'
 import { EventRecorder, type PodEvent } from '../supervisor/events'
 import { PodSupervisor } from '../supervisor/pod-supervisor'
+import { PodSandbox } from '../supervisor/pod-sandbox'
+import { SandboxRuntime } from '../supervisor/pod-runtime'
 import { cleanStalePods } from '../supervisor/stale-pods'
 import { setupPodCgroup } from './pod-cgroup-setup'
 import { formatSummary } from './summary'
@@ -68,12 +70,10 @@ export async function runCommand(file: string, opts: RunOptions): Promise<number
   const hostname = pod.spec.hostNetwork ? hostHostname() : podHostname(pod)
   terminal.register([...pod.spec.initContainers, ...pod.spec.containers].map((c) => c.name))
 
-  const supervisor = new PodSupervisor(pod, {
-    native: nativeApi, clock, images: new BuiltinImageResolver(), pausePath: PAUSE_PATH, cgroup,
-    paths: { stateDir, dataDir: join(opts.dataRoot, 'pods', uid) },
-    logDir: podLogDir(opts.logRoot, namespace, name, uid),
-    hostname, fqdn: pod.spec.hostNetwork ? null : podFqdn(pod), output: terminal, events,
-  })
+  const paths = { stateDir, dataDir: join(opts.dataRoot, 'pods', uid) }
+  const sandbox = new PodSandbox(nativeApi, pod, paths, cgroup, PAUSE_PATH)
+  const runtime = new SandboxRuntime(sandbox, hostname, pod.spec.hostNetwork ? null : podFqdn(pod), podLogDir(opts.logRoot, namespace, name, uid), terminal)
+  const supervisor = new PodSupervisor(pod, { runtime, clock, images: new BuiltinImageResolver(), events })
   let signals = 0
   const onSignal = (signal: NodeJS.Signals): void => {
     signals++

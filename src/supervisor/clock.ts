@@ -15,6 +15,8 @@ export interface Clock {
   after(ms: number, fn: () => void): TimerHandle
   /** a kubelet-duration expressed in real milliseconds */
   real(ms: number): number
+  /** a monotonic reading in kubelet milliseconds (real elapsed time × scale), for elapsed times */
+  monotonicMs(): number
   readonly scale: number
 }
 
@@ -24,6 +26,7 @@ export function systemClock(scale = 1): Clock {
     scale,
     now: () => new Date(),
     real: (ms) => ms / scale,
+    monotonicMs: () => performance.now() * scale,
     after(ms, fn) {
       const timer = setTimeout(fn, ms / scale)
       return { cancel: () => clearTimeout(timer) }
@@ -48,6 +51,10 @@ export class FakeClock implements Clock {
 
   real(ms: number): number {
     return ms
+  }
+
+  monotonicMs(): number {
+    return this.time
   }
 
   after(ms: number, fn: () => void): TimerHandle {

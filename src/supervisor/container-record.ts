@@ -28,6 +28,12 @@ export class ContainerRecord {
   runExitCode: number | undefined
   /** a restart is scheduled (the container is in CrashLoopBackOff) */
   restartTimer: { cancel(): void } | undefined
+  /** between deciding to start and the process running (image resolution) */
+  isStarting = false
+  /** the image's StopSignal, sent first when the container is stopped */
+  stopSignal = 15
+  /** why podshim killed the running instance, for its terminated message */
+  killMessage: string | undefined
 
   constructor(readonly spec: DefaultedContainer, readonly kind: ContainerKind, waitingReason: string) {
     this.state = { waiting: { reason: waitingReason } }
@@ -45,20 +51,22 @@ export class ContainerRecord {
     this.state = { waiting: message === undefined ? { reason } : { reason, message } }
   }
 
-  running(process: StartedProcess): void {
+  /** A new instance runs: started at once unless a startupProbe must pass first; ready once a readinessProbe says so. */
+  running(process: StartedProcess, probes: { hasStartup: boolean; hasReadiness: boolean }): void {
     this.process = process
     this.containerID = `podshim://${randomBytes(32).toString('hex')}`
-    this.state = { running: { startedAt: process.startedAt.toISOString() } }
-    this.started = true
-    this.ready = this.kind !== 'init'
+    this.state = { running: { startedAt: process.startedAt.toISOString().replace(/\.\d+Z$/, 'Z') } }
+    this.started = !probes.hasStartup
+    this.ready = false
+    this.killMessage = undefined
   }
 
   /** The main process ended: containerd's reason (Completed, Error, OOMKilled) and 128+signal. */
   exited(status: ExitStatus, finishedAt: Date, oomKilled: boolean, message?: string): void {
     const exitCode = status.code ?? 128 + (status.signal ?? 0)
     const reason = oomKilled ? 'OOMKilled' : exitCode === 0 ? 'Completed' : 'Error'
-    this.terminate({
-      exitCode, reason, finishedAt: finishedAt.toISOString(),
+    this.terminate(finishedAt, {
+      exitCode, reason, finishedAt: finishedAt.toISOString().replace(/\.\d+Z$/, 'Z'),
       ...(status.signal !== null ? { signal: status.signal } : {}),
       ...(message !== undefined && message !== '' ? { message } : {}),
       ...(this.state.running !== undefined ? { startedAt: this.state.running.startedAt } : {}),
@@ -69,11 +77,15 @@ export class ContainerRecord {
   /** The runtime failed before exec: containerd's StartError, exit code 128. */
   startFailed(message: string, finishedAt: Date, runExitCode: number): void {
     this.containerID ??= `podshim://${randomBytes(32).toString('hex')}`
-    this.terminate({ exitCode: START_ERROR_EXIT_CODE, reason: 'StartError', message, startedAt: new Date(0).toISOString(), finishedAt: finishedAt.toISOString() })
+    this.terminate(finishedAt, { exitCode: START_ERROR_EXIT_CODE, reason: 'StartError', message, startedAt: '1970-01-01T00:00:00Z', finishedAt: finishedAt.toISOString().replace(/\.\d+Z$/, 'Z') })
     this.runExitCode = runExitCode
   }
 
-  private terminate(terminated: NonNullable<ContainerState['terminated']>): void {
+  /** when the last instance finished, in ms (the status keeps whole seconds, as the API does) */
+  finishedAtMs = 0
+
+  private terminate(finishedAt: Date, terminated: NonNullable<ContainerState['terminated']>): void {
+    this.finishedAtMs = finishedAt.getTime()
     if (this.containerID !== undefined) terminated.containerID = this.containerID
     this.state = { terminated }
     this.process = undefined
@@ -81,10 +93,9 @@ export class ContainerRecord {
     this.started = false
   }
 
-  /** Before a restart: the terminated state becomes lastState. */
+  /** The terminated state becomes lastState (before a restart, or while backing off). */
   retire(): void {
     if (this.state.terminated !== undefined) this.lastState = this.state
-    this.restartCount++
   }
 
   status(image: string): ContainerStatus {

@@ -3,7 +3,7 @@
 // /etc files and the pause process holding the pod's namespaces. Every
 // step records what it made, so teardown undoes exactly that, in reverse,
 // also after a partial setup.
-import { mkdirSync, openSync, closeSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, openSync, closeSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { Socket } from 'node:net'
 import { join } from 'node:path'
 import type { NativeApi, ExitStatus } from '../native/contract'
@@ -39,6 +39,16 @@ export interface SandboxPaths {
   dataDir: string
 }
 
+/** Whether a process has installed any signal handler yet (SigCgt in /proc/<pid>/status). */
+function hasSignalHandlers(pid: number): boolean {
+  try {
+    const m = /^SigCgt:\s*([0-9a-f]+)$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
+    return m !== null && /[1-9a-f]/.test(m[1])
+  } catch {
+    return false
+  }
+}
+
 export class PodSandbox {
   pausePid = 0
   private pausePidfd = -1
@@ -57,7 +67,7 @@ export class PodSandbox {
   readonly canSetOomScoreAdj = hasCapability(CAP_SYS_RESOURCE)
 
   constructor(
-    private readonly native: NativeApi,
+    readonly native: NativeApi,
     readonly pod: DefaultedPod,
     readonly paths: SandboxPaths,
     readonly cgroup: PodCgroup,
@@ -144,7 +154,8 @@ export class PodSandbox {
   /** TERM pause (it exits 0, and the kernel kills what is left in its PID namespace), KILL after graceMs. */
   async stopPause(graceMs: number): Promise<void> {
     if (this.pauseExited === undefined || this.pausePidfd < 0) return
-    this.native.signal(this.pausePidfd, 15)
+    // as PID 1, pause drops a TERM that comes before its handler is installed
+    this.native.signal(this.pausePidfd, hasSignalHandlers(this.pausePid) ? 15 : 9)
     const timer = setTimeout(() => this.pausePidfd >= 0 && this.native.signal(this.pausePidfd, 9), graceMs)
     await this.pauseExited
     clearTimeout(timer)

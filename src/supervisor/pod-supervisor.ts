@@ -1,42 +1,32 @@
-// The pod lifecycle state machine, as kubelet's pod workers drive it: set up
-// the sandbox, run init containers one at a time (sidecars stay up), start
-// the app containers, restart by restartPolicy with crash-loop backoff,
-// notice when the pod is done, and terminate: TERM, the grace period (2 s
-// minimum, as kubelet), KILL; app containers first, then sidecars in reverse
-// order. Side effects go through the injected NativeApi, clock and image
-// resolver.
-import { readFileSync } from 'node:fs'
-import type { NativeApi } from '../native/contract'
+// The pod lifecycle state machine, as kubelet's pod worker drives it: set up
+// the sandbox, run init containers one at a time (a sidecar counts as done
+// once started and past its startupProbe), start the app containers, run
+// postStart hooks, act on probe results, restart by restartPolicy with
+// crash-loop backoff, notice when the pod is done, and terminate (app
+// containers in parallel, sidecars after them in reverse order, each by
+// kubelet's killContainer). Every side effect goes through the injected
+// runtime, image resolver, lifecycle agent and clock, so the logic runs the
+// same under a FakeClock in unit tests.
 import type { ImageResolver } from '../images/resolver'
 import type { DefaultedPod } from '../spec/types'
-import type { PodCgroup } from '../cgroup/pod-cgroup'
 import type { Clock } from './clock'
 import { EventRecorder, containerFieldPath } from './events'
 import { ContainerRecord } from './container-record'
-import { PodSandbox, type SandboxPaths } from './pod-sandbox'
-import { startContainerProcess, type ContainerOutput } from './container-process'
+import type { PodRuntime } from './pod-runtime'
 import { formatDuration, shouldRestart } from './backoff'
 import { buildPodStatus } from './pod-status'
 import type { PodStatus } from './status'
 import { describeError, runExitCodeOf } from './describe-error'
-
-/** kubelet: "always give containers a minimal shutdown window to avoid unnecessary SIGKILLs" */
-export const MIN_GRACE_MS = 2000
-const SIGTERM = 15
-const SIGKILL = 9
+import { killContainer, SIGKILL } from './kill-container'
+import { NO_LIFECYCLE, type LifecycleAgent } from './lifecycle-agent'
+import { signalNumber } from './signals'
 
 export interface SupervisorDeps {
-  native: NativeApi
+  runtime: PodRuntime
   clock: Clock
   images: ImageResolver
-  pausePath: string
-  cgroup: PodCgroup
-  paths: SandboxPaths
-  logDir: string
-  hostname: string
-  fqdn: string | null
-  output: ContainerOutput
   events?: EventRecorder
+  lifecycle?: LifecycleAgent
 }
 
 export interface PodResult {
@@ -47,9 +37,9 @@ export interface PodResult {
 
 export class PodSupervisor {
   readonly events: EventRecorder
-  readonly sandbox: PodSandbox
-  private readonly init: ContainerRecord[]
-  private readonly regular: ContainerRecord[]
+  readonly init: ContainerRecord[]
+  readonly regular: ContainerRecord[]
+  private readonly lifecycle: LifecycleAgent
   private isStopping = false
   private isStopRequested = false
   private podFailed = false
@@ -61,8 +51,8 @@ export class PodSupervisor {
 
   constructor(readonly pod: DefaultedPod, private readonly deps: SupervisorDeps) {
     this.events = deps.events ?? new EventRecorder(deps.clock)
-    this.sandbox = new PodSandbox(deps.native, pod, deps.paths, deps.cgroup, deps.pausePath)
-    const hasInit = pod.spec.initContainers.some((c) => c.restartPolicy !== 'Always')
+    this.lifecycle = deps.lifecycle ?? NO_LIFECYCLE
+    const hasInit = pod.spec.initContainers.length > 0
     this.init = pod.spec.initContainers.map((c) => new ContainerRecord(c, c.restartPolicy === 'Always' ? 'sidecar' : 'init', 'PodInitializing'))
     this.regular = pod.spec.containers.map((c) => new ContainerRecord(c, 'regular', hasInit ? 'PodInitializing' : 'ContainerCreating'))
   }
@@ -71,37 +61,39 @@ export class PodSupervisor {
     return `${this.pod.metadata.name}_${this.pod.metadata.namespace}(${this.pod.metadata.uid})`
   }
 
+  private get all(): ContainerRecord[] {
+    return [...this.init, ...this.regular]
+  }
+
   /** Run the pod to its end (or until stop()); always tears the sandbox down. */
   async run(): Promise<PodResult> {
     this.startTime = this.deps.clock.now()
     try {
-      this.sandbox.start(this.deps.hostname, this.deps.fqdn,
+      this.deps.runtime.start(
         (reap) => this.events.normal('Reaped', `pause reaped orphan process ${reap.pid} (${reap.signal === null ? `exit code ${reap.code}` : `signal ${reap.signal}`})`),
         (status) => {
           if (this.isStopping) return
           this.events.warning('SandboxExited', `pause exited unexpectedly (${status.signal === null ? `exit code ${status.code}` : `signal ${status.signal}`}): stopping the pod`)
           this.podFailed = true
-          this.stop()
+          void this.terminate()
         })
       this.sandboxReady = true
-      if (!this.sandbox.canSetOomScoreAdj) this.events.warning('OOMScoreAdjNotSet', 'pause keeps its inherited oom_score_adj: lowering it to -998 needs CAP_SYS_RESOURCE')
+      if (!this.deps.runtime.canSetOomScoreAdj) this.events.warning('OOMScoreAdjNotSet', 'pause keeps its inherited oom_score_adj: lowering it to -998 needs CAP_SYS_RESOURCE')
       this.runNextInit()
       await this.finished
-    } catch (err) {
-      const errors = await this.sandbox.teardown()
-      if (errors.length > 0) this.events.warning('TeardownFailed', errors.map(describeError).join('; '))
-      throw err
+    } finally {
+      this.lifecycle.close()
+      const errors = await this.deps.runtime.teardown()
+      this.sandboxReady = false
+      for (const err of errors) this.events.warning('TeardownFailed', describeError(err))
     }
-    const errors = await this.sandbox.teardown()
-    this.sandboxReady = false
-    for (const err of errors) this.events.warning('TeardownFailed', describeError(err))
     return { status: this.status(true), exitCode: this.exitCode() }
   }
 
   /** First call: graceful termination; a second call kills at once. */
   stop(): void {
     if (this.isStopRequested) {
-      for (const rec of [...this.regular, ...this.init]) rec.process?.signal(SIGKILL)
+      for (const rec of this.all) rec.process?.signal(SIGKILL)
       return
     }
     this.isStopRequested = true
@@ -111,140 +103,168 @@ export class PodSupervisor {
   status(isFinal = false): PodStatus {
     return buildPodStatus({
       pod: this.pod, init: this.init, regular: this.regular, startTime: this.startTime,
-      sandboxReady: this.sandboxReady, isTerminal: isFinal && !this.isStopRequested || this.podFailed,
+      sandboxReady: this.sandboxReady, isTerminal: (isFinal && !this.isStopRequested) || this.podFailed,
       transitions: this.transitions, now: this.deps.clock.now(),
     })
   }
 
+  /** Start the next init container whose turn it is, or the app containers once all are done. */
   private runNextInit(): void {
     if (this.isStopping) return
-    const next = this.init.find((r) => r.kind === 'sidecar' ? !r.started && r.restartCount === 0 && r.state.terminated === undefined : r.state.terminated?.exitCode !== 0)
-    if (next === undefined) {
-      for (const rec of this.regular) this.startContainer(rec)
+    for (const rec of this.init) {
+      if (rec.kind === 'init' && rec.state.terminated?.exitCode === 0) continue
+      if (rec.kind === 'sidecar' && rec.started) continue
+      if (rec.isRunning || rec.restartTimer !== undefined || rec.isStarting) return
+      void this.startContainer(rec)
       return
     }
-    this.startContainer(next)
-    if (next.kind === 'sidecar' && next.isRunning) this.runNextInit()
+    for (const rec of this.regular) if (rec.state.waiting?.reason === 'PodInitializing') rec.waiting('ContainerCreating')
+    for (const rec of this.regular) if (!rec.isRunning && rec.restartCount === 0 && rec.state.terminated === undefined && !rec.isStarting) void this.startContainer(rec)
   }
 
   private async startContainer(rec: ContainerRecord): Promise<void> {
     const fieldPath = containerFieldPath(rec.name, rec.kind !== 'regular')
-    const now = this.deps.clock.now()
+    rec.isStarting = true
     try {
       const image = await this.deps.images.resolve(rec.spec.image, rec.spec.imagePullPolicy, (m) => this.events.normal('Pulling', m, fieldPath))
-      if (this.isStopping) return this.checkDone()
+      if (this.isStopping) return
       rec.imageID = image.imageId
+      rec.stopSignal = signalNumber(image.config.stopSignal)
       this.events.normal('Pulled', `Container image "${rec.spec.image}" already present on machine`, fieldPath)
       this.events.normal('Created', `Created container: ${rec.name}`, fieldPath)
-      const process = startContainerProcess({
-        native: this.deps.native, sandbox: this.sandbox, container: rec.spec, image, hostname: this.deps.hostname,
-        logDir: `${this.deps.logDir}/${rec.name}`, restartCount: rec.restartCount, output: this.deps.output,
-      })
-      rec.running(process)
+      const process = this.deps.runtime.startContainer(rec.spec, image, rec.restartCount)
+      rec.running(process, this.lifecycle.probesOf(rec.spec))
       this.events.normal('Started', `Started container ${rec.name}`, fieldPath)
+      if (rec.started) this.onStarted(rec)
       void process.exited.then((status) => {
-        const isOom = this.sandbox.cgroup.oomKilled(rec.name)
-        rec.exited(status, this.deps.clock.now(), isOom, readTerminationMessage(process.terminationLog))
+        this.lifecycle.containerStopped(rec)
+        const details = this.deps.runtime.exitDetails(rec.name, process)
+        rec.exited(status, this.deps.clock.now(), details.isOomKilled, rec.killMessage ?? details.message)
         this.onExit(rec)
       })
+      this.lifecycle.containerStarted(rec, {
+        onStarted: () => this.onStarted(rec),
+        onReady: (isReady) => (rec.ready = isReady && rec.isRunning && !this.isStopping),
+        onUnhealthy: (message, graceMs) => void this.restartUnhealthy(rec, message, graceMs),
+      })
+      const hookError = await this.lifecycle.postStart(rec)
+      if (hookError !== undefined && rec.isRunning) {
+        this.events.warning('FailedPostStartHook', hookError, fieldPath)
+        rec.killMessage = `PostStartHookError: ${hookError}`
+        await this.kill(rec, this.pod.spec.terminationGracePeriodSeconds * 1000, `Container ${rec.name} failed its postStart hook, will be killed`)
+      }
     } catch (err) {
       const message = describeError(err)
-      rec.startFailed(message, now, runExitCodeOf(err))
+      const reason = (err as { reason?: string }).reason
+      if (reason !== undefined && reason !== 'CreateContainerConfigError') {
+        rec.waiting(reason, message) // an image that cannot be pulled: retried with backoff
+      } else rec.startFailed(message, this.deps.clock.now(), runExitCodeOf(err))
       this.events.warning('Failed', `Error: ${message}`, fieldPath)
       this.onExit(rec)
+    } finally {
+      rec.isStarting = false
     }
+  }
+
+  /** The container counts as started (no startupProbe, or it succeeded): a sidecar lets the next init container go. */
+  private onStarted(rec: ContainerRecord): void {
+    rec.started = true
+    if (rec.kind !== 'init' && !this.lifecycle.probesOf(rec.spec).hasReadiness) rec.ready = true
+    if (rec.kind === 'sidecar') this.runNextInit()
+  }
+
+  private async restartUnhealthy(rec: ContainerRecord, message: string, graceMs: number): Promise<void> {
+    if (!rec.isRunning || this.isStopping) return
+    rec.killMessage = undefined
+    await this.kill(rec, graceMs, message)
+  }
+
+  private kill(rec: ContainerRecord, graceMs: number, message: string, waitForTurn?: () => Promise<void>): Promise<void> {
+    const fieldPath = containerFieldPath(rec.name, rec.kind !== 'regular')
+    if (rec.isRunning) this.events.normal('Killing', message, fieldPath)
+    const preStop = this.lifecycle.preStopFor(rec)
+    return killContainer(rec, this.deps.clock, {
+      graceMs, stopSignal: rec.stopSignal, waitForTurn,
+      ...(preStop !== undefined ? { preStop } : {}),
+      onPreStopFailed: (error) => this.events.warning('FailedPreStopHook', error, fieldPath),
+    })
   }
 
   private onExit(rec: ContainerRecord): void {
-    if (this.isStopping) {
-      this.checkDone()
-      return
-    }
-    const code = rec.state.terminated?.exitCode ?? 0
+    if (this.isStopping) return this.checkDone()
+    const code = rec.state.terminated?.exitCode ?? 1
     const policy = this.pod.spec.restartPolicy
     if (rec.kind === 'sidecar') this.scheduleRestart(rec)
     else if (rec.kind === 'init') {
-      if (code === 0) this.runNextInit()
-      else if (policy === 'Never') {
+      if (rec.state.terminated?.exitCode === 0) {
+        rec.ready = true
+        this.runNextInit()
+      } else if (policy === 'Never') {
         this.podFailed = true
         void this.terminate()
       } else this.scheduleRestart(rec)
-    } else if (shouldRestart(policy, code)) this.scheduleRestart(rec)
+    } else if (rec.state.waiting !== undefined || shouldRestart(policy, code)) this.scheduleRestart(rec)
     this.checkDone()
   }
 
+  /** kubelet's doBackOff: restart now, or wait in CrashLoopBackOff (the last termination stays visible as lastState). */
   private scheduleRestart(rec: ContainerRecord): void {
-    const finished = Date.parse(rec.state.terminated?.finishedAt ?? '') || this.deps.clock.now().getTime()
-    const wait = rec.backoff.waitMs(this.deps.clock.now().getTime(), finished)
+    const clock = this.deps.clock
+    const finished = rec.finishedAtMs || clock.now().getTime()
+    const wait = rec.backoff.waitMs(clock.now().getTime(), finished)
     const restart = (): void => {
       rec.restartTimer = undefined
       if (this.isStopping) return this.checkDone()
-      rec.retire()
-      rec.backoff.next(this.deps.clock.now().getTime())
-      this.startContainer(rec)
-      if (rec.kind === 'sidecar' && rec.isRunning && this.regular.every((r) => r.state.waiting?.reason === 'PodInitializing')) this.runNextInit()
+      if (rec.state.terminated !== undefined) rec.retire()
+      rec.restartCount++
+      rec.backoff.next(clock.now().getTime())
+      void this.startContainer(rec)
     }
     if (wait === 0) return restart()
     const fieldPath = containerFieldPath(rec.name, rec.kind !== 'regular')
-    rec.waiting('CrashLoopBackOff', `back-off ${formatDuration(rec.backoff.currentMs)} restarting failed container=${rec.name} pod=${this.podRef}`)
-    // keep the terminated state visible as lastState while backing off, as kubelet does
-    this.events.warning('BackOff', `Back-off restarting failed container ${rec.name} in pod ${this.podRef}`, fieldPath)
-    rec.restartTimer = this.deps.clock.after(wait, restart)
+    const isImage = rec.state.waiting !== undefined
+    if (rec.state.terminated !== undefined) rec.retire()
+    if (isImage && rec.state.waiting?.reason === 'ErrImagePull') rec.waiting('ImagePullBackOff', `Back-off pulling image "${rec.spec.image}"`)
+    else if (!isImage) rec.waiting('CrashLoopBackOff', `back-off ${formatDuration(rec.backoff.currentMs)} restarting failed container=${rec.name} pod=${this.podRef}`)
+    this.events.warning('BackOff', isImage ? `Back-off pulling image "${rec.spec.image}"` : `Back-off restarting failed container ${rec.name} in pod ${this.podRef}`, fieldPath)
+    rec.restartTimer = clock.after(wait, restart)
   }
 
-  /** The pod is done when no app container runs or will restart (Never/OnFailure pods). */
+  /** The pod is done when no app container runs or will run again (Never/OnFailure pods). */
   private checkDone(): void {
-    const isActive = (r: ContainerRecord): boolean => r.isRunning || r.restartTimer !== undefined || r.state.waiting !== undefined
     if (this.isStopping) {
-      if (![...this.regular, ...this.init].some((r) => r.isRunning)) this.finish()
+      if (!this.all.some((r) => r.isRunning || r.isStarting)) this.finish()
       return
     }
-    if (this.regular.length > 0 && !this.regular.some(isActive)) void this.terminate()
+    const isActive = (r: ContainerRecord): boolean => r.isRunning || r.isStarting || r.restartTimer !== undefined || r.state.waiting !== undefined
+    if (!this.regular.some(isActive)) void this.terminate()
   }
 
-  /** TERM app containers, then sidecars in reverse order; KILL whatever outlives the grace period. */
+  /** App containers in parallel; each sidecar after every app container and every later sidecar is gone. */
   private async terminate(): Promise<void> {
     if (this.isStopping) return
     this.isStopping = true
-    const clock = this.deps.clock
-    for (const rec of [...this.regular, ...this.init]) {
+    for (const rec of this.all) {
       rec.restartTimer?.cancel()
       rec.restartTimer = undefined
+      rec.ready = false
+      this.lifecycle.podTerminating(rec)
     }
-    const graceMs = Math.max(this.pod.spec.terminationGracePeriodSeconds * 1000, MIN_GRACE_MS)
-    let isDeadline = false
-    const deadline = clock.after(graceMs, () => {
-      isDeadline = true
-      for (const rec of [...this.regular, ...this.init]) rec.process?.signal(SIGKILL)
-    })
-    const stopOne = async (rec: ContainerRecord): Promise<void> => {
-      const process = rec.process
-      if (process === undefined || !rec.isRunning) return
-      this.events.normal('Killing', `Stopping container ${rec.name}`, containerFieldPath(rec.name, rec.kind !== 'regular'))
-      process.signal(isDeadline ? SIGKILL : SIGTERM)
-      await process.exited
-    }
-    await Promise.all(this.regular.map(stopOne))
-    for (const rec of [...this.init].reverse()) await stopOne(rec)
-    deadline.cancel()
-    // exits resolve through process.exited → onExit → checkDone → finish
-    await Promise.all([...this.regular, ...this.init].map((r) => r.process?.exited))
-    this.finish()
+    const graceMs = this.pod.spec.terminationGracePeriodSeconds * 1000
+    const gone = (recs: ContainerRecord[]): Promise<unknown> => Promise.all(recs.map((r) => r.process?.exited))
+    const sidecars = this.init.filter((r) => r.kind === 'sidecar')
+    await Promise.all([
+      ...this.all.filter((r) => r.kind !== 'sidecar').map((r) => this.kill(r, graceMs, `Stopping container ${r.name}`)),
+      ...sidecars.map((r, i) => this.kill(r, graceMs, `Stopping container ${r.name}`, () => Promise.all([gone(this.regular), gone(sidecars.slice(i + 1))]).then(() => undefined))),
+    ])
+    await gone(this.all)
+    this.checkDone()
   }
 
   private exitCode(): number {
     const phase = this.status(true).phase
     if (phase === 'Succeeded' || (this.isStopRequested && !this.podFailed)) return 0
-    const failed = [...this.init, ...this.regular].find((r) => r.state.terminated !== undefined && r.state.terminated.exitCode !== 0)
+    const failed = this.all.find((r) => r.state.terminated !== undefined && r.state.terminated.exitCode !== 0 && r.kind !== 'sidecar')
     return failed?.runExitCode ?? 1
-  }
-}
-
-function readTerminationMessage(path: string): string | undefined {
-  try {
-    // kubelet reads at most 4096 bytes of the termination message
-    return readFileSync(path, 'utf8').slice(0, 4096)
-  } catch {
-    return undefined
   }
 }
