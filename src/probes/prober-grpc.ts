@@ -1,0 +1,123 @@
+// The prober's grpc check: one grpc.health.v1.Health/Check call over
+// cleartext HTTP/2 (kubelet dials with insecure credentials), with the
+// protobuf messages encoded by hand (HealthCheckRequest{string service = 1},
+// HealthCheckResponse{ServingStatus status = 1}), so no gRPC library is
+// needed. Node built-ins only: this file runs as a plain script.
+import * as http2 from 'node:http2'
+import type { ErrorResponse, GrpcRequest, GrpcResponse } from './prober-protocol'
+import { dialErrorText } from './prober-net'
+
+const GRPC_DEADLINE_EXCEEDED = 4
+const GRPC_INTERNAL = 13
+
+/** HealthCheckRequest as a length-prefixed gRPC message. */
+export function encodeHealthCheckRequest(service: string): Buffer {
+  const text = Buffer.from(service, 'utf8')
+  const body = text.length === 0 ? Buffer.alloc(0) : Buffer.concat([Buffer.from([0x0a]), varint(text.length), text])
+  const frame = Buffer.alloc(5)
+  frame.writeUInt8(0, 0)
+  frame.writeUInt32BE(body.length, 1)
+  return Buffer.concat([frame, body])
+}
+
+function varint(n: number): Buffer {
+  const bytes: number[] = []
+  while (n > 0x7f) {
+    bytes.push((n & 0x7f) | 0x80)
+    n >>>= 7
+  }
+  bytes.push(n)
+  return Buffer.from(bytes)
+}
+
+/** HealthCheckResponse.status from a gRPC message stream; 0 (UNKNOWN) when absent. */
+export function decodeServingStatus(data: Buffer): number {
+  if (data.length < 5) return 0
+  const length = data.readUInt32BE(1)
+  const body = data.subarray(5, 5 + length)
+  let status = 0
+  for (let i = 0; i < body.length;) {
+    const tag = body[i++]
+    const wireType = tag & 7
+    let value = 0
+    if (wireType === 0) {
+      for (let shift = 0; i < body.length; shift += 7) {
+        const byte = body[i++]
+        value += (byte & 0x7f) * 2 ** shift
+        if ((byte & 0x80) === 0) break
+      }
+      if (tag >> 3 === 1) status = value
+    } else if (wireType === 2) {
+      let len = 0
+      for (let shift = 0; i < body.length; shift += 7) {
+        const byte = body[i++]
+        len += (byte & 0x7f) * 2 ** shift
+        if ((byte & 0x80) === 0) break
+      }
+      i += len
+    } else {
+      break
+    }
+  }
+  return status
+}
+
+export function grpcCheck(req: GrpcRequest): Promise<GrpcResponse | ErrorResponse> {
+  return new Promise((resolve) => {
+    const authority = `${req.host.includes(':') ? `[${req.host}]` : req.host}:${req.port}`
+    let isDone = false
+    let isConnected = false
+    const session = http2.connect(`http://${authority}`)
+    const done = (answer: GrpcResponse | ErrorResponse): void => {
+      if (isDone) return
+      isDone = true
+      clearTimeout(timer)
+      session.destroy()
+      resolve(answer)
+    }
+    const timer = req.timeoutMs === null ? undefined : setTimeout(() => {
+      if (!isConnected) done({ id: req.id, error: 'context deadline exceeded' })
+      else done({ id: req.id, grpcStatus: GRPC_DEADLINE_EXCEEDED, grpcMessage: 'context deadline exceeded', servingStatus: 0 })
+    }, req.timeoutMs)
+    session.on('error', (err: NodeJS.ErrnoException) => {
+      done({ id: req.id, error: isConnected ? err.message : dialErrorText(req.host, req.port, err) })
+    })
+    session.on('connect', () => (isConnected = true))
+    const headers: http2.OutgoingHttpHeaders = {
+      ':method': 'POST',
+      ':path': '/grpc.health.v1.Health/Check',
+      'content-type': 'application/grpc',
+      te: 'trailers',
+      'user-agent': req.userAgent,
+    }
+    if (req.timeoutMs !== null) headers['grpc-timeout'] = `${Math.max(1, Math.ceil(req.timeoutMs))}m`
+    const stream = session.request(headers)
+    const chunks: Buffer[] = []
+    let grpcStatus: number | undefined
+    let grpcMessage = ''
+    const takeStatus = (h: http2.IncomingHttpHeaders): void => {
+      if (h['grpc-status'] === undefined) return
+      grpcStatus = Number(h['grpc-status'])
+      grpcMessage = decodeURIComponent(String(h['grpc-message'] ?? ''))
+    }
+    stream.on('response', (h) => {
+      const status = Number(h[':status'])
+      if (status !== 200) {
+        done({ id: req.id, grpcStatus: GRPC_INTERNAL, grpcMessage: `unexpected HTTP status code received from server: ${status}`, servingStatus: 0 })
+      }
+      takeStatus(h)
+    })
+    stream.on('trailers', takeStatus)
+    stream.on('data', (chunk: Buffer) => chunks.push(chunk))
+    stream.on('end', () => {
+      const data = Buffer.concat(chunks)
+      if (grpcStatus === undefined) {
+        done({ id: req.id, grpcStatus: GRPC_INTERNAL, grpcMessage: 'server closed the stream without sending trailers', servingStatus: 0 })
+      } else {
+        done({ id: req.id, grpcStatus, grpcMessage, servingStatus: grpcStatus === 0 ? decodeServingStatus(data) : 0 })
+      }
+    })
+    stream.on('error', (err) => done({ id: req.id, error: err.message }))
+    stream.end(encodeHealthCheckRequest(req.service))
+  })
+}
