@@ -69,11 +69,6 @@ export async function execInContainer(
   native: NativeApi, clock: Clock, target: ExecTarget, argv: string[], timeoutMs: number,
 ): Promise<ExecResult> {
   if (argv.length === 0) return { exitCode: 126, signal: null, output: 'exec: no command given', stderr: '', timedOut: false }
-  const rootOnHost = `/proc/${target.pid}/root`
-  const exe = findExecutable(argv[0], target.envp, (path) => isExecutableFile(join(rootOnHost, path)))
-  if (exe === undefined) {
-    return { exitCode: 127, signal: null, output: `exec: "${argv[0]}": executable file not found in $PATH`, stderr: '', timedOut: false }
-  }
   const fds: number[] = []
   const open = (path: string): number => {
     // libuv opens every file O_CLOEXEC
@@ -87,6 +82,12 @@ export async function execInContainer(
   try {
     const joins = NAMESPACES.map(({ name, nstype }) => ({ fd: open(`/proc/${target.pid}/ns/${name}`), nstype }))
     const pidNsFd = open(`/proc/${target.pid}/ns/pid`)
+    // looked up through the container's root as the host sees it (an absolute symlink inside resolves on the host)
+    const rootOnHost = `/proc/${target.pid}/root`
+    const exe = findExecutable(argv[0], target.envp, (path) => isExecutableFile(join(rootOnHost, path)))
+    if (exe === undefined) {
+      return { exitCode: 127, signal: null, output: `exec: "${argv[0]}": executable file not found in $PATH`, stderr: '', timedOut: false }
+    }
     const devNull = open('/dev/null')
     const [oRead, oWrite] = native.pipe()
     outRead = oRead
