@@ -164,6 +164,8 @@ export interface RunOptions {
   stdin?: string
   /** use this FILE argument instead of writing the manifest (e.g. '-' or a missing path) */
   file?: string
+  /** SIGTERM the CLI (a graceful stop) after this long, SIGKILL 10 s later; default RUN_TIMEOUT_MS */
+  timeoutMs?: number
 }
 
 export interface RunningPod {
@@ -232,10 +234,15 @@ export class PodEnv {
     child.stderr!.setEncoding('utf8').on('data', (s: string) => { stderr += s; notify() })
     child.stdin!.on('error', () => undefined)
     child.stdin!.end(opts.stdin ?? '')
-    const timer = setTimeout(() => child.kill('SIGKILL'), RUN_TIMEOUT_MS)
+    let killTimer: NodeJS.Timeout | undefined
+    const timer = setTimeout(() => {
+      child.kill('SIGTERM')
+      killTimer = setTimeout(() => child.kill('SIGKILL'), 10_000)
+    }, opts.timeoutMs ?? RUN_TIMEOUT_MS)
     const result = new Promise<RunResult>((resolve) => {
       child.on('close', (code, signal) => {
         clearTimeout(timer)
+        clearTimeout(killTimer)
         const r: RunResult = { code, signal, stdout, stderr, ms: Date.now() - started }
         if (opts.args?.includes('json') === true) {
           try {
