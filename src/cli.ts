@@ -8,6 +8,7 @@ import { runCommand, type RunOptions } from './commands/run'
 import { describeError } from './supervisor/describe-error'
 import { ManifestError } from './spec/manifest-error'
 import { hintFor } from './hints'
+import { registerImageCommands } from './commands/image'
 
 export const DEFAULT_STATE_ROOT = '/run/podshim'
 export const DEFAULT_LOG_ROOT = '/var/log/podshim'
@@ -51,6 +52,7 @@ export function buildProgram(): Command {
       }
       process.exitCode = await runCommand(file, opts)
     })
+  registerImageCommands(program)
   return program
 }
 

@@ -50,8 +50,8 @@ export interface ImageResolver {
 export type ImageErrorReason = 'ErrImagePull' | 'ImagePullBackOff' | 'ErrImageNeverPull' | 'InvalidImageName'
 
 export class ImageError extends Error {
-  constructor(message: string, readonly reason: ImageErrorReason) {
-    super(message)
+  constructor(message: string, readonly reason: ImageErrorReason, options?: { cause?: unknown }) {
+    super(message, options)
     this.name = 'ImageError'
   }
 }

@@ -35,12 +35,16 @@ export interface TarEntry {
   header: TarHeader
   /** the body; consume it fully (or not at all) before asking for the next entry */
   body: AsyncIterable<Buffer>
+  /** where the body starts in the (uncompressed) stream, for random access to archive members */
+  offset: number
 }
 
 /** Pulls exact byte counts out of a chunked stream. */
 class ByteReader {
   private chunks: Buffer[] = []
   private buffered = 0
+  /** bytes handed out so far: the offset in the stream of the next byte */
+  position = 0
   private readonly iterator: AsyncIterator<Buffer>
   constructor(source: AsyncIterable<Buffer>) {
     this.iterator = source[Symbol.asyncIterator]()
@@ -68,6 +72,7 @@ class ByteReader {
     const rest = all.subarray(n)
     this.chunks = rest.length > 0 ? [rest] : []
     this.buffered = rest.length
+    this.position += n
     return out
   }
 
@@ -210,7 +215,7 @@ export async function* readTar(source: AsyncIterable<Buffer>): AsyncGenerator<Ta
     // only regular files (and unknown types) carry data; a hard link's size field is ignored as GNU tar does
     const bodySize = header.type === 'file' || header.type === 'other' ? header.size : 0
     const state = { left: bodySize, isPadded: false }
-    yield { header, body: bodyOf(reader, state, bodySize) }
+    yield { header, body: bodyOf(reader, state, bodySize), offset: reader.position }
     // whatever the consumer left unread is skipped
     for await (const _ of bodyOf(reader, state, bodySize)) { /* discard */ }
   }

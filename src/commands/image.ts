@@ -1,0 +1,101 @@
+// `podshim image pull|load|ls|rm|inspect|prune`: the image store from the
+// command line, sharing the store and the pull code with `podshim run`.
+// Progress: one redrawn line per layer on a TTY, a line per layer state
+// otherwise. Registry options: --insecure-registry (plain HTTP; loopback
+// always is) and --registry-config (a docker config.json with credentials).
+import { statSync } from 'node:fs'
+import { Command, Option } from 'commander'
+
+import { pruneImages, removeImage } from '../images/image-gc'
+import type { PullEvent } from '../images/image-pull'
+import { parseImageSource, type ImageSource } from '../images/reference'
+import type { RegistryOptions } from '../images/registry-client'
+import { ImageStore } from '../images/store'
+import { fetchSource } from '../images/store-resolver'
+import { ArchiveSource } from '../images/blob-source'
+
+const DEFAULT_DATA_ROOT = '/var/lib/podshim'
+
+interface CommonOptions { dataRoot: string; insecureRegistry: string[]; registryConfig?: string }
+
+function common(cmd: Command): Command {
+  return cmd
+    .addOption(new Option('--data-root <dir>', 'images and emptyDir volumes').env('PODSHIM_DATA_ROOT').default(DEFAULT_DATA_ROOT))
+    .addOption(new Option('--insecure-registry <host:port>', 'reach this registry over plain HTTP (repeatable; loopback always is)')
+      .argParser((v: string, prev: string[] | undefined) => [...(prev ?? []), v]).default((process.env.PODSHIM_INSECURE_REGISTRIES ?? '').split(',').filter((s) => s !== '')))
+    .addOption(new Option('--registry-config <file>', 'docker config.json with registry credentials').env('PODSHIM_REGISTRY_CONFIG'))
+}
+
+export function registryOptions(o: CommonOptions): RegistryOptions {
+  return { insecureRegistries: o.insecureRegistry, authFile: o.registryConfig ?? null }
+}
+
+function progressPrinter(out: NodeJS.WriteStream): (e: PullEvent) => void {
+  const isTty = out.isTTY === true
+  const lastState = new Map<string, string>()
+  return (e) => {
+    if (e.kind === 'resolved') return void out.write(`manifest ${e.manifestDigest} (${e.layers} layers)\n`)
+    const short = e.digest.slice(7, 19)
+    if (isTty && e.state === 'fetching') {
+      const width = 30
+      const filled = e.total > 0 ? Math.min(width, Math.round((e.done / e.total) * width)) : 0
+      out.write(`\r${short} [${'='.repeat(filled)}${' '.repeat(width - filled)}] ${(e.done / 1e6).toFixed(1)}/${(e.total / 1e6).toFixed(1)} MB`)
+      return
+    }
+    if (lastState.get(e.digest) === e.state) return
+    lastState.set(e.digest, e.state)
+    out.write(`${isTty ? '\r\x1b[K' : ''}${short} ${e.state === 'cached' ? 'already present' : e.state}\n`)
+  }
+}
+
+async function loadSourceOf(path: string): Promise<ImageSource> {
+  if (/^(oci|oci-archive|docker-archive):/.test(path)) return parseImageSource(path)
+  if (statSync(path).isDirectory()) return { transport: 'oci', dir: path, tag: null }
+  const archive = await ArchiveSource.open(path, '/tmp')
+  const isDocker = archive.has('manifest.json') && !archive.has('oci-layout')
+  archive.close()
+  return isDocker ? { transport: 'docker-archive', file: path, ref: null } : { transport: 'oci-archive', file: path, tag: null }
+}
+
+async function fetchAndReport(source: ImageSource, o: CommonOptions): Promise<void> {
+  const store = new ImageStore(o.dataRoot)
+  const record = await fetchSource(store, source, registryOptions(o), progressPrinter(process.stderr))
+  process.stdout.write(`${record.id}\n`)
+}
+
+export function registerImageCommands(program: Command): void {
+  const image = program.command('image').description('manage the image store (pull, load, ls, rm, inspect, prune)')
+  common(image.command('pull').description('pull an image from a registry (or oci:, oci-archive:, docker-archive:)').argument('<image>'))
+    .action(async (ref: string, o: CommonOptions) => fetchAndReport(parseImageSource(ref), o))
+  common(image.command('load').description('load an image from an OCI layout directory, an OCI archive or a docker save archive').argument('<path>'))
+    .action(async (path: string, o: CommonOptions) => fetchAndReport(await loadSourceOf(path), o))
+  common(image.command('ls').description('list stored images'))
+    .action((o: CommonOptions) => {
+      const store = new ImageStore(o.dataRoot)
+      const rows = [['IMAGE', 'IMAGE ID', 'SIZE', 'PLATFORM']]
+      for (const r of store.listImages()) {
+        const size = `${(r.layers.reduce((n, l) => n + l.size, 0) / 1e6).toFixed(1)}MB`
+        for (const name of store.namesOf(r.id).filter((n) => !n.includes('@')).concat(store.namesOf(r.id).every((n) => n.includes('@')) ? ['<none>'] : [])) {
+          rows.push([name, r.id.slice(7, 19), size, r.platform])
+        }
+      }
+      const widths = rows[0].map((_, i) => Math.max(...rows.map((row) => row[i].length)))
+      for (const row of rows) process.stdout.write(row.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd() + '\n')
+    })
+  common(image.command('rm').description('remove images by name or ID (not those a running pod uses)').argument('<image...>'))
+    .action((names: string[], o: CommonOptions) => {
+      const store = new ImageStore(o.dataRoot)
+      for (const name of names) process.stdout.write(`removed ${removeImage(store, name).id}\n`)
+    })
+  common(image.command('inspect').description('print the stored record of an image as JSON').argument('<image>'))
+    .action((name: string, o: CommonOptions) => {
+      const store = new ImageStore(o.dataRoot)
+      const r = store.findImage(name) ?? store.findImage(`oci:${name}`)
+      if (r === null) throw new Error(`inspect image "${name}": no such image`)
+      process.stdout.write(JSON.stringify({ ...r, names: store.namesOf(r.id), layerDirs: r.layers.map((l) => store.layerPath(l.diffId)) }, null, 2) + '\n')
+    })
+  common(image.command('prune').description('remove every image no running pod uses, and unreferenced blobs and layers'))
+    .action((o: CommonOptions) => {
+      for (const r of pruneImages(new ImageStore(o.dataRoot))) process.stdout.write(`removed ${r.id}\n`)
+    })
+}

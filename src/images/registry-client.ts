@@ -1,0 +1,205 @@
+// An ImageFetcher for the OCI distribution API v2 (node:https / node:http):
+// manifests and blobs by GET, redirects followed (Authorization never sent
+// to another host), bearer tokens fetched from the realm a 401's
+// WWW-Authenticate names (Basic credentials from a docker config.json when
+// given), retries with exponential backoff on 5xx/429 and connection
+// resets. Plain HTTP only for registries marked insecure and, as docker and
+// containerd do, for loopback hosts. Digest checks happen in the store.
+// Specs: distribution spec.md, docker "Token Authentication Specification".
+import { readFileSync } from 'node:fs'
+import * as http from 'node:http'
+import * as https from 'node:https'
+
+import type { Descriptor } from './image-manifest'
+import { MANIFEST_ACCEPT } from './image-manifest'
+import type { ImageFetcher, ManifestBytes } from './image-pull'
+import type { DockerReference } from './reference'
+
+export interface RegistryOptions {
+  /** host[:port] names reached over plain HTTP (loopback always is) */
+  insecureRegistries: string[]
+  /** a docker config.json ({"auths": {"host": {"auth": base64(user:pass)}}}) */
+  authFile: string | null
+  attempts?: number
+  sleep?: (ms: number) => Promise<void>
+}
+
+const RETRY_BASE_MS = 250
+const TRANSIENT_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EPIPE', 'EAI_AGAIN', 'ECONNABORTED'])
+const MAX_REDIRECTS = 5
+
+export class RegistryError extends Error {
+  constructor(message: string, readonly status: number | null, options?: { cause?: unknown }) {
+    super(message, options)
+    this.name = 'RegistryError'
+  }
+}
+
+export function isLoopbackHost(domain: string): boolean {
+  const host = domain.startsWith('[') ? domain.slice(0, domain.indexOf(']') + 1) : domain.split(':')[0]
+  return host === 'localhost' || /^127\.\d+\.\d+\.\d+$/.test(host) || host === '[::1]'
+}
+
+export function registryBaseUrl(domain: string, insecure: string[]): string {
+  const host = domain === 'docker.io' ? 'registry-1.docker.io' : domain
+  const isPlain = isLoopbackHost(domain) || insecure.includes(domain)
+  return `${isPlain ? 'http' : 'https'}://${host}`
+}
+
+/** Basic credentials for a registry from a docker config.json, or null */
+export function credentialsFor(authFile: string | null, domain: string): string | null {
+  if (authFile === null) return null
+  let doc: { auths?: Record<string, { auth?: string; username?: string; password?: string }> }
+  try {
+    doc = JSON.parse(readFileSync(authFile, 'utf8')) as typeof doc
+  } catch (err) {
+    throw new Error(`read registry credentials "${authFile}"`, { cause: err })
+  }
+  const keys = domain === 'docker.io' ? ['docker.io', 'index.docker.io', 'registry-1.docker.io'] : [domain]
+  for (const [key, entry] of Object.entries(doc.auths ?? {})) {
+    const host = key.replace(/^https?:\/\//, '').replace(/\/.*$/, '')
+    if (!keys.includes(host)) continue
+    if (entry.auth !== undefined && entry.auth !== '') return entry.auth
+    if (entry.username !== undefined) return Buffer.from(`${entry.username}:${entry.password ?? ''}`).toString('base64')
+  }
+  return null
+}
+
+/** WWW-Authenticate: Bearer realm="…",service="…",scope="…" */
+export function parseChallenge(header: string): { scheme: string; params: Record<string, string> } {
+  const space = header.indexOf(' ')
+  const scheme = (space < 0 ? header : header.slice(0, space)).toLowerCase()
+  const params: Record<string, string> = {}
+  const re = /([a-zA-Z_]+)=(?:"((?:[^"\\]|\\.)*)"|([^,\s]*))/g
+  for (const m of (space < 0 ? '' : header.slice(space + 1)).matchAll(re)) params[m[1].toLowerCase()] = m[2] ?? m[3]
+  return { scheme, params }
+}
+
+interface Response { status: number; headers: http.IncomingHttpHeaders; body: http.IncomingMessage }
+
+function get(url: string, headers: Record<string, string>, redirects = 0): Promise<Response> {
+  const target = new URL(url)
+  const client = target.protocol === 'http:' ? http : https
+  return new Promise((resolve, reject) => {
+    const req = client.get(target, { headers }, (res) => {
+      const status = res.statusCode ?? 0
+      const location = res.headers.location
+      if ([301, 302, 303, 307, 308].includes(status) && location !== undefined) {
+        res.resume()
+        if (redirects >= MAX_REDIRECTS) return reject(new RegistryError(`fetch "${url}": too many redirects`, status))
+        const next = new URL(location, target)
+        const nextHeaders = { ...headers }
+        if (next.host !== target.host) delete nextHeaders.Authorization
+        return resolve(get(next.toString(), nextHeaders, redirects + 1))
+      }
+      resolve({ status, headers: res.headers, body: res })
+    })
+    req.setTimeout(60_000, () => req.destroy(Object.assign(new Error(`fetch "${url}": no response in 60s`), { code: 'ETIMEDOUT' })))
+    req.on('error', reject)
+  })
+}
+
+async function readBody(res: Response, limit = 8 << 20): Promise<Buffer> {
+  const parts: Buffer[] = []
+  let size = 0
+  for await (const chunk of res.body) {
+    size += (chunk as Buffer).length
+    if (size > limit) throw new RegistryError(`read response: more than ${limit} bytes`, res.status)
+    parts.push(chunk as Buffer)
+  }
+  return Buffer.concat(parts)
+}
+
+async function errorDetail(res: Response): Promise<string> {
+  try {
+    const body = (await readBody(res, 65536)).toString('utf8')
+    const errors = (JSON.parse(body) as { errors?: { code?: string; message?: string }[] }).errors ?? []
+    return errors.map((e) => `${e.code ?? ''}${e.message ? `: ${e.message}` : ''}`).join('; ') || body.slice(0, 200)
+  } catch {
+    return ''
+  }
+}
+
+export class RegistryFetcher implements ImageFetcher {
+  private readonly base: string
+  private authorization: string | null = null
+  private readonly attempts: number
+  private readonly sleep: (ms: number) => Promise<void>
+
+  constructor(private readonly ref: DockerReference, private readonly options: RegistryOptions) {
+    this.base = registryBaseUrl(ref.domain, options.insecureRegistries)
+    this.attempts = options.attempts ?? 4
+    this.sleep = options.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)))
+  }
+
+  async getManifest(reference: string): Promise<ManifestBytes> {
+    const res = await this.request(`/v2/${this.ref.path}/manifests/${reference}`, { Accept: MANIFEST_ACCEPT })
+    const bytes = await readBody(res)
+    const type = res.headers['content-type']
+    return { bytes, mediaType: typeof type === 'string' ? type.split(';')[0].trim() : null }
+  }
+
+  async getBlob(descriptor: Descriptor, onBytes: (n: number) => void): Promise<AsyncIterable<Buffer>> {
+    const res = await this.request(`/v2/${this.ref.path}/blobs/${descriptor.digest}`, {})
+    res.body.on('data', (chunk: Buffer) => onBytes(chunk.length))
+    return res.body
+  }
+
+  /** GET with auth and retries; resolves only with a 200 response whose body is unread */
+  private async request(path: string, headers: Record<string, string>): Promise<Response> {
+    const url = `${this.base}${path}`
+    let hasRefreshedAuth = false
+    for (let attempt = 1; ; attempt++) {
+      let res: Response
+      try {
+        res = await get(url, this.authorization === null ? headers : { ...headers, Authorization: this.authorization })
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code ?? ''
+        if (TRANSIENT_CODES.has(code) && attempt < this.attempts) {
+          await this.sleep(RETRY_BASE_MS * 2 ** (attempt - 1))
+          continue
+        }
+        throw new RegistryError(`fetch "${url}"`, null, { cause: err })
+      }
+      if (res.status === 200) return res
+      if (res.status === 401 && !hasRefreshedAuth) {
+        hasRefreshedAuth = true
+        const challenge = res.headers['www-authenticate']
+        res.body.resume()
+        if (typeof challenge !== 'string') throw new RegistryError(`fetch "${url}": 401 unauthorized without a WWW-Authenticate challenge`, 401)
+        this.authorization = await this.authorize(challenge)
+        attempt--
+        continue
+      }
+      if ((res.status >= 500 || res.status === 429) && attempt < this.attempts) {
+        res.body.resume()
+        await this.sleep(RETRY_BASE_MS * 2 ** (attempt - 1))
+        continue
+      }
+      const detail = await errorDetail(res)
+      throw new RegistryError(`fetch "${url}": HTTP ${res.status}${detail === '' ? '' : ` (${detail})`}`, res.status)
+    }
+  }
+
+  private async authorize(header: string): Promise<string> {
+    const basic = credentialsFor(this.options.authFile, this.ref.domain)
+    const { scheme, params } = parseChallenge(header)
+    if (scheme === 'basic') {
+      if (basic === null) throw new RegistryError(`authenticate to "${this.ref.domain}": it wants Basic credentials and none are configured (--registry-config)`, 401)
+      return `Basic ${basic}`
+    }
+    if (scheme !== 'bearer' || params.realm === undefined) throw new RegistryError(`authenticate to "${this.ref.domain}": unsupported challenge "${header}"`, 401)
+    const tokenUrl = new URL(params.realm)
+    if (params.service !== undefined) tokenUrl.searchParams.set('service', params.service)
+    tokenUrl.searchParams.set('scope', params.scope ?? `repository:${this.ref.path}:pull`)
+    const res = await get(tokenUrl.toString(), basic === null ? {} : { Authorization: `Basic ${basic}` })
+    if (res.status !== 200) {
+      const detail = await errorDetail(res)
+      throw new RegistryError(`fetch token from "${tokenUrl.origin}${tokenUrl.pathname}": HTTP ${res.status}${detail === '' ? '' : ` (${detail})`}`, res.status)
+    }
+    const doc = JSON.parse((await readBody(res)).toString('utf8')) as { token?: string; access_token?: string }
+    const token = doc.token ?? doc.access_token
+    if (token === undefined) throw new RegistryError(`fetch token from "${tokenUrl.origin}${tokenUrl.pathname}": response has no token`, 200)
+    return `Bearer ${token}`
+  }
+}

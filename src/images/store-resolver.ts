@@ -1,0 +1,110 @@
+// The resolver `podshim run` uses: `podshim/host` goes to the built-in
+// image, everything else to the store, pulled (or loaded from a file) as
+// imagePullPolicy says, as kubelet's image manager does: Never uses only
+// what is present (ErrImageNeverPull), IfNotPresent pulls when absent,
+// Always asks the source every time (layers already present are never
+// fetched again). Parse failures are InvalidImageName, pull failures
+// ErrImagePull; the supervisor turns repeated ones into ImagePullBackOff.
+import { ArchiveSource, type BlobSource, DirSource } from './blob-source'
+import { BuiltinImageResolver, isHostImage } from './host-image'
+import { holdImage, markPulling, releaseImage } from './image-holds'
+import { type PullEvent, pullImage } from './image-pull'
+import { lookupView } from './image-views'
+import { dockerArchiveFetcher, layoutManifestDigest, ociLayoutFetcher } from './local-fetchers'
+import { type ImageSource, formatDockerReference, parseImageSource, repositoryName, sourceName } from './reference'
+import { RegistryFetcher, type RegistryOptions } from './registry-client'
+import { ImageError, type ImageResolver, type PullPolicy, type ResolvedImage } from './resolver'
+import { type ImageRecord, ImageStore } from './store'
+import { join } from 'node:path'
+
+/** Fetch an image from its source into the store, under the name sourceName() gives it. */
+export async function fetchSource(store: ImageStore, source: ImageSource, registry: RegistryOptions, onEvent?: (e: PullEvent) => void): Promise<ImageRecord> {
+  const unmark = markPulling(store.root)
+  let blobs: BlobSource | null = null
+  try {
+    switch (source.transport) {
+      case 'docker': {
+        const fetcher = new RegistryFetcher(source.ref, registry)
+        const names = source.ref.tag === null ? [] : [formatDockerReference({ ...source.ref, digest: null })]
+        return await pullImage(store, { fetcher, reference: source.ref.digest ?? source.ref.tag!, names, repository: repositoryName(source.ref), onEvent })
+      }
+      case 'oci':
+      case 'oci-archive': {
+        blobs = source.transport === 'oci' ? new DirSource(source.dir) : await ArchiveSource.open(source.file, join(store.root, 'tmp'))
+        const top = layoutManifestDigest(blobs, source.tag)
+        return await pullImage(store, { fetcher: ociLayoutFetcher(blobs), reference: top.digest, names: [sourceName(source)], repository: null, onEvent })
+      }
+      case 'docker-archive': {
+        blobs = await ArchiveSource.open(source.file, join(store.root, 'tmp'))
+        const { fetcher, manifestDigest } = await dockerArchiveFetcher(blobs, source.ref === null ? null : formatDockerReference(source.ref))
+        return await pullImage(store, { fetcher, reference: manifestDigest, names: [sourceName(source)], repository: null, onEvent })
+      }
+      default:
+        throw new Error(`pull "${sourceName(source)}": unknown transport`)
+    }
+  } finally {
+    blobs?.close()
+    unmark()
+  }
+}
+
+/** the stored image a source names, if present */
+export function findStored(store: ImageStore, source: ImageSource): ImageRecord | null {
+  return store.findImage(sourceName(source))
+}
+
+export interface StoreResolverOptions {
+  dataRoot: string
+  registry: RegistryOptions
+}
+
+export class StoreImageResolver implements ImageResolver {
+  private readonly builtin = new BuiltinImageResolver()
+  private store: ImageStore | null = null
+  /** one pull per name at a time in this process: a pod's containers often share an image */
+  private readonly inFlight = new Map<string, Promise<ImageRecord>>()
+
+  constructor(private readonly options: StoreResolverOptions) {}
+
+  async resolve(image: string, policy: PullPolicy, onProgress?: (message: string) => void): Promise<ResolvedImage> {
+    if (isHostImage(image)) return this.builtin.resolve(image)
+    const source = parseImageSource(image)
+    const name = sourceName(source)
+    this.store ??= new ImageStore(this.options.dataRoot)
+    const store = this.store
+    let record = findStored(store, source)
+    if (policy === 'Never' && record === null) {
+      // kubelet's message (pkg/kubelet/images/image_manager.go)
+      throw new ImageError(`Container image "${image}" is not present with pull policy of Never`, 'ErrImageNeverPull')
+    }
+    if (policy === 'Always' || record === null) {
+      onProgress?.(`Pulling image "${image}"`)
+      let pull = this.inFlight.get(name)
+      if (pull === undefined) {
+        pull = fetchSource(store, source, this.options.registry).finally(() => this.inFlight.delete(name))
+        this.inFlight.set(name, pull)
+      }
+      try {
+        record = await pull
+      } catch (err) {
+        throw new ImageError(`pull image "${image}"`, 'ErrImagePull', { cause: err })
+      }
+    }
+    return this.toResolved(image, record)
+  }
+
+  release(image: ResolvedImage): void {
+    if (this.store !== null && image.imageId.startsWith('sha256:')) releaseImage(this.store.root, image.imageId)
+  }
+
+  private toResolved(image: string, record: ImageRecord): ResolvedImage {
+    const store = this.store!
+    holdImage(store.root, record.id)
+    const layers = record.layers.map((l) => store.layerPath(l.diffId))
+    try {
+      return { ref: image, imageId: record.id, config: record.config, rootfs: { kind: 'overlay', layers }, lookupRoot: lookupView(store.root, record.id, layers) }
+    } catch (err) {
+      throw new ImageError(`prepare image "${image}"`, 'ErrImagePull', { cause: err })
+    }
+  }
+}
