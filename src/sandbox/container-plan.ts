@@ -117,7 +117,8 @@ interface ProcessInput {
 
 /** The last steps of every process: die with the supervisor, stdio, no leaked fds, ids, cwd, exec. */
 function processOps(input: ProcessInput): PlanOp[] {
-  const ops: PlanOp[] = [{ op: PlanOpCode.Pdeathsig, signal: 9, parentPid: input.parentPid }]
+  // a session of its own, as runc gives a container: the terminal's Ctrl-C reaches podshim, which stops the pod gracefully
+  const ops: PlanOp[] = [{ op: PlanOpCode.Setsid }, { op: PlanOpCode.Pdeathsig, signal: 9, parentPid: input.parentPid }]
   input.stdio.forEach((fd, target) => ops.push({ op: PlanOpCode.Dup2, fd, target }))
   ops.push({ op: PlanOpCode.CloseFrom, fd: 3 })
   if (input.ids !== null) ops.push({ op: PlanOpCode.SetIds, ...input.ids })

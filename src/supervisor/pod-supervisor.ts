@@ -103,7 +103,7 @@ export class PodSupervisor {
   status(isFinal = false): PodStatus {
     return buildPodStatus({
       pod: this.pod, init: this.init, regular: this.regular, startTime: this.startTime,
-      sandboxReady: this.sandboxReady, isTerminal: (isFinal && !this.isStopRequested) || this.podFailed,
+      sandboxReady: this.sandboxReady, isTerminal: isFinal || this.podFailed,
       transitions: this.transitions, now: this.deps.clock.now(),
     })
   }
@@ -154,6 +154,7 @@ export class PodSupervisor {
         await this.kill(rec, this.pod.spec.terminationGracePeriodSeconds * 1000, `Container ${rec.name} failed its postStart hook, will be killed`)
       }
     } catch (err) {
+      rec.isStarting = false
       const message = describeError(err)
       const reason = (err as { reason?: string }).reason
       if (reason !== undefined && reason !== 'CreateContainerConfigError') {

@@ -1,0 +1,215 @@
+import t from 'tap'
+import { loadPod } from '../../../src/spec'
+import { FakeClock } from '../../../src/supervisor/clock'
+import { PodSupervisor, type PodResult } from '../../../src/supervisor/pod-supervisor'
+import type { LifecycleAgent } from '../../../src/supervisor/lifecycle-agent'
+import { NO_LIFECYCLE } from '../../../src/supervisor/lifecycle-agent'
+import { FakeRuntime, fakeImages, flush } from './fixtures/fake-runtime'
+
+function setup(spec: string, lifecycle?: LifecycleAgent) {
+  const { pod } = loadPod(`apiVersion: v1\nkind: Pod\nmetadata: {name: p, uid: u1}\nspec:\n${spec}`, 'test')
+  const clock = new FakeClock()
+  const runtime = new FakeRuntime()
+  const sup = new PodSupervisor(pod, { runtime, clock, images: fakeImages, ...(lifecycle ? { lifecycle } : {}) })
+  let result: PodResult | undefined
+  const done = sup.run().then((r) => (result = r))
+  const tick = async (ms: number): Promise<void> => {
+    await flush()
+    clock.advance(ms)
+    await flush()
+  }
+  return { sup, clock, runtime, done, tick, result: () => result }
+}
+
+const c = (name: string, extra = ''): string => `  - {name: ${name}, image: podshim/host${extra}}\n`
+
+t.test('crash loop: restart counts rise monotonically with kubelet backoff 0, 10, 20, 40 s', async (t) => {
+  const { sup, runtime, tick } = setup(`  restartPolicy: Always\n  containers:\n${c('app')}`)
+  await tick(0)
+  const restartsAt: number[] = []
+  for (let i = 0; i < 5; i++) {
+    const before = runtime.started.length
+    runtime.running('app').exit(1)
+    await tick(0)
+    let waited = 0
+    while (runtime.started.length === before && waited < 400_000) {
+      if (i >= 1) {
+        const status = sup.status().containerStatuses[0]
+        t.equal(status.state.waiting?.reason, 'CrashLoopBackOff', `backing off after crash ${i + 1}`)
+        t.equal(status.lastState.terminated?.exitCode, 1, 'the last termination stays visible')
+      }
+      await tick(1000)
+      waited += 1000
+    }
+    restartsAt.push(waited)
+    t.equal(sup.status().containerStatuses[0].restartCount, i + 1)
+  }
+  t.same(restartsAt, [0, 10_000, 20_000, 40_000, 80_000])
+  t.match(sup.events.events.filter((e) => e.reason === 'BackOff')[0], { type: 'Warning', message: /^Back-off restarting failed container app in pod p_default\(u1\)$/ })
+  sup.stop()
+  await tick(0)
+})
+
+t.test('OnFailure: a success completes the pod, Never does not restart', async (t) => {
+  const a = setup(`  restartPolicy: OnFailure\n  containers:\n${c('app')}`)
+  await a.tick(0)
+  a.runtime.running('app').exit(2)
+  await a.tick(0)
+  t.equal(a.runtime.started.length, 2, 'restarted after a failure')
+  a.runtime.running('app').exit(0)
+  await a.done
+  t.equal(a.result()!.status.phase, 'Succeeded')
+  t.equal(a.result()!.exitCode, 0)
+  t.ok(a.runtime.isTornDown)
+
+  const b = setup(`  restartPolicy: Never\n  containers:\n${c('app')}`)
+  await b.tick(0)
+  b.runtime.running('app').exit(3)
+  await b.done
+  t.equal(b.result()!.status.phase, 'Failed')
+  t.equal(b.result()!.exitCode, 3)
+  t.equal(b.runtime.started.length, 1)
+})
+
+t.test('init containers run one at a time, app containers wait in PodInitializing', async (t) => {
+  const { sup, runtime, tick, done, result } = setup(`  restartPolicy: Never\n  initContainers:\n${c('i1')}${c('i2')}  containers:\n${c('app')}`)
+  await tick(0)
+  t.same(runtime.started.map((p) => p.name), ['i1'])
+  t.equal(sup.status().containerStatuses[0].state.waiting?.reason, 'PodInitializing')
+  t.equal(sup.status().phase, 'Pending')
+  runtime.running('i1').exit(0)
+  await tick(0)
+  t.same(runtime.started.map((p) => p.name), ['i1', 'i2'])
+  runtime.running('i2').exit(0)
+  await tick(0)
+  t.same(runtime.started.map((p) => p.name), ['i1', 'i2', 'app'])
+  t.equal(sup.status().phase, 'Running')
+  t.match(sup.status().conditions.find((x) => x.type === 'Initialized'), { status: 'True' })
+  runtime.running('app').exit(0)
+  await done
+  t.equal(result()!.status.phase, 'Succeeded')
+})
+
+t.test('a failing init container fails a Never pod and restarts with backoff otherwise', async (t) => {
+  const never = setup(`  restartPolicy: Never\n  initContainers:\n${c('i1')}  containers:\n${c('app')}`)
+  await never.tick(0)
+  never.runtime.running('i1').exit(1)
+  await never.done
+  t.equal(never.result()!.status.phase, 'Failed')
+  t.notOk(never.runtime.started.some((p) => p.name === 'app'), 'app containers never start')
+
+  const always = setup(`  restartPolicy: Always\n  initContainers:\n${c('i1')}  containers:\n${c('app')}`)
+  await always.tick(0)
+  always.runtime.running('i1').exit(1)
+  await always.tick(0)
+  always.runtime.running('i1').exit(1)
+  await always.tick(0)
+  t.equal(always.sup.status().initContainerStatuses![0].state.waiting?.reason, 'CrashLoopBackOff')
+  t.equal(always.sup.status().phase, 'Pending')
+  await always.tick(10_000)
+  always.runtime.running('i1').exit(0)
+  await always.tick(0)
+  t.ok(always.runtime.started.some((p) => p.name === 'app'))
+  always.sup.stop()
+  await always.done
+})
+
+t.test('sidecars start in order, do not block, restart, and stop after the app containers in reverse order', async (t) => {
+  const { runtime, tick, done, result } = setup(`  restartPolicy: Never\n  initContainers:\n${c('s1', ', restartPolicy: Always')}${c('s2', ', restartPolicy: Always')}${c('i3')}  containers:\n${c('app')}`)
+  await tick(0)
+  t.same(runtime.started.map((p) => p.name), ['s1', 's2', 'i3'])
+  runtime.running('s2').exit(1)
+  await tick(0)
+  t.same(runtime.started.map((p) => p.name), ['s1', 's2', 'i3', 's2'], 'an exited sidecar restarts whatever the pod policy')
+  runtime.running('i3').exit(0)
+  await tick(0)
+  runtime.running('app').exit(0)
+  await tick(0)
+  await tick(0)
+  await done
+  const order = runtime.log.filter((l) => l.startsWith('signal')).map((l) => l.split(' ')[1])
+  t.same(order, ['s2', 's1'], 'sidecars are stopped in reverse order')
+  t.equal(result()!.status.phase, 'Succeeded', 'sidecars do not keep the pod from completing')
+})
+
+t.test('termination: TERM, then KILL at the grace period (2 s minimum)', async (t) => {
+  const { sup, runtime, tick, done } = setup(`  terminationGracePeriodSeconds: 5\n  containers:\n${c('stubborn')}${c('polite')}`)
+  runtime.ignoreTerm.add('stubborn')
+  await tick(0)
+  sup.stop()
+  await tick(0)
+  t.same(runtime.running('polite').signals, [15])
+  t.same(runtime.running('stubborn').signals, [15])
+  await tick(4999)
+  t.same(runtime.running('stubborn').signals, [15], 'no KILL before the grace period')
+  await tick(1)
+  t.same(runtime.running('stubborn').signals, [15, 9])
+  await done
+
+  const zero = setup(`  terminationGracePeriodSeconds: 0\n  containers:\n${c('stubborn')}`)
+  zero.runtime.ignoreTerm.add('stubborn')
+  await zero.tick(0)
+  zero.sup.stop()
+  await zero.tick(1999)
+  t.same(zero.runtime.running('stubborn').signals, [15], 'kubelet gives at least 2 s')
+  await zero.tick(1)
+  t.same(zero.runtime.running('stubborn').signals, [15, 9])
+  await zero.done
+})
+
+t.test('a second stop kills at once', async (t) => {
+  const { sup, runtime, tick, done } = setup(`  containers:\n${c('stubborn')}`)
+  runtime.ignoreTerm.add('stubborn')
+  await tick(0)
+  sup.stop()
+  await tick(0)
+  sup.stop()
+  await done
+  t.same(runtime.running('stubborn').signals, [15, 9])
+})
+
+t.test('preStop runs before TERM and its time counts against the grace period', async (t) => {
+  let hookEnded!: () => void
+  const lifecycle: LifecycleAgent = {
+    ...NO_LIFECYCLE,
+    preStopFor: () => () => new Promise((r) => (hookEnded = () => r(undefined))),
+  }
+  const { sup, runtime, tick, done } = setup(`  terminationGracePeriodSeconds: 10\n  containers:\n${c('app')}`, lifecycle)
+  runtime.ignoreTerm.add('app')
+  await tick(0)
+  sup.stop()
+  await tick(3000)
+  t.same(runtime.running('app').signals, [], 'no TERM while preStop runs')
+  hookEnded()
+  await tick(0)
+  t.same(runtime.running('app').signals, [15])
+  await tick(6999)
+  t.same(runtime.running('app').signals, [15], 'KILL comes at 10 s in all, not 10 s after TERM')
+  await tick(1)
+  t.same(runtime.running('app').signals, [15, 9])
+  await done
+})
+
+t.test('a hung preStop is abandoned at the grace period, then the 2 s minimum applies', async (t) => {
+  const lifecycle: LifecycleAgent = { ...NO_LIFECYCLE, preStopFor: () => () => new Promise(() => {}) }
+  const { sup, runtime, tick, done } = setup(`  terminationGracePeriodSeconds: 3\n  containers:\n${c('app')}`, lifecycle)
+  runtime.ignoreTerm.add('app')
+  await tick(0)
+  sup.stop()
+  await tick(3000)
+  t.same(runtime.running('app').signals, [15], 'TERM once the grace period is used up by the hook')
+  await tick(2000)
+  t.same(runtime.running('app').signals, [15, 9], 'KILL after the 2-second minimum')
+  await done
+})
+
+t.test('a start failure is StartError, exit 128, and restarts under backoff', async (t) => {
+  const { sup, runtime, tick, done, result } = setup(`  restartPolicy: Never\n  containers:\n${c('app')}`)
+  runtime.failStart.set('app', new Error('execve failed'))
+  await done
+  await tick(0)
+  const s = result()!.status.containerStatuses[0]
+  t.match(s.state.terminated, { reason: 'StartError', exitCode: 128, message: 'execve failed' })
+  t.equal(result()!.status.phase, 'Failed')
+  t.match(sup.events.events.find((e) => e.reason === 'Failed'), { type: 'Warning', message: 'Error: execve failed' })
+})
