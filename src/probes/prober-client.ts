@@ -47,6 +47,8 @@ export interface Prober {
 
 type RequestBody = ProberRequest extends infer R ? (R extends ProberRequest ? Omit<R, 'id' | 'timeoutMs'> : never) : never
 
+class ProberExitedError extends Error {}
+
 interface Pending {
   resolve(response: ProberResponse): void
   reject(err: Error): void
@@ -138,7 +140,7 @@ export function startProber(native: NativeApi, netnsFd: number, options: ProberO
           const tail = stderrTail.trim()
           for (const waiter of pending.values()) {
             waiter.timer?.cancel()
-            waiter.reject(new Error(`prober exited with ${how}${tail === '' ? '' : `: ${tail}`}`))
+            waiter.reject(new ProberExitedError(`prober exited with ${how}${tail === '' ? '' : `: ${tail}`}`))
           }
           pending.clear()
           stdout.destroy()
@@ -154,7 +156,14 @@ export function startProber(native: NativeApi, netnsFd: number, options: ProberO
     if (!proc.isExited) native.signal(proc.pidfd, SIGKILL)
   }
 
-  const request = (body: RequestBody, timeoutMs: number): Promise<ProberResponse> => {
+  // a request that met a prober dying under it gets one more try on a fresh prober
+  const request = (body: RequestBody, timeoutMs: number): Promise<ProberResponse> =>
+    send(body, timeoutMs).catch((err: Error) => {
+      if (!(err instanceof ProberExitedError) || isClosed) throw err
+      return send(body, timeoutMs)
+    })
+
+  const send = (body: RequestBody, timeoutMs: number): Promise<ProberResponse> => {
     if (isClosed) return Promise.reject(new Error('send probe request: prober is closed'))
     let proc: Running
     try {

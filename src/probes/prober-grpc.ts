@@ -117,7 +117,12 @@ export function grpcCheck(req: GrpcRequest): Promise<GrpcResponse | ErrorRespons
         done({ id: req.id, grpcStatus, grpcMessage, servingStatus: grpcStatus === 0 ? decodeServingStatus(data) : 0 })
       }
     })
-    stream.on('error', (err) => done({ id: req.id, error: err.message }))
+    stream.on('error', (err: Error) => {
+      // a refused connection cancels the pending stream first; its cause is the dial error
+      const cause = (err as { cause?: NodeJS.ErrnoException }).cause
+      if (!isConnected && cause !== undefined) done({ id: req.id, error: dialErrorText(req.host, req.port, cause) })
+      else done({ id: req.id, error: err.message })
+    })
     stream.end(encodeHealthCheckRequest(req.service))
   })
 }

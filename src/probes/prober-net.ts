@@ -100,8 +100,12 @@ function getOnce(
   url: URL, headers: [string, string][], verifyTls: boolean, deadline: number | null,
 ): Promise<{ status: number; body: string; location: string | undefined }> {
   return new Promise((resolve, reject) => {
-    const outgoing: Record<string, string[]> = {}
-    for (const [name, value] of headers) (outgoing[name] ??= []).push(value)
+    const outgoing: Record<string, string | string[]> = {}
+    for (const [name, value] of headers) {
+      const seen = outgoing[name]
+      // Node wants one string for Host; repeated headers as an array
+      outgoing[name] = seen === undefined ? value : [...(Array.isArray(seen) ? seen : [seen]), value]
+    }
     const isHttps = url.protocol === 'https:'
     const options: https.RequestOptions = {
       method: 'GET',
