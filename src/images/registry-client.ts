@@ -120,6 +120,14 @@ async function errorDetail(res: Response): Promise<string> {
   }
 }
 
+/** counts bytes as they are read (a 'data' listener would start the flow before the reader is there) */
+async function* counting(body: AsyncIterable<Buffer>, onBytes: (n: number) => void): AsyncGenerator<Buffer> {
+  for await (const chunk of body) {
+    onBytes(chunk.length)
+    yield chunk
+  }
+}
+
 export class RegistryFetcher implements ImageFetcher {
   private readonly base: string
   private authorization: string | null = null
@@ -141,8 +149,7 @@ export class RegistryFetcher implements ImageFetcher {
 
   async getBlob(descriptor: Descriptor, onBytes: (n: number) => void): Promise<AsyncIterable<Buffer>> {
     const res = await this.request(`/v2/${this.ref.path}/blobs/${descriptor.digest}`, {})
-    res.body.on('data', (chunk: Buffer) => onBytes(chunk.length))
-    return res.body
+    return counting(res.body, onBytes)
   }
 
   /** GET with auth and retries; resolves only with a 200 response whose body is unread */
