@@ -43,12 +43,16 @@ export function buildProgram(): Command {
     .addOption(new Option('--time-scale <factor>', 'run every lifecycle timer (backoff, grace periods, probes) this many times faster').env('PODSHIM_TIME_SCALE').argParser(positiveNumber).default(1))
     .addOption(new Option('-o, --output <format>', 'final status format').choices(['text', 'json']).default('text'))
     .addOption(new Option('-q, --quiet', 'print no container output, events or summary'))
+    .addOption(new Option('--insecure-registry <host:port...>', 'registries to pull from over plain HTTP (loopback always may)').env('PODSHIM_INSECURE_REGISTRIES').argParser((v: string, prev: string[] = []) => [...prev, ...v.split(',').filter(Boolean)]))
+    .addOption(new Option('--registry-config <file>', 'a docker config.json with registry credentials').env('PODSHIM_REGISTRY_CONFIG'))
     .action(async (file: string, options: Record<string, unknown>) => {
       const opts: RunOptions = {
         stateRoot: options.stateRoot as string, logRoot: options.logRoot as string, dataRoot: options.dataRoot as string,
         cgroupParent: options.cgroupParent as string, strictCgroups: options.strictCgroups === true,
         pidsLimit: options.pidsLimit as number, timeScale: Number(options.timeScale), output: options.output as 'text' | 'json',
         quiet: options.quiet === true,
+        insecureRegistries: (options.insecureRegistry as string[] | undefined) ?? [],
+        registryConfig: (options.registryConfig as string | undefined) ?? null,
       }
       process.exitCode = await runCommand(file, opts)
     })

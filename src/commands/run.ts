@@ -8,7 +8,8 @@ import { loadPod } from '../spec'
 import { podFqdn, podHostname } from '../spec/hostname'
 import { formatProblem } from '../spec/manifest-error'
 import { describeUnenforced } from '../cgroup/pod-cgroup'
-import { BuiltinImageResolver } from '../images/host-image'
+import { StoreImageResolver } from '../images/store-resolver'
+import { ProbeAgent } from '../supervisor/probe-agent'
 import { podLogDir } from '../logs/cri-log'
 import { Terminal } from '../logs/terminal'
 import { systemClock } from '../supervisor/clock'
@@ -31,6 +32,8 @@ export interface RunOptions {
   timeScale: number
   output: 'text' | 'json'
   quiet: boolean
+  insecureRegistries: string[]
+  registryConfig: string | null
 }
 
 export class UsageError extends Error {}
@@ -73,7 +76,12 @@ export async function runCommand(file: string, opts: RunOptions): Promise<number
   const paths = { stateDir, dataDir: join(opts.dataRoot, 'pods', uid) }
   const sandbox = new PodSandbox(nativeApi, pod, paths, cgroup, PAUSE_PATH)
   const runtime = new SandboxRuntime(sandbox, hostname, pod.spec.hostNetwork ? null : podFqdn(pod), podLogDir(opts.logRoot, namespace, name, uid), terminal)
-  const supervisor = new PodSupervisor(pod, { runtime, clock, images: new BuiltinImageResolver(), events })
+  const images = new StoreImageResolver({
+    dataRoot: opts.dataRoot,
+    registry: { insecureRegistries: opts.insecureRegistries, authFile: opts.registryConfig },
+  })
+  const lifecycle = new ProbeAgent(nativeApi, clock, sandbox, events, `${name}_${namespace}(${uid})`)
+  const supervisor = new PodSupervisor(pod, { runtime, clock, images, events, lifecycle })
   let signals = 0
   const onSignal = (signal: NodeJS.Signals): void => {
     signals++

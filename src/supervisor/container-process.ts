@@ -12,7 +12,7 @@ import { CLONE_NEWNS, CLONE_NEWPID, type ExitStatus, type NativeApi } from '../n
 import { SyscallError } from '../native/syscall-error'
 import { containerPlanOps } from '../sandbox/container-plan'
 import { MASKED_PATHS, READONLY_PATHS, type MaskedPath } from '../sandbox/default-mounts'
-import { findExecutable, processSpec } from '../sandbox/process-spec'
+import { findExecutable, processSpec, type ProcessSpec } from '../sandbox/process-spec'
 import { resolveVolumeMounts } from '../sandbox/volumes'
 import type { ResolvedImage } from '../images/resolver'
 import type { DefaultedContainer } from '../spec/types'
@@ -32,6 +32,8 @@ export interface StartedProcess {
   signal(sig: number): void
   /** the container's termination message file on the host */
   terminationLog: string
+  /** what it runs as: probes and hooks exec with the same env, ids and working dir */
+  spec: Pick<ProcessSpec, 'env' | 'ids' | 'workingDir'>
 }
 
 let hostMasks: { masked: MaskedPath[]; readonlyPaths: string[] } | undefined
@@ -172,6 +174,7 @@ export function startContainerProcess(input: {
     startedAt: new Date(),
     exited,
     terminationLog,
+    spec: { env: spec.env, ids: spec.ids, workingDir: posix.normalize(spec.workingDir) },
     signal: (sig) => {
       if (isRunning) native.signal(pidfd, sig)
     },

@@ -26,7 +26,7 @@ export interface LifecycleAgent {
   podTerminating(rec: ContainerRecord): void
   /** the instance exited: its probe workers stop */
   containerStopped(rec: ContainerRecord): void
-  close(): void
+  close(): Promise<void>
 }
 
 /** For pods without probes or hooks. */
@@ -37,5 +37,5 @@ export const NO_LIFECYCLE: LifecycleAgent = {
   preStopFor: () => undefined,
   podTerminating: () => {},
   containerStopped: () => {},
-  close: () => {},
+  close: async () => {},
 }

@@ -82,7 +82,7 @@ export class PodSupervisor {
       this.runNextInit()
       await this.finished
     } finally {
-      this.lifecycle.close()
+      await this.lifecycle.close()
       const errors = await this.deps.runtime.teardown()
       this.sandboxReady = false
       for (const err of errors) this.events.warning('TeardownFailed', describeError(err))
