@@ -4,7 +4,7 @@
 // found), 126 (not executable) or 125 (any other failure before exec).
 
 import t from 'tap'
-import { podEnv, podManifest, type Json } from './helpers'
+import { podEnv, podManifest, type Json } from './fixtures/helpers'
 
 if (process.getuid?.() !== 0) {
   t.plan(0, 'skip: needs root to create namespaces and cgroups')

@@ -3,7 +3,7 @@
 // PID 1), read-only /sys, and a /dev with only the runtime-spec devices.
 
 import t from 'tap'
-import { containerLines, keyValues, podEnv, podManifest, shContainer } from './helpers'
+import { containerLines, keyValues, podEnv, podManifest, shContainer } from './fixtures/helpers'
 
 if (process.getuid?.() !== 0) {
   t.plan(0, 'skip: needs root to create namespaces and cgroups')

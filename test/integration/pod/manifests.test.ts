@@ -5,7 +5,7 @@
 import t, { type Test } from 'tap'
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
-import { containerLines, podEnv, podManifest, shContainer, type PodEnv, type RunResult } from './helpers'
+import { containerLines, podEnv, podManifest, shContainer, type PodEnv, type RunResult } from './fixtures/helpers'
 
 if (process.getuid?.() !== 0) {
   t.plan(0, 'skip: needs root to create namespaces and cgroups')

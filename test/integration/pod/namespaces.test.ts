@@ -4,7 +4,7 @@
 
 import t, { type Test } from 'tap'
 import { hostname } from 'node:os'
-import { containerLines, keyValues, ownNamespace, podEnv, podManifest, shContainer, type Json } from './helpers'
+import { containerLines, keyValues, ownNamespace, podEnv, podManifest, shContainer, type Json } from './fixtures/helpers'
 
 if (process.getuid?.() !== 0) {
   t.plan(0, 'skip: needs root to create namespaces and cgroups')

@@ -8,7 +8,7 @@ import t from 'tap'
 import { existsSync } from 'node:fs'
 import { execFileSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { containerLines, keyValues, podEnv, podManifest, shContainer } from './helpers'
+import { containerLines, keyValues, podEnv, podManifest, shContainer } from './fixtures/helpers'
 
 if (process.getuid?.() !== 0) {
   t.plan(0, 'skip: needs root to create namespaces and cgroups')

@@ -4,7 +4,7 @@
 // quickly. Times are wall-clock from the signal to the CLI's exit.
 
 import t from 'tap'
-import { podEnv, podManifest, shContainer, type Json } from './helpers'
+import { podEnv, podManifest, shContainer, type Json } from './fixtures/helpers'
 
 if (process.getuid?.() !== 0) {
   t.plan(0, 'skip: needs root to create namespaces and cgroups')

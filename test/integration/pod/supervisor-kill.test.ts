@@ -1,0 +1,49 @@
+// The supervisor itself is SIGKILLed mid-run: no pod process may survive it
+// (pause's PDEATHSIG, then the kernel ends the PID namespace), and the next
+// `podshim run` on the same roots removes what it left (cgroup, mounts,
+// state) and says so.
+
+import t from 'tap'
+import { existsSync, readFileSync, readdirSync } from 'node:fs'
+import { join } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { isAlive, pidsInCgroupTree, podEnv, podManifest, shContainer } from './fixtures/helpers'
+
+if (process.getuid?.() !== 0) {
+  t.plan(0, 'skip: needs root to create namespaces and cgroups')
+  process.exit(0)
+}
+
+t.test('no pod process survives a SIGKILLed supervisor; the next run cleans up', async (t) => {
+  const env = podEnv(t)
+  const pod = env.start(podManifest('doomed', [
+    // a main process and an orphan of its own: both must die
+    shContainer('a', '(sleep 1000 &); echo "ready pid=$$"; exec sleep 1000'),
+    shContainer('b', 'echo "ready pid=$$"; exec sleep 1000', { volumeMounts: [{ name: 'mem', mountPath: '/mem' }] }),
+  ], { volumes: [{ name: 'mem', emptyDir: { medium: 'Memory' } }] }))
+  await pod.waitFor(/a +\| ready/)
+  await pod.waitFor(/b +\| ready/)
+  const podsDir = join(env.stateRoot, 'pods')
+  const [uid] = readdirSync(podsDir)
+  const pausePid = Number(readFileSync(join(podsDir, uid, 'pause.pid'), 'utf8'))
+  // host pids of every pod process, from the pod's cgroup (the payload's $$ is a pod-namespace pid)
+  const pids = pidsInCgroupTree(join(env.cgroupDir, uid))
+  for (const pid of pids) env.track(pid)
+  t.ok(pids.includes(pausePid), `pause (${pausePid}) is in the pod cgroup`)
+  t.ok(pids.length >= 4, `pause, two main processes and an orphan run (${pids.join(' ')})`)
+
+  pod.child.kill('SIGKILL')
+  const r = await pod.result
+  t.equal(r.signal, 'SIGKILL', 'the supervisor died of SIGKILL')
+  const deadline = Date.now() + 2000
+  while (pids.some(isAlive) && Date.now() < deadline) await sleep(20)
+  t.same(pids.filter(isAlive), [], 'no pod process survives it')
+  t.ok(existsSync(join(podsDir, uid, 'pod.json')), 'its state is left behind')
+
+  const next = await env.run(podManifest('next', [shContainer('c', 'echo next pod ran')]))
+  t.equal(next.code, 0, 'a later podshim run succeeds', { stderr: next.stderr })
+  t.match(next.stderr, new RegExp(`cleaned up pod "doomed" \\(${uid}\\)`), 'it says it cleaned up the stale pod')
+  t.notOk(existsSync(join(podsDir, uid)), 'the stale state is gone')
+  t.notOk(existsSync(join(env.cgroupDir, uid)), 'the stale pod cgroup is gone')
+  // the teardown check proves no mount under the roots and no cgroup parent is left
+})
