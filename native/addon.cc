@@ -166,6 +166,10 @@ class PlanReader {
         op.num_a = Int(object, "signal", where);
         op.num_b = Int(object, "parentPid", where);
         break;
+      case PLAN_OP_MOVE_MOUNT:
+        op.num_a = Int(object, "fd", where);
+        op.has_str[0] = String(object, "target", where, false, &op.str[0]);
+        break;
       case PLAN_OP_WRITE_FILE:
         op.has_str[0] = String(object, "path", where, false, &op.str[0]);
         op.has_str[1] = String(object, "data", where, false, &op.str[1]);

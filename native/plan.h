@@ -34,6 +34,7 @@ enum plan_op_code {
   PLAN_OP_WRITE_FILE = 14,
   PLAN_OP_SETSID = 15,
   PLAN_OP_EXECVE = 16,
+  PLAN_OP_MOVE_MOUNT = 17,
 };
 
 /*
@@ -62,6 +63,7 @@ enum plan_stage {
  *   PDEATHSIG:   num_a = signal, num_b = parent pid as the child sees it (0 = do not compare)
  *   WRITE_FILE:  str_a = path, str_b = data, len = its length
  *   EXECVE:      str_a = path, argv, envp (NULL-terminated)
+ *   MOVE_MOUNT:  num_a = fd of a detached mount (open_tree OPEN_TREE_CLONE), str_a = target
  */
 struct plan_op {
   int32_t code;

@@ -20,6 +20,14 @@
  */
 #include "spawn.h"
 
+/* Debian 12's headers predate move_mount(2) (Linux 5.2) */
+#ifndef MOVE_MOUNT_F_EMPTY_PATH
+#define MOVE_MOUNT_F_EMPTY_PATH 0x00000004
+#endif
+#ifndef SYS_move_mount
+#define SYS_move_mount 429
+#endif
+
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -224,6 +232,10 @@ int child_run_op(const struct plan_op *op, const struct executor_fds *fds) {
       if (fd < 0) return -1;
       return (int)syscall(SYS_close, fd);
     }
+    case PLAN_OP_MOVE_MOUNT:
+      /* attach a tree the parent detached with open_tree(OPEN_TREE_CLONE): a bind from an fd of
+       * another mount namespace, which mount(MS_BIND) refuses (Linux 5.2, move_mount(2)) */
+      return (int)syscall(SYS_move_mount, op->num_a, "", AT_FDCWD, op->str_a, MOVE_MOUNT_F_EMPTY_PATH);
     case PLAN_OP_SYMLINK:
       if (syscall(SYS_symlinkat, op->str_a, AT_FDCWD, op->str_b) < 0 && errno != EEXIST) return -1;
       return 0;

@@ -23,6 +23,7 @@ export const enum PlanOpCode {
   WriteFile = 14,
   Setsid = 15,
   Execve = 16,
+  MoveMount = 17,
 }
 
 /** The syscall each op is reported under when it fails (for SyscallError). */
@@ -43,6 +44,7 @@ export const PLAN_OP_SYSCALL: Record<PlanOpCode, string> = {
   [PlanOpCode.WriteFile]: 'write',
   [PlanOpCode.Setsid]: 'setsid',
   [PlanOpCode.Execve]: 'execve',
+  [PlanOpCode.MoveMount]: 'move_mount',
 }
 
 export type PlanOp =
@@ -82,6 +84,8 @@ export type PlanOp =
   | { op: PlanOpCode.Setsid }
   /** execve(path, argv, envp): no PATH search, the path is resolved in TypeScript. */
   | { op: PlanOpCode.Execve; path: string; argv: string[]; envp: string[] }
+  /** move_mount(fd, "", AT_FDCWD, target, MOVE_MOUNT_F_EMPTY_PATH): attach a tree detached by open_tree(2) */
+  | { op: PlanOpCode.MoveMount; fd: number; target: string }
 
 /**
  * One process to create. The addon clones an intermediate child which, if

@@ -54,3 +54,18 @@ export function umount2(target: string, flags: number): void {
   const { value, errno } = call('umount2', [cString(target), [DataType.I32, flags]])
   if (value < 0) throw new SyscallError('umount2', errno, { path: target })
 }
+
+const OPEN_TREE_CLONE = 1
+const OPEN_TREE_CLOEXEC = 0o2000000
+const AT_EMPTY_PATH = 0x1000
+
+/**
+ * open_tree(fd, "", OPEN_TREE_CLONE|AT_EMPTY_PATH|OPEN_TREE_CLOEXEC): a detached
+ * copy of the mount at an fd (Linux 5.2), which a child in another mount
+ * namespace can attach with move_mount(2), as a bind mount by fd.
+ */
+export function openTreeClone(fd: number, label: string): number {
+  const { value, errno } = call('open_tree', [[DataType.I32, fd], [DataType.String, ''], [DataType.I32, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH]])
+  if (value < 0) throw new SyscallError('open_tree', errno, { path: label })
+  return value
+}

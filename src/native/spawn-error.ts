@@ -56,6 +56,8 @@ function describeStep(opIndex: number, op: PlanOp | undefined): SpawnStep {
       return { syscall, path: op.path }
     case PlanOpCode.Symlink:
       return { syscall, path: op.target, dest: op.path }
+    case PlanOpCode.MoveMount:
+      return { syscall, path: op.target }
     case PlanOpCode.Sethostname:
       return { syscall, path: op.name }
     case PlanOpCode.LoopbackUp:

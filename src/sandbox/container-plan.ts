@@ -5,7 +5,7 @@
 // ids, chdir and exec. Everything is decided here; the child only acts.
 // Pure: the caller resolves host facts (image entries, fds) beforehand.
 import {
-  MS_NODEV, MS_NOSUID, MS_PRIVATE, MS_RDONLY, MS_REC, MS_REMOUNT,
+  MS_BIND, MS_NODEV, MS_NOSUID, MS_PRIVATE, MS_RDONLY, MS_REC, MS_REMOUNT,
   type PlanOp, PlanOpCode,
 } from '../native/contract'
 import { bindOps, defaultMountOps, type MaskedPath, mkdirOp, mountOp } from './default-mounts'
@@ -20,8 +20,10 @@ export type RootEntry =
 
 /** A volume (or /etc file) mount, resolved and checked on the host side. */
 export interface VolumeMountPlan {
-  /** host path, or /proc/self/fd/N of a verified O_PATH fd */
+  /** host path (for messages only when treeFd is set) */
   source: string
+  /** a detached mount tree (open_tree) to attach instead of binding source */
+  treeFd?: number
   /** absolute path inside the container, already normalised */
   target: string
   readOnly: boolean
@@ -94,7 +96,11 @@ function rootEntryOps(r: string, entry: RootEntry): PlanOp[] {
 
 function volumeOps(r: string, mount: VolumeMountPlan): PlanOp[] {
   const target = `${r}${mount.target}`
-  return [...parentDirOps(r, mount.target), placeholder(target, mount.isFile), ...bindOps(mount.source, target, mount.readOnly)]
+  const ops = [...parentDirOps(r, mount.target), placeholder(target, mount.isFile)]
+  if (mount.treeFd === undefined) return [...ops, ...bindOps(mount.source, target, mount.readOnly)]
+  ops.push({ op: PlanOpCode.MoveMount, fd: mount.treeFd, target })
+  if (mount.readOnly) ops.push(mountOp(null, target, null, MS_BIND | MS_REMOUNT | MS_RDONLY))
+  return ops
 }
 
 function placeholder(path: string, isFile: boolean): PlanOp {

@@ -2,15 +2,16 @@
 // `medium: Memory`, sized by sizeLimit), hostPath with Kubernetes' `type`
 // checks, and each container's volumeMounts resolved to a mount source.
 // A subPath is resolved without trusting the volume's contents: it must stay
-// inside the volume after every symlink, and the mount source is an O_PATH
-// fd of the checked path (/proc/self/fd/N, as kubelet does), so the volume
-// cannot be swapped between the check and the mount. Teardown unmounts and
+// inside the volume after every symlink, and is opened O_PATH, so the volume
+// cannot be swapped between the check and the mount: the checked fd is
+// cloned into a detached mount (open_tree) that the child attaches with
+// move_mount. Teardown unmounts and
 // deletes exactly what setup created.
 import { chmodSync, closeSync, constants, lstatSync, mkdirSync, openSync, readlinkSync, rmSync, statSync, type Stats, writeFileSync } from 'node:fs'
 import { join, normalize, posix, sep } from 'node:path'
 import type { DefaultedContainer, DefaultedVolume } from '../spec/types'
 import { parseQuantity } from '../spec/quantity'
-import { mount, umount2 } from '../native/libc'
+import { mount, openTreeClone, umount2 } from '../native/libc'
 import { MS_NODEV, MS_NOSUID } from '../native/contract'
 import type { VolumeMountPlan } from './container-plan'
 
@@ -139,13 +140,21 @@ export function resolveVolumeMounts(container: DefaultedContainer, volumes: Map<
       const volume = volumes.get(vm.name)
       if (volume === undefined) throw new VolumeError(`volumeMounts[${i}]: volume "${vm.name}" not found`)
       const target = containerPath(vm.mountPath, `volumeMounts[${i}].mountPath`)
-      let source = volume.hostPath
-      if (vm.subPath !== undefined && vm.subPath !== '') {
-        const fd = openInside(volume.hostPath, vm.subPath, `volumeMounts[${i}].subPath`)
-        fds.push(fd)
-        source = `/proc/self/fd/${fd}`
+      const readOnly = vm.readOnly === true
+      if (vm.subPath === undefined || vm.subPath === '') {
+        mounts.push({ source: volume.hostPath, target, readOnly, isFile: !statSync(volume.hostPath).isDirectory() })
+        return
       }
-      mounts.push({ source, target, readOnly: vm.readOnly === true, isFile: !statSync(source).isDirectory() })
+      // the checked path, held by fd and detached as a mount tree the child attaches (no path to swap)
+      const fd = openInside(volume.hostPath, vm.subPath, `volumeMounts[${i}].subPath`)
+      try {
+        const isFile = !statSync(`/proc/self/fd/${fd}`).isDirectory()
+        const treeFd = openTreeClone(fd, join(volume.hostPath, vm.subPath))
+        fds.push(treeFd)
+        mounts.push({ source: join(volume.hostPath, vm.subPath), treeFd, target, readOnly, isFile })
+      } finally {
+        closeSync(fd)
+      }
     })
   } catch (err) {
     for (const fd of fds) closeSync(fd)

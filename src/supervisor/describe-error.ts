@@ -22,9 +22,11 @@ export function describeError(err: unknown): string {
 }
 
 export function runExitCodeOf(err: unknown): number {
-  if (err instanceof SyscallError && err.syscall === 'execve') {
-    if (err.code === 'ENOENT') return 127
-    if (err.code === 'EACCES') return 126
+  for (let current = err, depth = 0; current instanceof Error && depth < 10; current = current.cause, depth++) {
+    if (current instanceof SyscallError && current.syscall === 'execve') {
+      if (current.code === 'ENOENT') return 127
+      if (current.code === 'EACCES') return 126
+    }
   }
   return 125
 }

@@ -17,12 +17,8 @@ interface Case {
   runExitCode: number
   message: RegExp[]
   /** a known bug that makes the exit code assertion fail */
-  exitCodeTodo?: string
 }
 
-const WRAPPED_EXEC_ERROR_BUG = 'bug: src/supervisor/describe-error.ts runExitCodeOf checks only the error itself, but an execve failure in the '
-  + 'child arrives wrapped by spawnOrThrow (Error "start container …" with the SyscallError as cause), so it gives 125 instead of 127/126 '
-  + '(a PATH lookup failure is thrown unwrapped in TypeScript and gets 127); walk the cause chain to the SyscallError'
 
 const CASES: Case[] = [
   {
@@ -30,7 +26,6 @@ const CASES: Case[] = [
     container: { command: ['/bin/nope'] },
     runExitCode: 127,
     message: [/execve '\/bin\/nope'/, /ENOENT/],
-    exitCodeTodo: WRAPPED_EXEC_ERROR_BUG,
   },
   {
     name: 'a command not found on PATH',
@@ -43,7 +38,6 @@ const CASES: Case[] = [
     container: { command: ['/etc/passwd'] },
     runExitCode: 126,
     message: [/execve '\/etc\/passwd'/, /EACCES/],
-    exitCodeTodo: WRAPPED_EXEC_ERROR_BUG,
   },
   {
     name: 'a workingDir that is not a directory',
@@ -57,7 +51,7 @@ for (const c of CASES) {
   t.test(`${c.name}: StartError, exit code 128, podshim run exits ${c.runExitCode}`, async (t) => {
     const env = podEnv(t)
     const r = await env.run(podManifest('broken', [{ name: 'broken', image: 'podshim/host', ...c.container }]), { args: ['-o', 'json'] })
-    t.equal(r.code, c.runExitCode, `podshim run exits ${c.runExitCode}`, { stderr: r.stderr, ...(c.exitCodeTodo === undefined ? {} : { todo: c.exitCodeTodo }) })
+    t.equal(r.code, c.runExitCode, `podshim run exits ${c.runExitCode}`, { stderr: r.stderr })
     const status = r.status?.containerStatuses?.[0]
     t.match(status?.state?.terminated, { reason: 'StartError', exitCode: 128 }, 'terminated with StartError, exit code 128')
     for (const re of c.message) t.match(status?.state?.terminated?.message, re, `the message has ${re}`)

@@ -74,13 +74,8 @@ t.test('hostPath type checks that fail name the volume and stop before anything 
   t.notOk(existsSync(join(env.dir, 'missing')), 'Directory did not create the missing path')
 })
 
-const SUBPATH_EINVAL_BUG = 'bug: every subPath mount fails with EINVAL, mount \'/proc/self/fd/N\' -> \'…/rootfs/sub\'. '
-  + 'src/sandbox/volumes.ts resolveVolumeMounts passes an O_PATH fd opened in the supervisor\'s mount namespace as the bind source; '
-  + 'the child binds it after CLONE_NEWNS, and mount(2) refuses a bind source whose mount is not in the caller\'s namespace (EINVAL). '
-  + 'Fix (keeps the check-to-mount safety): in the parent, open_tree(fd, "", OPEN_TREE_CLONE|AT_EMPTY_PATH) the checked fd and have the '
-  + 'child move_mount the detached tree (native/spawn.cc + a plan op), as runc does for its subPath-like bind sources'
 
-t.test('subPath mounts a directory inside an emptyDir', { todo: SUBPATH_EINVAL_BUG }, async (t) => {
+t.test('subPath mounts a directory inside an emptyDir', async (t) => {
   const env = podEnv(t)
   const r = await env.run(podManifest('subpath', [shContainer('reader', 'cat /all/nested/dir/from-writer', {
     volumeMounts: [{ name: 'shared', mountPath: '/all' }],
