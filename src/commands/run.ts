@@ -1,21 +1,22 @@
 // `podshim run FILE`: load and validate a Pod manifest, run it to its end in
 // a sandbox of its own, and report its final status. Ctrl-C (or TERM) stops
 // the pod gracefully; a second Ctrl-C kills it at once.
-import { readFileSync, mkdirSync, writeFileSync } from 'node:fs'
+import { readFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { nativeApi, PAUSE_PATH } from '../native/addon'
 import { loadPod } from '../spec'
+import type { DefaultedPod } from '../spec/types'
 import { podFqdn, podHostname } from '../spec/hostname'
 import { formatProblem } from '../spec/manifest-error'
-import { describeUnenforced } from '../cgroup/pod-cgroup'
+import { describeUnenforced, type PodCgroup } from '../cgroup/pod-cgroup'
 import { StoreImageResolver } from '../images/store-resolver'
 import { ProbeAgent } from '../supervisor/probe-agent'
 import { podLogDir } from '../logs/cri-log'
 import { Terminal } from '../logs/terminal'
-import { systemClock } from '../supervisor/clock'
+import { systemClock, type Clock } from '../supervisor/clock'
 import { EventRecorder, type PodEvent } from '../supervisor/events'
 import { PodSupervisor } from '../supervisor/pod-supervisor'
-import { PodSandbox } from '../supervisor/pod-sandbox'
+import { PodSandbox, type SandboxPaths } from '../supervisor/pod-sandbox'
 import { SandboxRuntime } from '../supervisor/pod-runtime'
 import { cleanStalePods } from '../supervisor/stale-pods'
 import { setupPodCgroup } from './pod-cgroup-setup'
@@ -58,41 +59,35 @@ export async function runCommand(file: string, opts: RunOptions): Promise<number
   const events = new EventRecorder(clock)
   events.onEvent((e) => terminal.notice(formatEvent(e)))
 
-  const cgroup = setupPodCgroup(pod, { parent: opts.cgroupParent, strict: opts.strictCgroups, pidsLimit: opts.pidsLimit })
-  if (cgroup.unenforced.length > 0) {
-    const message = `limits not enforced: ${describeUnenforced(cgroup.unenforced)}`
-    process.stderr.write(`podshim: warning: ${message}\n`)
-    events.warning('CgroupLimitsNotEnforced', message)
-  }
-  const { uid, name, namespace } = pod.metadata
-  const stateDir = join(opts.stateRoot, 'pods', uid)
-  mkdirSync(stateDir, { recursive: true, mode: 0o700 })
-  writeFileSync(join(stateDir, 'pod.json'), JSON.stringify({
-    uid, name, namespace, supervisorPid: process.pid, cgroupRoot: cgroup.root, cgroupParent: cgroup.parent, dataDir: join(opts.dataRoot, 'pods', uid), stateDir,
-  }) + '\n')
-  const hostname = pod.spec.hostNetwork ? hostHostname() : podHostname(pod)
-  terminal.register([...pod.spec.initContainers, ...pod.spec.containers].map((c) => c.name))
-
-  const paths = { stateDir, dataDir: join(opts.dataRoot, 'pods', uid) }
-  const sandbox = new PodSandbox(nativeApi, pod, paths, cgroup, PAUSE_PATH)
-  const runtime = new SandboxRuntime(sandbox, hostname, pod.spec.hostNetwork ? null : podFqdn(pod), podLogDir(opts.logRoot, namespace, name, uid), terminal)
-  const images = new StoreImageResolver({
-    dataRoot: opts.dataRoot,
-    registry: { insecureRegistries: opts.insecureRegistries, authFile: opts.registryConfig },
-  })
-  const lifecycle = new ProbeAgent(nativeApi, clock, sandbox, events, `${name}_${namespace}(${uid})`)
-  const supervisor = new PodSupervisor(pod, { runtime, clock, images, events, lifecycle })
+  // signals before the supervisor exists are held, so setup is never cut short with things left behind
+  let supervisor: PodSupervisor | undefined
   let signals = 0
+  const { uid, name, namespace } = pod.metadata
   const onSignal = (signal: NodeJS.Signals): void => {
     signals++
     terminal.notice(signals === 1
       ? `podshim: ${signal}: stopping pod "${name}" (grace period ${pod.spec.terminationGracePeriodSeconds}s; again to kill)`
       : `podshim: ${signal}: killing pod "${name}"`)
-    supervisor.stop()
+    supervisor?.stop()
   }
   process.on('SIGINT', onSignal)
   process.on('SIGTERM', onSignal)
   try {
+    const cgroup = setupPodCgroup(pod, { parent: opts.cgroupParent, strict: opts.strictCgroups, pidsLimit: opts.pidsLimit })
+    if (cgroup.unenforced.length > 0) {
+      const message = `limits not enforced: ${describeUnenforced(cgroup.unenforced)}`
+      process.stderr.write(`podshim: warning: ${message}\n`)
+      events.warning('CgroupLimitsNotEnforced', message)
+    }
+    const paths = { stateDir: join(opts.stateRoot, 'pods', uid), dataDir: join(opts.dataRoot, 'pods', uid) }
+    try {
+      supervisor = createSupervisor(pod, opts, { cgroup, paths, clock, events, terminal })
+    } catch (err) {
+      await cgroup.remove()
+      rmSync(paths.stateDir, { recursive: true, force: true })
+      throw err
+    }
+    for (let i = 0; i < signals; i++) supervisor.stop()
     const result = await supervisor.run()
     if (isJson) process.stdout.write(JSON.stringify(result.status, null, 2) + '\n')
     else if (!opts.quiet) process.stderr.write(formatSummary(name, result.status))
@@ -101,6 +96,32 @@ export async function runCommand(file: string, opts: RunOptions): Promise<number
     process.off('SIGINT', onSignal)
     process.off('SIGTERM', onSignal)
   }
+}
+
+/** Everything the supervisor needs; the pod's state directory records it for a later cleanup. */
+function createSupervisor(pod: DefaultedPod, opts: RunOptions, ctx: {
+  cgroup: PodCgroup
+  paths: SandboxPaths
+  clock: Clock
+  events: EventRecorder
+  terminal: Terminal
+}): PodSupervisor {
+  const { uid, name, namespace } = pod.metadata
+  const { cgroup, paths, clock, events, terminal } = ctx
+  mkdirSync(paths.stateDir, { recursive: true, mode: 0o700 })
+  writeFileSync(join(paths.stateDir, 'pod.json'), JSON.stringify({
+    uid, name, namespace, supervisorPid: process.pid, cgroupRoot: cgroup.root, cgroupParent: cgroup.parent, ...paths,
+  }) + '\n')
+  const hostname = pod.spec.hostNetwork ? hostHostname() : podHostname(pod)
+  terminal.register([...pod.spec.initContainers, ...pod.spec.containers].map((c) => c.name))
+  const sandbox = new PodSandbox(nativeApi, pod, paths, cgroup, PAUSE_PATH)
+  const runtime = new SandboxRuntime(sandbox, hostname, pod.spec.hostNetwork ? null : podFqdn(pod), podLogDir(opts.logRoot, namespace, name, uid), terminal)
+  const images = new StoreImageResolver({
+    dataRoot: opts.dataRoot,
+    registry: { insecureRegistries: opts.insecureRegistries, authFile: opts.registryConfig },
+  })
+  const lifecycle = new ProbeAgent(nativeApi, clock, sandbox, events, `${name}_${namespace}(${uid})`)
+  return new PodSupervisor(pod, { runtime, clock, images, events, lifecycle })
 }
 
 function formatEvent(e: PodEvent): string {
