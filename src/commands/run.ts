@@ -9,8 +9,8 @@ import type { DefaultedPod } from '../spec/types'
 import { podFqdn, podHostname } from '../spec/hostname'
 import { formatProblem } from '../spec/manifest-error'
 import { describeUnenforced, type PodCgroup } from '../cgroup/pod-cgroup'
-import { StoreImageResolver } from '../images/store-resolver'
-import { ProbeAgent } from '../supervisor/probe-agent'
+import { DefaultImageResolver } from '../images/default-resolver'
+import { NO_LIFECYCLE } from '../supervisor/lifecycle-agent'
 import { podLogDir } from '../logs/cri-log'
 import { Terminal } from '../logs/terminal'
 import { systemClock, type Clock } from '../supervisor/clock'
@@ -116,12 +116,20 @@ function createSupervisor(pod: DefaultedPod, opts: RunOptions, ctx: {
   terminal.register([...pod.spec.initContainers, ...pod.spec.containers].map((c) => c.name))
   const sandbox = new PodSandbox(nativeApi, pod, paths, cgroup, PAUSE_PATH)
   const runtime = new SandboxRuntime(sandbox, hostname, pod.spec.hostNetwork ? null : podFqdn(pod), podLogDir(opts.logRoot, namespace, name, uid), terminal)
-  const images = new StoreImageResolver({
+  const images = new DefaultImageResolver({
     dataRoot: opts.dataRoot,
     registry: { insecureRegistries: opts.insecureRegistries, authFile: opts.registryConfig },
   })
-  const lifecycle = new ProbeAgent(nativeApi, clock, sandbox, events, `${name}_${namespace}(${uid})`)
+  // the probe machinery (workers, handlers, prober) is loaded only for pods that have probes or hooks
+  const lifecycle = hasProbesOrHooks(pod)
+    ? new (require('../supervisor/probe-agent') as typeof import('../supervisor/probe-agent')).ProbeAgent(nativeApi, clock, sandbox, events, `${name}_${namespace}(${uid})`)
+    : NO_LIFECYCLE
   return new PodSupervisor(pod, { runtime, clock, images, events, lifecycle })
+}
+
+function hasProbesOrHooks(pod: DefaultedPod): boolean {
+  return [...pod.spec.initContainers, ...pod.spec.containers].some((c) =>
+    c.livenessProbe !== undefined || c.readinessProbe !== undefined || c.startupProbe !== undefined || c.lifecycle !== undefined)
 }
 
 function formatEvent(e: PodEvent): string {
