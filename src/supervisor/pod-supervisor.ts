@@ -213,11 +213,13 @@ export class PodSupervisor {
     const clock = this.deps.clock
     const finished = rec.finishedAtMs || clock.now().getTime()
     const wait = rec.backoff.waitMs(clock.now().getTime(), finished)
+    // an image that could not be pulled never made a container: no restart to count
+    const hasRun = rec.state.terminated !== undefined
     const restart = (): void => {
       rec.restartTimer = undefined
       if (this.isStopping) return this.checkDone()
       if (rec.state.terminated !== undefined) rec.retire()
-      rec.restartCount++
+      if (hasRun) rec.restartCount++
       rec.backoff.next(clock.now().getTime())
       void this.startContainer(rec)
     }

@@ -213,3 +213,31 @@ t.test('a start failure is StartError, exit 128, and restarts under backoff', as
   t.equal(result()!.status.phase, 'Failed')
   t.match(sup.events.events.find((e) => e.reason === 'Failed'), { type: 'Warning', message: 'Error: execve failed' })
 })
+
+t.test('an image that cannot be pulled: ErrImagePull, then ImagePullBackOff, no restart counted', async (t) => {
+  const { pod } = loadPod('apiVersion: v1\nkind: Pod\nmetadata: {name: p, uid: u1}\nspec:\n  restartPolicy: Never\n  containers:\n  - {name: app, image: nowhere/none}\n', 'test')
+  const clock = new FakeClock()
+  const runtime = new FakeRuntime()
+  let attempts = 0
+  const images = {
+    async resolve(): Promise<never> {
+      attempts++
+      throw Object.assign(new Error('pull image "nowhere/none": not found'), { reason: 'ErrImagePull' })
+    },
+  }
+  const sup = new PodSupervisor(pod, { runtime, clock, images })
+  const done = sup.run()
+  await flush()
+  const first = sup.status().containerStatuses[0]
+  t.equal(attempts, 2, 'the first retry is immediate')
+  t.equal(first.state.waiting?.reason, 'ImagePullBackOff')
+  t.equal(first.restartCount, 0)
+  clock.advance(10_000)
+  await flush()
+  t.equal(attempts, 3, 'the next pull after the 10 s backoff')
+  t.equal(sup.status().phase, 'Pending', 'a pod whose image is missing stays Pending')
+  t.ok(sup.events.events.some((e) => e.reason === 'BackOff' && /Back-off pulling image "nowhere\/none"/.test(e.message)))
+  sup.stop()
+  await done
+  t.equal(runtime.started.length, 0)
+})
