@@ -235,16 +235,24 @@ function lddLibs (file) {
   return libs
 }
 
+// The guest has Debian 12's merged /usr: /bin, /sbin, /lib and /lib64 are
+// symlinks into /usr, as on the host and in the Vagrant box (tests that
+// build a root from /usr alone rely on that).
+const MERGED = ['bin', 'sbin', 'lib', 'lib64']
+const inUsr = (p) => p.replace(/^\/*(bin|sbin|lib|lib64)\//, 'usr/$1/').replace(/^\/+/, '')
+
 /** Adds a library at its ldd path (content of the real file behind it). */
 function addLib (w, lib) {
-  if (w.seen.has(lib.replace(/^\/+/, ''))) return
-  w.copy(lib, lib, { follow: true })
+  if (w.seen.has(inUsr(lib))) return
+  w.copy(lib, inUsr(lib), { follow: true })
 }
 
 const MIN_ETC = {
   'etc/passwd': 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n',
   'etc/group': 'root:x:0:\ntty:x:5:\nnogroup:x:65534:\n',
-  'etc/hosts': '127.0.0.1 localhost podshim-vm\n::1 localhost ip6-localhost ip6-loopback\n',
+  'etc/hosts': '127.0.0.1 localhost\n127.0.1.1 podshim-vm\n::1 localhost ip6-localhost ip6-loopback\n',
+  'etc/hostname': 'podshim-vm\n',
+  'etc/resolv.conf': '# the podshim VM guest has no network beyond loopback\n',
   'etc/nsswitch.conf': 'passwd: files\ngroup: files\nhosts: files\n',
   'etc/os-release': 'NAME="podshim VM test guest"\nID=podshim-vm\n'
 }
@@ -275,22 +283,26 @@ function ensureBaseInitrd (busybox, kernel, gzip) {
   fs.mkdirSync(dir, { recursive: true })
   for (const f of fs.readdirSync(dir)) if (f.startsWith('base-')) fs.rmSync(path.join(dir, f))
   const { entries, bytes } = writeArchive(file + '.tmp', (w) => {
-    for (const d of ['bin', 'sbin', 'usr/bin', 'usr/sbin', 'usr/local/bin', 'lib', 'lib64', 'etc',
+    for (const d of MERGED) {
+      w.dir(`usr/${d}`)
+      w.symlink(d, `usr/${d}`)
+    }
+    for (const d of ['usr/local/bin', 'etc',
       'proc', 'sys', 'dev', 'tmp', 'run', 'root', 'newroot', 'mnt', 'var/tmp', 'etc/podshim-vm']) {
       w.dir(d, d === 'tmp' || d === 'var/tmp' ? 0o1777 : d === 'root' ? 0o700 : 0o755)
     }
     w.chardev('dev/console', 5, 1, 0o600)
     w.chardev('dev/null', 1, 3, 0o666)
-    w.copy(busybox, 'bin/busybox')
+    w.copy(busybox, 'usr/bin/busybox')
     const applets = execFileSync(busybox, ['--list-full'], { encoding: 'utf8' }).split('\n').filter(Boolean)
     for (const a of applets) {
-      if (!w.seen.has(a)) w.symlink(a, '/bin/busybox')
+      if (!w.seen.has(inUsr(a))) w.symlink(inUsr(a), '/usr/bin/busybox')
     }
     w.copy(node, 'usr/bin/node', { follow: true })
     for (const lib of lddLibs(node)) addLib(w, lib)
     for (const [name, text] of Object.entries(MIN_ETC)) w.data(name, text)
     for (const m of kernel.modules) {
-      w.copy(path.join(CACHE, 'kernel/modules', m.name + '.ko'), m.guestPath)
+      w.copy(path.join(CACHE, 'kernel/modules', m.name + '.ko'), inUsr(m.guestPath))
     }
     w.data('etc/podshim-vm/modules', kernel.modules.map((m) => m.guestPath).join('\n') + '\n')
     w.data('init', initSh, 0o755)
@@ -303,7 +315,7 @@ function ensureBaseInitrd (busybox, kernel, gzip) {
 // ---------------------------------------------------------------- the project
 
 /** The package directories node would load, starting from the root's names. */
-function dependencyClosure (rootNames) {
+function dependencyClosure (rootNames, leaveOut = new Set()) {
   const dirs = new Set()
   const missing = []
   const resolve = (name, fromDir) => {
@@ -316,6 +328,7 @@ function dependencyClosure (rootNames) {
   const queue = rootNames.map((n) => [n, REPO, false])
   while (queue.length) {
     const [name, from, optional] = queue.shift()
+    if (leaveOut.has(name)) continue
     const dir = resolve(name, from)
     if (!dir) {
       if (!optional) missing.push(`${name} (from ${path.relative(REPO, from) || 'the root'})`)
@@ -362,9 +375,25 @@ function buildProjectInitrd (opts, gzip) {
   const pkg = JSON.parse(fs.readFileSync(path.join(REPO, 'package.json'), 'utf8'))
   const roots = [...Object.keys(pkg.dependencies || {}), ...Object.keys(pkg.optionalDependencies || {}), 'tap']
   if (opts.ts) roots.push('typescript')
-  const closure = dependencyClosure(roots)
+  // Compiled mode runs no TypeScript in the guest, but tap still puts
+  // @tapjs/typescript's import hook (ts-node, which loads all of typescript)
+  // in front of every test process: 5-8 s each under emulation. The guest
+  // gets a no-op in its place, and neither ts-node nor typescript.
+  const overrides = new Map()
+  const leaveOut = new Set()
+  if (!opts.ts) {
+    overrides.set('podshim/node_modules/@tapjs/typescript/dist/esm/import.mjs',
+      '// podshim VM guest: no TypeScript runs here (test/vm/runner/run.js compiled it)\nexport {}\n')
+    leaveOut.add('@isaacs/ts-node-temp-fork-for-pr-2009').add('typescript')
+  }
+  const closure = dependencyClosure(roots, leaveOut)
   if (closure.missing.length) log(`warning: not installed: ${closure.missing.join(', ')}`)
   const nativeFiles = []
+  const guestFiles = [
+    ...fs.readFileSync(path.join(__dirname, '../guest-files'), 'utf8').split('\n'),
+    ...(env.PODSHIM_VM_GUEST_FILES || '').split(/\s+/)
+  ].map((l) => l.replace(/#.*/, '').trim()).filter((l) => l.startsWith('/'))
+  const missingGuestFiles = []
   const file = path.join(CACHE, 'initrd', 'project.img')
   const testFiles = opts.files.map((f) => {
     let rel = path.relative(REPO, path.resolve(f))
@@ -377,7 +406,9 @@ function buildProjectInitrd (opts, gzip) {
     `export PODSHIM_VM_ONLY_INTEGRATION=${opts.onlyIntegration ? 1 : 0}`,
     `export PODSHIM_VM_TEST_TIMEOUT=${Number(env.PODSHIM_VM_TEST_TIMEOUT) || 900}`,
     `export PODSHIM_VM_JOBS=${Number(env.PODSHIM_VM_JOBS) || Number(env.PODSHIM_VM_CPUS) || 2}`,
-    `exec sh /podshim/test/vm/runner/inside.sh ${testFiles.map((f) => `'${f}'`).join(' ')}`,
+    env.PODSHIM_VM_CMD
+      ? env.PODSHIM_VM_CMD // a debugging hook: any shell command instead of the tests
+      : `exec sh /podshim/test/vm/runner/inside.sh ${testFiles.map((f) => `'${f}'`).join(' ')}`,
     ''
   ].join('\n')
   const { entries, bytes } = writeArchive(file, (w) => {
@@ -403,7 +434,8 @@ function buildProjectInitrd (opts, gzip) {
     for (const dir of closure.dirs) {
       const relDir = path.relative(REPO, dir)
       w.copy(dir, `${P}/${relDir}`, {
-        skip: (r, st) => (st.isDirectory() && (r === 'node_modules' || r.endsWith('/node_modules'))) || skipUseless(r)
+        skip: (r, st) => (st.isDirectory() && (r === 'node_modules' || r.endsWith('/node_modules'))) ||
+          skipUseless(r) || overrides.has(`${P}/${relDir}/${r}`)
       })
       const walk = (d) => {
         for (const e of fs.readdirSync(d, { withFileTypes: true })) {
@@ -427,10 +459,22 @@ function buildProjectInitrd (opts, gzip) {
       skip: (r, st) => (tsbuild && st.isFile() && /\.(c|m)?ts$/.test(r)) ||
         (st.isFile() && w.seen.has(`${P}/test/${r}`)) || r === 'vm/tsconfig.json'
     })
-    // libraries the native addons link against beyond node's own
-    for (const f of nativeFiles) for (const lib of lddLibs(f)) addLib(w, lib)
+    // host tools the tests run (test/vm/guest-files)
+    for (const f of guestFiles) {
+      if (!fs.existsSync(f)) {
+        missingGuestFiles.push(f)
+        continue
+      }
+      w.copy(f, inUsr(f), { follow: true })
+      if (fs.statSync(f).isFile()) nativeFiles.push(f)
+    }
+    // libraries the native addons and tools link against beyond node's own
+    const inBase = new Set(lddLibs(process.execPath))
+    for (const f of nativeFiles) for (const lib of lddLibs(f)) if (!inBase.has(lib)) addLib(w, lib)
+    for (const [name, text] of overrides) w.data(name, text)
     w.data('etc/podshim-vm/run.sh', runSh, 0o755)
   }, gzip)
+  if (missingGuestFiles.length) log(`warning: not on this host, so not in the guest: ${missingGuestFiles.join(' ')}`)
   log(`project initramfs: ${closure.dirs.length} packages, ${nativeFiles.length} native addon(s), ` +
     `${entries} entries, ${(bytes / 1048576).toFixed(0)} MiB (${secs(t)})`)
   return file
@@ -470,11 +514,13 @@ function boot (kernel, initrd) {
       qemu.kill('SIGTERM')
       setTimeout(() => { if (qemu.exitCode === null) qemu.kill('SIGKILL') }, 5000).unref()
     }
+    qemu.stdout.setEncoding('utf8')
     qemu.stdout.on('data', (chunk) => {
-      const text = partial + chunk.toString('utf8').replace(/\r/g, '').replace(/\x1b(\[[0-9;?]*[a-zA-Z]|[@-Z\\-_]|c)/g, '')
-      const lines = text.split('\n')
+      const lines = (partial + chunk).split('\n')
       partial = lines.pop()
-      for (const line of lines) {
+      for (let line of lines) {
+        // serial line ends are \r\n; SeaBIOS and the kernel send terminal resets
+        line = line.replace(/\r/g, '').replace(/\x1b(\[[0-9;?]*[a-zA-Z]|[@-Z\\-_]|c)/g, '')
         keep(line)
         const m = line.match(MARKER)
         if (m) {
