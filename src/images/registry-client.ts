@@ -120,6 +120,8 @@ async function errorDetail(res: Response): Promise<string> {
   }
 }
 
+const withDetail = (detail: string): string => (detail === '' ? '' : ` (${detail})`)
+
 /** counts bytes as they are read (a 'data' listener would start the flow before the reader is there) */
 async function* counting(body: AsyncIterable<Buffer>, onBytes: (n: number) => void): AsyncGenerator<Buffer> {
   for await (const chunk of body) {
@@ -178,6 +180,12 @@ export class RegistryFetcher implements ImageFetcher {
         attempt--
         continue
       }
+      if (res.status === 401 && this.authorization?.startsWith('Basic ') === true) {
+        throw new RegistryError(`authenticate to "${this.ref.domain}": the registry refused the credentials from "${this.options.authFile}": HTTP 401${withDetail(await errorDetail(res))}`, 401)
+      }
+      if ((res.status === 401 || res.status === 403) && this.authorization?.startsWith('Bearer ') === true) {
+        throw new RegistryError(`${this.deniedMessage()}: fetch "${url}": HTTP ${res.status}${withDetail(await errorDetail(res))}`, res.status)
+      }
       if ((res.status >= 500 || res.status === 429) && attempt < this.attempts) {
         res.body.resume()
         await this.sleep(RETRY_BASE_MS * 2 ** (attempt - 1))
@@ -186,6 +194,14 @@ export class RegistryFetcher implements ImageFetcher {
       const detail = await errorDetail(res)
       throw new RegistryError(`fetch "${url}": HTTP ${res.status}${detail === '' ? '' : ` (${detail})`}`, res.status)
     }
+  }
+
+  /** as docker's "pull access denied": the token came but does not cover the repository */
+  private deniedMessage(): string {
+    const whose = credentialsFor(this.options.authFile, this.ref.domain) === null
+      ? `no credentials for "${this.ref.domain}" are configured (--registry-config)`
+      : `the credentials for "${this.ref.domain}" in "${this.options.authFile}" do not allow it`
+    return `pull access denied for "${this.ref.path}" on "${this.ref.domain}": the repository does not exist or ${whose}`
   }
 
   private async authorize(header: string): Promise<string> {
@@ -201,8 +217,12 @@ export class RegistryFetcher implements ImageFetcher {
     tokenUrl.searchParams.set('scope', params.scope ?? `repository:${this.ref.path}:pull`)
     const res = await get(tokenUrl.toString(), basic === null ? {} : { Authorization: `Basic ${basic}` })
     if (res.status !== 200) {
-      const detail = await errorDetail(res)
-      throw new RegistryError(`fetch token from "${tokenUrl.origin}${tokenUrl.pathname}": HTTP ${res.status}${detail === '' ? '' : ` (${detail})`}`, res.status)
+      const detail = withDetail(await errorDetail(res))
+      const where = `"${tokenUrl.origin}${tokenUrl.pathname}"`
+      if ((res.status === 401 || res.status === 403) && basic !== null) {
+        throw new RegistryError(`authenticate to "${this.ref.domain}": the token service ${where} refused the credentials from "${this.options.authFile}": HTTP ${res.status}${detail}`, res.status)
+      }
+      throw new RegistryError(`fetch token from ${where}: HTTP ${res.status}${detail}`, res.status)
     }
     const doc = JSON.parse((await readBody(res)).toString('utf8')) as { token?: string; access_token?: string }
     const token = doc.token ?? doc.access_token

@@ -1,30 +1,20 @@
 // Pulls from a real docker-registry on loopback, loads skopeo-written
 // archives, and the resolver's pull policies, into temp data roots.
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import t from 'tap'
 
 import { pruneImages, removeImage } from '../../../src/images/image-gc'
 import type { PullEvent } from '../../../src/images/image-pull'
-import { unmountAllViews } from '../../../src/images/image-views'
 import { parseImageSource } from '../../../src/images/reference'
 import { ImageStore } from '../../../src/images/store'
 import { StoreImageResolver, fetchSource } from '../../../src/images/store-resolver'
 import { busyboxLayer, writeLayout } from './fixtures/image-builder'
 import { ensureTools, skopeoCopy, startRegistry } from './fixtures/registry'
+import { TEST_REGISTRY, tempDir } from './fixtures/temp-dirs'
 
 const skip = process.getuid?.() !== 0 ? 'needs root (layers keep ownership and device nodes)' : ensureTools()
-const REGISTRY = { insecureRegistries: [], authFile: null, attempts: 2, sleep: async () => undefined }
-
-function tempDir(t: { teardown(fn: () => void): void }, prefix: string): string {
-  const dir = mkdtempSync(join(tmpdir(), prefix))
-  t.teardown(() => {
-    unmountAllViews(join(dir, 'images'))
-    rmSync(dir, { recursive: true, force: true })
-  })
-  return dir
-}
+const REGISTRY = TEST_REGISTRY
 
 const APP_CONFIG = { Entrypoint: ['/bin/echo', 'from-entrypoint'], Cmd: ['default-arg'], WorkingDir: '/tmp', User: 'nobody', StopSignal: 'SIGQUIT' }
 
