@@ -73,12 +73,14 @@ export class StoreImageResolver implements ImageResolver {
     this.store ??= new ImageStore(this.options.dataRoot)
     const store = this.store
     let record = findStored(store, source)
+    let pulled: ResolvedImage['pulled']
     if (policy === 'Never' && record === null) {
       // kubelet's message (pkg/kubelet/images/image_manager.go)
       throw new ImageError(`Container image "${image}" is not present with pull policy of Never`, 'ErrImageNeverPull')
     }
     if (policy === 'Always' || record === null) {
       onProgress?.(`Pulling image "${image}"`)
+      const startedMs = performance.now()
       let pull = this.inFlight.get(name)
       if (pull === undefined) {
         pull = fetchSource(store, source, this.options.registry).finally(() => this.inFlight.delete(name))
@@ -86,11 +88,13 @@ export class StoreImageResolver implements ImageResolver {
       }
       try {
         record = await pull
+        pulled = { durationMs: performance.now() - startedMs }
       } catch (err) {
         throw new ImageError(`pull image "${image}"`, 'ErrImagePull', { cause: err })
       }
     }
-    return this.toResolved(image, record)
+    const resolved = this.toResolved(image, record)
+    return pulled === undefined ? resolved : { ...resolved, pulled }
   }
 
   release(image: ResolvedImage): void {
