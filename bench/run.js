@@ -163,6 +163,7 @@ async function main() {
 
   log('bench: pause memory')
   const pause = await measurePause({ dir: tmp, roots, cleanup })
+  await require('./images').benchImages({ tmp, roots, crunPath: crun.path ?? null, cleanup, opts, log, env: envWithout(), skipped })
   log(`bench: container starts (${opts.pods} pods × ${opts.containers} containers)`)
   const starts = await measureStarts(opts, roots, cleanup)
 
