@@ -35,7 +35,6 @@ mkdir -p /dev/pts /dev/shm /dev/mqueue
 mount -t devpts -o newinstance,ptmxmode=0666,mode=0620,gid=5 devpts /dev/pts
 mount -t tmpfs -o mode=1777,nosuid,nodev shm /dev/shm
 mount -t mqueue mqueue /dev/mqueue 2>/dev/null
-mount -t tmpfs -o mode=1777,nosuid,nodev tmpfs /tmp
 mount -t tmpfs -o mode=0755,nosuid,nodev tmpfs /run
 # A pure cgroup v2 hierarchy: no v1 hierarchy is ever mounted (and the kernel
 # command line has cgroup_no_v1=all), so every controller is on this one.
@@ -50,13 +49,25 @@ for ko in $(cat /etc/podshim-vm/modules); do
   insmod "$ko" || { echo "init: insmod $ko failed"; finish 125; }
 done
 
+# /tmp: the ext4 scratch disk the host made for this run (user xattrs, like
+# a disk-backed /tmp), else tmpfs (PODSHIM_VM_DISK=0).
+if [ -e /sys/block/vda ]; then
+  i=0
+  while [ ! -b /dev/vda ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+  mount -t ext4 -o nosuid,nodev /dev/vda /tmp || { echo "init: mount /dev/vda on /tmp failed"; finish 125; }
+  chmod 1777 /tmp
+else
+  mount -t tmpfs -o mode=1777,nosuid,nodev tmpfs /tmp
+fi
+
 ip link set lo up
 hostname podshim-vm
 ln -sf /proc/self/fd /dev/fd 2>/dev/null
 ln -sf /proc/mounts /etc/mtab 2>/dev/null
 
 echo "podshim-vm: kernel $(uname -r), up $(cut -d' ' -f1 /proc/uptime)s," \
-  "$(nproc) cpus, $(awk '/MemTotal/ {print int($2/1024)}' /proc/meminfo) MiB;" \
+  "$(nproc) cpus, $(awk '/MemTotal/ {print int($2/1024)}' /proc/meminfo) MiB," \
+  "/tmp on $(awk '$2 == "/tmp" {print $3}' /proc/mounts);" \
   "cgroup2 controllers: $(cat /sys/fs/cgroup/cgroup.controllers)"
 
 # run.sh is written by the host runner for this run (which tests, options).

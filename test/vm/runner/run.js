@@ -19,7 +19,8 @@
 // PODSHIM_VM_TEST_TIMEOUT (one test file in the VM, seconds, default 900),
 // PODSHIM_VM_MEMORY (default 4G), PODSHIM_VM_CPUS (default 2),
 // PODSHIM_VM_ACCEL (default tcg,thread=multi), PODSHIM_VM_CPU (default
-// Haswell-noTSX), PODSHIM_VM_MODULES (default "overlay loop veth bridge"),
+// Haswell-noTSX), PODSHIM_VM_MODULES (default: see DEFAULT_MODULES),
+// PODSHIM_VM_DISK (size of the ext4 scratch disk for /tmp, default 8G; 0: tmpfs),
 // PODSHIM_VM_CACHE (default <repo>/.vm-cache), PODSHIM_VM_INTEGRATION=1 (as
 // --integration), PODSHIM_VM_REFRESH=1 (ask apt for a newer kernel).
 //
@@ -41,6 +42,10 @@ const CACHE = path.resolve(env.PODSHIM_VM_CACHE || path.join(REPO, '.vm-cache'))
 const MARKER = /^PODSHIM-VM-RESULT (\d+)\s*$/
 const HOST_PACKAGES = ['qemu-system-x86'] // host tools, installed with apt-get
 const GUEST_PACKAGES = { busybox: 'busybox-static', kernel: 'linux-image-amd64' } // unpacked only
+
+// overlay: image rootfs; loop, veth, bridge: what a pod may use; ext4 and
+// virtio_blk (+ crc32c for ext4's checksums): the scratch disk for /tmp.
+const DEFAULT_MODULES = 'overlay loop veth bridge crc32c_generic ext4 virtio_pci virtio_blk'
 
 const t0 = Date.now()
 const secs = (since) => ((Date.now() - since) / 1000).toFixed(1) + 's'
@@ -389,10 +394,12 @@ function buildProjectInitrd (opts, gzip) {
   const closure = dependencyClosure(roots, leaveOut)
   if (closure.missing.length) log(`warning: not installed: ${closure.missing.join(', ')}`)
   const nativeFiles = []
-  const guestFiles = [
+  let guestFiles = [
     ...fs.readFileSync(path.join(__dirname, '../guest-files'), 'utf8').split('\n'),
     ...(env.PODSHIM_VM_GUEST_FILES || '').split(/\s+/)
-  ].map((l) => l.replace(/#.*/, '').trim()).filter((l) => l.startsWith('/'))
+  ].map((l) => l.replace(/#.*/, '').trim())
+  const guestExcludes = guestFiles.filter((l) => l.startsWith('-/')).map((l) => l.slice(1))
+  guestFiles = guestFiles.filter((l) => l.startsWith('/'))
   const missingGuestFiles = []
   const file = path.join(CACHE, 'initrd', 'project.img')
   const testFiles = opts.files.map((f) => {
@@ -465,7 +472,15 @@ function buildProjectInitrd (opts, gzip) {
         missingGuestFiles.push(f)
         continue
       }
-      w.copy(f, inUsr(f), { follow: true })
+      w.copy(f, inUsr(f), {
+        follow: true,
+        skip: (r, st) => {
+          if (guestExcludes.includes(`${f}/${r}`)) return true
+          // shared objects inside a tree (python's lib-dynload) bring their libraries too
+          if (st.isFile() && /\.so(\.|$)/.test(r)) nativeFiles.push(`${f}/${r}`)
+          return false
+        }
+      })
       if (fs.statSync(f).isFile()) nativeFiles.push(f)
     }
     // libraries the native addons and tools link against beyond node's own
@@ -482,7 +497,28 @@ function buildProjectInitrd (opts, gzip) {
 
 // ---------------------------------------------------------------- boot
 
-function boot (kernel, initrd) {
+/**
+ * A fresh ext4 scratch disk for the guest's /tmp. tmpfs on 6.1 has no user.*
+ * xattrs (they came in 6.6) and a disk-backed /tmp is what the host and the
+ * Vagrant box have. Sparse, made anew each run (no journal: it is scratch).
+ * PODSHIM_VM_DISK=0 gives a tmpfs /tmp instead.
+ */
+function scratchDisk () {
+  const size = env.PODSHIM_VM_DISK ?? '8G'
+  if (size === '0') return null
+  if (!have('mkfs.ext4')) {
+    log('warning: no mkfs.ext4 (e2fsprogs) on this host: the guest gets a tmpfs /tmp')
+    return null
+  }
+  const file = path.join(CACHE, 'scratch.img')
+  fs.rmSync(file, { force: true })
+  execFileSync('truncate', ['-s', size, file])
+  execFileSync('mkfs.ext4', ['-q', '-F', '-m', '0', '-L', 'podshim-tmp', '-O', '^has_journal',
+    '-E', 'lazy_itable_init=1,nodiscard', file])
+  return file
+}
+
+function boot (kernel, initrd, disk) {
   const timeout = Number(env.PODSHIM_VM_TIMEOUT) || 2400
   const args = [
     '-accel', env.PODSHIM_VM_ACCEL || 'tcg,thread=multi',
@@ -493,6 +529,7 @@ function boot (kernel, initrd) {
     '-nic', 'none', // no network device at all: nothing leaves the guest
     '-kernel', path.join(CACHE, 'kernel/vmlinuz'),
     '-initrd', initrd,
+    ...(disk ? ['-drive', `file=${disk},format=raw,if=virtio,cache=unsafe`] : []),
     '-append', ['console=ttyS0', 'quiet', 'panic=-1', 'rdinit=/init', 'cgroup_no_v1=all',
       'tsc=reliable', env.PODSHIM_VM_APPEND || ''].join(' ').trim()
   ]
@@ -573,7 +610,7 @@ async function main () {
   const gzip = env.PODSHIM_VM_GZIP === '1'
   ensureHostTools()
   const busybox = ensureBusybox()
-  const modules = (env.PODSHIM_VM_MODULES ?? 'overlay loop veth bridge').split(/[\s,]+/).filter(Boolean)
+  const modules = (env.PODSHIM_VM_MODULES ?? DEFAULT_MODULES).split(/[\s,]+/).filter(Boolean)
   const kernel = ensureKernel(modules)
   const base = ensureBaseInitrd(busybox, kernel, gzip)
   const project = buildProjectInitrd(opts, gzip)
@@ -584,8 +621,10 @@ async function main () {
     log(`prepared ${path.relative(REPO, initrd)}`)
     return 0
   }
-  const code = await boot(kernel, initrd)
+  const disk = scratchDisk()
+  const code = await boot(kernel, initrd, disk)
   if (!opts.keep) fs.rmSync(initrd, { force: true })
+  if (disk) fs.rmSync(disk, { force: true })
   log(`done: exit code ${code} (total ${secs(t0)})`)
   return code
 }
