@@ -7,8 +7,8 @@ import { statSync } from 'node:fs'
 import { Command, Option } from 'commander'
 
 import { pruneImages, removeImage } from '../images/image-gc'
-import type { PullEvent } from '../images/image-pull'
-import { parseImageSource, type ImageSource } from '../images/reference'
+import { PullProgress } from '../images/pull-progress'
+import { parseImageSource, sourceName, type ImageSource } from '../images/reference'
 import type { RegistryOptions } from '../images/registry-client'
 import { ImageStore } from '../images/store'
 import { fetchSource } from '../images/store-resolver'
@@ -30,24 +30,6 @@ export function registryOptions(o: CommonOptions): RegistryOptions {
   return { insecureRegistries: o.insecureRegistry, authFile: o.registryConfig ?? null }
 }
 
-function progressPrinter(out: NodeJS.WriteStream): (e: PullEvent) => void {
-  const isTty = out.isTTY === true
-  const lastState = new Map<string, string>()
-  return (e) => {
-    if (e.kind === 'resolved') return void out.write(`manifest ${e.manifestDigest} (${e.layers} layers)\n`)
-    const short = e.digest.slice(7, 19)
-    if (isTty && e.state === 'fetching') {
-      const width = 30
-      const filled = e.total > 0 ? Math.min(width, Math.round((e.done / e.total) * width)) : 0
-      out.write(`\r${short} [${'='.repeat(filled)}${' '.repeat(width - filled)}] ${(e.done / 1e6).toFixed(1)}/${(e.total / 1e6).toFixed(1)} MB`)
-      return
-    }
-    if (lastState.get(e.digest) === e.state) return
-    lastState.set(e.digest, e.state)
-    out.write(`${isTty ? '\r\x1b[K' : ''}${short} ${e.state === 'cached' ? 'already present' : e.state}\n`)
-  }
-}
-
 async function loadSourceOf(path: string): Promise<ImageSource> {
   if (/^(oci|oci-archive|docker-archive):/.test(path)) return parseImageSource(path)
   if (statSync(path).isDirectory()) return { transport: 'oci', dir: path, tag: null }
@@ -59,7 +41,9 @@ async function loadSourceOf(path: string): Promise<ImageSource> {
 
 async function fetchAndReport(source: ImageSource, o: CommonOptions): Promise<void> {
   const store = new ImageStore(o.dataRoot)
-  const record = await fetchSource(store, source, registryOptions(o), progressPrinter(process.stderr))
+  const progress = new PullProgress(process.stderr)
+  const name = sourceName(source)
+  const record = await fetchSource(store, source, registryOptions(o), progress.forImage(name)).finally(() => progress.finish(name))
   process.stdout.write(`${record.id}\n`)
 }
 

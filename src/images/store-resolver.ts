@@ -9,6 +9,7 @@ import { ArchiveSource, type BlobSource, DirSource } from './blob-source'
 import { BuiltinImageResolver, isHostImage } from './host-image'
 import { holdImage, markPulling, releaseImage } from './image-holds'
 import { type PullEvent, pullImage } from './image-pull'
+import type { PullProgress } from './pull-progress'
 import { lookupView } from './image-views'
 import { dockerArchiveFetcher, layoutManifestDigest, ociLayoutFetcher } from './local-fetchers'
 import { type ImageSource, formatDockerReference, parseImageSource, repositoryName, sourceName } from './reference'
@@ -56,6 +57,8 @@ export function findStored(store: ImageStore, source: ImageSource): ImageRecord 
 export interface StoreResolverOptions {
   dataRoot: string
   registry: RegistryOptions
+  /** per-layer progress of pulls (`podshim run` on a terminal) */
+  progress?: PullProgress
 }
 
 export class StoreImageResolver implements ImageResolver {
@@ -83,7 +86,11 @@ export class StoreImageResolver implements ImageResolver {
       const startedMs = performance.now()
       let pull = this.inFlight.get(name)
       if (pull === undefined) {
-        pull = fetchSource(store, source, this.options.registry).finally(() => this.inFlight.delete(name))
+        const progress = this.options.progress
+        pull = fetchSource(store, source, this.options.registry, progress?.forImage(image)).finally(() => {
+          this.inFlight.delete(name)
+          progress?.finish(image)
+        })
         this.inFlight.set(name, pull)
       }
       try {
