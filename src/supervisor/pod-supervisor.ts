@@ -7,7 +7,7 @@
 // kubelet's killContainer). Every side effect goes through the injected
 // runtime, image resolver, lifecycle agent and clock, so the logic runs the
 // same under a FakeClock in unit tests.
-import type { ImageResolver } from '../images/resolver'
+import { pulledMessage, type ImageResolver } from '../images/resolver'
 import type { DefaultedPod } from '../spec/types'
 import type { Clock } from './clock'
 import { EventRecorder, containerFieldPath } from './events'
@@ -130,7 +130,7 @@ export class PodSupervisor {
       if (this.isStopping) return
       rec.imageID = image.imageId
       rec.stopSignal = signalNumber(image.config.stopSignal)
-      this.events.normal('Pulled', `Container image "${rec.spec.image}" already present on machine`, fieldPath)
+      this.events.normal('Pulled', pulledMessage(rec.spec.image, image.pulled), fieldPath)
       this.events.normal('Created', `Created container: ${rec.name}`, fieldPath)
       const process = this.deps.runtime.startContainer(rec.spec, image, rec.restartCount)
       rec.running(process, this.lifecycle.probesOf(rec.spec))
