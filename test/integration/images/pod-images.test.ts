@@ -94,7 +94,9 @@ t.test('pods of registry images', { skip: skip ?? false }, async (t) => {
     t.same(containerLines(r.stdout, 'command-only'), ['from-command'], 'command replaces Entrypoint, Cmd dropped')
     t.same(containerLines(r.stdout, 'both'), ['from-both'], 'command and args')
     t.same(containerLines(r.stdout, 'alpha-defaults'), ['alpha-default-cmd'])
-    t.match(r.stderr + r.stdout, new RegExp(`Pulling +spec\\.containers\\{server\\}: Pulling image "${alpha.replace(/[.]/g, '\\.')}"`))
+    const quoted = alpha.replace(/[.]/g, '\\.')
+    t.match(r.stderr + r.stdout, new RegExp(`Pulling +spec\\.containers\\{server\\}: Pulling image "${quoted}"`))
+    t.match(r.stderr + r.stdout, new RegExp(`Pulled +spec\\.containers\\{server\\}: Successfully pulled image "${quoted}" in \\d[\\d.]*(ms|s)\\n`), 'kubelet\'s Pulled message after a pull')
 
     // teardown took the pod's upper dirs and everything else but the image store
     t.same(entries(join(env.stateRoot, 'pods')), [], 'no pod state left')
