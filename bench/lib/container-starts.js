@@ -25,6 +25,8 @@ const { podLogDir } = dist('logs/cri-log.js')
 const { systemClock } = dist('supervisor/clock.js')
 const { EventRecorder } = dist('supervisor/events.js')
 const { PodSupervisor } = dist('supervisor/pod-supervisor.js')
+const { PodSandbox } = dist('supervisor/pod-sandbox.js')
+const { SandboxRuntime } = dist('supervisor/pod-runtime.js')
 const { setupPodCgroup } = dist('commands/pod-cgroup-setup.js')
 
 const ms = (a, b) => Number(b - a) / 1e6
@@ -67,12 +69,10 @@ async function runPod(index) {
   const cgroup = setupPodCgroup(pod, { parent: opts.cgroupParent, strict: false, pidsLimit: -1 })
   const stateDir = join(opts.stateRoot, 'pods', uid)
   mkdirSync(stateDir, { recursive: true, mode: 0o700 })
-  const supervisor = new PodSupervisor(pod, {
-    native, clock, images: new BuiltinImageResolver(), pausePath: PAUSE_PATH, cgroup,
-    paths: { stateDir, dataDir: join(opts.dataRoot, 'pods', uid) },
-    logDir: podLogDir(opts.logRoot, namespace, name, uid),
-    hostname: name, fqdn: null, output: { line() {}, notice() {} }, events,
-  })
+  const paths = { stateDir, dataDir: join(opts.dataRoot, 'pods', uid) }
+  const sandbox = new PodSandbox(native, pod, paths, cgroup, PAUSE_PATH)
+  const runtime = new SandboxRuntime(sandbox, name, null, podLogDir(opts.logRoot, namespace, name, uid), { line() {} })
+  const supervisor = new PodSupervisor(pod, { runtime, clock, images: new BuiltinImageResolver(), events })
   const stopOnSignal = () => supervisor.stop()
   process.on('SIGTERM', stopOnSignal)
   process.on('SIGINT', stopOnSignal)

@@ -10,6 +10,7 @@ import { podFqdn, podHostname } from '../spec/hostname'
 import { formatProblem } from '../spec/manifest-error'
 import { describeUnenforced, type PodCgroup } from '../cgroup/pod-cgroup'
 import { DefaultImageResolver } from '../images/default-resolver'
+import { PullProgress } from '../images/pull-progress'
 import { NO_LIFECYCLE } from '../supervisor/lifecycle-agent'
 import { podLogDir } from '../logs/cri-log'
 import { Terminal } from '../logs/terminal'
@@ -119,6 +120,7 @@ function createSupervisor(pod: DefaultedPod, opts: RunOptions, ctx: {
   const images = new DefaultImageResolver({
     dataRoot: opts.dataRoot,
     registry: { insecureRegistries: opts.insecureRegistries, authFile: opts.registryConfig },
+    ...(process.stdout.isTTY === true && !opts.quiet && opts.output === 'text' ? { progress: new PullProgress(process.stdout) } : {}),
   })
   // the probe machinery (workers, handlers, prober) is loaded only for pods that have probes or hooks
   const lifecycle = hasProbesOrHooks(pod)

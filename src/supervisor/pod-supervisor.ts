@@ -158,9 +158,15 @@ export class PodSupervisor {
       const message = describeError(err)
       const reason = (err as { reason?: string }).reason
       if (reason !== undefined && reason !== 'CreateContainerConfigError') {
-        rec.waiting(reason, message) // an image that cannot be pulled: retried with backoff
-      } else rec.startFailed(message, this.deps.clock.now(), runExitCodeOf(err))
-      this.events.warning('Failed', `Error: ${message}`, fieldPath)
+        // an image that cannot be pulled: kubelet's image backoff is armed by the failure itself
+        rec.waiting(reason, message)
+        rec.backoff.next(this.deps.clock.now().getTime())
+        if (reason === 'ErrImagePull') this.events.warning('Failed', `Failed to pull image "${rec.spec.image}": ${message}`, fieldPath)
+        this.events.warning('Failed', `Error: ${reason}`, fieldPath)
+      } else {
+        rec.startFailed(message, this.deps.clock.now(), runExitCodeOf(err))
+        this.events.warning('Failed', `Error: ${message}`, fieldPath)
+      }
       this.onExit(rec)
     } finally {
       rec.isStarting = false
@@ -219,17 +225,24 @@ export class PodSupervisor {
       rec.restartTimer = undefined
       if (this.isStopping) return this.checkDone()
       if (rec.state.terminated !== undefined) rec.retire()
-      if (hasRun) rec.restartCount++
-      rec.backoff.next(clock.now().getTime())
+      if (hasRun) {
+        rec.restartCount++
+        rec.backoff.next(clock.now().getTime())
+      }
       void this.startContainer(rec)
     }
     if (wait === 0) return restart()
     const fieldPath = containerFieldPath(rec.name, rec.kind !== 'regular')
     const isImage = rec.state.waiting !== undefined
     if (rec.state.terminated !== undefined) rec.retire()
-    if (isImage && rec.state.waiting?.reason === 'ErrImagePull') rec.waiting('ImagePullBackOff', `Back-off pulling image "${rec.spec.image}"`)
-    else if (!isImage) rec.waiting('CrashLoopBackOff', `back-off ${formatDuration(rec.backoff.currentMs)} restarting failed container=${rec.name} pod=${this.podRef}`)
-    this.events.warning('BackOff', isImage ? `Back-off pulling image "${rec.spec.image}"` : `Back-off restarting failed container ${rec.name} in pod ${this.podRef}`, fieldPath)
+    if (isImage) {
+      if (rec.state.waiting?.reason === 'ErrImagePull') rec.waiting('ImagePullBackOff', `Back-off pulling image "${rec.spec.image}"`)
+      this.events.normal('BackOff', `Back-off pulling image "${rec.spec.image}"`, fieldPath)
+      this.events.warning('Failed', `Error: ${rec.state.waiting?.reason ?? 'ImagePullBackOff'}`, fieldPath)
+    } else {
+      rec.waiting('CrashLoopBackOff', `back-off ${formatDuration(rec.backoff.currentMs)} restarting failed container=${rec.name} pod=${this.podRef}`)
+      this.events.warning('BackOff', `Back-off restarting failed container ${rec.name} in pod ${this.podRef}`, fieldPath)
+    }
     rec.restartTimer = clock.after(wait, restart)
   }
 

@@ -11,6 +11,7 @@ class ScaledFakeClock implements Clock {
   constructor(readonly inner: FakeClock, readonly scale: number) {}
   now(): Date { return this.inner.now() }
   real(ms: number): number { return ms / this.scale }
+  monotonicMs(): number { return this.inner.monotonicMs() * this.scale }
   after(ms: number, fn: () => void): TimerHandle { return this.inner.after(ms / this.scale, fn) }
 }
 
