@@ -354,12 +354,14 @@ function dependencyClosure (rootNames, leaveOut = new Set()) {
 const USELESS = /(\.map|\.d\.ts|\.d\.mts|\.d\.cts|\.md|\.markdown|LICENSE[^/]*|CHANGELOG[^/]*)$/i
 
 function compileTests () {
+  // Incremental: outputs and build info stay in the cache; a .js whose .ts
+  // is gone is never shipped (buildProjectInitrd checks the source exists).
   const out = path.join(CACHE, 'tsbuild')
-  fs.rmSync(out, { recursive: true, force: true })
   const t = Date.now()
   const tsc = path.join(REPO, 'node_modules/typescript/bin/tsc')
-  const r = spawnSync(process.execPath, [tsc, '-p', path.join(__dirname, '../tsconfig.json'), '--outDir', out],
-    { cwd: REPO, encoding: 'utf8' })
+  const r = spawnSync(process.execPath, [tsc, '-p', path.join(__dirname, '../tsconfig.json'), '--outDir', out,
+    '--incremental', '--tsBuildInfoFile', path.join(CACHE, 'tsbuild.tsbuildinfo')],
+  { cwd: REPO, encoding: 'utf8' })
   if (!fs.existsSync(out)) die(`tsc emitted nothing:\n${r.stdout}${r.stderr}`)
   if (r.status !== 0) {
     // Type errors are the typecheck script's business; the emitted JS still runs.
@@ -369,6 +371,57 @@ function compileTests () {
   }
   log(`compiled src/ and test/ to JS on the host (${secs(t)})`)
   return out
+}
+
+/**
+ * The host tools listed in test/vm/guest-files, with their libraries: an
+ * archive of its own, cached until the list or a listed file changes.
+ */
+function ensureToolsInitrd (gzip) {
+  let guestFiles = [
+    ...fs.readFileSync(path.join(__dirname, '../guest-files'), 'utf8').split('\n'),
+    ...(env.PODSHIM_VM_GUEST_FILES || '').split(/\s+/)
+  ].map((l) => l.replace(/#.*/, '').trim())
+  const guestExcludes = guestFiles.filter((l) => l.startsWith('-/')).map((l) => l.slice(1))
+  guestFiles = guestFiles.filter((l) => l.startsWith('/'))
+  const present = guestFiles.filter((f) => fs.existsSync(f))
+  const missingGuestFiles = guestFiles.filter((f) => !fs.existsSync(f))
+  if (missingGuestFiles.length) log(`warning: not on this host, so not in the guest: ${missingGuestFiles.join(' ')}`)
+  // the key: every listed file's size and mtime (a stat walk, no reads)
+  const hash = crypto.createHash('sha256').update(JSON.stringify([guestFiles, guestExcludes, gzip,
+    lddLibs(process.execPath), fs.readFileSync(path.join(__dirname, 'cpio.js'), 'utf8')]))
+  const walk = (p) => {
+    if (guestExcludes.includes(p)) return
+    const st = fs.statSync(p)
+    hash.update(`${p}:${st.size}:${st.mtimeMs}\n`)
+    if (st.isDirectory()) for (const e of fs.readdirSync(p).sort()) walk(`${p}/${e}`)
+  }
+  present.forEach(walk)
+  const file = path.join(CACHE, 'initrd', `tools-${hash.digest('hex').slice(0, 16)}.img`)
+  if (fs.existsSync(file)) return file
+  const t = Date.now()
+  for (const f of fs.readdirSync(path.dirname(file))) if (f.startsWith('tools-')) fs.rmSync(path.join(path.dirname(file), f))
+  const nativeFiles = []
+  const { entries, bytes } = writeArchive(file + '.tmp', (w) => {
+    for (const f of present) {
+      w.copy(f, inUsr(f), {
+        follow: true,
+        skip: (r, st) => {
+          if (guestExcludes.includes(`${f}/${r}`)) return true
+          // shared objects inside a tree (python's lib-dynload) bring their libraries too
+          if (st.isFile() && /\.so(\.|$)/.test(r)) nativeFiles.push(`${f}/${r}`)
+          return false
+        }
+      })
+      if (fs.statSync(f).isFile()) nativeFiles.push(f)
+    }
+    const inBase = new Set(lddLibs(process.execPath))
+    for (const f of nativeFiles) for (const lib of lddLibs(f)) if (!inBase.has(lib)) addLib(w, lib)
+  }, gzip)
+  fs.renameSync(file + '.tmp', file)
+  log(`tools initramfs (test/vm/guest-files): ${present.length} paths, ${entries} entries, ` +
+    `${(bytes / 1048576).toFixed(0)} MiB (${secs(t)})`)
+  return file
 }
 
 function buildProjectInitrd (opts, gzip) {
@@ -394,13 +447,6 @@ function buildProjectInitrd (opts, gzip) {
   const closure = dependencyClosure(roots, leaveOut)
   if (closure.missing.length) log(`warning: not installed: ${closure.missing.join(', ')}`)
   const nativeFiles = []
-  let guestFiles = [
-    ...fs.readFileSync(path.join(__dirname, '../guest-files'), 'utf8').split('\n'),
-    ...(env.PODSHIM_VM_GUEST_FILES || '').split(/\s+/)
-  ].map((l) => l.replace(/#.*/, '').trim())
-  const guestExcludes = guestFiles.filter((l) => l.startsWith('-/')).map((l) => l.slice(1))
-  guestFiles = guestFiles.filter((l) => l.startsWith('/'))
-  const missingGuestFiles = []
   const file = path.join(CACHE, 'initrd', 'project.img')
   const testFiles = opts.files.map((f) => {
     let rel = path.relative(REPO, path.resolve(f))
@@ -457,7 +503,12 @@ function buildProjectInitrd (opts, gzip) {
     // every other file under test/ (fixtures, the runner's shell scripts)
     if (tsbuild) {
       for (const d of ['src', 'test']) {
-        if (fs.existsSync(path.join(tsbuild, d))) w.copy(path.join(tsbuild, d), `${P}/${d}`)
+        if (fs.existsSync(path.join(tsbuild, d))) {
+          w.copy(path.join(tsbuild, d), `${P}/${d}`, {
+            skip: (r, st) => st.isFile() && /\.(c|m)?js$/.test(r) &&
+              !fs.existsSync(path.join(REPO, d, r.replace(/js$/, 'ts')))
+          })
+        }
       }
     } else {
       w.copy(path.join(REPO, 'src'), `${P}/src`)
@@ -466,30 +517,12 @@ function buildProjectInitrd (opts, gzip) {
       skip: (r, st) => (tsbuild && st.isFile() && /\.(c|m)?ts$/.test(r)) ||
         (st.isFile() && w.seen.has(`${P}/test/${r}`)) || r === 'vm/tsconfig.json'
     })
-    // host tools the tests run (test/vm/guest-files)
-    for (const f of guestFiles) {
-      if (!fs.existsSync(f)) {
-        missingGuestFiles.push(f)
-        continue
-      }
-      w.copy(f, inUsr(f), {
-        follow: true,
-        skip: (r, st) => {
-          if (guestExcludes.includes(`${f}/${r}`)) return true
-          // shared objects inside a tree (python's lib-dynload) bring their libraries too
-          if (st.isFile() && /\.so(\.|$)/.test(r)) nativeFiles.push(`${f}/${r}`)
-          return false
-        }
-      })
-      if (fs.statSync(f).isFile()) nativeFiles.push(f)
-    }
-    // libraries the native addons and tools link against beyond node's own
+    // libraries the native addons link against beyond node's own
     const inBase = new Set(lddLibs(process.execPath))
     for (const f of nativeFiles) for (const lib of lddLibs(f)) if (!inBase.has(lib)) addLib(w, lib)
     for (const [name, text] of overrides) w.data(name, text)
     w.data('etc/podshim-vm/run.sh', runSh, 0o755)
   }, gzip)
-  if (missingGuestFiles.length) log(`warning: not on this host, so not in the guest: ${missingGuestFiles.join(' ')}`)
   log(`project initramfs: ${closure.dirs.length} packages, ${nativeFiles.length} native addon(s), ` +
     `${entries} entries, ${(bytes / 1048576).toFixed(0)} MiB (${secs(t)})`)
   return file
@@ -613,10 +646,11 @@ async function main () {
   const modules = (env.PODSHIM_VM_MODULES ?? DEFAULT_MODULES).split(/[\s,]+/).filter(Boolean)
   const kernel = ensureKernel(modules)
   const base = ensureBaseInitrd(busybox, kernel, gzip)
+  const tools = ensureToolsInitrd(gzip)
   const project = buildProjectInitrd(opts, gzip)
   // The kernel unpacks concatenated archives one after the other.
   const initrd = path.join(CACHE, 'initrd', 'last.img')
-  fs.writeFileSync(initrd, Buffer.concat([fs.readFileSync(base), fs.readFileSync(project)]))
+  fs.writeFileSync(initrd, Buffer.concat([base, tools, project].map((f) => fs.readFileSync(f))))
   if (opts.prepare) {
     log(`prepared ${path.relative(REPO, initrd)}`)
     return 0
