@@ -4,11 +4,10 @@
 // 2 usage, 125 the runtime failed before exec, 126/127 exec failed, else the
 // container's own code or 128+signal.
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander'
-import { runCommand, type RunOptions } from './commands/run'
+import type { RunOptions } from './commands/run'
 import { describeError } from './supervisor/describe-error'
 import { ManifestError } from './spec/manifest-error'
 import { hintFor } from './hints'
-import { registerImageCommands } from './commands/image'
 
 export const DEFAULT_STATE_ROOT = '/run/podshim'
 export const DEFAULT_LOG_ROOT = '/var/log/podshim'
@@ -25,7 +24,7 @@ function integer(value: string): number {
   return Number(value)
 }
 
-export function buildProgram(): Command {
+export function buildProgram(argv: string[] = process.argv): Command {
   const program = new Command('podshim')
     .description('run a Kubernetes Pod manifest on this machine the way kubelet, a container runtime and pause do')
     .version(require('../package.json').version as string)
@@ -54,15 +53,21 @@ export function buildProgram(): Command {
         insecureRegistries: (options.insecureRegistry as string[] | undefined) ?? [],
         registryConfig: (options.registryConfig as string | undefined) ?? null,
       }
+      // each subcommand's code is loaded only when it runs: start-up time is part of every pod's
+      const { runCommand } = require('./commands/run') as typeof import('./commands/run')
       process.exitCode = await runCommand(file, opts)
     })
-  registerImageCommands(program)
+  if (argv[2] === 'image') (require('./commands/image') as typeof import('./commands/image')).registerImageCommands(program)
+  else {
+    program.command('image').description('manage the image store (pull, load, ls, rm, inspect, prune); podshim image --help')
+      .allowUnknownOption().argument('[args...]')
+  }
   return program
 }
 
 export async function main(argv: string[]): Promise<void> {
   try {
-    await buildProgram().parseAsync(argv)
+    await buildProgram(argv).parseAsync(argv)
   } catch (err) {
     if (err instanceof CommanderError) {
       process.exitCode = err.exitCode === 0 ? 0 : 2
