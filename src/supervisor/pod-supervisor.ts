@@ -119,7 +119,9 @@ export class PodSupervisor {
       return
     }
     for (const rec of this.regular) if (rec.state.waiting?.reason === 'PodInitializing') rec.waiting('ContainerCreating')
-    for (const rec of this.regular) if (!rec.isRunning && rec.restartCount === 0 && rec.state.terminated === undefined && !rec.isStarting) void this.startContainer(rec)
+    const isUntouched = (r: ContainerRecord): boolean =>
+      !r.isRunning && !r.isStarting && r.restartTimer === undefined && r.restartCount === 0 && r.state.terminated === undefined && r.lastState.terminated === undefined
+    for (const rec of this.regular) if (isUntouched(rec) && rec.state.waiting?.reason === 'ContainerCreating') void this.startContainer(rec)
   }
 
   private async startContainer(rec: ContainerRecord): Promise<void> {
