@@ -458,6 +458,8 @@ function buildProjectInitrd (opts, gzip) {
     `export PODSHIM_VM_INTEGRATION=${opts.integration ? 1 : 0}`,
     `export PODSHIM_VM_ONLY_INTEGRATION=${opts.onlyIntegration ? 1 : 0}`,
     `export PODSHIM_VM_TEST_TIMEOUT=${Number(env.PODSHIM_VM_TEST_TIMEOUT) || 900}`,
+    '# software emulation: wall-clock waits in tests should scale by this',
+    `export PODSHIM_VM_EMULATED=1 PODSHIM_TEST_TIME_SCALE=${Number(env.PODSHIM_TEST_TIME_SCALE) || 10}`,
     `export PODSHIM_VM_JOBS=${Number(env.PODSHIM_VM_JOBS) || Number(env.PODSHIM_VM_CPUS) || 2}`,
     env.PODSHIM_VM_CMD
       ? env.PODSHIM_VM_CMD // a debugging hook: any shell command instead of the tests
