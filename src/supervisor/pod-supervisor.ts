@@ -163,7 +163,10 @@ export class PodSupervisor {
         // an image that cannot be pulled: kubelet's image backoff is armed by the failure itself
         rec.waiting(reason, message)
         rec.backoff.next(this.deps.clock.now().getTime())
+        // kubelet's image manager events, then the container's Failed
         if (reason === 'ErrImagePull') this.events.warning('Failed', `Failed to pull image "${rec.spec.image}": ${message}`, fieldPath)
+        else if (reason === 'InvalidImageName') this.events.warning('InspectFailed', message, fieldPath)
+        else this.events.warning(reason, message, fieldPath)
         this.events.warning('Failed', `Error: ${reason}`, fieldPath)
       } else {
         rec.startFailed(message, this.deps.clock.now(), runExitCodeOf(err))

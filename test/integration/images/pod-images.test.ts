@@ -120,8 +120,12 @@ t.test('pods of registry images', { skip: skip ?? false }, async (t) => {
     running.child.kill('SIGTERM')
     const r = await running.result
     const out = r.stdout + r.stderr
-    t.match(out, `Error: Container image "${alpha}" is not present with pull policy of Never`)
-    t.match(out, new RegExp(`Failed +spec\\.containers\\{absent\\}: Error: pull image "${registry.host}/test/absent:1"`))
+    // kubelet's events: the image manager's reason and message, then the container's Failed with the waiting reason
+    t.match(out, `ErrImageNeverPull spec.containers{never}: Container image "${alpha}" is not present with pull policy of Never`)
+    t.match(out, /Failed +spec\.containers\{never\}: Error: ErrImageNeverPull/)
+    t.match(out, new RegExp(`Failed +spec\\.containers\\{absent\\}: Failed to pull image "${registry.host}/test/absent:1": pull image "${registry.host}/test/absent:1"`))
+    t.match(out, /Failed +spec\.containers\{absent\}: Error: ImagePullBackOff/)
+    t.match(out, /InspectFailed +spec\.containers\{invalid\}: /)
     t.notMatch(out, /Pulling +spec\.containers\{never\}/, 'Never does not pull even though the registry has the image')
     const waiting = Object.fromEntries((r.status?.containerStatuses ?? []).map((s: any) => [s.name, s.state?.waiting]))
     t.equal(waiting.never?.reason, 'ErrImageNeverPull', 'Never with a missing image', { status: r.status })
