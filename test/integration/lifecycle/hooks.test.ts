@@ -1,0 +1,115 @@
+// postStart and preStop hooks (node e2e "Container Lifecycle Hook"): exec and
+// httpGet, with effects the test can see (a file the main process reads, an
+// HTTP server in a sidecar that logs the request, an emptyDir a sidecar
+// reads); preStop time counts against the grace period; a failing postStart
+// gives FailedPostStartHook and the container is killed and restarted.
+import t from 'tap'
+import { IS_ROOT, containerLines, containerStatus, eventsOf, parseEvents, podEnv, podManifest, scaled, shContainer, stop } from './fixtures/lifecycle'
+
+if (!IS_ROOT) {
+  t.plan(0, 'skip: needs root to create namespaces and cgroups')
+  process.exit(0)
+}
+
+// a sidecar HTTP server (python3 http.server logs each request on stderr) serving /poststart and /prestop with 200;
+// its startupProbe holds the app back until it listens
+const HTTP_SIDECAR = {
+  ...shContainer('server', 'mkdir -p /tmp/www && cd /tmp/www && touch poststart prestop && exec python3 -u -m http.server 8080 --bind 127.0.0.1'),
+  restartPolicy: 'Always',
+  startupProbe: { tcpSocket: { port: 8080 }, periodSeconds: 1, failureThreshold: 100, timeoutSeconds: 10 },
+}
+
+t.test('postStart exec writes a file the main process reads', async (t) => {
+  const env = podEnv(t)
+  const r = await env.run(podManifest('poststart-exec', [shContainer('app',
+    'for i in $(seq 100); do if [ -s /tmp/poststart ]; then echo "saw $(cat /tmp/poststart)"; exit 0; fi; sleep 0.05; done; echo "no hook"; exit 1',
+    { lifecycle: { postStart: { exec: { command: ['sh', '-c', 'echo hello-from-poststart > /tmp/poststart'] } } } })]), scaled(20))
+  t.equal(r.code, 0, 'the main process saw the file', { stderr: r.stderr })
+  t.same(containerLines(r.stderr, 'app'), ['saw hello-from-poststart'])
+  t.equal(r.status?.phase, 'Succeeded')
+})
+
+t.test('postStart and preStop httpGet reach an HTTP server inside the pod', async (t) => {
+  const env = podEnv(t)
+  const pod = env.start(podManifest('hooks-http', [shContainer('app', 'echo up; exec sleep 1000', {
+    lifecycle: { postStart: { httpGet: { path: '/poststart', port: 8080 } }, preStop: { httpGet: { path: '/prestop', port: 8080 } } },
+  })], { restartPolicy: 'Always', terminationGracePeriodSeconds: 20, initContainers: [HTTP_SIDECAR] }), scaled(10))
+  await pod.waitFor(/"GET \/poststart HTTP\/1\.1" 200/, 10_000)
+  const r = await stop(pod)
+  t.equal(r.code, 0, 'stopped on request', { stderr: r.stderr })
+  const lines = containerLines(r.stderr, 'server')
+  const post = lines.findIndex((l) => /"GET \/poststart HTTP\/1\.1" 200/.test(l))
+  const pre = lines.findIndex((l) => /"GET \/prestop HTTP\/1\.1" 200/.test(l))
+  t.ok(post >= 0, 'the postStart request reached the server')
+  t.ok(pre > post, 'the preStop request reached it on the stop, after the postStart one')
+  t.same(eventsOf(parseEvents(r.stderr), 'app').filter((e) => /Failed/.test(e.reason)), [], 'no hook failure event')
+  t.match(containerStatus(r.status, 'app'), { restartCount: 0, state: { terminated: { exitCode: 143 } } }, 'TERM after the hook; not restarted by postStart')
+})
+
+t.test('preStop exec writes to an emptyDir a sidecar reads', async (t) => {
+  const env = podEnv(t)
+  const mount = { volumeMounts: [{ name: 'shared', mountPath: '/shared' }] }
+  const pod = env.start(podManifest('prestop-exec', [shContainer('app', 'echo up; exec sleep 1000', {
+    ...mount, lifecycle: { preStop: { exec: { command: ['sh', '-c', 'echo bye-from-prestop > /shared/prestop'] } } },
+  })], {
+    restartPolicy: 'Always', terminationGracePeriodSeconds: 20, volumes: [{ name: 'shared', emptyDir: {} }],
+    initContainers: [{ ...shContainer('reader', 'trap \'echo "read: $(cat /shared/prestop 2>/dev/null)"; exit 0\' TERM; echo reader up; sleep 1000 & wait', mount), restartPolicy: 'Always' }],
+  }), scaled(10))
+  await pod.waitFor(/app +\| up/)
+  const r = await stop(pod)
+  t.equal(r.code, 0, 'stopped on request', { stderr: r.stderr })
+  t.same(containerLines(r.stderr, 'reader').filter((l) => l.startsWith('read:')), ['read: bye-from-prestop'], 'the sidecar, stopped after the app, read what preStop wrote')
+})
+
+for (const variant of [
+  { name: 'sleep action', preStop: { sleep: { seconds: 20 } } },
+  { name: 'exec sleep', preStop: { exec: { command: ['sleep', '4'] } } },
+]) {
+  t.test(`preStop time counts against the grace period (${variant.name}): killed at G, not G + N`, async (t) => {
+    const env = podEnv(t)
+    // scale 10: grace 40 s = 4 s real; the hook takes 20 s (2 s real) or 4 s real (40 s, all of the grace)
+    const pod = env.start(podManifest('prestop-grace', [shContainer('app', 'trap "echo got TERM" TERM; echo up; while :; do sleep 0.1; done', {
+      lifecycle: { preStop: variant.preStop },
+    })], { terminationGracePeriodSeconds: 40 }), scaled(10))
+    await pod.waitFor(/app +\| up/)
+    const sent = Date.now()
+    const r = await stop(pod)
+    const elapsed = Date.now() - sent
+    // G = 4 s; the exec variant uses all of G in the hook, then kubelet's 2 s minimum (0.2 s)
+    t.ok(elapsed >= 3800, `not killed before the grace period (${elapsed} ms)`)
+    t.ok(elapsed < 5500, `killed at the grace period, not grace + hook (${elapsed} ms, G + N would be 6000+)`)
+    t.match(containerStatus(r.status, 'app')?.state, { terminated: { exitCode: 137, signal: 9 } }, 'SIGKILLed at the end of the grace period')
+    if (variant.name === 'sleep action') t.ok(containerLines(r.stderr, 'app').includes('got TERM'), 'TERM came after the hook, before the KILL')
+  })
+}
+
+t.test('a failing postStart: FailedPostStartHook, the container is killed and restarted', async (t) => {
+  const env = podEnv(t)
+  const pod = env.start(podManifest('poststart-fail', [shContainer('app', 'echo up; exec sleep 1000', {
+    lifecycle: { postStart: { exec: { command: ['sh', '-c', 'echo hook broke; exit 7'] } } },
+  })], { restartPolicy: 'Always', terminationGracePeriodSeconds: 2 }), scaled(20))
+  await pod.waitFor(/FailedPostStartHook[^\n]*\n(?:.*\n)*.*Started +spec\.containers\{app\}/, 10_000)
+  const r = await stop(pod)
+  const events = parseEvents(r.stderr)
+  const failed = eventsOf(events, 'app', 'FailedPostStartHook')
+  t.ok(failed.length >= 1, 'a FailedPostStartHook event')
+  t.match(failed[0], { type: 'Warning' })
+  t.ok(eventsOf(events, 'app', 'Killing').length >= 1, 'a Killing event')
+  const s = containerStatus(r.status, 'app')
+  t.ok(s?.restartCount >= 1, `restarted (restartCount ${s?.restartCount})`)
+  t.match(s?.lastState, { terminated: { exitCode: 143 } }, 'the killed instance is lastState')
+})
+
+t.test('a failing postStart uses kubelet\'s words: FailedPostStartHook "PostStartHook failed", Killing "FailedPostStartHook"', {
+  todo: 'bug: src/supervisor/pod-supervisor.ts startContainer() records the hook\'s own message in FailedPostStartHook and kills with "Container X failed its postStart hook, will be killed"; kubelet (kuberuntime_container.go startContainer step 4) records "PostStartHook failed" (the message is left out so secrets do not leak) and killContainer(..., "FailedPostStartHook", ...)',
+}, async (t) => {
+  const env = podEnv(t)
+  const pod = env.start(podManifest('poststart-words', [shContainer('app', 'echo up; exec sleep 1000', {
+    lifecycle: { postStart: { exec: { command: ['sh', '-c', 'echo secret-ish output; exit 7'] } } },
+  })], { restartPolicy: 'Always', terminationGracePeriodSeconds: 2 }), scaled(20))
+  await pod.waitFor(/FailedPostStartHook[^\n]*\n(?:.*\n)*.*Killing +spec\.containers\{app\}/, 10_000)
+  const r = await stop(pod)
+  const events = parseEvents(r.stderr)
+  t.match(eventsOf(events, 'app', 'FailedPostStartHook')[0], { type: 'Warning', message: 'PostStartHook failed' })
+  t.match(eventsOf(events, 'app', 'Killing')[0], { type: 'Normal', message: 'FailedPostStartHook' })
+})
