@@ -151,9 +151,10 @@ export class PodSupervisor {
       })
       const hookError = await this.lifecycle.postStart(rec)
       if (hookError !== undefined && rec.isRunning) {
-        this.events.warning('FailedPostStartHook', hookError, fieldPath)
+        // as kubelet: the hook's output stays out of the event, so secrets cannot leak into it
+        this.events.warning('FailedPostStartHook', 'PostStartHook failed', fieldPath)
         rec.killMessage = `PostStartHookError: ${hookError}`
-        await this.kill(rec, this.pod.spec.terminationGracePeriodSeconds * 1000, `Container ${rec.name} failed its postStart hook, will be killed`)
+        await this.kill(rec, this.pod.spec.terminationGracePeriodSeconds * 1000, 'FailedPostStartHook')
       }
     } catch (err) {
       rec.isStarting = false
@@ -268,7 +269,8 @@ export class PodSupervisor {
     for (const rec of this.all) {
       rec.restartTimer?.cancel()
       rec.restartTimer = undefined
-      rec.ready = false
+      // a completed init container stays ready (kubelet: terminated with exit code 0)
+      if (rec.kind !== 'init') rec.ready = false
       this.lifecycle.podTerminating(rec)
     }
     const graceMs = this.pod.spec.terminationGracePeriodSeconds * 1000

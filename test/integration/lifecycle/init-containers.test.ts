@@ -105,9 +105,7 @@ t.test('Always pod: a failing init container restarts with backoff, the pod stay
   t.match(condition(r.status, 'Ready'), { status: 'False', reason: 'ContainersNotReady', message: 'containers with unready status: [app]' })
 })
 
-t.test('a completed init container stays ready: true in the final status (kubelet: ready = terminated with exit 0)', {
-  todo: 'bug: PodSupervisor.terminate() (src/supervisor/pod-supervisor.ts) sets rec.ready = false on every record, completed init containers included',
-}, async (t) => {
+t.test('a completed init container stays ready: true in the final status (kubelet: ready = terminated with exit 0)', async (t) => {
   const env = podEnv(t)
   const r = await env.run(podManifest('init-ready', [shContainer('app', 'true')], { initContainers: [shContainer('init1', 'true')] }), scaled(20))
   t.equal(r.status?.phase, 'Succeeded', 'the pod succeeds', { stderr: r.stderr })
