@@ -102,11 +102,12 @@ export function startContainerProcess(input: {
 
   const etc = sandbox.etc!
   const { mounts, fds: mountFds } = resolveVolumeMounts(container, sandbox.volumes)
+  // the host view's /etc is the host's, read-only: a file the host lacks cannot be created there
   const etcMounts = [
     { source: etc.hostname, target: '/etc/hostname', readOnly: false, isFile: true },
     { source: etc.hosts, target: '/etc/hosts', readOnly: false, isFile: true },
     { source: etc.resolvConf, target: '/etc/resolv.conf', readOnly: false, isFile: true },
-  ]
+  ].filter((m) => image.rootfs.kind !== 'entries' || existsSync(join(image.lookupRoot, m.target)))
   const devNull = openSync('/dev/null', 'r')
   const [outRead, outWrite] = native.pipe()
   const [errRead, errWrite] = native.pipe()
