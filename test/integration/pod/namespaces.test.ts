@@ -12,7 +12,9 @@ if (process.getuid?.() !== 0) {
 }
 
 const NAMESPACES = ['net', 'ipc', 'uts', 'pid', 'mnt']
-const PRINT_NS = `for n in ${NAMESPACES.join(' ')}; do echo "$n=$(readlink /proc/self/ns/$n)"; done; echo "hostname=$(hostname)"`
+// each container stays up a moment after printing, so both are alive together: the kernel may
+// reuse a namespace's inode number once its namespace is gone, which would fake a "shared" one
+const PRINT_NS = `for n in ${NAMESPACES.join(' ')}; do echo "$n=$(readlink /proc/self/ns/$n)"; done; echo "hostname=$(hostname)"; sleep 1`
 const host = new Map(NAMESPACES.map((n) => [n, ownNamespace(n)]))
 
 /** Run a two-container pod printing its namespaces; returns what each container saw. */
