@@ -70,5 +70,5 @@ t.test('a container past limits.memory is OOM-killed: OOMKilled, 137, oom_kill 1
   t.notMatch(r.stderr, /limits not enforced|warning/i, 'nothing is warned on a pure v2 host', { stderr: r.stderr })
   t.notOk(existsSync(dir), 'the pod cgroup is gone after an OOM kill')
   t.notOk(existsSync(env.cgroupDir), 'and so is the (podshim-named) parent')
-  t.equal(printed(r.stdout + r.stderr, 'hog').get('cgroup'), line[1])
+  t.equal(printed(r.stdout + r.stderr, 'hog').get('cgroup'), line[1], 'the container log kept what the payload printed')
 })
