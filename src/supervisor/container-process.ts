@@ -197,15 +197,12 @@ function pump(fd: number, stream: LogStream, log: CriLogWriter, name: string, ou
     socket.on('data', (chunk: string) => {
       for (const line of log.write(stream, chunk)) output.line(name, stream, line)
     })
-    const finish = (): void => {
+    // 'close' comes once, after the last data, whether the pipe ended or failed
+    socket.once('close', () => {
       const rest = log.end(stream)
       if (rest !== undefined) output.line(name, stream, rest)
       resolve()
-    }
-    socket.on('end', finish)
-    socket.on('error', () => {
-      socket.destroy()
-      finish()
     })
+    socket.on('error', () => socket.destroy())
   })
 }
