@@ -8,11 +8,10 @@
 // InvalidImageName).
 import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { setTimeout as sleep } from 'node:timers/promises'
 import t from 'tap'
 
 import { unmountAllViews } from '../../../src/images/image-views'
-import { containerLines, keyValues, podEnv, podManifest, type PodEnv } from '../pod/fixtures/helpers'
+import { WAIT_SCALE, containerLines, keyValues, pause, podEnv, podManifest, waitS, type PodEnv } from '../pod/fixtures/helpers'
 import { busyboxLayer, writeLayout } from './fixtures/image-builder'
 import { ensureTools, skopeoCopy, startRegistry } from './fixtures/registry'
 import { tempDir } from './fixtures/temp-dirs'
@@ -29,11 +28,11 @@ const CLIENT = `
 echo marker=$(cat /marker)
 if echo x > /refused 2>/dev/null; then echo rootfs=writable; else echo rootfs=readonly; fi
 if [ -e /written-by-server ]; then echo sees_server_file=yes; else echo sees_server_file=no; fi
-sleep 1
+sleep ${waitS(1)}
 i=0
 while [ $i -lt 100 ]; do
   reply=$(/bin/busybox nc 127.0.0.1 7070 </dev/null) && [ -n "$reply" ] && break
-  i=$((i + 1)); sleep 0.05
+  i=$((i + 1)); sleep ${waitS(0.05)}
 done
 echo tcp=$reply`
 
@@ -112,11 +111,11 @@ t.test('pods of registry images', { skip: skip ?? false }, async (t) => {
       { name: 'absent', image: `${registry.host}/test/absent:1` },
       { name: 'invalid', image: 'Bad/Name:1' },
     ])
-    const running = env.start(pod, { args: ['-o', 'json', '--time-scale', '20'] })
+    const running = env.start(pod, { args: ['-o', 'json', '--time-scale', String(20 / WAIT_SCALE)] })
     await running.waitFor(/BackOff +spec\.containers\{absent\}: Back-off pulling image/, 20_000)
     await running.waitFor(/Failed +spec\.containers\{never\}/)
     await running.waitFor(/Failed +spec\.containers\{invalid\}/)
-    await sleep(200)
+    await pause(200)
     running.child.kill('SIGTERM')
     const r = await running.result
     const out = r.stdout + r.stderr

@@ -4,7 +4,7 @@
 // reads); preStop time counts against the grace period; a failing postStart
 // gives FailedPostStartHook and the container is killed and restarted.
 import t from 'tap'
-import { IS_ROOT, containerLines, containerStatus, eventsOf, parseEvents, podEnv, podManifest, scaled, shContainer, stop } from './fixtures/lifecycle'
+import { IS_ROOT, containerLines, containerStatus, eventsOf, parseEvents, podEnv, podManifest, scaled, shContainer, stop, waitMs, waitS } from './fixtures/lifecycle'
 
 if (!IS_ROOT) {
   t.plan(0, 'skip: needs root to create namespaces and cgroups')
@@ -22,7 +22,7 @@ const HTTP_SIDECAR = {
 t.test('postStart exec writes a file the main process reads', async (t) => {
   const env = podEnv(t)
   const r = await env.run(podManifest('poststart-exec', [shContainer('app',
-    'for i in $(seq 100); do if [ -s /tmp/poststart ]; then echo "saw $(cat /tmp/poststart)"; exit 0; fi; sleep 0.05; done; echo "no hook"; exit 1',
+    `for i in $(seq 100); do if [ -s /tmp/poststart ]; then echo "saw $(cat /tmp/poststart)"; exit 0; fi; sleep ${waitS(0.05)}; done; echo "no hook"; exit 1`,
     { lifecycle: { postStart: { exec: { command: ['sh', '-c', 'echo hello-from-poststart > /tmp/poststart'] } } } })]), scaled(20))
   t.equal(r.code, 0, 'the main process saw the file', { stderr: r.stderr })
   t.same(containerLines(r.stderr, 'app'), ['saw hello-from-poststart'])
@@ -63,11 +63,11 @@ t.test('preStop exec writes to an emptyDir a sidecar reads', async (t) => {
 
 for (const variant of [
   { name: 'sleep action', preStop: { sleep: { seconds: 20 } } },
-  { name: 'exec sleep', preStop: { exec: { command: ['sleep', '4'] } } },
+  { name: 'exec sleep', preStop: { exec: { command: ['sleep', waitS(4)] } } },
 ]) {
   t.test(`preStop time counts against the grace period (${variant.name}): killed at G, not G + N`, async (t) => {
     const env = podEnv(t)
-    // scale 10: grace 40 s = 4 s real; the hook takes 20 s (2 s real) or 4 s real (40 s, all of the grace)
+    // scale 10: grace 40 s = 4 s real; the hook takes 20 s (2 s real) or 4 s real (40 s, all of the grace); all times waitMs() in the VM
     const pod = env.start(podManifest('prestop-grace', [shContainer('app', 'trap "echo got TERM" TERM; echo up; while :; do sleep 0.1; done', {
       lifecycle: { preStop: variant.preStop },
     })], { terminationGracePeriodSeconds: 40 }), scaled(10))
@@ -76,8 +76,8 @@ for (const variant of [
     const r = await stop(pod)
     const elapsed = Date.now() - sent
     // G = 4 s; the exec variant uses all of G in the hook, then kubelet's 2 s minimum (0.2 s)
-    t.ok(elapsed >= 3800, `not killed before the grace period (${elapsed} ms)`)
-    t.ok(elapsed < 5500, `killed at the grace period, not grace + hook (${elapsed} ms, G + N would be 6000+)`)
+    t.ok(elapsed >= waitMs(3800), `not killed before the grace period (${elapsed} ms, G = ${waitMs(4000)} ms)`)
+    t.ok(elapsed < waitMs(5500), `killed at the grace period, not grace + hook (${elapsed} ms, G + N would be ${waitMs(6000)}+)`)
     t.match(containerStatus(r.status, 'app')?.state, { terminated: { exitCode: 137, signal: 9 } }, 'SIGKILLed at the end of the grace period')
     if (variant.name === 'sleep action') t.ok(containerLines(r.stderr, 'app').includes('got TERM'), 'TERM came after the hook, before the KILL')
   })

@@ -5,7 +5,7 @@
 // crash-loop backoff on an Always pod, which stays Pending.
 import t from 'tap'
 import {
-  IS_ROOT, condition, containerLines, containerStatus, eventsOf, parseEvents, podEnv, podManifest, scaled, shContainer, stamps, stop,
+  IS_ROOT, STAMP, condition, containerLines, containerStatus, eventsOf, parseEvents, pause, podEnv, podManifest, scaled, shContainer, stamps, stop, waitMs, waitS,
 } from './fixtures/lifecycle'
 
 if (!IS_ROOT) {
@@ -13,12 +13,10 @@ if (!IS_ROOT) {
   process.exit(0)
 }
 
-const STAMP = (word: string): string => `echo ${word} $(date +%s%N)`
-
 t.test('Never pod: init containers run in order, then the app; Initialized', async (t) => {
   const env = podEnv(t)
   const r = await env.run(podManifest('init-never', [shContainer('app', `${STAMP('start')}`)], {
-    initContainers: [shContainer('init1', `${STAMP('start')}; sleep 0.2; ${STAMP('end')}`), shContainer('init2', `${STAMP('start')}; ${STAMP('end')}`)],
+    initContainers: [shContainer('init1', `${STAMP('start')}; sleep ${waitS(0.2)}; ${STAMP('end')}`), shContainer('init2', `${STAMP('start')}; ${STAMP('end')}`)],
   }), scaled(20))
   t.equal(r.code, 0, 'the pod succeeds', { stderr: r.stderr })
   t.equal(r.status?.phase, 'Succeeded')
@@ -45,7 +43,7 @@ t.test('Always pod: init containers run in order once, the app keeps running; In
     initContainers: [shContainer('init1', `${STAMP('start')}; ${STAMP('end')}`), shContainer('init2', `${STAMP('start')}; ${STAMP('end')}`)],
   }), scaled(20))
   await pod.waitFor(/app +\| start \d+/)
-  await new Promise((r) => setTimeout(r, 500))
+  await pause(500)
   const r = await stop(pod)
   t.equal(r.code, 0, 'stopped on request', { stderr: r.stderr })
   const [i1End] = stamps(containerLines(r.stderr, 'init1'), 'end')
@@ -91,7 +89,7 @@ t.test('Always pod: a failing init container restarts with backoff, the pod stay
   const events = parseEvents(r.stderr)
   const starts = eventsOf(events, 'init1', 'Started')
   t.ok(starts.length >= 3, `init1 was restarted (${starts.length} starts)`)
-  t.ok(starts[2].ms - starts[1].ms >= 400, `the restart after the second failure waited for the backoff (${starts[2].ms - starts[1].ms} ms, 10 s / 20)`)
+  t.ok(starts[2].ms - starts[1].ms >= waitMs(400), `the restart after the second failure waited for the backoff (${starts[2].ms - starts[1].ms} ms, 10 s scaled: ${waitMs(500)} ms)`)
   const init1 = containerStatus(r.status, 'init1')
   t.ok(init1?.restartCount >= 2, `init1 restartCount ${init1?.restartCount}`)
   t.match(init1, { lastState: { terminated: { exitCode: 3, reason: 'Error' } } }, 'its last termination is kept')

@@ -7,7 +7,7 @@
 // replaces the pod's for the kill. Time scale 20: a 2 s period is 100 ms.
 import t, { type Test } from 'tap'
 import {
-  IS_ROOT, containerLines, containerStatus, eventsOf, parseEvents, podEnv, podManifest, scaled, shContainer, stop, type Json, type RunResult,
+  IS_ROOT, containerLines, containerStatus, eventsOf, parseEvents, pause, podEnv, podManifest, scaled, shContainer, stop, waitMs, waitS, type Json, type RunResult,
 } from './fixtures/lifecycle'
 
 if (!IS_ROOT) {
@@ -36,21 +36,21 @@ const cases: Array<{ kind: string; probe: Json; healthy: string; unhealthy: stri
     kind: 'exec',
     probe: { exec: { command: ['sh', '-c', 'echo x >> /tmp/probes; cat /tmp/health'] } },
     healthy: 'touch /tmp/health; trap \'echo probes=$(wc -l < /tmp/probes); exit 0\' TERM; echo up; sleep 1000 & wait',
-    unhealthy: 'touch /tmp/health; echo up; sleep 0.5; rm /tmp/health; echo unhealthy now; exec sleep 1000',
+    unhealthy: `touch /tmp/health; echo up; sleep ${waitS(0.5)}; rm /tmp/health; echo unhealthy now; exec sleep 1000`,
     proof: /^probes=(\d+)$/,
   },
   {
     kind: 'httpGet',
     probe: { httpGet: { path: '/healthz', port: 8080 } },
     healthy: `${HTTP_SERVER} & echo up; wait`,
-    unhealthy: `${HTTP_SERVER} & echo up; sleep 1.5; rm /tmp/www/healthz; echo unhealthy now; wait`,
+    unhealthy: `${HTTP_SERVER} & echo up; sleep ${waitS(1.5)}; rm /tmp/www/healthz; echo unhealthy now; wait`,
     proof: /"GET \/healthz HTTP\/1\.1" 200/,
   },
   {
     kind: 'tcpSocket',
     probe: { tcpSocket: { port: 8081 } },
     healthy: `${TCP_SERVER} & echo up; wait`,
-    unhealthy: `${TCP_SERVER} & P=$!; echo up; sleep 1.5; kill $P; echo unhealthy now; exec sleep 1000`,
+    unhealthy: `${TCP_SERVER} & P=$!; echo up; sleep ${waitS(1.5)}; kill $P; echo unhealthy now; exec sleep 1000`,
     proof: /^conn$/,
   },
 ]
@@ -100,7 +100,7 @@ for (const c of cases) {
     // from the first probe the server answered (python can be slow to listen under load)
     if (c.kind !== 'exec') await pod.waitFor(new RegExp(`web +\\| .*${c.proof.source.replace(/^\^|\$$/g, '')}`), 10_000)
     // 1.5 s at scale 20 = 30 s: 15 periods
-    await new Promise((r) => setTimeout(r, 1500))
+    await pause(1500)
     const r = await stop(pod)
     t.equal(r.code, 0, 'stopped on request', { stderr: r.stderr })
     const events = parseEvents(r.stderr)
@@ -130,7 +130,7 @@ t.test('liveness exec: a probe that outlives timeoutSeconds fails and restarts t
 t.test('liveness: the probe-level terminationGracePeriodSeconds replaces the pod\'s for the kill', async (t) => {
   const env = podEnv(t)
   // pod grace 600 s = 60 s real at scale 10; the probe's 10 s = 1 s real
-  const pod = env.start(podManifest('live-grace', [shContainer('web', 'trap "" TERM; echo up; sleep 0.3; rm -f /tmp/health; sleep 1000', {
+  const pod = env.start(podManifest('live-grace', [shContainer('web', `trap "" TERM; echo up; sleep ${waitS(0.3)}; rm -f /tmp/health; sleep 1000`, {
     livenessProbe: { ...FAST, exec: { command: ['cat', '/tmp/health'] }, terminationGracePeriodSeconds: 10 },
   })], { restartPolicy: 'Always', terminationGracePeriodSeconds: 600 }), scaled(10))
   const killing = await pod.waitFor(KILLED('web'), 10_000)
@@ -143,7 +143,7 @@ t.test('liveness: the probe-level terminationGracePeriodSeconds replaces the pod
   await pod.waitFor(/SIGINT: stopping pod/)
   process.kill(pod.pid, 'SIGINT')
   const r = await pod.result
-  t.ok(restartedAfter >= 800, `the TERM-ignoring container got the probe's grace period (${restartedAfter} ms ≈ 10 s / 10)`)
-  t.ok(restartedAfter < 5000, `not the pod's 600 s (${restartedAfter} ms)`)
+  t.ok(restartedAfter >= waitMs(800), `the TERM-ignoring container got the probe's grace period (${restartedAfter} ms ≈ 10 s scaled: ${waitMs(1000)} ms)`)
+  t.ok(restartedAfter < waitMs(5000), `not the pod's 600 s (${restartedAfter} ms)`)
   t.match(containerStatus(r.status, 'web')?.lastState, { terminated: { exitCode: 137, signal: 9 } }, 'the killed instance died of SIGKILL')
 })

@@ -7,7 +7,7 @@
 // own record (when it first ran, that it never failed) and the events; the
 // final status is read after a stop at a chosen time. Time scale 20.
 import t from 'tap'
-import { IS_ROOT, condition, containerLines, containerStatus, eventsOf, parseEvents, podEnv, podManifest, scaled, shContainer, stop } from './fixtures/lifecycle'
+import { DATE_NS, IS_ROOT, condition, containerLines, containerStatus, eventsOf, parseEvents, pause, podEnv, podManifest, scaled, shContainer, stop, waitMs, waitS } from './fixtures/lifecycle'
 
 if (!IS_ROOT) {
   t.plan(0, 'skip: needs root to create namespaces and cgroups')
@@ -15,10 +15,10 @@ if (!IS_ROOT) {
 }
 
 const SCALE = 20
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
+const sleep = pause
 // the payload prints, on TERM, when it started and when the readiness probe first ran (ns)
-const RECORDER = 'date +%s%N > /tmp/start; trap \'echo start=$(cat /tmp/start); echo first=$(head -1 /tmp/probes 2>/dev/null); echo probes=$(cat /tmp/probes 2>/dev/null | wc -l); exit 0\' TERM; echo up; sleep 1000 & wait'
-const RECORDING_PROBE = { exec: { command: ['sh', '-c', 'date +%s%N >> /tmp/probes'] } }
+const RECORDER = `${DATE_NS} > /tmp/start; trap 'echo start=$(cat /tmp/start); echo first=$(head -1 /tmp/probes 2>/dev/null); echo probes=$(cat /tmp/probes 2>/dev/null | wc -l); exit 0' TERM; echo up; sleep 1000 & wait`
+const RECORDING_PROBE = { exec: { command: ['sh', '-c', `${DATE_NS} >> /tmp/probes`] } }
 
 function record(lines: string[]): { start: number; first: number | undefined; probes: number } {
   const get = (k: string): string | undefined => lines.find((l) => l.startsWith(`${k}=`))?.slice(k.length + 1)
@@ -52,7 +52,7 @@ t.test('readiness: not probed before initialDelaySeconds, ready after it', async
     await sleep(2500)
     const r = await stop(pod)
     const rec = record(containerLines(r.stderr, 'web'))
-    t.ok(rec.first !== undefined && rec.first - rec.start >= 1400, `first probe ${rec.first! - rec.start} ms after the start (30 s / 20 = 1500 ms)`)
+    t.ok(rec.first !== undefined && rec.first - rec.start >= waitMs(1400), `first probe ${rec.first! - rec.start} ms after the start (30 s scaled: ${waitMs(1500)} ms)`)
     t.ok(rec.probes >= 3, `probed every period after it (${rec.probes})`)
     t.same(eventsOf(parseEvents(r.stderr), 'web', 'Unhealthy'), [], 'no Unhealthy event: it was ready')
     t.equal(containerStatus(r.status, 'web')?.restartCount, 0, 'readiness never restarts')
@@ -97,7 +97,7 @@ t.test('readiness: a failing probe on a pod still Pending gives kubelet\'s Conta
 t.test('startup probe gates liveness: a liveness probe that would fail does not run until startup succeeds', async (t) => {
   const env = podEnv(t)
   // /tmp/started appears after 1 s real (20 s): liveness (failureThreshold 1) would kill at once before it
-  const pod = env.start(podManifest('startup-gate', [shContainer('web', 'echo up; sleep 1; touch /tmp/started; echo started; exec sleep 1000', {
+  const pod = env.start(podManifest('startup-gate', [shContainer('web', `echo up; sleep ${waitS(1)}; touch /tmp/started; echo started; exec sleep 1000`, {
     startupProbe: { exec: { command: ['test', '-f', '/tmp/started'] }, periodSeconds: 2, failureThreshold: 60, timeoutSeconds: 10 },
     livenessProbe: { exec: { command: ['test', '-f', '/tmp/started'] }, periodSeconds: 2, failureThreshold: 1, timeoutSeconds: 10 },
   })], { restartPolicy: 'Always', terminationGracePeriodSeconds: 2 }), scaled(SCALE))

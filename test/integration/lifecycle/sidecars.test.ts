@@ -5,16 +5,15 @@
 // containers in reverse spec order. Each container stamps its start and its
 // TERM with the wall clock (ns) on its output.
 import t from 'tap'
-import { IS_ROOT, containerLines, containerStatus, eventsOf, parseEvents, podEnv, podManifest, scaled, shContainer, stamps, stop } from './fixtures/lifecycle'
+import { IS_ROOT, STAMP, containerLines, containerStatus, eventsOf, parseEvents, podEnv, podManifest, scaled, shContainer, stamps, stop, waitMs, waitS } from './fixtures/lifecycle'
 
 if (!IS_ROOT) {
   t.plan(0, 'skip: needs root to create namespaces and cgroups')
   process.exit(0)
 }
 
-const STAMP = (word: string): string => `echo ${word} $(date +%s%N)`
 // a sidecar that stamps its start and, on TERM, its stop (after a short pause, so an overlap would show)
-const SIDECAR_SCRIPT = `${STAMP('start')}; trap '${STAMP('term')}; sleep 0.2; ${STAMP('stop')}; exit 0' TERM; sleep 1000 & wait`
+const SIDECAR_SCRIPT = `${STAMP('start')}; trap '${STAMP('term')}; sleep ${waitS(0.2)}; ${STAMP('stop')}; exit 0' TERM; sleep 1000 & wait`
 const sidecar = (name: string, extra = {}): Record<string, unknown> => ({ ...shContainer(name, SIDECAR_SCRIPT), restartPolicy: 'Always', ...extra })
 
 function first(output: string, name: string, word: string): number {
@@ -23,13 +22,13 @@ function first(output: string, name: string, word: string): number {
 
 t.test('sidecars start in order before the next init container and the app; Never pod completes; they stop after the app, later ones first', async (t) => {
   const env = podEnv(t)
-  const r = await env.run(podManifest('sidecars', [shContainer('app', `${STAMP('start')}; sleep 0.5; ${STAMP('stop')}`)], {
+  const r = await env.run(podManifest('sidecars', [shContainer('app', `${STAMP('start')}; sleep ${waitS(0.5)}; ${STAMP('stop')}`)], {
     terminationGracePeriodSeconds: 20,
     initContainers: [
       sidecar('side1'),
       shContainer('init', `${STAMP('start')}; ${STAMP('stop')}`),
       // its startupProbe passes only after 0.3 s: the app must wait for it
-      sidecar('side2', { startupProbe: { exec: { command: ['sh', '-c', 'sleep 0.3'] }, periodSeconds: 1, timeoutSeconds: 10 } }),
+      sidecar('side2', { startupProbe: { exec: { command: ['sh', '-c', `sleep ${waitS(0.3)}`] }, periodSeconds: 1, timeoutSeconds: 10 } }),
     ],
   }), scaled(10))
   t.equal(r.code, 0, 'the Never pod completes although the sidecars would run forever', { stderr: r.stderr })
@@ -39,7 +38,7 @@ t.test('sidecars start in order before the next init container and the app; Neve
   const s2 = first(r.stderr, 'side2', 'start')
   const app = first(r.stderr, 'app', 'start')
   t.ok(s1 < init && init < s2 && s2 < app, `start order side1 < init < side2 < app (${[s1, init, s2, app].map((x) => x - s1).join(', ')} ms)`)
-  t.ok(app - s2 >= 250, `the app waited for side2's startupProbe (${app - s2} ms)`)
+  t.ok(app - s2 >= waitMs(250), `the app waited for side2's startupProbe (${app - s2} ms)`)
   const appStop = first(r.stderr, 'app', 'stop')
   const t2 = first(r.stderr, 'side2', 'term')
   const t1 = first(r.stderr, 'side1', 'term')
@@ -57,7 +56,7 @@ t.test('an exited sidecar is restarted, whatever the pod restartPolicy', async (
   const env = podEnv(t)
   const pod = env.start(podManifest('sidecar-restart', [shContainer('app', 'echo up; exec sleep 1000')], {
     terminationGracePeriodSeconds: 2,
-    initContainers: [{ ...shContainer('side', 'echo side run; sleep 0.2; exit 1'), restartPolicy: 'Always' }],
+    initContainers: [{ ...shContainer('side', `echo side run; sleep ${waitS(0.2)}; exit 1`), restartPolicy: 'Always' }],
   }), scaled(20))
   await pod.waitFor(/side +\| side run\n(?:.*\n)*side +\| side run\n(?:.*\n)*side +\| side run/, 10_000)
   const r = await stop(pod)

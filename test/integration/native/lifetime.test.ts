@@ -9,6 +9,7 @@ import t from 'tap'
 import { ADDON_PATH } from '../../../src/native/addon'
 import { PlanOpCode } from '../../../src/native/contract'
 import { eventually, execve, plan, spawnChild } from './fixtures/helpers'
+import { waitMs } from '../pod/fixtures/helpers'
 
 function isGone(pid: number): boolean {
   try {
@@ -20,7 +21,7 @@ function isGone(pid: number): boolean {
 }
 
 function runNode(script: string): string {
-  return execFileSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 10_000, env: { ADDON_PATH } })
+  return execFileSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: waitMs(10_000), env: { ADDON_PATH } })
 }
 
 t.test('PDEATHSIG: the child dies with the supervisor', async t => {

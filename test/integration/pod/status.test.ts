@@ -5,7 +5,7 @@
 import t from 'tap'
 import { readFileSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
-import { containerLines, podEnv, podManifest, shContainer } from './fixtures/helpers'
+import { WAIT_SCALE, containerLines, podEnv, podManifest, shContainer } from './fixtures/helpers'
 
 if (process.getuid?.() !== 0) {
   t.plan(0, 'skip: needs root to create namespaces and cgroups')
@@ -69,7 +69,7 @@ t.test('restartPolicy OnFailure: a failed container restarts, then the pod succe
   const script = 'if [ -e /state/failed-once ]; then echo second run; else touch /state/failed-once; echo first run; exit 3; fi'
   const r = await env.run(podManifest('retry', [shContainer('flaky', script, { volumeMounts: [{ name: 'state', mountPath: '/state' }] })], {
     restartPolicy: 'OnFailure', volumes: [{ name: 'state', emptyDir: {} }],
-  }), { args: ['-o', 'json', '--time-scale', '100'], timeoutMs: 5000 })
+  }), { args: ['-o', 'json', '--time-scale', String(100 / WAIT_SCALE)], timeoutMs: 5000 })
   t.equal(r.code, 0, 'podshim run exits 0', { stderr: r.stderr })
   t.equal(r.status?.phase, 'Succeeded')
   const flaky = r.status?.containerStatuses?.[0]

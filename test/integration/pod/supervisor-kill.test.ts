@@ -7,7 +7,7 @@ import t from 'tap'
 import { existsSync, readFileSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { isAlive, pidsInCgroupTree, podEnv, podManifest, shContainer } from './fixtures/helpers'
+import { isAlive, pidsInCgroupTree, podEnv, podManifest, shContainer, waitMs } from './fixtures/helpers'
 
 if (process.getuid?.() !== 0) {
   t.plan(0, 'skip: needs root to create namespaces and cgroups')
@@ -35,7 +35,7 @@ t.test('no pod process survives a SIGKILLed supervisor; the next run cleans up',
   pod.child.kill('SIGKILL')
   const r = await pod.result
   t.equal(r.signal, 'SIGKILL', 'the supervisor died of SIGKILL')
-  const deadline = Date.now() + 2000
+  const deadline = Date.now() + waitMs(2000)
   while (pids.some(isAlive) && Date.now() < deadline) await sleep(20)
   t.same(pids.filter(isAlive), [], 'no pod process survives it')
   t.ok(existsSync(join(podsDir, uid, 'pod.json')), 'its state is left behind')

@@ -1,10 +1,11 @@
 // Stopping a running pod with a signal to `podshim run`: TERM to every
 // container, KILL at terminationGracePeriodSeconds for what ignores it, a
 // second SIGINT kills at once, and a container that honours TERM stops
-// quickly. Times are wall-clock from the signal to the CLI's exit.
+// quickly. Times are wall-clock from the signal to the CLI's exit; the grace
+// period is real (no --time-scale), so only the upper bounds scale (waitMs).
 
 import t from 'tap'
-import { podEnv, podManifest, shContainer, type Json } from './fixtures/helpers'
+import { podEnv, podManifest, shContainer, waitMs, type Json } from './fixtures/helpers'
 
 if (process.getuid?.() !== 0) {
   t.plan(0, 'skip: needs root to create namespaces and cgroups')
@@ -27,7 +28,7 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     const r = await pod.result
     const elapsed = Date.now() - sent
     t.ok(elapsed >= 1900, `not killed before the grace period (${elapsed} ms)`)
-    t.ok(elapsed < 5000, `killed soon after it, well before the sleep ends (${elapsed} ms)`)
+    t.ok(elapsed < waitMs(5000), `killed soon after it, well before the sleep ends (${elapsed} ms)`)
     t.equal(r.code, 0, 'podshim run exits 0: the pod was stopped on request', { stderr: r.stderr })
     t.match(r.stderr, new RegExp(`${signal}: stopping pod "stubborn" \\(grace period 2s`), 'the stop is announced')
     t.match(terminated(r.status, 'stubborn'), { exitCode: 137, signal: 9, reason: 'Error' }, 'the status says exit code 137, signal 9')
@@ -44,7 +45,7 @@ t.test('a second SIGINT kills at once', async (t) => {
   process.kill(pod.pid, 'SIGINT')
   const r = await pod.result
   const elapsed = Date.now() - sent
-  t.ok(elapsed < 1500, `ends at once after the second SIGINT (${elapsed} ms)`)
+  t.ok(elapsed < waitMs(1500), `ends at once after the second SIGINT (${elapsed} ms)`)
   t.match(r.stderr, /SIGINT: killing pod "stubborn"/, 'the kill is announced')
   t.match(terminated(r.status, 'stubborn'), { exitCode: 137, signal: 9 }, 'the status says exit code 137, signal 9')
 })
@@ -57,7 +58,7 @@ t.test('a TERM-respecting container stops quickly with exit code 143', async (t)
   process.kill(pod.pid, 'SIGTERM')
   const r = await pod.result
   const elapsed = Date.now() - sent
-  t.ok(elapsed < 1500, `stops well within the grace period (${elapsed} ms)`)
+  t.ok(elapsed < waitMs(1500), `stops well within the grace period (${elapsed} ms)`)
   t.equal(r.code, 0, 'podshim run exits 0', { stderr: r.stderr })
   t.match(terminated(r.status, 'polite'), { exitCode: 143, signal: 15, reason: 'Error' }, 'the status says exit code 143, signal 15')
 })

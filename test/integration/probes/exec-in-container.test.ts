@@ -12,6 +12,7 @@ import {
 import { systemClock } from '../../../src/supervisor/clock'
 import { execInContainer, type ExecTarget } from '../../../src/probes/exec-in-container'
 import { childrenOfThisProcess, eventually, execve, plan, spawnChild, tempDir } from '../native/fixtures/helpers'
+import { waitMs } from '../pod/fixtures/helpers'
 
 const clock = systemClock()
 
@@ -36,7 +37,7 @@ t.test('exec in a running container', async (t) => {
 
   t.test('joins every namespace, the working dir and the env', async (t) => {
     const script = 'for n in net ipc uts pid mnt; do stat -L -c %i /proc/self/ns/$n; done; hostname; pwd; ls; echo $GREETING; grep NSpid /proc/self/status'
-    const run = await execInContainer(nativeApi, clock, target, ['sh', '-c', script], 5000)
+    const run = await execInContainer(nativeApi, clock, target, ['sh', '-c', script], waitMs(5000))
     t.equal(run.exitCode, 0, run.output)
     const lines = run.output.trim().split('\n')
     const expected = ['net', 'ipc', 'uts', 'pid', 'mnt'].map((n) => String(statSync(`/proc/${pid}/ns/${n}`).ino))
@@ -47,40 +48,40 @@ t.test('exec in a running container', async (t) => {
   })
 
   t.test('exit codes, stdout before stderr, ids', async (t) => {
-    const run = await execInContainer(nativeApi, clock, target, ['sh', '-c', 'echo err >&2; echo out; exit 3'], 5000)
+    const run = await execInContainer(nativeApi, clock, target, ['sh', '-c', 'echo err >&2; echo out; exit 3'], waitMs(5000))
     t.same({ ...run }, { exitCode: 3, signal: null, output: 'out\nerr\n', stderr: 'err\n', timedOut: false })
-    const nobody = await execInContainer(nativeApi, clock, { ...target, ids: { uid: 65534, gid: 65534, groups: [] } }, ['id', '-u'], 5000)
+    const nobody = await execInContainer(nativeApi, clock, { ...target, ids: { uid: 65534, gid: 65534, groups: [] } }, ['id', '-u'], waitMs(5000))
     t.equal(nobody.output.trim(), '65534')
   })
 
   t.test('a timeout kills the command', async (t) => {
     const started = Date.now()
     const run = await execInContainer(nativeApi, clock, target, ['sleep', '30'], 300)
-    t.ok(Date.now() - started < 5000, 'returned soon after the timeout')
+    t.ok(Date.now() - started < waitMs(5000), 'returned soon after the timeout')
     t.match(run, { timedOut: true, signal: 9, exitCode: null })
   })
 
   t.test('a backgrounded child holding the pipes does not hang the result', async (t) => {
     const started = Date.now()
-    const run = await execInContainer(nativeApi, clock, target, ['sh', '-c', 'sleep 30 & echo started'], 5000)
+    const run = await execInContainer(nativeApi, clock, target, ['sh', '-c', 'sleep 30 & echo started'], waitMs(5000))
     t.equal(run.exitCode, 0)
     t.equal(run.output, 'started\n')
-    t.ok(Date.now() - started < 4000)
+    t.ok(Date.now() - started < waitMs(4000))
   })
 
   t.test('output is capped at 10 KiB', async (t) => {
-    const run = await execInContainer(nativeApi, clock, target, ['sh', '-c', 'head -c 50000 /dev/zero | tr "\\0" a'], 5000)
+    const run = await execInContainer(nativeApi, clock, target, ['sh', '-c', 'head -c 50000 /dev/zero | tr "\\0" a'], waitMs(5000))
     t.equal(run.output.length, 10 * 1024)
   })
 
   t.test('a missing command is exit 127 with containerd\'s message; a missing cwd is an error', async (t) => {
-    const run = await execInContainer(nativeApi, clock, target, ['no-such-command'], 5000)
+    const run = await execInContainer(nativeApi, clock, target, ['no-such-command'], waitMs(5000))
     t.same({ exitCode: run.exitCode, output: run.output }, { exitCode: 127, output: 'exec: "no-such-command": executable file not found in $PATH' })
-    await t.rejects(execInContainer(nativeApi, clock, { ...target, workingDir: '/no/such/dir' }, ['true'], 5000), { message: /chdir/ })
+    await t.rejects(execInContainer(nativeApi, clock, { ...target, workingDir: '/no/such/dir' }, ['true'], waitMs(5000)), { message: /chdir/ })
   })
 
   t.test('a container that is gone throws', async (t) => {
-    await t.rejects(execInContainer(nativeApi, clock, { ...target, pid: 0x3ffffff }, ['true'], 5000), { code: 'ENOENT' })
+    await t.rejects(execInContainer(nativeApi, clock, { ...target, pid: 0x3ffffff }, ['true'], waitMs(5000)), { code: 'ENOENT' })
   })
 
   t.test('no zombie or stray child left', async (t) => {

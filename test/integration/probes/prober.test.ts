@@ -13,6 +13,7 @@ import { startProber, type Prober } from '../../../src/probes/prober-client'
 import { httpRequestFor, httpProbeResult, grpcProbeResult } from '../../../src/probes/http-get'
 import { runHandler, type HandlerContext } from '../../../src/probes/handlers'
 import { execve, plan, spawnChild } from '../native/fixtures/helpers'
+import { waitMs } from '../pod/fixtures/helpers'
 
 const HTTP_PORT = 8080
 const GRPC_PORT = 9000
@@ -88,17 +89,17 @@ t.test('the prober in a pod network namespace', async (t) => {
   t.teardown(() => prober.close())
   t.equal(prober.pid, 0, 'started lazily')
 
-  const get = async (path: string, timeoutMs = 2000, headers?: { name: string; value: string }[]): ReturnType<Prober['http']> => {
+  const get = async (path: string, timeoutMs = waitMs(2000), headers?: { name: string; value: string }[]): ReturnType<Prober['http']> => {
     const req = httpRequestFor({ port: HTTP_PORT, path, scheme: 'HTTP', httpHeaders: headers }, [], 'probe')
     return prober.http({ ...req, redirects: 'same-host', verifyTls: false }, timeoutMs)
   }
 
   t.test('tcp: open, refused, and not the host loopback', async (t) => {
-    t.same(await prober.tcp('127.0.0.1', HTTP_PORT, 1000), { id: 1, connected: true })
+    t.same(await prober.tcp('127.0.0.1', HTTP_PORT, waitMs(1000)), { id: 1, connected: true })
     t.ok(prober.pid > 0, 'the prober runs now')
     t.equal(statSync(`/proc/${prober.pid}/ns/net`).ino, statSync(`/proc/${holder.pid}/ns/net`).ino, 'in the pod\'s network namespace')
-    t.match(await prober.tcp('127.0.0.1', 1, 1000), { error: 'dial tcp 127.0.0.1:1: connect: connection refused' })
-    t.match(await prober.tcp('127.0.0.1', hostPort, 1000), { error: /connection refused/ }, 'the host\'s loopback server is invisible')
+    t.match(await prober.tcp('127.0.0.1', 1, waitMs(1000)), { error: 'dial tcp 127.0.0.1:1: connect: connection refused' })
+    t.match(await prober.tcp('127.0.0.1', hostPort, waitMs(1000)), { error: /connection refused/ }, 'the host\'s loopback server is invisible')
   })
 
   t.test('http: status codes and the body rule', async (t) => {
@@ -111,7 +112,7 @@ t.test('the prober in a pod network namespace', async (t) => {
   t.test('http: kubelet headers, overrides, no keep-alive', async (t) => {
     const sent = JSON.parse((await get('/headers') as { body: string }).body) as Record<string, string>
     t.match(sent, { 'user-agent': 'kube-probe/1.33', accept: '*/*', connection: 'close', host: `127.0.0.1:${HTTP_PORT}` })
-    const custom = JSON.parse((await get('/headers', 2000, [
+    const custom = JSON.parse((await get('/headers', waitMs(2000), [
       { name: 'X-Custom', value: 'yes' }, { name: 'Accept', value: '' }, { name: 'Host', value: 'app.example' },
     ]) as { body: string }).body) as Record<string, string>
     t.match(custom, { 'x-custom': 'yes', host: 'app.example', 'user-agent': 'kube-probe/1.33' })
@@ -127,19 +128,19 @@ t.test('the prober in a pod network namespace', async (t) => {
   t.test('http: timeout and refused', async (t) => {
     const started = Date.now()
     t.match(await get('/slow', 300), { error: `Get "http://127.0.0.1:${HTTP_PORT}/slow": context deadline exceeded (Client.Timeout exceeded while awaiting headers)` })
-    t.ok(Date.now() - started < 2000)
+    t.ok(Date.now() - started < waitMs(2000))
     const req = httpRequestFor({ port: 1, path: '/', scheme: 'HTTP' }, [], 'probe')
-    t.match(await prober.http({ ...req, redirects: 'same-host', verifyTls: false }, 1000), { error: 'Get "http://127.0.0.1:1/": dial tcp 127.0.0.1:1: connect: connection refused' })
+    t.match(await prober.http({ ...req, redirects: 'same-host', verifyTls: false }, waitMs(1000)), { error: 'Get "http://127.0.0.1:1/": dial tcp 127.0.0.1:1: connect: connection refused' })
   })
 
   t.test('grpc health', async (t) => {
     const check = async (service: string): Promise<string> => grpcProbeResult(
-      await prober.grpc({ host: '127.0.0.1', port: GRPC_PORT, service, userAgent: 'kube-probe/1.33' }, 2000), `127.0.0.1:${GRPC_PORT}`, 2000,
+      await prober.grpc({ host: '127.0.0.1', port: GRPC_PORT, service, userAgent: 'kube-probe/1.33' }, waitMs(2000)), `127.0.0.1:${GRPC_PORT}`, waitMs(2000),
     ).message
     t.equal(await check(''), 'service healthy')
     t.equal(await check('down'), 'service unhealthy (responded with "NOT_SERVING")')
     t.match(await check('missing'), /does not implement the grpc health protocol/)
-    t.match(await prober.grpc({ host: '127.0.0.1', port: 1, service: '', userAgent: 'x' }, 1000), { error: /connection refused/ })
+    t.match(await prober.grpc({ host: '127.0.0.1', port: 1, service: '', userAgent: 'x' }, waitMs(1000)), { error: /connection refused/ })
   })
 
   t.test('runHandler through the prober, and a dead prober is restarted on demand', async (t) => {
@@ -147,11 +148,11 @@ t.test('the prober in a pod network namespace', async (t) => {
       clock, containerName: 'app', podLabel: 'p_default(u)', ports: [{ name: 'web', containerPort: HTTP_PORT, protocol: 'TCP' }], env: [],
       exec: () => Promise.reject(new Error('no exec here')), prober: () => prober,
     }
-    t.same(await runHandler({ httpGet: { port: 'web', path: '/ok', scheme: 'HTTP' } }, ctx, 'probe', 1000), { result: 'success', message: 'fine' })
+    t.same(await runHandler({ httpGet: { port: 'web', path: '/ok', scheme: 'HTTP' } }, ctx, 'probe', waitMs(1000)), { result: 'success', message: 'fine' })
     const first = prober.pid
     // our own child, by its pid
     process.kill(first, 'SIGKILL')
-    t.same(await runHandler({ tcpSocket: { port: 'web' } }, ctx, 'probe', 1000), { result: 'success', message: '' })
+    t.same(await runHandler({ tcpSocket: { port: 'web' } }, ctx, 'probe', waitMs(1000)), { result: 'success', message: '' })
     t.not(prober.pid, first, 'a new prober process')
   })
 })
