@@ -63,7 +63,7 @@ export async function runCommand(file: string, opts: RunOptions): Promise<number
   // signals before the supervisor exists are held, so setup is never cut short with things left behind
   let supervisor: PodSupervisor | undefined
   let signals = 0
-  const { uid, name, namespace } = pod.metadata
+  const { uid, name } = pod.metadata
   const onSignal = (signal: NodeJS.Signals): void => {
     signals++
     terminal.notice(signals === 1
