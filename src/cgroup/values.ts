@@ -225,6 +225,10 @@ export const pauseCgroupValues = (): CgroupValues => ({
 const allContainers = (pod: PodResources): ContainerResources[] =>
   [...(pod.initContainers ?? []), ...pod.containers]
 
+/** The pod's QoS class over all its containers, init containers included (kubelet's GetPodQOS). */
+export const podQosClass = (pod: PodResources): QosClass =>
+  qosClass(allContainers({ containers: pod.containers.map(withDefaultRequests), initContainers: pod.initContainers?.map(withDefaultRequests) }))
+
 /** ResourceConfigForPod, plus pids.max from kubelet's podPidsLimit. */
 export const podCgroupValues = (pod: PodResources, opts: PodValuesOptions = {}): CgroupValues => {
   const normalized: PodResources = {

@@ -91,7 +91,7 @@ export async function runCommand(file: string, opts: RunOptions): Promise<number
     for (let i = 0; i < signals; i++) supervisor.stop()
     const result = await supervisor.run()
     if (isJson) process.stdout.write(JSON.stringify(result.status, null, 2) + '\n')
-    else if (!opts.quiet) process.stderr.write(formatSummary(name, result.status))
+    else if (!opts.quiet) process.stderr.write(formatSummary(name, result.status, new Set(pod.spec.initContainers.filter((c) => c.restartPolicy === 'Always').map((c) => c.name))))
     return result.exitCode
   } finally {
     process.off('SIGINT', onSignal)

@@ -10,10 +10,10 @@ function row(s: ContainerStatus, kind: string): string[] {
   return [s.name, kind, state, reason, code, String(s.restartCount)]
 }
 
-export function formatSummary(podName: string, status: PodStatus): string {
+export function formatSummary(podName: string, status: PodStatus, sidecars: ReadonlySet<string> = new Set()): string {
   const rows = [
     ['CONTAINER', 'KIND', 'STATE', 'REASON', 'EXIT', 'RESTARTS'],
-    ...(status.initContainerStatuses ?? []).map((s) => row(s, 'init')),
+    ...(status.initContainerStatuses ?? []).map((s) => row(s, sidecars.has(s.name) ? 'sidecar' : 'init')),
     ...status.containerStatuses.map((s) => row(s, 'app')),
   ]
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)))

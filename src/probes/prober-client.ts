@@ -10,7 +10,7 @@ import { createInterface } from 'node:readline'
 import { Socket } from 'node:net'
 import { CLONE_NEWNET, type ExitStatus, type NativeApi, PlanOpCode } from '../native/contract'
 import type { Clock, TimerHandle } from '../supervisor/clock'
-import { spawnOrThrow } from '../supervisor/spawn-error'
+import { spawnOrThrow } from '../supervisor/spawn-or-throw'
 import type {
   ErrorResponse, GrpcRequest, GrpcResponse, HttpRequest, HttpResponse, ProberRequest, ProberResponse, TcpResponse,
 } from './prober-protocol'

@@ -53,7 +53,7 @@ export interface ContainerPlanInput {
 
 export function containerPlanOps(input: ContainerPlanInput): PlanOp[] {
   const r = input.root
-  const ops: PlanOp[] = input.joinNamespaces.map(({ fd, nstype }) => ({ op: PlanOpCode.Setns, fd, nstype }))
+  const ops: PlanOp[] = input.joinNamespaces.map(({ fd, nstype, label }) => ({ op: PlanOpCode.Setns, fd, nstype, label }))
   ops.push(
     // nothing mounted from here on may propagate back to the host
     mountOp(null, '/', null, MS_REC | MS_PRIVATE),

@@ -11,13 +11,12 @@ import { chmodSync, closeSync, constants, lstatSync, mkdirSync, openSync, readli
 import { join, normalize, posix, sep } from 'node:path'
 import type { DefaultedContainer, DefaultedVolume } from '../spec/types'
 import { parseQuantity } from '../spec/quantity'
-import { mount, openTreeClone, umount2 } from '../native/libc'
+import { MNT_DETACH, mount, openTreeClone, umount2 } from '../native/libc'
 import { MS_NODEV, MS_NOSUID } from '../native/contract'
 import type { VolumeMountPlan } from './container-plan'
 
 const O_PATH = 0o10000000
 const O_NOFOLLOW = constants.O_NOFOLLOW
-const MNT_DETACH = 2
 
 export interface PreparedVolume {
   name: string

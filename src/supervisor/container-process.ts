@@ -18,7 +18,7 @@ import type { ResolvedImage } from '../images/resolver'
 import type { DefaultedContainer } from '../spec/types'
 import { CriLogWriter, type LogStream } from '../logs/cri-log'
 import type { PodSandbox } from './pod-sandbox'
-import { spawnOrThrow } from './spawn-error'
+import { spawnOrThrow } from './spawn-or-throw'
 
 export interface ContainerOutput {
   line(container: string, stream: LogStream, text: string): void

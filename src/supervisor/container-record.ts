@@ -98,10 +98,10 @@ export class ContainerRecord {
     if (this.state.terminated !== undefined) this.lastState = this.state
   }
 
-  status(image: string): ContainerStatus {
+  status(): ContainerStatus {
     const s: ContainerStatus = {
       name: this.name, state: this.state, lastState: this.lastState, ready: this.ready,
-      restartCount: this.restartCount, image, imageID: this.imageID, started: this.started,
+      restartCount: this.restartCount, image: this.spec.image, imageID: this.imageID, started: this.started,
     }
     if (this.containerID !== undefined) s.containerID = this.containerID
     return s

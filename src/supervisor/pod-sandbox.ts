@@ -8,16 +8,15 @@ import { Socket } from 'node:net'
 import { join } from 'node:path'
 import type { NativeApi, ExitStatus } from '../native/contract'
 import { CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWPID, CLONE_NEWUTS, MS_NODEV, MS_NOEXEC, MS_NOSUID } from '../native/contract'
-import { mount, umount2 } from '../native/libc'
+import { MNT_DETACH, mount, umount2 } from '../native/libc'
 import { pauseCloneFlags, pausePlanOps } from '../sandbox/pause-plan'
 import { prepareVolumes, teardownVolumes, type PreparedVolume } from '../sandbox/volumes'
 import { writeEtcFiles, type EtcFiles } from '../sandbox/etc-files'
 import type { PodCgroup } from '../cgroup/pod-cgroup'
 import type { DefaultedPod } from '../spec/types'
-import { spawnOrThrow } from './spawn-error'
+import { spawnOrThrow } from './spawn-or-throw'
 import { CAP_SYS_RESOURCE, hasCapability } from '../sandbox/capabilities'
 
-const MNT_DETACH = 2
 
 /** A namespace the pod's containers join, by fd of /proc/<pause>/ns/<name>. */
 export interface PodNamespace {

@@ -5,8 +5,8 @@ import { networkInterfaces } from 'node:os'
 import type { DefaultedPod } from '../spec/types'
 import type { ContainerRecord } from './container-record'
 import { podConditions, podPhase, type PodStatus } from './status'
-import { qosClass } from '../cgroup/values'
-import { containerResources } from './resources'
+import { podQosClass } from '../cgroup/values'
+import { containerResources, initContainerResources } from './resources'
 
 export function buildPodStatus(input: {
   pod: DefaultedPod
@@ -20,8 +20,8 @@ export function buildPodStatus(input: {
   now: Date
 }): PodStatus {
   const { pod } = input
-  const init = input.init.map((r) => ({ status: r.status(r.spec.image), isSidecar: r.kind === 'sidecar' }))
-  const regular = input.regular.map((r) => r.status(r.spec.image))
+  const init = input.init.map((r) => ({ status: r.status(), isSidecar: r.kind === 'sidecar' }))
+  const regular = input.regular.map((r) => r.status())
   const phase = podPhase(pod.spec.restartPolicy, init, regular, input.isTerminal)
   const since = (type: string, status: string): string => {
     const previous = input.transitions.get(type)
@@ -37,7 +37,7 @@ export function buildPodStatus(input: {
     hostIP,
     hostIPs: [{ ip: hostIP }],
     containerStatuses: regular,
-    qosClass: qosClass(containerResources(pod)),
+    qosClass: podQosClass({ containers: containerResources(pod), initContainers: initContainerResources(pod) }),
   }
   if (input.startTime !== undefined) status.startTime = input.startTime.toISOString().replace(/\.\d+Z$/, 'Z')
   if (init.length > 0) status.initContainerStatuses = init.map((i) => i.status)
@@ -49,5 +49,5 @@ function firstHostAddress(): string {
   for (const addrs of Object.values(networkInterfaces())) {
     for (const a of addrs ?? []) if (a.family === 'IPv4' && !a.internal) return a.address
   }
-  return "127.0.0.1"
+  return '127.0.0.1'
 }

@@ -7,9 +7,9 @@
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { join, sep } from 'node:path'
 import { removeStalePodCgroup } from '../cgroup/pod-cgroup'
-import { umount2 } from '../native/libc'
+import { MNT_DETACH, umount2 } from '../native/libc'
+import { unescapeMountPath } from '../cgroup/mount'
 
-const MNT_DETACH = 2
 
 interface PodRecord {
   uid: string
@@ -33,7 +33,7 @@ function isSupervisorAlive(pid: number): boolean {
 /** Mount points at or below dir, deepest first (from /proc/self/mountinfo). */
 export function mountsUnder(dir: string, mountinfo = readFileSync('/proc/self/mountinfo', 'utf8')): string[] {
   const points = mountinfo.split('\n').map((line) => line.split(' ')[4]).filter((p): p is string => p !== undefined)
-    .map((p) => p.replace(/\\([0-7]{3})/g, (_, oct: string) => String.fromCharCode(parseInt(oct, 8))))
+    .map(unescapeMountPath)
   return points.filter((p) => p === dir || p.startsWith(dir + sep)).sort((a, b) => b.length - a.length)
 }
 

@@ -1,5 +1,6 @@
 import t from 'tap'
 import {
+  podQosClass,
   containerCgroupValues,
   ContainerResources,
   controllerOf,
@@ -163,4 +164,13 @@ t.test('controllerOf names the controller of a file', async (t) => {
   t.equal(controllerOf('memory.max'), 'memory')
   t.equal(controllerOf('pids.max'), 'pids')
   t.throws(() => controllerOf('io.max'), /find controller of cgroup file "io.max"/)
+})
+
+t.test('podQosClass counts init containers, with requests defaulted to limits', (t) => {
+  const guaranteed = { name: 'app', requests: {}, limits: { milliCpu: 500, memoryBytes: 64 << 20 } }
+  const bare = { name: 'init', requests: {}, limits: {} }
+  t.equal(podQosClass({ containers: [guaranteed] }), 'Guaranteed', 'limits alone make requests: Guaranteed')
+  t.equal(podQosClass({ containers: [guaranteed], initContainers: [bare] }), 'Burstable', 'a bare init container makes the pod Burstable')
+  t.equal(podQosClass({ containers: [bare], initContainers: [bare] }), 'BestEffort')
+  t.end()
 })

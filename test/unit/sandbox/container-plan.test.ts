@@ -30,7 +30,7 @@ const index = (ops: PlanOp[], pred: (o: PlanOp) => boolean): number => ops.findI
 
 t.test('namespaces first, then a private mount tree, the root, pivot_root, then the process', (t) => {
   const ops = containerPlanOps(base)
-  t.same(ops.slice(0, 2), [{ op: PlanOpCode.Setns, fd: 30, nstype: CLONE_NEWNET }, { op: PlanOpCode.Setns, fd: 31, nstype: CLONE_NEWIPC }])
+  t.same(ops.slice(0, 2), [{ op: PlanOpCode.Setns, fd: 30, nstype: CLONE_NEWNET, label: 'net' }, { op: PlanOpCode.Setns, fd: 31, nstype: CLONE_NEWIPC, label: 'ipc' }], 'labelled, so a failure names the namespace')
   t.match(ops[2], { op: PlanOpCode.Mount, target: '/', source: null })
   t.match(ops[3], { op: PlanOpCode.Mount, target: '/run/p/rootfs', fstype: 'tmpfs' })
   const pivot = index(ops, (o) => o.op === PlanOpCode.PivotRoot)
