@@ -33,8 +33,13 @@ const parseLine = (line: string): MountEntry | undefined => {
   }
 }
 
-const parseEntries = (text: string): MountEntry[] =>
+/** Every mount in mountinfo text, paths unescaped (also used for podshim's own mounts: views, stale pods). */
+export const parseMountInfo = (text: string): MountEntry[] =>
   text.split('\n').map(parseLine).filter((e): e is MountEntry => e !== undefined)
+
+/** The mount points of this process's mount namespace. */
+export const readMountPoints = (mountinfoPath = MOUNTINFO_PATH): string[] =>
+  parseMountInfo(fs.readFileSync(mountinfoPath, 'utf8')).map((e) => e.mountPoint)
 
 /**
  * The cgroup2 mount point in mountinfo text, or undefined when there is
@@ -42,14 +47,14 @@ const parseEntries = (text: string): MountEntry[] =>
  * a subtree; among equals the first wins.
  */
 export const parseCgroup2Mount = (text: string): string | undefined => {
-  const mounts = parseEntries(text).filter((e) => e.fsType === 'cgroup2')
+  const mounts = parseMountInfo(text).filter((e) => e.fsType === 'cgroup2')
   return (mounts.find((e) => e.root === '/') ?? mounts[0])?.mountPoint
 }
 
 /** v1 controller → its mount point, from the `cgroup` mounts in mountinfo text. */
 export const parseCgroupV1Controllers = (text: string): Map<string, string> => {
   const out = new Map<string, string>()
-  for (const e of parseEntries(text)) {
+  for (const e of parseMountInfo(text)) {
     if (e.fsType !== 'cgroup') continue
     for (const opt of e.superOptions) {
       if (NOT_CONTROLLERS.has(opt) || opt.includes('=')) continue

@@ -79,8 +79,6 @@ export const MAX_SHARES = 262144
 export const MAX_WEIGHT = 10000
 export const GUARANTEED_OOM_SCORE_ADJ = -997
 export const BEST_EFFORT_OOM_SCORE_ADJ = 1000
-/** as containerd's defaultSandboxOOMAdj */
-export const PAUSE_OOM_SCORE_ADJ = -998
 const PAGE_SIZE_BYTES = 4096
 const MEMORY_THROTTLING_FACTOR = 0.9
 

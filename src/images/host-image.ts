@@ -46,13 +46,13 @@ export function hostImageEntries(hostRoot = '/'): RootEntry[] {
   return entries
 }
 
-/** Resolves only the built-in image; anything else is not available yet. */
+/** Resolves only the built-in image: other images go through the image store (DefaultImageResolver). */
 export class BuiltinImageResolver implements ImageResolver {
   private entries: RootEntry[] | undefined
 
   async resolve(image: string): Promise<ResolvedImage> {
     if (!isHostImage(image)) {
-      throw new ImageError(`pull image "${image}": only the built-in image "${HOST_IMAGE}" is available (registry and OCI images are not implemented yet)`, 'ErrImagePull')
+      throw new ImageError(`resolve image "${image}": not the built-in image "${HOST_IMAGE}"`, 'ErrImagePull')
     }
     this.entries ??= hostImageEntries()
     return { ref: image, imageId: `podshim://${HOST_IMAGE}`, config: HOST_IMAGE_CONFIG, rootfs: { kind: 'entries', entries: this.entries }, lookupRoot: '/' }

@@ -5,7 +5,8 @@
 // image, shared by pods; unmounted when the image is removed). overlayfs
 // needs at least two lower layers when it has no upper one.
 // Man pages: mount(2); kernel Documentation/filesystems/overlayfs.rst.
-import { mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs'
+import { mkdirSync, readdirSync, rmSync } from 'node:fs'
+import { readMountPoints } from '../cgroup/mount'
 import { join } from 'node:path'
 
 import { MS_NODEV, MS_NOSUID, MS_RDONLY } from '../native/contract'
@@ -14,7 +15,7 @@ import { digestHex } from './store'
 import { withLock } from './store-lock'
 
 function isMountPoint(path: string): boolean {
-  return readFileSync('/proc/self/mountinfo', 'utf8').split('\n').some((line) => line.split(' ')[4] === path)
+  return readMountPoints().includes(path)
 }
 
 export function lookupView(imageRoot: string, id: string, layers: string[]): string {

@@ -15,6 +15,7 @@ import { type Stats, constants, promises as fsp, linkSync, lchownSync, lstatSync
 import { createReadStream } from 'node:fs'
 import { join } from 'node:path'
 import { createGunzip } from 'node:zlib'
+import { pipeline } from 'node:stream'
 import * as zlib from 'node:zlib'
 
 import { type TarHeader, readTar } from './tar-reader'
@@ -198,14 +199,18 @@ export async function openLayer(file: string): Promise<AsyncIterable<Buffer>> {
     await handle.close()
   }
   const raw = createReadStream(file)
-  if (magic[0] === 0x1f && magic[1] === 0x8b) return raw.pipe(createGunzip())
+  // pipeline, not pipe: a consumer that stops early (a refused entry) or a read error destroys
+  // every stage, so the file's fd is never left open; errors reach the consumer through the last stage
+  const decompressed = (stage: NodeJS.ReadWriteStream): AsyncIterable<Buffer> =>
+    pipeline(raw, stage, () => {}) as unknown as AsyncIterable<Buffer>
+  if (magic[0] === 0x1f && magic[1] === 0x8b) return decompressed(createGunzip())
   if (magic.equals(Buffer.from([0x28, 0xb5, 0x2f, 0xfd]))) {
     const zstd = (zlib as unknown as { createZstdDecompress?: () => NodeJS.ReadWriteStream }).createZstdDecompress
     if (zstd === undefined) {
       raw.destroy()
       throw new Error(`decompress layer "${file}": zstd layers need node 22.15 or later (this is ${process.version})`)
     }
-    return raw.pipe(zstd()) as unknown as AsyncIterable<Buffer>
+    return decompressed(zstd())
   }
   return raw
 }

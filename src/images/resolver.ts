@@ -3,6 +3,7 @@
 // supervisor only sees this interface, so image sources can be added
 // (OCI layouts, archives, registries) without touching it.
 import type { RootEntry } from '../sandbox/container-plan'
+import { formatGoDuration } from '../go-duration'
 
 export interface ImageConfig {
   entrypoint: string[]
@@ -27,24 +28,11 @@ export interface ResolvedImage {
   pulled?: { durationMs: number }
 }
 
-/** Go's time.Duration String() of a whole number of milliseconds ("850ms", "1.234s", "1m5s") */
-export function formatGoDurationMs(ms: number): string {
-  const whole = Math.max(0, Math.floor(ms))
-  if (whole === 0) return '0s'
-  if (whole < 1000) return `${whole}ms`
-  const h = Math.floor(whole / 3_600_000)
-  const m = Math.floor((whole % 3_600_000) / 60_000)
-  const secMs = whole % 60_000
-  const frac = String(secMs % 1000).padStart(3, '0').replace(/0+$/, '')
-  const sec = `${Math.floor(secMs / 1000)}${frac === '' ? '' : `.${frac}`}s`
-  return h > 0 ? `${h}h${m}m${sec}` : m > 0 ? `${m}m${sec}` : sec
-}
-
 /** kubelet's Pulled event message (pkg/kubelet/images/image_manager.go), the pull truncated to milliseconds */
 export function pulledMessage(image: string, pulled: ResolvedImage['pulled']): string {
   return pulled === undefined
     ? `Container image "${image}" already present on machine`
-    : `Successfully pulled image "${image}" in ${formatGoDurationMs(pulled.durationMs)}`
+    : `Successfully pulled image "${image}" in ${formatGoDuration(pulled.durationMs)}`
 }
 
 /**

@@ -6,7 +6,6 @@
 // fetched again). Parse failures are InvalidImageName, pull failures
 // ErrImagePull; the supervisor turns repeated ones into ImagePullBackOff.
 import { ArchiveSource, type BlobSource, DirSource } from './blob-source'
-import { BuiltinImageResolver, isHostImage } from './host-image'
 import { holdImage, markPulling, releaseImage } from './image-holds'
 import { type PullEvent, pullImage } from './image-pull'
 import type { PullProgress } from './pull-progress'
@@ -62,7 +61,6 @@ export interface StoreResolverOptions {
 }
 
 export class StoreImageResolver implements ImageResolver {
-  private readonly builtin = new BuiltinImageResolver()
   private store: ImageStore | null = null
   /** one pull per name at a time in this process: a pod's containers often share an image */
   private readonly inFlight = new Map<string, Promise<ImageRecord>>()
@@ -70,7 +68,6 @@ export class StoreImageResolver implements ImageResolver {
   constructor(private readonly options: StoreResolverOptions) {}
 
   async resolve(image: string, policy: PullPolicy, onProgress?: (message: string) => void): Promise<ResolvedImage> {
-    if (isHostImage(image)) return this.builtin.resolve(image)
     const source = parseImageSource(image)
     const name = sourceName(source)
     this.store ??= new ImageStore(this.options.dataRoot)

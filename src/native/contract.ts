@@ -160,10 +160,8 @@ export interface NativeApi {
 
 /** Linux constants the plan builder needs (x86_64 / generic values). */
 export const CLONE_NEWNS = 0x00020000
-export const CLONE_NEWCGROUP = 0x02000000
 export const CLONE_NEWUTS = 0x04000000
 export const CLONE_NEWIPC = 0x08000000
-export const CLONE_NEWUSER = 0x10000000
 export const CLONE_NEWPID = 0x20000000
 export const CLONE_NEWNET = 0x40000000
 
@@ -175,5 +173,4 @@ export const MS_REMOUNT = 0x20
 export const MS_BIND = 0x1000
 export const MS_REC = 0x4000
 export const MS_PRIVATE = 0x40000
-export const MS_SLAVE = 0x80000
 export const MS_STRICTATIME = 0x1000000

@@ -44,10 +44,7 @@ export function mount(source: string | null, target: string, fstype: string | nu
   if (value < 0) throw new SyscallError('mount', errno, { path: source ?? 'none', dest: target })
 }
 
-export const MNT_FORCE = 1
 export const MNT_DETACH = 2
-export const MNT_EXPIRE = 4
-export const UMOUNT_NOFOLLOW = 8
 
 /** umount2(2); throws `EBUSY: resource busy or locked, umount2 '/x'`. */
 export function umount2(target: string, flags: number): void {
@@ -68,4 +65,20 @@ export function openTreeClone(fd: number, label: string): number {
   const { value, errno } = call('open_tree', [[DataType.I32, fd], [DataType.String, ''], [DataType.I32, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH]])
   if (value < 0) throw new SyscallError('open_tree', errno, { path: label })
   return value
+}
+
+const LOCK_EX = 2
+const LOCK_NB = 4
+const EWOULDBLOCK = 11
+
+/**
+ * flock(fd, LOCK_EX|LOCK_NB): true when the lock was taken, false when another
+ * open file holds it. The kernel drops the lock with its holder, so a
+ * process that dies holding it can never wedge anyone (flock(2)).
+ */
+export function tryLockExclusive(fd: number, label: string): boolean {
+  const { value, errno } = call('flock', [[DataType.I32, fd], [DataType.I32, LOCK_EX | LOCK_NB]])
+  if (value === 0) return true
+  if (errno === EWOULDBLOCK) return false
+  throw new SyscallError('flock', errno, { path: label })
 }

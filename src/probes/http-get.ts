@@ -7,6 +7,7 @@
 import type { DefaultedContainerPort, DefaultedHTTPGetAction } from '../spec/types'
 import type { HttpParams } from './prober-client'
 import type { ErrorResponse, GrpcResponse, HttpResponse, TcpResponse } from './prober-protocol'
+import { formatGoDuration } from '../go-duration'
 
 /** The Kubernetes version podshim's behaviour follows, as kubelet puts it in its User-Agent. */
 export const KUBE_VERSION = '1.33'
@@ -98,17 +99,12 @@ const SERVING_STATUS = ['UNKNOWN', 'SERVING', 'NOT_SERVING', 'SERVICE_UNKNOWN']
 const GRPC_UNIMPLEMENTED = 12
 const GRPC_DEADLINE_EXCEEDED = 4
 
-/** Go's time.Duration String for whole milliseconds: 1s, 1.5s, 500ms. */
-export function goDuration(ms: number): string {
-  if (!Number.isFinite(ms)) return '0s'
-  return ms < 1000 ? `${Math.round(ms)}ms` : `${Number((ms / 1000).toFixed(3))}s`
-}
 
 /** pkg/probe/grpc Probe: only SERVING is a success; nothing is a probe error. */
 export function grpcProbeResult(answer: GrpcResponse | ErrorResponse, addr: string, timeoutMs: number): HandlerResult {
   if ('error' in answer) {
     if (answer.error === 'context deadline exceeded') {
-      return { result: 'failure', message: `timeout: failed to connect service "${addr}" within ${goDuration(timeoutMs)}: context deadline exceeded` }
+      return { result: 'failure', message: `timeout: failed to connect service "${addr}" within ${formatGoDuration(timeoutMs)}: context deadline exceeded` }
     }
     return { result: 'failure', message: `error: failed to connect service at "${addr}": ${answer.error}` }
   }
@@ -116,7 +112,7 @@ export function grpcProbeResult(answer: GrpcResponse | ErrorResponse, addr: stri
     return { result: 'failure', message: `this server does not implement the grpc health protocol (grpc.health.v1.Health): ${answer.grpcMessage}` }
   }
   if (answer.grpcStatus === GRPC_DEADLINE_EXCEEDED) {
-    return { result: 'failure', message: `timeout: health rpc did not complete within ${goDuration(timeoutMs)}` }
+    return { result: 'failure', message: `timeout: health rpc did not complete within ${formatGoDuration(timeoutMs)}` }
   }
   if (answer.grpcStatus !== 0) {
     return { result: 'failure', message: `error: health rpc probe failed: rpc error: code = ${answer.grpcStatus} desc = ${answer.grpcMessage}` }

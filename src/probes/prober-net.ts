@@ -2,7 +2,7 @@
 // namespace (see prober-main.ts). They report facts (connected, status,
 // body, or an error worded as Go's net and net/http word it, since kubelet
 // shows that text as the probe output); deciding success is the supervisor's
-// job (http-probe.ts). Node built-ins only: this file runs as a plain script.
+// job (http-get.ts). Node built-ins only: this file runs as a plain script.
 import * as http from 'node:http'
 import * as https from 'node:https'
 import * as net from 'node:net'

@@ -153,9 +153,6 @@ export const UNIMPLEMENTED_VOLUME_SOURCES: readonly string[] = [
   'vsphereVolume',
 ];
 
-/** Volume sources podshim implements. */
-export const IMPLEMENTED_VOLUME_SOURCES: readonly string[] = ['emptyDir', 'hostPath'];
-
 const volumeSourceTodo: Field = {
   kind: 'todo',
   note: 'not implemented by podshim, an empty directory is mounted instead',

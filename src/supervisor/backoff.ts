@@ -39,11 +39,3 @@ export class CrashLoopBackoff {
 export function shouldRestart(policy: 'Always' | 'OnFailure' | 'Never', exitCode: number): boolean {
   return policy === 'Always' || (policy === 'OnFailure' && exitCode !== 0)
 }
-
-/** Go's time.Duration formatting for whole seconds, as kubelet prints the backoff ("10s", "5m0s"). */
-export function formatDuration(ms: number): string {
-  const s = Math.round(ms / 1000)
-  if (s < 60) return `${s}s`
-  const m = Math.floor(s / 60)
-  return m < 60 ? `${m}m${s % 60}s` : `${Math.floor(m / 60)}h${m % 60}m${s % 60}s`
-}

@@ -13,7 +13,8 @@ import type { Clock } from './clock'
 import { EventRecorder, containerFieldPath } from './events'
 import { ContainerRecord } from './container-record'
 import type { PodRuntime } from './pod-runtime'
-import { formatDuration, shouldRestart } from './backoff'
+import { shouldRestart } from './backoff'
+import { formatGoDuration } from '../go-duration'
 import { buildPodStatus } from './pod-status'
 import type { PodStatus } from './status'
 import { describeError, runExitCodeOf } from './describe-error'
@@ -246,7 +247,7 @@ export class PodSupervisor {
       this.events.normal('BackOff', `Back-off pulling image "${rec.spec.image}"`, fieldPath)
       this.events.warning('Failed', `Error: ${rec.state.waiting?.reason ?? 'ImagePullBackOff'}`, fieldPath)
     } else {
-      rec.waiting('CrashLoopBackOff', `back-off ${formatDuration(rec.backoff.currentMs)} restarting failed container=${rec.name} pod=${this.podRef}`)
+      rec.waiting('CrashLoopBackOff', `back-off ${formatGoDuration(rec.backoff.currentMs)} restarting failed container=${rec.name} pod=${this.podRef}`)
       this.events.warning('BackOff', `Back-off restarting failed container ${rec.name} in pod ${this.podRef}`, fieldPath)
     }
     rec.restartTimer = clock.after(wait, restart)

@@ -1,17 +1,15 @@
 // One place where a failed spawn becomes the error users see: a Node-shaped
 // SyscallError naming the syscall and path (`ENOENT: no such file or
-// directory, execve '/bin/nope'`), or the kernel-too-old message.
+// directory, execve '/bin/nope'`), or the addon's kernel-too-old error, each
+// under the action that failed.
 import type { NativeApi, SpawnPlan, SpawnedProcess } from '../native/contract'
-import { SpawnError, isKernelTooOld, syscallErrorFromSpawn } from '../native/spawn-error'
+import { SpawnError, syscallErrorFromSpawn } from '../native/spawn-error'
 
 export function spawnOrThrow(native: NativeApi, plan: SpawnPlan, action: string): SpawnedProcess {
   try {
     return native.spawn(plan)
   } catch (err) {
-    if (!(err instanceof SpawnError)) throw err
-    if (isKernelTooOld(err.step.syscall, err.errno)) {
-      throw new Error(`${action}: kernel too old: podshim needs Linux 5.7 or later (clone3 with CLONE_INTO_CGROUP)`, { cause: err })
-    }
-    throw new Error(action, { cause: syscallErrorFromSpawn(err) })
+    // the addon already tells a too-old kernel (KernelTooOldError) from other failures: add the action to all
+    throw new Error(action, { cause: err instanceof SpawnError ? syscallErrorFromSpawn(err) : err })
   }
 }

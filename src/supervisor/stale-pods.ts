@@ -8,7 +8,7 @@ import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { join, sep } from 'node:path'
 import { removeStalePodCgroup } from '../cgroup/pod-cgroup'
 import { MNT_DETACH, umount2 } from '../native/libc'
-import { unescapeMountPath } from '../cgroup/mount'
+import { readMountPoints } from '../cgroup/mount'
 
 
 interface PodRecord {
@@ -31,10 +31,8 @@ function isSupervisorAlive(pid: number): boolean {
 }
 
 /** Mount points at or below dir, deepest first (from /proc/self/mountinfo). */
-export function mountsUnder(dir: string, mountinfo = readFileSync('/proc/self/mountinfo', 'utf8')): string[] {
-  const points = mountinfo.split('\n').map((line) => line.split(' ')[4]).filter((p): p is string => p !== undefined)
-    .map(unescapeMountPath)
-  return points.filter((p) => p === dir || p.startsWith(dir + sep)).sort((a, b) => b.length - a.length)
+export function mountsUnder(dir: string): string[] {
+  return readMountPoints().filter((p) => p === dir || p.startsWith(dir + sep)).sort((a, b) => b.length - a.length)
 }
 
 /** Remove every stale pod under stateRoot; returns one line per pod cleaned. */

@@ -1,5 +1,6 @@
 import t from 'tap'
-import { CrashLoopBackoff, formatDuration, shouldRestart, INITIAL_BACKOFF_MS, MAX_BACKOFF_MS } from '../../../src/supervisor/backoff'
+import { CrashLoopBackoff, shouldRestart, INITIAL_BACKOFF_MS, MAX_BACKOFF_MS } from '../../../src/supervisor/backoff'
+import { formatGoDuration } from '../../../src/go-duration'
 
 t.test('first restart is immediate, then 10s doubling to the 300s cap', (t) => {
   const b = new CrashLoopBackoff()
@@ -45,8 +46,8 @@ t.test('restartPolicy', (t) => {
 })
 
 t.test('durations as Go prints them', (t) => {
-  t.equal(formatDuration(10_000), '10s')
-  t.equal(formatDuration(300_000), '5m0s')
-  t.equal(formatDuration(80_000), '1m20s')
+  t.equal(formatGoDuration(10_000), '10s')
+  t.equal(formatGoDuration(300_000), '5m0s')
+  t.equal(formatGoDuration(80_000), '1m20s')
   t.end()
 })
