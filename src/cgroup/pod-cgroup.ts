@@ -175,11 +175,7 @@ export const createPodCgroup = (opts: CreatePodCgroupOptions): PodCgroup => {
   }
 
   // the one write outside podshim's own cgroups (see the header)
-  const enabled = readControllers(cgfs, path.join(grandparent, 'cgroup.subtree_control'))
-  const missing = enable.filter((c) => !enabled.has(c))
-  if (missing.length > 0) {
-    writeCgroupFile(cgfs, path.join(grandparent, 'cgroup.subtree_control'), missing.map((c) => `+${c}`).join(' '))
-  }
+  enableControllers(cgfs, grandparent, enable)
 
   const created: string[] = []
   const isParentCreated = mkdirIfAbsent(cgfs, parentDir)

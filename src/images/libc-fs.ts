@@ -1,28 +1,21 @@
 // The file-system calls layer extraction needs that node:fs lacks: device
 // nodes (overlayfs whiteouts are char 0/0) and extended attributes on the
 // entry itself, never its symlink target (trusted.overlay.opaque,
-// security.capability). Through ffi-rs, as src/native/libc.ts does, with
+// security.capability). Through src/native/libc.ts's ffi-rs wrapper, with
 // errno read right after the call; failures throw SyscallError.
 // Man pages: mknod(2), lsetxattr(2), lgetxattr(2), makedev(3).
-import { DataType, load, open } from 'ffi-rs'
+import { DataType } from 'ffi-rs'
 
+import { call as libcCall } from '../native/libc'
 import { SyscallError } from '../native/syscall-error'
 
-const LIBRARY = 'libc-images'
-let isOpen = false
+/** libc-fs's calls as (types, values) lists, through the one ffi-rs wrapper */
+const call = (funcName: string, types: DataType[], values: unknown[], retType = DataType.I32): { value: number; errno: number } =>
+  libcCall(funcName, types.map((type, i) => [type, values[i]]), retType)
 
 export const S_IFCHR = 0o020000
 export const S_IFBLK = 0o060000
 export const S_IFIFO = 0o010000
-
-function call(funcName: string, paramsType: DataType[], paramsValue: unknown[], retType = DataType.I32): { value: number; errno: number } {
-  if (!isOpen) {
-    open({ library: LIBRARY, path: 'libc.so.6' })
-    isOpen = true
-  }
-  const result = load({ library: LIBRARY, funcName, retType, paramsType, paramsValue, errno: true }) as unknown as { value: number; errnoCode: number }
-  return { value: Number(result.value), errno: result.errnoCode }
-}
 
 /** glibc's makedev(3) encoding */
 export function makedev(major: number, minor: number): bigint {

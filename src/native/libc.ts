@@ -16,9 +16,10 @@ import { SyscallError } from './syscall-error'
 const LIBRARY = 'libc'
 let isOpen = false
 
-type Param = [DataType, unknown]
+export type Param = [DataType, unknown]
 
-function call(funcName: string, params: Param[]): { value: number; errno: number } {
+/** Call a libc function through ffi-rs; errno as read right after the call. */
+export function call(funcName: string, params: Param[], retType = DataType.I32): { value: number; errno: number } {
   if (!isOpen) {
     open({ library: LIBRARY, path: 'libc.so.6' })
     isOpen = true
@@ -26,12 +27,12 @@ function call(funcName: string, params: Param[]): { value: number; errno: number
   const result = load({
     library: LIBRARY,
     funcName,
-    retType: DataType.I32,
+    retType,
     paramsType: params.map(([type]) => type),
     paramsValue: params.map(([, value]) => value),
     errno: true,
   }) as unknown as { value: number; errnoCode: number }
-  return { value: result.value, errno: result.errnoCode }
+  return { value: Number(result.value), errno: result.errnoCode }
 }
 
 function cString(value: string | null): Param {
