@@ -4,13 +4,13 @@
 // security.capability). Through src/native/libc.ts's ffi-rs wrapper, with
 // errno read right after the call; failures throw SyscallError.
 // Man pages: mknod(2), lsetxattr(2), lgetxattr(2), makedev(3).
-import { DataType } from 'ffi-rs'
+import { constants } from 'node:os'
 
-import { call as libcCall } from '../native/libc'
+import { call as libcCall, dataTypes, type DataType } from '../native/libc'
 import { SyscallError } from '../native/syscall-error'
 
 /** libc-fs's calls as (types, values) lists, through the one ffi-rs wrapper */
-const call = (funcName: string, types: DataType[], values: unknown[], retType = DataType.I32): { value: number; errno: number } =>
+const call = (funcName: string, types: DataType[], values: unknown[], retType?: DataType): { value: number; errno: number } =>
   libcCall(funcName, types.map((type, i) => [type, values[i]]), retType)
 
 export const S_IFCHR = 0o020000
@@ -27,7 +27,8 @@ export function makedev(major: number, minor: number): bigint {
 /** mknod(2) of a character/block device or fifo; `type` is S_IFCHR, S_IFBLK or S_IFIFO */
 export function mknod(path: string, type: number, mode: number, major: number, minor: number): void {
   const dev = makedev(major, minor)
-  const { value, errno } = call('mknod', [DataType.String, DataType.I32, DataType.U64], [path, type | (mode & 0o7777), Number(dev)])
+  const { String: Str, I32, U64 } = dataTypes()
+  const { value, errno } = call('mknod', [Str, I32, U64], [path, type | (mode & 0o7777), Number(dev)])
   if (value < 0) throw new SyscallError('mknod', errno, { path })
 }
 
@@ -35,16 +36,18 @@ export function mknod(path: string, type: number, mode: number, major: number, m
 export function lsetxattr(path: string, name: string, value: Buffer): void {
   // ffi-rs passes an empty array badly; a one-byte buffer with size 0 is equivalent
   const data = value.length === 0 ? Buffer.alloc(1) : value
-  const { value: ret, errno } = call('lsetxattr', [DataType.String, DataType.String, DataType.U8Array, DataType.U64, DataType.I32], [path, name, data, value.length, 0])
+  const { String: Str, U8Array, U64, I32 } = dataTypes()
+  const { value: ret, errno } = call('lsetxattr', [Str, Str, U8Array, U64, I32], [path, name, data, value.length, 0])
   if (ret < 0) throw new SyscallError('lsetxattr', errno, { path, dest: name })
 }
 
 /** lgetxattr(2); null when the attribute is absent (ENODATA) */
 export function lgetxattr(path: string, name: string): Buffer | null {
   const buffer = Buffer.alloc(4096)
-  const { value, errno } = call('lgetxattr', [DataType.String, DataType.String, DataType.U8Array, DataType.U64], [path, name, buffer, buffer.length], DataType.I64)
+  const { String: Str, U8Array, U64, I64 } = dataTypes()
+  const { value, errno } = call('lgetxattr', [Str, Str, U8Array, U64], [path, name, buffer, buffer.length], I64)
   if (value < 0) {
-    if (errno === 61) return null
+    if (errno === constants.errno.ENODATA) return null
     throw new SyscallError('lgetxattr', errno, { path, dest: name })
   }
   return Buffer.from(buffer.subarray(0, value))

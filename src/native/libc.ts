@@ -7,27 +7,66 @@
 // as a U64 0 in that parameter's slot, which the C calling convention passes
 // exactly like a pointer on the 64-bit targets podshim supports.
 //
+// ffi-rs is loaded on the first call, not on import: loading it costs
+// milliseconds of every podshim start, and a module that imports this one
+// stays pure JavaScript (so it can live in the start-up snapshot, see
+// src/snapshot/build.ts).
+//
 // Man pages: mount(2), umount2(2).
 
-import { DataType, load, open } from 'ffi-rs'
+import type * as FfiRs from 'ffi-rs'
 
 import { SyscallError } from './syscall-error'
 
 const LIBRARY = 'libc'
-let isOpen = false
+let ffiRs: typeof FfiRs | undefined
 
+export type DataType = FfiRs.DataType
 export type Param = [DataType, unknown]
 
-/** Call a libc function through ffi-rs; errno as read right after the call. */
-export function call(funcName: string, params: Param[], retType = DataType.I32): { value: number; errno: number } {
-  if (!isOpen) {
-    open({ library: LIBRARY, path: 'libc.so.6' })
-    isOpen = true
+/**
+ * require('ffi-rs'). Its loader picks the glibc or musl build of its binding
+ * by asking process.report.getReport() for the glibc version: a whole
+ * diagnostic report (stacks, handles, shared objects), ~5 ms of every pod
+ * start. podshim needs glibc anyway (it opens libc.so.6), so while ffi-rs
+ * loads, process.report answers only that question.
+ */
+function requireFfiRs(): typeof FfiRs {
+  const report = Object.getOwnPropertyDescriptor(process, 'report')
+  if (report?.configurable !== true) return require('ffi-rs') as typeof FfiRs
+  Object.defineProperty(process, 'report', {
+    configurable: true,
+    value: { getReport: () => ({ header: { glibcVersionRuntime: 'libc.so.6' } }) },
+  })
+  try {
+    return require('ffi-rs') as typeof FfiRs
+  } finally {
+    Object.defineProperty(process, 'report', report)
   }
+}
+
+/** ffi-rs with libc open in it, loaded on first use. */
+function ffi(): typeof FfiRs {
+  if (ffiRs === undefined) {
+    const loaded = requireFfiRs()
+    loaded.open({ library: LIBRARY, path: 'libc.so.6' })
+    ffiRs = loaded
+  }
+  return ffiRs
+}
+
+/** ffi-rs's DataType enum (its values come from its native binding). */
+export function dataTypes(): typeof FfiRs.DataType {
+  return ffi().DataType
+}
+
+/** Call a libc function through ffi-rs; errno as read right after the call (the return type defaults to I32). */
+export function call(funcName: string, params: Param[], retType?: DataType): { value: number; errno: number } {
+  const { load, DataType } = ffi()
   const result = load({
     library: LIBRARY,
     funcName,
-    retType,
+    retType: retType ?? DataType.I32,
     paramsType: params.map(([type]) => type),
     paramsValue: params.map(([, value]) => value),
     errno: true,
@@ -36,12 +75,17 @@ export function call(funcName: string, params: Param[], retType = DataType.I32):
 }
 
 function cString(value: string | null): Param {
-  return value === null ? [DataType.U64, 0] : [DataType.String, value]
+  const { U64, String } = dataTypes()
+  return value === null ? [U64, 0] : [String, value]
+}
+
+function i32(value: number): Param {
+  return [dataTypes().I32, value]
 }
 
 /** mount(2); throws `EPERM: operation not permitted, mount 'source' -> 'target'`. */
 export function mount(source: string | null, target: string, fstype: string | null, flags: number, data: string | null): void {
-  const { value, errno } = call('mount', [cString(source), cString(target), cString(fstype), [DataType.U64, flags], cString(data)])
+  const { value, errno } = call('mount', [cString(source), cString(target), cString(fstype), [dataTypes().U64, flags], cString(data)])
   if (value < 0) throw new SyscallError('mount', errno, { path: source ?? 'none', dest: target })
 }
 
@@ -49,7 +93,7 @@ export const MNT_DETACH = 2
 
 /** umount2(2); throws `EBUSY: resource busy or locked, umount2 '/x'`. */
 export function umount2(target: string, flags: number): void {
-  const { value, errno } = call('umount2', [cString(target), [DataType.I32, flags]])
+  const { value, errno } = call('umount2', [cString(target), i32(flags)])
   if (value < 0) throw new SyscallError('umount2', errno, { path: target })
 }
 
@@ -63,7 +107,7 @@ const AT_EMPTY_PATH = 0x1000
  * namespace can attach with move_mount(2), as a bind mount by fd.
  */
 export function openTreeClone(fd: number, label: string): number {
-  const { value, errno } = call('open_tree', [[DataType.I32, fd], [DataType.String, ''], [DataType.I32, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH]])
+  const { value, errno } = call('open_tree', [i32(fd), cString(''), i32(OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH)])
   if (value < 0) throw new SyscallError('open_tree', errno, { path: label })
   return value
 }
@@ -78,7 +122,7 @@ const EWOULDBLOCK = 11
  * process that dies holding it can never wedge anyone (flock(2)).
  */
 export function tryLockExclusive(fd: number, label: string): boolean {
-  const { value, errno } = call('flock', [[DataType.I32, fd], [DataType.I32, LOCK_EX | LOCK_NB]])
+  const { value, errno } = call('flock', [i32(fd), i32(LOCK_EX | LOCK_NB)])
   if (value === 0) return true
   if (errno === EWOULDBLOCK) return false
   throw new SyscallError('flock', errno, { path: label })
