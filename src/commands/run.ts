@@ -22,6 +22,7 @@ import { SandboxRuntime } from '../supervisor/pod-runtime'
 import { cleanStalePods } from '../supervisor/stale-pods'
 import { setupPodCgroup } from './pod-cgroup-setup'
 import { formatSummary } from './summary'
+import { timeOfDay } from '../utc-time'
 import { hostname as hostHostname } from 'node:os'
 
 export interface RunOptions {
@@ -136,5 +137,5 @@ function hasProbesOrHooks(pod: DefaultedPod): boolean {
 
 function formatEvent(e: PodEvent): string {
   const object = e.fieldPath === '' ? 'pod' : e.fieldPath
-  return `${e.time.toISOString().slice(11, 23)} ${e.type.padEnd(7)} ${e.reason.padEnd(12)} ${object}: ${e.message}`
+  return `${timeOfDay(e.time)} ${e.type.padEnd(7)} ${e.reason.padEnd(12)} ${object}: ${e.message}`
 }

@@ -9,6 +9,7 @@ import { createHash } from 'node:crypto'
 
 import { type Descriptor, formatPlatform, hostPlatform, manifestKind, parseImageConfig, parseIndex, parseManifest, selectPlatform, type Platform } from './image-manifest'
 import type { ImageRecord, ImageStore } from './store'
+import { isoTimestamp } from '../utc-time'
 
 export interface ManifestBytes {
   bytes: Buffer
@@ -104,7 +105,7 @@ export async function pullImage(store: ImageStore, req: PullRequest): Promise<Im
     config: config.config,
     platform: config.platform,
     created: config.created,
-    storedAt: new Date().toISOString(),
+    storedAt: isoTimestamp(new Date()),
   }
   store.putImage(record, [...req.names, ...repoDigests])
   return record

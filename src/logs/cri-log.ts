@@ -6,6 +6,8 @@
 import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs'
 import { join } from 'node:path'
 
+import { rfc3339Nano } from '../utc-time'
+
 export type LogStream = 'stdout' | 'stderr'
 
 /** Lines longer than this many characters are split (containerd's default max container log line, 16 KiB). */
@@ -14,12 +16,6 @@ const MAX_LINE_BYTES = 16 * 1024
 /** Pure: format one CRI log record. `time` in ms with an optional extra ns part. */
 export function formatCriLine(time: Date, stream: LogStream, partial: boolean, text: string): string {
   return `${rfc3339Nano(time)} ${stream} ${partial ? 'P' : 'F'} ${text}\n`
-}
-
-/** RFC 3339 with nanoseconds, as Go's time.RFC3339Nano writes UTC (trailing zeros kept, as CRI does). */
-export function rfc3339Nano(time: Date): string {
-  const iso = time.toISOString() // 2024-01-02T03:04:05.678Z
-  return `${iso.slice(0, 19)}.${iso.slice(20, 23)}000000Z`
 }
 
 export function podLogDir(logRoot: string, namespace: string, podName: string, uid: string): string {

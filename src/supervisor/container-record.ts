@@ -8,6 +8,7 @@ import type { ExitStatus } from '../native/contract'
 import { CrashLoopBackoff } from './backoff'
 import type { ContainerState, ContainerStatus } from './status'
 import type { StartedProcess } from './container-process'
+import { rfc3339 } from '../utc-time'
 
 export type ContainerKind = 'init' | 'sidecar' | 'regular'
 
@@ -55,7 +56,7 @@ export class ContainerRecord {
   running(process: StartedProcess, probes: { hasStartup: boolean; hasReadiness: boolean }): void {
     this.process = process
     this.containerID = `podshim://${randomBytes(32).toString('hex')}`
-    this.state = { running: { startedAt: process.startedAt.toISOString().replace(/\.\d+Z$/, 'Z') } }
+    this.state = { running: { startedAt: rfc3339(process.startedAt) } }
     this.started = !probes.hasStartup
     this.ready = false
     this.killMessage = undefined
@@ -66,7 +67,7 @@ export class ContainerRecord {
     const exitCode = status.code ?? 128 + (status.signal ?? 0)
     const reason = oomKilled ? 'OOMKilled' : exitCode === 0 ? 'Completed' : 'Error'
     this.terminate(finishedAt, {
-      exitCode, reason, finishedAt: finishedAt.toISOString().replace(/\.\d+Z$/, 'Z'),
+      exitCode, reason, finishedAt: rfc3339(finishedAt),
       ...(status.signal !== null ? { signal: status.signal } : {}),
       ...(message !== undefined && message !== '' ? { message } : {}),
       ...(this.state.running !== undefined ? { startedAt: this.state.running.startedAt } : {}),
@@ -77,7 +78,7 @@ export class ContainerRecord {
   /** The runtime failed before exec: containerd's StartError, exit code 128. */
   startFailed(message: string, finishedAt: Date, runExitCode: number): void {
     this.containerID ??= `podshim://${randomBytes(32).toString('hex')}`
-    this.terminate(finishedAt, { exitCode: START_ERROR_EXIT_CODE, reason: 'StartError', message, startedAt: '1970-01-01T00:00:00Z', finishedAt: finishedAt.toISOString().replace(/\.\d+Z$/, 'Z') })
+    this.terminate(finishedAt, { exitCode: START_ERROR_EXIT_CODE, reason: 'StartError', message, startedAt: '1970-01-01T00:00:00Z', finishedAt: rfc3339(finishedAt) })
     this.runExitCode = runExitCode
   }
 

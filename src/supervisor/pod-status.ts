@@ -7,6 +7,7 @@ import type { ContainerRecord } from './container-record'
 import { podConditions, podPhase, type PodStatus } from './status'
 import { podQosClass } from '../cgroup/values'
 import { containerResources, initContainerResources } from './resources'
+import { rfc3339 } from '../utc-time'
 
 export function buildPodStatus(input: {
   pod: DefaultedPod
@@ -26,7 +27,7 @@ export function buildPodStatus(input: {
   const since = (type: string, status: string): string => {
     const previous = input.transitions.get(type)
     if (previous !== undefined && previous.startsWith(`${status} `)) return previous.slice(status.length + 1)
-    const time = input.now.toISOString().replace(/\.\d+Z$/, 'Z')
+    const time = rfc3339(input.now)
     input.transitions.set(type, `${status} ${time}`)
     return time
   }
@@ -39,7 +40,7 @@ export function buildPodStatus(input: {
     containerStatuses: regular,
     qosClass: podQosClass({ containers: containerResources(pod), initContainers: initContainerResources(pod) }),
   }
-  if (input.startTime !== undefined) status.startTime = input.startTime.toISOString().replace(/\.\d+Z$/, 'Z')
+  if (input.startTime !== undefined) status.startTime = rfc3339(input.startTime)
   if (init.length > 0) status.initContainerStatuses = init.map((i) => i.status)
   return status
 }

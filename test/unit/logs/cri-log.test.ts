@@ -2,7 +2,8 @@ import t from 'tap'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { CriLogWriter, formatCriLine, podLogDir, rfc3339Nano } from '../../../src/logs/cri-log'
+import { CriLogWriter, formatCriLine, podLogDir } from '../../../src/logs/cri-log'
+import { rfc3339Nano } from '../../../src/utc-time'
 
 t.test('CRI line format', (t) => {
   const time = new Date(Date.UTC(2016, 9, 6, 0, 17, 9, 669))
