@@ -3,16 +3,21 @@
 // pod holds; both then delete blobs and unpacked layers that no remaining
 // image refers to, and temp files of pulls whose process has died. Held
 // images (image-holds.ts) are never removed, so a running pod's lower
-// layers cannot vanish under it.
+// layers cannot vanish under it. Both run under the store's GC lock, which
+// pulls and holds take too (image-holds.ts).
 import { readdirSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 
-import { heldImages } from './image-holds'
+import { heldImages, withGcLock } from './image-holds'
 import { unmountView } from './image-views'
 import { type ImageRecord, type ImageStore, digestHex } from './store'
 import { isProcessAlive } from './store-lock'
 
 export function removeImage(store: ImageStore, nameOrId: string): ImageRecord {
+  return withGcLock(store.root, () => removeImageLocked(store, nameOrId))
+}
+
+function removeImageLocked(store: ImageStore, nameOrId: string): ImageRecord {
   const record = store.findImage(nameOrId)
   if (record === null) throw new Error(`remove image "${nameOrId}": no such image`)
   const names = store.namesOf(record.id)
@@ -30,6 +35,10 @@ export function removeImage(store: ImageStore, nameOrId: string): ImageRecord {
 
 /** remove every image no running pod uses; returns the removed records */
 export function pruneImages(store: ImageStore): ImageRecord[] {
+  return withGcLock(store.root, () => pruneImagesLocked(store))
+}
+
+function pruneImagesLocked(store: ImageStore): ImageRecord[] {
   const held = heldImages(store.root)
   const removed: ImageRecord[] = []
   for (const record of store.listImages()) {
@@ -42,8 +51,8 @@ export function pruneImages(store: ImageStore): ImageRecord[] {
   return removed
 }
 
-/** delete what no image record refers to; returns the number of entries removed */
-export function collectGarbage(store: ImageStore): number {
+/** delete what no image record refers to (the caller holds the GC lock); returns the number of entries removed */
+function collectGarbage(store: ImageStore): number {
   const blobs = new Set<string>()
   const layers = new Set<string>()
   for (const record of store.listImages()) {

@@ -3,12 +3,36 @@
 // `holds/<image hex>.<pid>` and releases it by removing the file; a hold
 // whose process has died no longer counts (and is swept). Kept in the image
 // root rather than the pod state so a store needs nothing else to decide.
+//
+// The store's GC lock orders removal against use: `image rm`/`prune` and
+// their garbage collection run under it, and so do the start of a pull
+// (its "pulling" mark) and a hold's check-and-take. A sweep therefore never
+// runs between a pull's first blob and its record, nor between a pod
+// finding an image and holding it.
 import { readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 
 import { digestHex } from './store'
-import { isProcessAlive } from './store-lock'
+import { isProcessAlive, withLock } from './store-lock'
 
+/** Runs fn under the store's GC lock (not re-entrant: flock(2) on a fresh open file). */
+export function withGcLock<T>(imageRoot: string, fn: () => T): T {
+  return withLock(join(imageRoot, 'locks'), 'gc', fn)
+}
+
+/**
+ * Hold the image unless it has been removed meanwhile (check and hold under
+ * the GC lock); false when it is gone.
+ */
+export function holdImageIfPresent(imageRoot: string, id: string, isPresent: () => boolean): boolean {
+  return withGcLock(imageRoot, () => {
+    if (!isPresent()) return false
+    holdImage(imageRoot, id)
+    return true
+  })
+}
+
+/** Hold without the GC lock: for a caller that holds it, or a test. */
 export function holdImage(imageRoot: string, id: string, pid = process.pid): void {
   writeFileSync(join(imageRoot, 'holds', `${digestHex(id)}.${pid}`), '')
 }
@@ -31,6 +55,6 @@ export function heldImages(imageRoot: string): Set<string> {
 /** mark this process as pulling until the returned function is called: GC leaves blobs and layers alone meanwhile */
 export function markPulling(imageRoot: string): () => void {
   const path = join(imageRoot, 'holds', `pulling.${process.pid}`)
-  writeFileSync(path, '')
+  withGcLock(imageRoot, () => writeFileSync(path, ''))
   return () => rmSync(path, { force: true })
 }

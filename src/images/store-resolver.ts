@@ -6,7 +6,7 @@
 // fetched again). Parse failures are InvalidImageName, pull failures
 // ErrImagePull; the supervisor turns repeated ones into ImagePullBackOff.
 import { ArchiveSource, type BlobSource, DirSource } from './blob-source'
-import { holdImage, markPulling, releaseImage } from './image-holds'
+import { holdImageIfPresent, markPulling, releaseImage } from './image-holds'
 import { type PullEvent, pullImage } from './image-pull'
 import type { PullProgress } from './pull-progress'
 import { lookupView } from './image-views'
@@ -107,7 +107,9 @@ export class StoreImageResolver implements ImageResolver {
 
   private toResolved(image: string, record: ImageRecord): ResolvedImage {
     const store = this.store!
-    holdImage(store.root, record.id)
+    if (!holdImageIfPresent(store.root, record.id, () => store.getImage(record.id) !== null)) {
+      throw new ImageError(`image "${image}" was removed from the store while the pod was starting`, 'ErrImagePull')
+    }
     const layers = record.layers.map((l) => store.layerPath(l.diffId))
     try {
       return { ref: image, imageId: record.id, config: record.config, rootfs: { kind: 'overlay', layers }, lookupRoot: lookupView(store.root, record.id, layers) }
