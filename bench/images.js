@@ -83,7 +83,7 @@ function podManifest(file, name, image, count) {
 }
 
 function runArgv(manifest, roots, isQuiet = true) {
-  return [process.execPath, PODSHIM_BIN, 'run', ...(isQuiet ? ['-q'] : []), '--state-root', roots.state, '--log-root', roots.log,
+  return [PODSHIM_BIN, 'run', ...(isQuiet ? ['-q'] : []), '--state-root', roots.state, '--log-root', roots.log,
     '--data-root', roots.data, '--cgroup-parent', roots.cgroupParent, manifest]
 }
 
@@ -110,7 +110,7 @@ async function measure({ tmp, roots, crunPath, cleanup, opts, log, env }) {
   const dir = join(tmp, 'images-bench')
   mkdirSync(dir)
   const { image, diffId } = writeBusyboxLayout(dir)
-  execFileSync(process.execPath, [PODSHIM_BIN, 'image', 'pull', '--data-root', roots.data, image], { env, stdio: ['ignore', 'ignore', 'pipe'] })
+  execFileSync(PODSHIM_BIN, ['image', 'pull', '--data-root', roots.data, image], { env, stdio: ['ignore', 'ignore', 'pipe'] })
   const layer = join(roots.data, 'images/layers/sha256', diffId.slice(7))
   if (!existsSync(join(layer, 'bin/busybox'))) throw new Error(`the pulled layer is not at "${layer}"`)
   const track = { onSpawn: (pid) => cleanup.addPid(pid), onExit: (pid) => cleanup.dropPid(pid), env }

@@ -10,8 +10,18 @@ import type { DefaultedPod, Warning } from './types';
 import { validatePod } from './validate';
 
 export interface LoadPodOptions {
-  /** Makes metadata.uid when the manifest has none; crypto.randomUUID by default. */
+  /** Makes metadata.uid when the manifest has none; newPodUid by default. */
   newUid?: () => string;
+}
+
+/**
+ * A random v4 UUID drawn fresh from the system's random source each time:
+ * randomUUID's default entropy cache would be baked into podshim's start-up
+ * snapshot if anything drew from it while the snapshot was made, and every
+ * run would then make the same uids.
+ */
+export function newPodUid(): string {
+  return randomUUID({ disableEntropyCache: true });
 }
 
 export interface LoadedPod {
@@ -28,7 +38,7 @@ export function loadPod(text: string, source: string, options: LoadPodOptions = 
   const raw = parseManifest(text, source);
   const { problems, warnings, pod } = validatePod(raw);
   if (problems.length > 0 || pod === undefined) throw new ManifestError(source, problems);
-  return { pod: applyDefaults(pod, { newUid: options.newUid ?? randomUUID }), warnings };
+  return { pod: applyDefaults(pod, { newUid: options.newUid ?? newPodUid }), warnings };
 }
 
 export { ManifestError, formatProblem } from './manifest-error';
