@@ -6,12 +6,15 @@
  * child, and the callback runs once. No SIGCHLD handler and no waitpid(-1),
  * so libuv's child_process bookkeeping is never disturbed. The active poll
  * handle keeps the loop alive, so a running container keeps `podshim run` up.
+ * Should the poll fail while the child runs, a timer asks waitid again until
+ * it has ended, so no child is left a zombie.
  *
  * Man pages: pidfd_open(2), waitid(2).
  */
 #include "exit-watch.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <uv.h>
@@ -22,16 +25,23 @@
 
 namespace {
 
+/* How often to ask again when polling the pidfd failed (see exit_watch_on_readable). */
+constexpr uint64_t kRetryMs = 50;
+
 struct exit_watch {
   uv_poll_t poll;
+  uv_timer_t retry;
+  int open_handles;
   int pidfd;
   napi_env env;
   Napi::FunctionReference on_exit;
   Napi::AsyncContext *context;
 };
 
-void exit_watch_free(uv_handle_t *handle) {
+/* The close callback of each of its handles; the last one frees the watch. */
+void exit_watch_release(uv_handle_t *handle) {
   exit_watch *watch = static_cast<exit_watch *>(handle->data);
+  if (--watch->open_handles > 0) return;
   delete watch->context;
   delete watch;
 }
@@ -68,17 +78,45 @@ void exit_watch_deliver(exit_watch *watch, const siginfo_t *info, bool is_known)
   }
 }
 
+/* Delivers the status once and closes the watch's handles. */
+void exit_watch_finish(exit_watch *watch, const siginfo_t *info, bool is_known) {
+  uv_poll_stop(&watch->poll);
+  if (watch->open_handles == 2) uv_timer_stop(&watch->retry);
+  exit_watch_deliver(watch, info, is_known);
+  watch->on_exit.Reset();
+  uv_close(reinterpret_cast<uv_handle_t *>(&watch->poll), exit_watch_release);
+  if (watch->open_handles == 2) uv_close(reinterpret_cast<uv_handle_t *>(&watch->retry), exit_watch_release);
+}
+
+void exit_watch_on_retry(uv_timer_t *handle) {
+  exit_watch *watch = static_cast<exit_watch *>(handle->data);
+  siginfo_t info;
+  int reaped = exit_watch_reap(watch->pidfd, &info);
+  if (reaped == 0) return; /* still running: ask again */
+  exit_watch_finish(watch, &info, reaped == 1);
+}
+
 void exit_watch_on_readable(uv_poll_t *handle, int status, int events) {
   (void)events;
   exit_watch *watch = static_cast<exit_watch *>(handle->data);
   siginfo_t info;
   int reaped = exit_watch_reap(watch->pidfd, &info);
   if (reaped == 0 && status == 0) return; /* spurious wake-up: keep watching */
-  uv_poll_stop(&watch->poll);
-  /* reaped < 0 (ECHILD: someone else reaped it) or a poll error: both fields stay null. */
-  exit_watch_deliver(watch, &info, reaped == 1);
-  watch->on_exit.Reset();
-  uv_close(reinterpret_cast<uv_handle_t *>(&watch->poll), exit_watch_free);
+  if (reaped == 0) {
+    /*
+     * The poll failed while the child still runs. Giving up would leave it a
+     * zombie nobody reaps, and a blocking waitid would stall Node's loop for
+     * the container's whole life: ask again on a timer instead.
+     */
+    uv_poll_stop(&watch->poll);
+    if (uv_timer_init(uv_handle_get_loop(reinterpret_cast<uv_handle_t *>(handle)), &watch->retry) == 0) {
+      watch->retry.data = watch;
+      watch->open_handles = 2;
+      if (uv_timer_start(&watch->retry, exit_watch_on_retry, kRetryMs, kRetryMs) == 0) return;
+    }
+  }
+  /* reaped < 0 (ECHILD: someone else reaped it), or no way left to wait: both fields stay null. */
+  exit_watch_finish(watch, &info, reaped == 1);
 }
 
 }  // namespace
@@ -94,6 +132,7 @@ Napi::Value WatchExit(const Napi::CallbackInfo &info) {
     return Napi::Number::New(env, -EINVAL);
   }
   exit_watch *watch = new exit_watch();
+  watch->open_handles = 1;
   watch->pidfd = info[0].As<Napi::Number>().Int32Value();
   watch->env = env;
   int rc = uv_poll_init(loop, &watch->poll, watch->pidfd);
@@ -107,7 +146,7 @@ Napi::Value WatchExit(const Napi::CallbackInfo &info) {
   rc = uv_poll_start(&watch->poll, UV_READABLE, exit_watch_on_readable);
   if (rc < 0) {
     watch->on_exit.Reset();
-    uv_close(reinterpret_cast<uv_handle_t *>(&watch->poll), exit_watch_free);
+    uv_close(reinterpret_cast<uv_handle_t *>(&watch->poll), exit_watch_release);
     return Napi::Number::New(env, rc);
   }
   return Napi::Number::New(env, 0);
