@@ -11,10 +11,12 @@
 // is gone throws.
 import { closeSync, constants, openSync, statSync, accessSync } from 'node:fs'
 import { Socket } from 'node:net'
+import { constants as osConstants } from 'node:os'
 import { join } from 'node:path'
 import {
   CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWUTS, type ExitStatus, type NativeApi, type SpawnedProcess,
 } from '../native/contract'
+import { makePipes } from '../native/pipes'
 import { SpawnError, syscallErrorFromSpawn } from '../native/spawn-error'
 import { joinPlanOps } from '../sandbox/container-plan'
 import { findExecutable } from '../sandbox/process-spec'
@@ -24,7 +26,7 @@ import type { Clock } from '../supervisor/clock'
 export const EXEC_OUTPUT_LIMIT_BYTES = 10 * 1024
 /** after the process exited, how long its output pipes may stay open (a backgrounded child holding them) */
 const OUTPUT_DRAIN_MS = 1000
-const SIGKILL = 9
+const { SIGKILL } = osConstants.signals
 
 /** The container a command runs in, and the process attributes it inherits from the container. */
 export interface ExecTarget {
@@ -89,12 +91,10 @@ export async function execInContainer(
       return { exitCode: 127, signal: null, output: `exec: "${argv[0]}": executable file not found in $PATH`, stderr: '', timedOut: false }
     }
     const devNull = open('/dev/null')
-    const [oRead, oWrite] = native.pipe()
+    const [[oRead, oWrite], [eRead, eWrite]] = makePipes(native, 2)
     outRead = oRead
-    fds.push(oWrite)
-    const [eRead, eWrite] = native.pipe()
     errRead = eRead
-    fds.push(eWrite)
+    fds.push(oWrite, eWrite)
     const sharesOurPidNs = statSync(`/proc/${target.pid}/ns/pid`).ino === statSync('/proc/self/ns/pid').ino
     const ops = joinPlanOps({
       joinNamespaces: joins,
@@ -110,7 +110,7 @@ export async function execInContainer(
     } catch (err) {
       if (!(err instanceof SpawnError) || err.step.syscall !== 'execve') throw err
       // as containerd: the exec itself failed, the command did not run
-      const exitCode = err.errno === 2 ? 127 : 126
+      const exitCode = err.errno === osConstants.errno.ENOENT ? 127 : 126
       for (const fd of [outRead, errRead]) native.close(fd)
       const output = `exec: ${syscallErrorFromSpawn(err).message}`
       return { exitCode, signal: null, output, stderr: output, timedOut: false }
@@ -153,12 +153,23 @@ async function collect(
       native.signal(spawned.pidfd, SIGKILL)
     })
     : undefined
-  const status = await new Promise<ExitStatus>((resolve) => {
-    native.watchExit(spawned.pidfd, (s) => {
-      native.close(spawned.pidfd)
-      resolve(s)
+  let status: ExitStatus
+  try {
+    status = await new Promise<ExitStatus>((resolve) => {
+      native.watchExit(spawned.pidfd, (s) => {
+        native.close(spawned.pidfd)
+        resolve(s)
+      })
     })
-  })
+  } catch (err) {
+    // no way to learn of its exit: stop it rather than leave it and its fds behind
+    timer?.cancel()
+    native.signal(spawned.pidfd, SIGKILL)
+    native.close(spawned.pidfd)
+    stdout.stop()
+    stderr.stop()
+    throw err
+  }
   timer?.cancel()
   // a child the command left behind may hold the pipes open: wait a little, then stop reading
   const drainTimer = setTimeout(() => {

@@ -9,6 +9,7 @@
 import { createInterface } from 'node:readline'
 import { Socket } from 'node:net'
 import { CLONE_NEWNET, type ExitStatus, type NativeApi, PlanOpCode } from '../native/contract'
+import { makePipes } from '../native/pipes'
 import type { Clock, TimerHandle } from '../supervisor/clock'
 import { spawnOrThrow } from '../supervisor/spawn-or-throw'
 import type {
@@ -77,9 +78,7 @@ export function startProber(native: NativeApi, netnsFd: number, options: ProberO
 
   const spawn = (): Running => {
     const script = options.scriptPath ?? proberScriptPath()
-    const [inRead, inWrite] = native.pipe()
-    const [outRead, outWrite] = native.pipe()
-    const [errRead, errWrite] = native.pipe()
+    const [[inRead, inWrite], [outRead, outWrite], [errRead, errWrite]] = makePipes(native, 3)
     let spawned
     try {
       spawned = spawnOrThrow(native, {
@@ -128,7 +127,9 @@ export function startProber(native: NativeApi, netnsFd: number, options: ProberO
     })
     stdout.on('error', () => stdout.destroy())
     const state = { isExited: false }
-    const exited = new Promise<void>((resolve) => {
+    let resolveExited = (): void => undefined
+    const exited = new Promise<void>((resolve) => (resolveExited = resolve))
+    try {
       native.watchExit(spawned.pidfd, (status: ExitStatus) => {
         state.isExited = true
         native.close(spawned.pidfd)
@@ -145,10 +146,16 @@ export function startProber(native: NativeApi, netnsFd: number, options: ProberO
           pending.clear()
           stdout.destroy()
           stderr.destroy()
-          resolve()
+          resolveExited()
         })
       })
-    })
+    } catch (err) {
+      // no way to learn of its exit: stop it rather than leave it and its fds behind
+      native.signal(spawned.pidfd, SIGKILL)
+      native.close(spawned.pidfd)
+      for (const socket of [stdin, stdout, stderr]) socket.destroy()
+      throw err
+    }
     return Object.assign(state, { pid: spawned.pid, pidfd: spawned.pidfd, stdin, pending, exited })
   }
 

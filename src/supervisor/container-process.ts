@@ -9,6 +9,7 @@ import { Socket } from 'node:net'
 import { hostname as hostHostname } from 'node:os'
 import { join, posix } from 'node:path'
 import { CLONE_NEWNS, CLONE_NEWPID, type ExitStatus, type NativeApi } from '../native/contract'
+import { makePipes } from '../native/pipes'
 import { SyscallError } from '../native/syscall-error'
 import { containerPlanOps } from '../sandbox/container-plan'
 import { MASKED_PATHS, READONLY_PATHS, type MaskedPath } from '../sandbox/default-mounts'
@@ -108,13 +109,18 @@ export function startContainerProcess(input: {
     { source: etc.hosts, target: '/etc/hosts', readOnly: false, isFile: true },
     { source: etc.resolvConf, target: '/etc/resolv.conf', readOnly: false, isFile: true },
   ].filter((m) => image.rootfs.kind !== 'entries' || existsSync(join(image.lookupRoot, m.target)))
-  const devNull = openSync('/dev/null', 'r')
-  const [outRead, outWrite] = native.pipe()
-  const [errRead, errWrite] = native.pipe()
-  const cgroupFd = sandbox.cgroup.openLeaf(container.name)
   const ownPidNs = !pod.spec.hostPID && !pod.spec.shareProcessNamespace
+  // what only the child keeps: closed here once it has them, or on any failure
+  const childFds = [...mountFds]
+  let pipes: Array<[number, number]> = []
   let spawned
   try {
+    const devNull = openSync('/dev/null', 'r')
+    childFds.push(devNull)
+    pipes = makePipes(native, 2)
+    const [[, outWrite], [, errWrite]] = pipes
+    const cgroupFd = sandbox.cgroup.openLeaf(container.name)
+    childFds.push(cgroupFd)
     sandbox.cgroup.markStarted(container.name)
     spawned = spawnOrThrow(native, {
       cloneFlags: CLONE_NEWNS | (ownPidNs ? CLONE_NEWPID : 0),
@@ -138,14 +144,13 @@ export function startContainerProcess(input: {
       }),
     }, `start container "${container.name}"`)
   } catch (err) {
-    native.close(outRead)
-    native.close(errRead)
+    for (const [read] of pipes) native.close(read)
     throw err
   } finally {
-    for (const fd of [devNull, cgroupFd, ...mountFds]) closeSync(fd)
-    native.close(outWrite)
-    native.close(errWrite)
+    for (const fd of childFds) closeSync(fd)
+    for (const [, write] of pipes) native.close(write)
   }
+  const [[outRead], [errRead]] = pipes
 
   const log = new CriLogWriter(input.logDir, input.restartCount)
   const drained = Promise.all([
