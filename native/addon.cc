@@ -66,7 +66,7 @@ struct ParsedOp {
 
 class PlanReader {
  public:
-  explicit PlanReader(Napi::Env env) : env_(env) {}
+  PlanReader() = default;
   bool failed() const { return !error_.empty(); }
   const std::string &error() const { return error_; }
 
@@ -189,7 +189,6 @@ class PlanReader {
   void Fail(const std::string &message) {
     if (error_.empty()) error_ = message;
   }
-  Napi::Env env_;
   std::string error_;
 };
 
@@ -258,7 +257,7 @@ Napi::Value Spawn(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
   if (info.Length() < 1 || !info[0].IsObject()) return ThrowType(env, "plan must be an object");
   Napi::Object object = info[0].As<Napi::Object>();
-  PlanReader reader(env);
+  PlanReader reader;
   struct plan plan;
   memset(&plan, 0, sizeof plan);
   plan.clone_flags = static_cast<uint64_t>(reader.Int64(object, "cloneFlags", "plan"));

@@ -2,6 +2,8 @@
 // syscallErrorFromSpawn turns it into the Node-shaped SyscallError that names
 // the syscall and the path, e.g. `ENOENT: no such file or directory, execve '/bin/nope'`.
 
+import { constants } from 'node:os'
+
 import { PLAN_OP_SYSCALL, PlanOpCode, SpawnStage, type PlanOp, type SpawnFailure } from './contract'
 import { SyscallError, describeErrno, type SyscallErrorOptions } from './syscall-error'
 
@@ -67,8 +69,7 @@ function describeStep(opIndex: number, op: PlanOp | undefined): SpawnStep {
   }
 }
 
-const ENOSYS = 38
-const E2BIG = 7
+const { ENOSYS, E2BIG } = constants.errno
 
 /** podshim's minimum kernel is not met; `cause` holds the failing syscall's error. */
 export class KernelTooOldError extends Error {
