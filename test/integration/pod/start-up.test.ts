@@ -2,10 +2,11 @@
 // a copy of the built package with its own snapshot: the snapshot holds the
 // CLI (it runs with dist/cli.js gone), and bin/podshim falls back to
 // dist/bin.js where the snapshot cannot serve: none built, its node gone,
-// or the package moved since it was made. The runs of real pods through the
-// snapshot are every other test here (they start the repository's
-// bin/podshim); this file adds that two of them never share a uid, which
-// a random pool baked into the snapshot would break.
+// V8 flags in NODE_OPTIONS, or the package moved since it was made. The
+// runs of real pods through the snapshot are every other test here (they
+// start the repository's bin/podshim); this file adds that two of them
+// never share a uid, which a random pool baked into the snapshot would
+// break.
 import t, { type Test } from 'tap'
 import { spawnSync } from 'node:child_process'
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
@@ -36,8 +37,8 @@ function buildSnapshot(t: Test, root: string): void {
   t.notMatch(built.stderr, /warning/, 'no warning')
 }
 
-function version(root: string): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(join(root, 'bin', 'podshim'), ['--version'], { encoding: 'utf8', env: withNodeOnPath(process.env) })
+function version(root: string, env: NodeJS.ProcessEnv = {}): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(join(root, 'bin', 'podshim'), ['--version'], { encoding: 'utf8', env: withNodeOnPath({ ...process.env, ...env }) })
   return { status: r.status, stdout: r.stdout.trim(), stderr: r.stderr.trim() }
 }
 
@@ -69,6 +70,15 @@ t.test('without a usable snapshot, bin/podshim runs dist/bin.js', async (t) => {
   writeFileSync(join(root, 'build', 'podshim.blob.node'), '/nonexistent/node\n')
   t.same(version(root), { status: 0, stdout: VERSION, stderr: '' }, 'its node is gone')
   t.not(withoutCliModule(root, () => version(root)).status, 0, 'so dist/cli.js is loaded')
+
+  buildSnapshot(t, root)
+  for (const flag of ['--max-old-space-size=200', '--stack_trace_limit=50']) {
+    const options = { NODE_OPTIONS: `--no-warnings ${flag}` }
+    t.same(version(root, options), { status: 0, stdout: VERSION, stderr: '' }, `a V8 flag in NODE_OPTIONS (${flag}) would make Node refuse the snapshot`)
+    t.not(withoutCliModule(root, () => version(root, options)).status, 0, 'so dist/cli.js is loaded')
+  }
+  t.same(withoutCliModule(root, () => version(root, { NODE_OPTIONS: '--no-warnings' })), { status: 0, stdout: VERSION, stderr: '' },
+    'Node\'s own options leave the snapshot usable')
 })
 
 t.test('a package moved after its snapshot was made loads its own dist/', async (t) => {
