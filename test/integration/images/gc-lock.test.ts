@@ -1,7 +1,7 @@
 // The store's GC lock orders removal against use (image-holds.ts): image
 // removal and pruning, the start of a pull and a pod's hold all wait for a
-// holder of it, here a flock(1) child process (flock(2) locks conflict
-// between processes as they do between podshim commands).
+// holder of it, here a child process (flock(2) locks conflict between
+// processes as they do between podshim commands).
 import t, { type Test } from 'tap'
 import { spawn } from 'node:child_process'
 import { existsSync, readdirSync } from 'node:fs'
@@ -14,9 +14,21 @@ import { tempDir } from './fixtures/temp-dirs'
 
 const HOLD_MS = 800
 
-/** Another process holds the store's GC lock for HOLD_MS from when this resolves. */
+/**
+ * A child node process takes flock(LOCK_EX) on the store's gc.lock through
+ * ffi-rs and holds it for HOLD_MS from when this resolves.
+ */
 async function lockHeldElsewhere(t: Test, store: ImageStore): Promise<void> {
-  const child = spawn('flock', [join(store.root, 'locks', 'gc.lock'), 'sh', '-c', `echo locked; sleep ${HOLD_MS / 1000}`], { stdio: ['ignore', 'pipe', 'inherit'] })
+  const script = `
+    const ffi = require(process.argv[1])
+    const fd = require('node:fs').openSync(process.argv[2], 'a')
+    ffi.open({ library: 'libc', path: 'libc.so.6' })
+    const taken = ffi.load({ library: 'libc', funcName: 'flock', retType: ffi.DataType.I32,
+      paramsType: [ffi.DataType.I32, ffi.DataType.I32], paramsValue: [fd, 2 /* LOCK_EX */] })
+    if (taken !== 0) process.exit(1)
+    process.stdout.write('locked\\n')
+    setTimeout(() => undefined, ${HOLD_MS})`
+  const child = spawn(process.execPath, ['-e', script, require.resolve('ffi-rs'), join(store.root, 'locks', 'gc.lock')], { stdio: ['ignore', 'pipe', 'inherit'] })
   const exited = new Promise((resolve) => child.on('exit', resolve))
   t.teardown(async () => {
     child.kill('SIGKILL')
@@ -24,7 +36,7 @@ async function lockHeldElsewhere(t: Test, store: ImageStore): Promise<void> {
   })
   await new Promise<void>((resolve, reject) => {
     child.stdout.once('data', () => resolve())
-    child.once('error', reject)
+    child.once('exit', (code) => reject(new Error(`the lock holder exited with ${code} before locking`)))
   })
 }
 
