@@ -36,7 +36,11 @@ spec:
 `
 
 export function warmUp(): void {
-  buildProgram(['node', 'podshim', 'run', 'pod.yaml'])
+  // commander's parse of a `run` command line, with the action (the pod) left out
+  const argv = ['node', 'podshim', 'run', '-q', '--state-root', '/nonexistent', '--time-scale', '2', 'pod.yaml']
+  const program = buildProgram(argv).exitOverride().configureOutput({ writeOut: () => undefined, writeErr: () => undefined })
+  for (const command of program.commands) command.action(() => undefined)
+  program.parse(argv)
   const fixedUid = (): string => '00000000-0000-4000-8000-000000000000'
   for (const text of [SAMPLE, JSON.stringify(loadPod(SAMPLE, 'warm-up.yaml', { newUid: fixedUid }).pod)]) {
     loadPod(text, 'warm-up', { newUid: fixedUid })
