@@ -4,8 +4,12 @@
 // image refers to, and temp files of pulls whose process has died. Held
 // images (image-holds.ts) are never removed, so a running pod's lower
 // layers cannot vanish under it. Both run under the store's GC lock, which
-// pulls and holds take too (image-holds.ts).
-import { readdirSync, rmSync } from 'node:fs'
+// pulls and holds take too (image-holds.ts); under it, what goes is only
+// renamed into a trash directory, deleted once the lock is released, so a
+// `podshim run` waiting for the lock waits milliseconds, not for a big
+// layer's removal.
+import { mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs'
+import { randomBytes } from 'node:crypto'
 import { join } from 'node:path'
 
 import { heldImages, withGcLock } from './image-holds'
@@ -13,11 +17,33 @@ import { unmountView } from './image-views'
 import { type ImageRecord, type ImageStore, digestHex } from './store'
 import { isProcessAlive } from './store-lock'
 
-export function removeImage(store: ImageStore, nameOrId: string): ImageRecord {
-  return withGcLock(store.root, () => removeImageLocked(store, nameOrId))
+/** Runs fn under the GC lock with a trash directory, emptied after the lock is released. */
+function withTrash<T>(store: ImageStore, fn: (trash: Trash) => T): T {
+  const trash = new Trash(join(store.root, 'tmp', `gc.${process.pid}.${randomBytes(4).toString('hex')}`))
+  try {
+    return withGcLock(store.root, () => fn(trash))
+  } finally {
+    rmSync(trash.dir, { recursive: true, force: true })
+  }
 }
 
-function removeImageLocked(store: ImageStore, nameOrId: string): ImageRecord {
+/** Where GC moves what it removes; the tmp sweep leaves it alone while this process lives. */
+class Trash {
+  private count = 0
+
+  constructor(readonly dir: string) {}
+
+  take(path: string): void {
+    if (this.count === 0) mkdirSync(this.dir, { mode: 0o700 })
+    renameSync(path, join(this.dir, String(++this.count)))
+  }
+}
+
+export function removeImage(store: ImageStore, nameOrId: string): ImageRecord {
+  return withTrash(store, (trash) => removeImageLocked(store, nameOrId, trash))
+}
+
+function removeImageLocked(store: ImageStore, nameOrId: string, trash: Trash): ImageRecord {
   const record = store.findImage(nameOrId)
   if (record === null) throw new Error(`remove image "${nameOrId}": no such image`)
   const names = store.namesOf(record.id)
@@ -28,17 +54,17 @@ function removeImageLocked(store: ImageStore, nameOrId: string): ImageRecord {
   store.removeNames(isByName && !isLast ? [nameOrId] : names, record.id)
   if (store.getImage(record.id) === null) {
     unmountView(store.root, record.id)
-    collectGarbage(store)
+    collectGarbage(store, trash)
   }
   return record
 }
 
 /** remove every image no running pod uses; returns the removed records */
 export function pruneImages(store: ImageStore): ImageRecord[] {
-  return withGcLock(store.root, () => pruneImagesLocked(store))
+  return withTrash(store, (trash) => pruneImagesLocked(store, trash))
 }
 
-function pruneImagesLocked(store: ImageStore): ImageRecord[] {
+function pruneImagesLocked(store: ImageStore, trash: Trash): ImageRecord[] {
   const held = heldImages(store.root)
   const removed: ImageRecord[] = []
   for (const record of store.listImages()) {
@@ -47,12 +73,12 @@ function pruneImagesLocked(store: ImageStore): ImageRecord[] {
     unmountView(store.root, record.id)
     removed.push(record)
   }
-  collectGarbage(store)
+  collectGarbage(store, trash)
   return removed
 }
 
-/** delete what no image record refers to (the caller holds the GC lock); returns the number of entries removed */
-function collectGarbage(store: ImageStore): number {
+/** move what no image record refers to into the trash (the caller holds the GC lock); returns the number of entries */
+function collectGarbage(store: ImageStore, trash: Trash): number {
   const blobs = new Set<string>()
   const layers = new Set<string>()
   for (const record of store.listImages()) {
@@ -70,20 +96,20 @@ function collectGarbage(store: ImageStore): number {
   if (heldImages(store.root).has('pulling')) return count
   for (const hex of readdirSync(join(store.root, 'blobs/sha256'))) {
     if (!blobs.has(hex)) {
-      rmSync(join(store.root, 'blobs/sha256', hex), { force: true })
+      trash.take(join(store.root, 'blobs/sha256', hex))
       count++
     }
   }
   for (const hex of readdirSync(join(store.root, 'layers/sha256'))) {
     if (!layers.has(hex)) {
-      rmSync(join(store.root, 'layers/sha256', hex), { recursive: true, force: true })
+      trash.take(join(store.root, 'layers/sha256', hex))
       count++
     }
   }
   for (const name of readdirSync(join(store.root, 'tmp'))) {
     const pid = Number(name.split('.')[1])
     if (!isProcessAlive(pid)) {
-      rmSync(join(store.root, 'tmp', name), { recursive: true, force: true })
+      trash.take(join(store.root, 'tmp', name))
       count++
     }
   }

@@ -52,9 +52,16 @@ export function heldImages(imageRoot: string): Set<string> {
   return held
 }
 
-/** mark this process as pulling until the returned function is called: GC leaves blobs and layers alone meanwhile */
+let pulls = 0
+
+/**
+ * Mark a pull of this process in progress until the returned function is
+ * called: GC leaves blobs and layers alone meanwhile. Each pull has its own
+ * mark (pulling.<pid>.<n>), so the first of two pulls to end does not
+ * unmark the other.
+ */
 export function markPulling(imageRoot: string): () => void {
-  const path = join(imageRoot, 'holds', `pulling.${process.pid}`)
+  const path = join(imageRoot, 'holds', `pulling.${process.pid}.${++pulls}`)
   withGcLock(imageRoot, () => writeFileSync(path, ''))
   return () => rmSync(path, { force: true })
 }

@@ -72,33 +72,38 @@ export class StoreImageResolver implements ImageResolver {
     const name = sourceName(source)
     this.store ??= new ImageStore(this.options.dataRoot)
     const store = this.store
-    let record = findStored(store, source)
-    let pulled: ResolvedImage['pulled']
+    const record = findStored(store, source)
     if (policy === 'Never' && record === null) {
       // kubelet's message (pkg/kubelet/images/image_manager.go)
       throw new ImageError(`Container image "${image}" is not present with pull policy of Never`, 'ErrImageNeverPull')
     }
     if (policy === 'Always' || record === null) {
-      onProgress?.(`Pulling image "${image}"`)
-      const startedMs = performance.now()
-      let pull = this.inFlight.get(name)
-      if (pull === undefined) {
-        const progress = this.options.progress
-        pull = fetchSource(store, source, this.options.registry, progress?.forImage(image)).finally(() => {
-          this.inFlight.delete(name)
-          progress?.finish(image)
-        })
-        this.inFlight.set(name, pull)
-      }
+      // marked as pulling until the image is held, so no prune runs between the pull's end and the hold
+      const unmark = markPulling(store.root)
       try {
-        record = await pull
-        pulled = { durationMs: performance.now() - startedMs }
-      } catch (err) {
-        throw new ImageError(`pull image "${image}"`, 'ErrImagePull', { cause: err })
+        onProgress?.(`Pulling image "${image}"`)
+        const startedMs = performance.now()
+        let pull = this.inFlight.get(name)
+        if (pull === undefined) {
+          const progress = this.options.progress
+          pull = fetchSource(store, source, this.options.registry, progress?.forImage(image)).finally(() => {
+            this.inFlight.delete(name)
+            progress?.finish(image)
+          })
+          this.inFlight.set(name, pull)
+        }
+        let pulled: ImageRecord
+        try {
+          pulled = await pull
+        } catch (err) {
+          throw new ImageError(`pull image "${image}"`, 'ErrImagePull', { cause: err })
+        }
+        return { ...this.toResolved(image, pulled), pulled: { durationMs: performance.now() - startedMs } }
+      } finally {
+        unmark()
       }
     }
-    const resolved = this.toResolved(image, record)
-    return pulled === undefined ? resolved : { ...resolved, pulled }
+    return this.toResolved(image, record)
   }
 
   release(image: ResolvedImage): void {
