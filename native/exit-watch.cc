@@ -26,7 +26,7 @@
 namespace {
 
 /* How often to ask again when polling the pidfd failed (see exit_watch_on_readable). */
-constexpr uint64_t kRetryMs = 50;
+constexpr uint64_t EXIT_WATCH_RETRY_MS = 50;
 
 struct exit_watch {
   uv_poll_t poll;
@@ -112,7 +112,7 @@ void exit_watch_on_readable(uv_poll_t *handle, int status, int events) {
     if (uv_timer_init(uv_handle_get_loop(reinterpret_cast<uv_handle_t *>(handle)), &watch->retry) == 0) {
       watch->retry.data = watch;
       watch->open_handles = 2;
-      if (uv_timer_start(&watch->retry, exit_watch_on_retry, kRetryMs, kRetryMs) == 0) return;
+      if (uv_timer_start(&watch->retry, exit_watch_on_retry, EXIT_WATCH_RETRY_MS, EXIT_WATCH_RETRY_MS) == 0) return;
     }
   }
   /* reaped < 0 (ECHILD: someone else reaped it), or no way left to wait: both fields stay null. */

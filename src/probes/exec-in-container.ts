@@ -162,12 +162,15 @@ async function collect(
       })
     })
   } catch (err) {
-    // no way to learn of its exit: stop it rather than leave it and its fds behind
+    // no way to learn of its exit: stop it (it stays a zombie until podshim exits) rather than leave it running
     timer?.cancel()
-    native.signal(spawned.pidfd, SIGKILL)
-    native.close(spawned.pidfd)
     stdout.stop()
     stderr.stop()
+    try {
+      native.signal(spawned.pidfd, SIGKILL)
+    } finally {
+      native.close(spawned.pidfd)
+    }
     throw err
   }
   timer?.cancel()

@@ -150,10 +150,13 @@ export function startProber(native: NativeApi, netnsFd: number, options: ProberO
         })
       })
     } catch (err) {
-      // no way to learn of its exit: stop it rather than leave it and its fds behind
-      native.signal(spawned.pidfd, SIGKILL)
-      native.close(spawned.pidfd)
+      // no way to learn of its exit: stop it (it stays a zombie until podshim exits) rather than leave it running
       for (const socket of [stdin, stdout, stderr]) socket.destroy()
+      try {
+        native.signal(spawned.pidfd, SIGKILL)
+      } finally {
+        native.close(spawned.pidfd)
+      }
       throw err
     }
     return Object.assign(state, { pid: spawned.pid, pidfd: spawned.pidfd, stdin, pending, exited })
