@@ -66,15 +66,22 @@ export function buildProgram(argv: string[] = process.argv): Command {
 }
 
 /**
- * Runs the command line, then exits at once: nothing is left to wait for
- * (a command returns when its work is done, and podshim writes its output
- * synchronously: stdout and stderr are synchronous on Linux, logs use
+ * Runs the command line, then exits as soon as stdout and stderr have been
+ * written out: a command returns when its work is done (logs use
  * writeSync), and an exit that waits for the loop to drain also tears down
- * V8's heap, ~2 ms of every run (bench/).
+ * V8's heap, ~2 ms of every run (bench/). The streams need the wait: a pipe
+ * takes 64 KiB, and what a full one has not taken yet is still queued.
  */
 export async function main(argv: string[]): Promise<void> {
   await runProgram(argv)
+  await Promise.all([flushed(process.stdout), flushed(process.stderr)])
   process.exit()
+}
+
+function flushed(stream: NodeJS.WriteStream): Promise<void> {
+  if (stream.writableLength === 0 || stream.destroyed) return Promise.resolve()
+  // an empty write's callback runs once everything queued before it is written (or has failed)
+  return new Promise((resolve) => stream.write('', () => resolve()))
 }
 
 async function runProgram(argv: string[]): Promise<void> {
