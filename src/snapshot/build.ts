@@ -2,7 +2,7 @@
 // start-up snapshot, build/podshim.blob. bin/podshim starts Node from it
 // (`node --snapshot-blob`), so a `podshim run` begins with the CLI, the
 // manifest parser and the supervisor already loaded instead of reading and
-// compiling ~150 files, the biggest part of podshim's start-up (bench/).
+// compiling ~165 files, the biggest part of podshim's start-up (bench/).
 //
 // The snapshot is V8's heap after an entry script ran (Node's
 // --build-snapshot, v18.8+). That script holds every module reachable from

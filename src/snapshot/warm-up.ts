@@ -7,6 +7,7 @@
 import { buildProgram } from '../cli'
 import { formatSummary } from '../commands/summary'
 import { loadPod } from '../spec'
+import type { PodStatus } from '../supervisor/status'
 
 const SAMPLE = `apiVersion: v1
 kind: Pod
@@ -42,15 +43,18 @@ export function warmUp(): void {
   for (const command of program.commands) command.action(() => undefined)
   program.parse(argv)
   const fixedUid = (): string => '00000000-0000-4000-8000-000000000000'
-  for (const text of [SAMPLE, JSON.stringify(loadPod(SAMPLE, 'warm-up.yaml', { newUid: fixedUid }).pod)]) {
-    loadPod(text, 'warm-up', { newUid: fixedUid })
-  }
-  formatSummary('warm-up', {
+  const { pod } = loadPod(SAMPLE, 'warm-up.yaml', { newUid: fixedUid })
+  loadPod(JSON.stringify(pod), 'warm-up.json', { newUid: fixedUid })
+  const terminated = { exitCode: 0, reason: 'Completed', startedAt: '2026-01-01T00:00:00Z', finishedAt: '2026-01-01T00:00:01Z' }
+  const status: PodStatus = {
     phase: 'Succeeded',
     conditions: [],
+    hostIP: '127.0.0.1',
+    hostIPs: [{ ip: '127.0.0.1' }],
+    qosClass: 'Burstable',
     containerStatuses: [{
-      name: 'main', image: 'podshim/host', imageID: '', containerID: '', ready: false, started: false, restartCount: 0,
-      state: { terminated: { exitCode: 0, reason: 'Completed', startedAt: '', finishedAt: '' } }, lastState: {},
+      name: 'main', image: 'podshim/host', imageID: '', ready: false, started: false, restartCount: 0, state: { terminated }, lastState: {},
     }],
-  } as never)
+  }
+  formatSummary('warm-up', status)
 }
