@@ -27,14 +27,9 @@ export function withGcLock<T>(imageRoot: string, fn: () => T): T {
 export function holdImageIfPresent(imageRoot: string, id: string, isPresent: () => boolean): boolean {
   return withGcLock(imageRoot, () => {
     if (!isPresent()) return false
-    holdImage(imageRoot, id)
+    writeFileSync(join(imageRoot, 'holds', `${digestHex(id)}.${process.pid}`), '')
     return true
   })
-}
-
-/** Hold without the GC lock: for a caller that holds it, or a test. */
-export function holdImage(imageRoot: string, id: string, pid = process.pid): void {
-  writeFileSync(join(imageRoot, 'holds', `${digestHex(id)}.${pid}`), '')
 }
 
 export function releaseImage(imageRoot: string, id: string, pid = process.pid): void {

@@ -27,9 +27,9 @@ import { makeModuleTable } from './module-table'
 import { type FileStamp, snapshotMain } from './snapshot-main'
 
 const ROOT = resolve(__dirname, '..', '..')
-export const BLOB_PATH = join(ROOT, 'build', 'podshim.blob')
+const BLOB_PATH = join(ROOT, 'build', 'podshim.blob')
 /** The node binary that made the blob (the only one that can start from it), for bin/podshim. */
-export const BLOB_NODE_PATH = `${BLOB_PATH}.node`
+const BLOB_NODE_PATH = `${BLOB_PATH}.node`
 /** The entry script the blob was made from, kept: stack traces from the snapshot name it. */
 const ENTRY_PATH = `${BLOB_PATH}.js`
 const CLI = join(ROOT, 'dist', 'cli.js')
@@ -54,7 +54,7 @@ function wrapped(file: string, source: string): string {
 }
 
 /** The script `node --build-snapshot` runs; stamps are checked at each start (snapshot-main.ts). */
-export function entryScript(input: {
+function entryScript(input: {
   root: string
   files: string[]
   resolved: Record<string, string>
@@ -79,10 +79,6 @@ require('node:v8').startupSnapshot.setDeserializeMainFunction(() =>
 `
 }
 
-function fail(message: string): never {
-  throw new Error(message)
-}
-
 /** Node for the build and the trial: no NODE_OPTIONS, whose V8 flags would make the two disagree. */
 function runNode(args: string[]): ReturnType<typeof spawnSync> & { stdout: string; stderr: string } {
   return spawnSync(process.execPath, args, { encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '' } })
@@ -93,7 +89,7 @@ function runNode(args: string[]): ReturnType<typeof spawnSync> & { stdout: strin
  * systems would fail), checks that it runs, then moves it into place. The
  * entry script stays as build/podshim.blob.js: stack traces name it.
  */
-export function buildSnapshot(): { modules: number; bytes: number } {
+function buildSnapshot(): { modules: number; bytes: number } {
   const root = realpathSync(ROOT)
   const graph = collectModuleGraph(ROOTS, EXTERNAL)
   mkdirSync(dirname(BLOB_PATH), { recursive: true })
@@ -108,10 +104,10 @@ export function buildSnapshot(): { modules: number; bytes: number } {
       root, files: graph.files, resolved: graph.resolved, preload: PRELOAD, read: (f) => readFileSync(f, 'utf8'), stamps, warmUp: WARM_UP,
     }))
     const made = runNode(['--snapshot-blob', blob, '--build-snapshot', ENTRY_PATH])
-    if (made.status !== 0) fail(`node --build-snapshot failed (${made.status ?? made.signal}): ${made.stderr.trim()}`)
+    if (made.status !== 0) throw new Error(`node --build-snapshot failed (${made.status ?? made.signal}): ${made.stderr.trim()}`)
     const version = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version
     const tried = runNode(['--snapshot-blob', blob, join(ROOT, 'bin', 'podshim'), '--version'])
-    if (tried.stdout.trim() !== version) fail(`the snapshot does not start: \`podshim --version\` printed ${JSON.stringify(tried.stdout.trim())}, status ${tried.status}: ${tried.stderr.trim()}`)
+    if (tried.stdout.trim() !== version) throw new Error(`the snapshot does not start: \`podshim --version\` printed ${JSON.stringify(tried.stdout.trim())}, status ${tried.status}: ${tried.stderr.trim()}`)
     const bytes = statSync(blob).size
     renameSync(blob, BLOB_PATH)
     writeFileSync(BLOB_NODE_PATH, `${process.execPath}\n`)

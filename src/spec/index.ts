@@ -20,7 +20,7 @@ export interface LoadPodOptions {
  * snapshot if anything drew from it while the snapshot was made, and every
  * run would then make the same uids.
  */
-export function newPodUid(): string {
+function newPodUid(): string {
   return randomUUID({ disableEntropyCache: true });
 }
 
