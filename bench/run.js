@@ -7,10 +7,10 @@
 //   node -e 0                the floor of any Node CLI
 //   podshim run              a one-container pod running `true` (podshim/host,
 //                            -q, the bench's own roots and cgroup parent)
-//   podshim run, no snapshot the same pod with Node loading dist/ file by file,
-//                            as bin/podshim does without build/podshim.blob
-//                            (diagnostic: what the start-up snapshot saves)
-//   podshim --version        Node from the snapshot + the CLI (diagnostic)
+//   podshim run, no bundle   the same pod with Node loading dist/ file by file,
+//                            as bin/podshim does without its start-up bundle
+//                            (diagnostic: what the bundle saves)
+//   podshim --version        Node, the bundle + the CLI (diagnostic)
 //   crun run / runc run      `true` in an OCI bundle equivalent to podshim/host
 // Node rows run with and without NODE_EXTRA_CA_CERTS (it makes every Node
 // start read the CA file); the "without" rows remove it from the child's env.
@@ -31,7 +31,7 @@ const { randomBytes } = require('node:crypto')
 const { Cleanup } = require('./lib/cleanup')
 const { timeOk, summarize } = require('./lib/timing')
 const { ensureRuntime, makeRootfs, makeBundle, startCrunServer, relativeCgroupDirs } = require('./lib/peers')
-const { REPO, PODSHIM_BIN, missingBuild, writeManifest, runArgv, withoutSnapshot, cgroup2Root, measurePause } = require('./lib/podshim')
+const { REPO, PODSHIM_BIN, missingBuild, writeManifest, runArgv, withoutBundle, cgroup2Root, measurePause } = require('./lib/podshim')
 const { printReport } = require('./lib/report')
 
 const USAGE = `usage: npm run bench -- [--runs N] [--warmup N] [--containers N] [--pods N] [--no-install]
@@ -91,7 +91,7 @@ function rows({ tmp, roots, crun, runc, cleanup, hasCa }) {
   add('node', 'node -e 0', () => timeOk('node', node, { ...track, env: envWithout() }))
   if (hasCa) add('podshim+ca', 'podshim run (NODE_EXTRA_CA_CERTS set)', () => timeOk('podshim run', run, track))
   add('podshim', 'podshim run', () => timeOk('podshim run', run, { ...track, env: envWithout() }))
-  add('plain', 'podshim run, no snapshot (dist/bin.js)', () => timeOk('podshim run (no snapshot)', withoutSnapshot(run), { ...track, env: envWithout() }))
+  add('plain', 'podshim run, no bundle (dist/bin.js)', () => timeOk('podshim run (no bundle)', withoutBundle(run), { ...track, env: envWithout() }))
   add('version', 'podshim --version (CLI load only)', () => timeOk('podshim --version', [PODSHIM_BIN, '--version'], { ...track, env: envWithout() }))
   if (crun.server) add('crun', 'crun run (private mount ns)', () => crun.server.run())
   if (runc.path) {

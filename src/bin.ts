@@ -1,5 +1,5 @@
-// The command's plain entry point: bin/podshim starts Node here when there is
-// no start-up snapshot to start from (src/snapshot/build.ts).
+// The command's plain entry point, without the start-up bundle
+// (src/start-up/launch.ts): the CLI loaded from dist/ file by file.
 import { main } from './cli'
 
 void main(process.argv)

@@ -13,11 +13,11 @@ const PODSHIM_BIN = join(REPO, 'bin', 'podshim')
 
 /** What `npm run build` makes; the bench cannot measure without it. */
 function missingBuild() {
-  return ['build/Release/podshim_native.node', 'build/Release/pause', 'dist/cli.js', 'build/podshim.blob'].filter((p) => !existsSync(join(REPO, p)))
+  return ['build/Release/podshim_native.node', 'build/Release/pause', 'dist/cli.js', 'build/podshim.bundle.json'].filter((p) => !existsSync(join(REPO, p)))
 }
 
-/** argv of podshim without its start-up snapshot: node on dist/bin.js, as bin/podshim runs it where there is none. */
-function withoutSnapshot(argv) {
+/** argv of podshim without its start-up bundle: node on dist/bin.js, as bin/podshim runs it where there is none. */
+function withoutBundle(argv) {
   return [process.execPath, join(REPO, 'dist', 'bin.js'), ...argv.slice(1)]
 }
 
@@ -36,7 +36,7 @@ function writeManifest(file, { name, uid, containers }) {
   return file
 }
 
-/** argv of `podshim run -q FILE` with the bench's own roots (bin/podshim: from the start-up snapshot where there is one). */
+/** argv of `podshim run -q FILE` with the bench's own roots (bin/podshim: from the start-up bundle where there is one). */
 function runArgv(manifest, roots) {
   return [PODSHIM_BIN, 'run', '-q',
     '--state-root', roots.state, '--log-root', roots.log, '--data-root', roots.data,
@@ -104,4 +104,4 @@ async function measurePause({ dir, roots, cleanup, settleMs = 300, timeoutMs = 1
   }
 }
 
-module.exports = { REPO, PODSHIM_BIN, missingBuild, writeManifest, runArgv, withoutSnapshot, cgroup2Root, measurePause }
+module.exports = { REPO, PODSHIM_BIN, missingBuild, writeManifest, runArgv, withoutBundle, cgroup2Root, measurePause }

@@ -53,8 +53,8 @@ function printReport({ opts, env, stats, order, pause, starts, skipped }) {
     out(`  (podshim run − node -e 0) / runc    ${f2(over / stats.runc.median)}`)
     if (crun !== undefined) out(`  crun run / runc run                 ${f2(crun / stats.runc.median)}`)
   }
-  out(`  podshim --version − node -e 0       ${f1(stats.version.median - node)} ms (start-up: snapshot, launcher, CLI)`)
-  out(`  no snapshot − podshim run           ${f1(stats.plain.median - stats.podshim.median)} ms (what the start-up snapshot saves)`)
+  out(`  podshim --version − node -e 0       ${f1(stats.version.median - node)} ms (start-up: launcher, bundle, CLI)`)
+  out(`  no bundle − podshim run             ${f1(stats.plain.median - stats.podshim.median)} ms (what the start-up bundle saves)`)
   out(`  podshim run − podshim --version     ${f1(stats.podshim.median - stats.version.median)} ms (the pod itself)`)
   out()
 

@@ -4,7 +4,7 @@
 // opens an existing interface file O_WRONLY, as the kernel offers them.
 // cgroups(7), open(2)
 
-import * as fs from 'node:fs'
+import { closeSync, constants, mkdirSync, openSync, readFileSync, readdirSync, rmdirSync, writeSync } from 'node:fs'
 
 export interface CgroupFs {
   /** the whole text of a file; throws ENOENT when absent */
@@ -23,21 +23,21 @@ export interface CgroupFs {
 
 /** The kernel's cgroupfs through node:fs; libuv adds O_CLOEXEC to every open. */
 export const nodeCgroupFs: CgroupFs = {
-  readFile: (path) => fs.readFileSync(path, 'utf8'),
+  readFile: (path) => readFileSync(path, 'utf8'),
   writeFile: (path, data) => {
-    const fd = fs.openSync(path, fs.constants.O_WRONLY)
+    const fd = openSync(path, constants.O_WRONLY)
     try {
-      fs.writeSync(fd, data)
+      writeSync(fd, data)
     } finally {
-      fs.closeSync(fd)
+      closeSync(fd)
     }
   },
-  mkdir: (path) => fs.mkdirSync(path),
-  rmdir: (path) => fs.rmdirSync(path),
-  listDirs: (path) => fs.readdirSync(path, { withFileTypes: true })
+  mkdir: (path) => mkdirSync(path),
+  rmdir: (path) => rmdirSync(path),
+  listDirs: (path) => readdirSync(path, { withFileTypes: true })
     .filter((e) => e.isDirectory())
     .map((e) => e.name),
-  openDir: (path) => fs.openSync(path, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY),
+  openDir: (path) => openSync(path, constants.O_RDONLY | constants.O_DIRECTORY),
 }
 
 /** The errno code of a Node fs error, if any. */

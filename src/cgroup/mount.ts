@@ -3,7 +3,7 @@
 // to v1 hierarchies. The parsers are pure; the readers read mountinfo.
 // proc_pid_mountinfo(5), cgroups(7)
 
-import * as fs from 'node:fs'
+import { readFileSync } from 'node:fs'
 
 const MOUNTINFO_PATH = '/proc/self/mountinfo'
 /** cgroup v1 super options that name no controller */
@@ -39,7 +39,7 @@ export const parseMountInfo = (text: string): MountEntry[] =>
 
 /** The mount points of this process's mount namespace. */
 export const readMountPoints = (mountinfoPath = MOUNTINFO_PATH): string[] =>
-  parseMountInfo(fs.readFileSync(mountinfoPath, 'utf8')).map((e) => e.mountPoint)
+  parseMountInfo(readFileSync(mountinfoPath, 'utf8')).map((e) => e.mountPoint)
 
 /**
  * The cgroup2 mount point in mountinfo text, or undefined when there is
@@ -66,7 +66,7 @@ export const parseCgroupV1Controllers = (text: string): Map<string, string> => {
 
 /** The cgroup2 mount point of this process's mount namespace. */
 export const findCgroup2Mount = (mountinfoPath = MOUNTINFO_PATH): string => {
-  const found = parseCgroup2Mount(fs.readFileSync(mountinfoPath, 'utf8'))
+  const found = parseCgroup2Mount(readFileSync(mountinfoPath, 'utf8'))
   if (found === undefined) {
     throw new Error(`find cgroup2 mount: no cgroup2 filesystem in ${mountinfoPath} (podshim needs cgroup v2)`)
   }
@@ -75,4 +75,4 @@ export const findCgroup2Mount = (mountinfoPath = MOUNTINFO_PATH): string => {
 
 /** The controllers bound to cgroup v1 hierarchies in this mount namespace. */
 export const findCgroupV1Controllers = (mountinfoPath = MOUNTINFO_PATH): Map<string, string> =>
-  parseCgroupV1Controllers(fs.readFileSync(mountinfoPath, 'utf8'))
+  parseCgroupV1Controllers(readFileSync(mountinfoPath, 'utf8'))

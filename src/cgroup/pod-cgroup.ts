@@ -12,7 +12,7 @@
 // parent directory itself (`podshim` by default) is podshim's own.
 // cgroups(7), Documentation/admin-guide/cgroup-v2.rst
 
-import * as path from 'node:path'
+import { basename, dirname, join } from 'node:path'
 import { CgroupFs, errorCode, nodeCgroupFs, parseMemoryEvents, readIfExists, writeCgroupFile } from './cgroup-fs'
 import type { MemoryEvents } from './cgroup-fs'
 import { killAndRemoveTree, killTree, signalTree, removeParentIfEmpty, REMOVE_TIMEOUT_MS } from './teardown'
@@ -58,7 +58,7 @@ const checkParent = (parent: string): void => {
 }
 
 /** A parent named podshim* is podshim's namespace in the hierarchy: nothing else makes it. */
-const isPodshimParent = (parent: string): boolean => path.basename(parent).startsWith('podshim')
+const isPodshimParent = (parent: string): boolean => basename(parent).startsWith('podshim')
 
 const readControllers = (cgfs: CgroupFs, file: string): Set<string> =>
   new Set((readIfExists(cgfs, file) ?? '').split(/\s+/).filter((c) => c !== ''))
@@ -96,12 +96,12 @@ export class PodCgroup {
 
   /** `<root>/<parent>/<podUid>` */
   get path(): string {
-    return path.join(this.root, this.parent, this.podUid)
+    return join(this.root, this.parent, this.podUid)
   }
 
   leafPath(name: string): string {
     if (!this.leaves.includes(name)) throw new Error(`find cgroup leaf "${name}": not a leaf of pod "${this.podUid}"`)
-    return path.join(this.path, name)
+    return join(this.path, name)
   }
 
   /** An O_RDONLY|O_DIRECTORY|O_CLOEXEC fd of the leaf for clone3 CLONE_INTO_CGROUP; the caller closes it. */
@@ -111,7 +111,7 @@ export class PodCgroup {
 
   /** memory.events of the leaf; zeros without the memory controller. */
   readMemoryEvents(name: string): MemoryEvents {
-    return parseMemoryEvents(readIfExists(this.cgfs, path.join(this.leafPath(name), 'memory.events')) ?? '')
+    return parseMemoryEvents(readIfExists(this.cgfs, join(this.leafPath(name), 'memory.events')) ?? '')
   }
 
   /** Remember the leaf's oom_kill count as a container starts in it; returns it. */
@@ -140,7 +140,7 @@ export class PodCgroup {
   /** Kill, wait until empty (bounded), rmdir leaves and pod, and the parent if podshim's and empty. */
   async remove(timeoutMs = REMOVE_TIMEOUT_MS): Promise<void> {
     await killAndRemoveTree(this.cgfs, this.path, timeoutMs)
-    if (this.isParentOwned) removeParentIfEmpty(this.cgfs, path.join(this.root, this.parent))
+    if (this.isParentOwned) removeParentIfEmpty(this.cgfs, join(this.root, this.parent))
   }
 }
 
@@ -151,19 +151,19 @@ export const createPodCgroup = (opts: CreatePodCgroupOptions): PodCgroup => {
   checkParent(parent)
   checkName('pod uid', opts.podUid)
   for (const leaf of opts.leaves) checkName('leaf', leaf)
-  const parentDir = path.join(opts.root, parent)
-  const podDir = path.join(parentDir, opts.podUid)
+  const parentDir = join(opts.root, parent)
+  const podDir = join(parentDir, opts.podUid)
   const targets: Target[] = [
     { dir: podDir, values: opts.pod },
     ...opts.leaves.map((name) => ({
-      dir: path.join(podDir, name),
+      dir: join(podDir, name),
       container: name,
       values: opts.containers.get(name) ?? { files: {}, declared: [] },
     })),
   ]
 
-  const grandparent = path.dirname(parentDir)
-  const available = readControllers(cgfs, path.join(grandparent, 'cgroup.controllers'))
+  const grandparent = dirname(parentDir)
+  const available = readControllers(cgfs, join(grandparent, 'cgroup.controllers'))
   const neededBy = (ts: readonly Target[]): string[] => [
     ...new Set(ts.flatMap((t) => Object.keys(t.values.files).map(controllerOf))),
   ].filter((c) => available.has(c))
@@ -191,7 +191,7 @@ export const createPodCgroup = (opts: CreatePodCgroupOptions): PodCgroup => {
         created.push(t.dir)
       }
       for (const [file, value] of Object.entries(t.values.files)) {
-        if (available.has(controllerOf(file))) writeCgroupFile(cgfs, path.join(t.dir, file), value)
+        if (available.has(controllerOf(file))) writeCgroupFile(cgfs, join(t.dir, file), value)
       }
     }
   } catch (err) {
@@ -251,10 +251,10 @@ const mkdirNew = (cgfs: CgroupFs, dir: string): void => {
 /** Enable in dir's subtree_control what is wanted and not yet enabled (dir is podshim's). */
 const enableControllers = (cgfs: CgroupFs, dir: string, wanted: readonly string[]): void => {
   if (wanted.length === 0) return
-  const enabled = readControllers(cgfs, path.join(dir, 'cgroup.subtree_control'))
+  const enabled = readControllers(cgfs, join(dir, 'cgroup.subtree_control'))
   const missing = wanted.filter((c) => !enabled.has(c))
   if (missing.length === 0) return
-  writeCgroupFile(cgfs, path.join(dir, 'cgroup.subtree_control'), missing.map((c) => `+${c}`).join(' '))
+  writeCgroupFile(cgfs, join(dir, 'cgroup.subtree_control'), missing.map((c) => `+${c}`).join(' '))
 }
 
 /**
@@ -271,7 +271,7 @@ export const removeStalePodCgroup = async (
   const cgfs = opts.fs ?? nodeCgroupFs
   checkParent(parent)
   checkName('pod uid', podUid)
-  const podDir = path.join(root, parent, podUid)
+  const podDir = join(root, parent, podUid)
   let isPresent = true
   try {
     cgfs.listDirs(podDir)
@@ -280,6 +280,6 @@ export const removeStalePodCgroup = async (
     isPresent = false
   }
   if (isPresent) await killAndRemoveTree(cgfs, podDir, opts.timeoutMs)
-  if (isPodshimParent(parent)) removeParentIfEmpty(cgfs, path.join(root, parent))
+  if (isPodshimParent(parent)) removeParentIfEmpty(cgfs, join(root, parent))
   return isPresent
 }

@@ -4,7 +4,7 @@
 // pod's own directory (podshim created it, every process in it is podshim's).
 // cgroups(7), Documentation/admin-guide/cgroup-v2.rst ("cgroup.kill")
 
-import * as path from 'node:path'
+import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { CgroupFs, errorCode, parseFlatKeyed, readIfExists, writeCgroupFile } from './cgroup-fs'
 
@@ -22,11 +22,11 @@ const descendants = (cgfs: CgroupFs, dir: string): string[] => {
     if (isGone(err)) return []
     throw err
   }
-  return names.flatMap((n) => [path.join(dir, n), ...descendants(cgfs, path.join(dir, n))])
+  return names.flatMap((n) => [join(dir, n), ...descendants(cgfs, join(dir, n))])
 }
 
 const pidsOf = (cgfs: CgroupFs, dir: string): number[] =>
-  (readIfExists(cgfs, path.join(dir, 'cgroup.procs')) ?? '')
+  (readIfExists(cgfs, join(dir, 'cgroup.procs')) ?? '')
     .split('\n')
     .filter((l) => /^\d+$/.test(l.trim()))
     .map(Number)
@@ -34,7 +34,7 @@ const pidsOf = (cgfs: CgroupFs, dir: string): number[] =>
 /** Kill every process in the tree at dir; a missing tree is a no-op. */
 export const killTree = (cgfs: CgroupFs, dir: string): void => {
   try {
-    writeCgroupFile(cgfs, path.join(dir, 'cgroup.kill'), '1')
+    writeCgroupFile(cgfs, join(dir, 'cgroup.kill'), '1')
     return
   } catch (err) {
     if (errorCode(err) !== 'ENOENT') throw err
@@ -63,7 +63,7 @@ export const signalTree = (cgfs: CgroupFs, dir: string): void => {
 
 /** Whether any process is left in the tree (cgroup.events "populated"). */
 export const isPopulated = (cgfs: CgroupFs, dir: string): boolean => {
-  const events = readIfExists(cgfs, path.join(dir, 'cgroup.events'))
+  const events = readIfExists(cgfs, join(dir, 'cgroup.events'))
   if (events !== undefined) return parseFlatKeyed(events).get('populated') === 1
   return [dir, ...descendants(cgfs, dir)].some((d) => pidsOf(cgfs, d).length > 0)
 }

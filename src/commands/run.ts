@@ -22,6 +22,7 @@ import { SandboxRuntime } from '../supervisor/pod-runtime'
 import { cleanStalePods } from '../supervisor/stale-pods'
 import { setupPodCgroup } from './pod-cgroup-setup'
 import { formatSummary } from './summary'
+import { randomPodUid } from './pod-uid'
 import { timeOfDay } from '../utc-time'
 import { hostname as hostHostname } from 'node:os'
 
@@ -51,7 +52,7 @@ function readManifest(file: string): { text: string; source: string } {
 
 export async function runCommand(file: string, opts: RunOptions): Promise<number> {
   const { text, source } = readManifest(file)
-  const { pod, warnings } = loadPod(text, source)
+  const { pod, warnings } = loadPod(text, source, { newUid: randomPodUid })
   const isJson = opts.output === 'json'
   const terminal = new Terminal(isJson ? process.stderr : process.stdout, process.stderr, opts.quiet)
   for (const w of warnings) process.stderr.write(`podshim: warning: ${formatProblem(w)}\n`)

@@ -8,9 +8,7 @@
 // exactly like a pointer on the 64-bit targets podshim supports.
 //
 // ffi-rs is loaded on the first call, not on import: loading it costs
-// milliseconds of every podshim start, and a module that imports this one
-// stays pure JavaScript (so it can live in the start-up snapshot, see
-// src/snapshot/build.ts).
+// milliseconds, which a pod that mounts nothing from the host never pays.
 //
 // Man pages: mount(2), umount2(2).
 

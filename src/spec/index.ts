@@ -2,7 +2,6 @@
 // defaulted Pod out (load.ts → validate.ts → defaults.ts), or a
 // ManifestError listing every problem at once.
 
-import { randomUUID } from 'node:crypto';
 import { applyDefaults } from './defaults';
 import { parseManifest } from './load';
 import { ManifestError } from './manifest-error';
@@ -10,18 +9,8 @@ import type { DefaultedPod, Warning } from './types';
 import { validatePod } from './validate';
 
 export interface LoadPodOptions {
-  /** Makes metadata.uid when the manifest has none; newPodUid by default. */
-  newUid?: () => string;
-}
-
-/**
- * A random v4 UUID drawn fresh from the system's random source each time:
- * randomUUID's default entropy cache would be baked into podshim's start-up
- * snapshot if anything drew from it while the snapshot was made, and every
- * run would then make the same uids.
- */
-function newPodUid(): string {
-  return randomUUID({ disableEntropyCache: true });
+  /** Makes metadata.uid when the manifest has none (the API server gives a random UUID). */
+  newUid: () => string;
 }
 
 export interface LoadedPod {
@@ -34,11 +23,11 @@ export interface LoadedPod {
  * "-" for stdin) names it in errors.
  * @throws ManifestError with every problem found.
  */
-export function loadPod(text: string, source: string, options: LoadPodOptions = {}): LoadedPod {
+export function loadPod(text: string, source: string, options: LoadPodOptions): LoadedPod {
   const raw = parseManifest(text, source);
   const { problems, warnings, pod } = validatePod(raw);
   if (problems.length > 0 || pod === undefined) throw new ManifestError(source, problems);
-  return { pod: applyDefaults(pod, { newUid: options.newUid ?? newPodUid }), warnings };
+  return { pod: applyDefaults(pod, { newUid: options.newUid }), warnings };
 }
 
 export { ManifestError, formatProblem } from './manifest-error';

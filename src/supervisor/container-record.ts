@@ -2,7 +2,7 @@
 // current and last state in the Kubernetes shape, its restart count and
 // backoff, and the running instance. State changes go through the methods
 // here so that reasons and exit codes follow containerd's CRI rules.
-import { randomBytes } from 'node:crypto'
+import { randomBytes } from '../random-bytes'
 import type { DefaultedContainer } from '../spec/types'
 import type { ExitStatus } from '../native/contract'
 import { CrashLoopBackoff } from './backoff'

@@ -1,17 +1,16 @@
-// bin/podshim and the start-up snapshot (src/snapshot/build.ts), checked on
-// a copy of the built package with its own snapshot: the snapshot holds the
-// CLI (stack traces name its entry script), and bin/podshim falls back to
-// dist/bin.js where the snapshot cannot serve: none built, its node gone
-// or newer, V8 flags in NODE_OPTIONS, a bundled file changed, or the
-// package moved since it was made. The runs of real pods through the
-// snapshot are the other integration tests (they start the repository's
-// bin/podshim, which has one on the host, not in the VM); this file adds
-// that two runs from one snapshot never share a uid (a random pool baked
-// into it would break that), and that podshim's output is whole however
-// slowly it is read.
+// bin/podshim and the start-up bundle (src/start-up/), checked on a copy of
+// the built package with a bundle of its own: the bundle holds the CLI
+// (stack traces name its script), a command that needs an image or probe
+// module loads the rest of it, and bin/podshim loads dist/ where the bundle
+// cannot serve: none built, a bundled file changed, or the package moved
+// since it was made. A code cache V8 refuses (V8 flags in NODE_OPTIONS,
+// another Node) leaves the bundle serving. The runs of real pods through
+// the bundle are the other integration tests (they start the repository's
+// bin/podshim); this file adds that two runs get different uids, and that
+// podshim's output is whole however slowly it is read.
 import t, { type Test } from 'tap'
 import { spawnSync } from 'node:child_process'
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs'
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 
@@ -32,107 +31,118 @@ function packageCopy(t: Test): string {
   return root
 }
 
-function buildSnapshot(t: Test, root: string): void {
-  const built = spawnSync(process.execPath, [join(root, 'dist', 'snapshot', 'build.js')], { encoding: 'utf8' })
+function buildBundle(t: Test, root: string): void {
+  const built = spawnSync(process.execPath, [join(root, 'dist', 'start-up', 'build.js')], { encoding: 'utf8' })
   t.equal(built.status, 0, built.stderr)
-  t.match(built.stdout, /start-up snapshot .*podshim\.blob \(\d+ modules/)
-  t.notMatch(built.stderr, /warning/, 'no warning')
+  t.match(built.stdout, /start-up bundle .*podshim\.bundle\.js \(\d+ modules, \d+ of them loaded by every run/)
+  t.equal(built.stderr, '', 'no warning')
+  for (const file of ['podshim.bundle.js', 'podshim.bundle.cache', 'podshim.bundle-more.js', 'podshim.bundle-more.cache', 'podshim.bundle.json']) {
+    t.ok(existsSync(join(root, 'build', file)), file)
+  }
 }
 
-function version(root: string, env: NodeJS.ProcessEnv = {}): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(join(root, 'bin', 'podshim'), ['--version'], { encoding: 'utf8', env: withNodeOnPath({ ...process.env, ...env }) })
+function podshim(root: string, args: string[], env: NodeJS.ProcessEnv = {}): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(join(root, 'bin', 'podshim'), args, { encoding: 'utf8', env: withNodeOnPath({ ...process.env, ...env }) })
   return { status: r.status, stdout: r.stdout.trim(), stderr: r.stderr.trim() }
 }
 
+const version = (root: string, env: NodeJS.ProcessEnv = {}) => podshim(root, ['--version'], env)
+
 /**
  * Where a run of the package's bin/podshim loaded its CLI from, told by the
- * stack trace PODSHIM_DEBUG prints for an error: the snapshot's entry
- * script (build/podshim.blob.js) or dist/.
+ * stack trace PODSHIM_DEBUG prints for an error: the bundle
+ * (build/podshim.bundle.js) or dist/; and what it said about start-up.
  */
-function startedFrom(root: string, env: NodeJS.ProcessEnv = {}): 'snapshot' | 'dist' | string {
-  const r = spawnSync(join(root, 'bin', 'podshim'), ['run', '/nonexistent/pod.yaml'], {
-    encoding: 'utf8', env: withNodeOnPath({ ...process.env, ...env, PODSHIM_DEBUG: '1' }),
-  })
+function startedFrom(root: string, env: NodeJS.ProcessEnv = {}): { from: 'bundle' | 'dist' | string; notes: string[] } {
+  const r = podshim(root, ['run', '/nonexistent/pod.yaml'], { ...env, PODSHIM_DEBUG: '1' })
+  const notes = r.stderr.split('\n').filter((line) => line.startsWith('podshim: start-up: '))
   const frame = /^\s+at readManifest \((.*):\d+:\d+\)$/m.exec(r.stderr)?.[1]
-  if (frame?.endsWith('/build/podshim.blob.js')) return 'snapshot'
+  if (frame?.endsWith('/build/podshim.bundle.js')) return { from: 'bundle', notes }
   // (or its source, where source maps are on, as under tap)
-  if (frame?.endsWith('/dist/commands/run.js') || frame?.endsWith('/src/commands/run.ts')) return 'dist'
-  return `neither: ${r.stderr}`
+  if (frame?.endsWith('/dist/commands/run.js') || frame?.endsWith('/src/commands/run.ts')) return { from: 'dist', notes }
+  return { from: `neither: ${r.stderr}`, notes }
 }
 
-t.test('bin/podshim starts from the snapshot, which holds the CLI', async (t) => {
+t.test('bin/podshim starts from the bundle, with its code cache, which holds the CLI and what a run loads', async (t) => {
   const root = packageCopy(t)
-  buildSnapshot(t, root)
-  t.ok(existsSync(join(root, 'build', 'podshim.blob')))
+  buildBundle(t, root)
   t.same(version(root), { status: 0, stdout: VERSION, stderr: '' })
-  t.equal(startedFrom(root), 'snapshot')
+  t.same(startedFrom(root), { from: 'bundle', notes: [] }, 'no note: the cache was taken, the rest of the bundle not needed')
 })
 
-t.test('without a usable snapshot, bin/podshim runs dist/bin.js', async (t) => {
+t.test('a command that needs an image module loads the rest of the bundle', async (t) => {
   const root = packageCopy(t)
-  t.same(version(root), { status: 0, stdout: VERSION, stderr: '' }, 'none built')
-  t.equal(startedFrom(root), 'dist')
+  buildBundle(t, root)
+  const dataRoot = mkdtempSync(join(tmpdir(), 'podshim-start-up-data-'))
+  t.teardown(() => rmSync(dataRoot, { recursive: true, force: true }))
+  const r = podshim(root, ['image', 'ls', '--data-root', dataRoot], { PODSHIM_DEBUG: '1' })
+  t.equal(r.status, 0, r.stderr)
+  t.match(r.stderr, /^podshim: start-up: .*\/dist\/commands\/image\.js is in the rest of the bundle: loading .*\/build\/podshim\.bundle-more\.js$/m)
+  t.notMatch(r.stderr, /refused|no code cache/)
+})
 
-  buildSnapshot(t, root)
-  const recorded = join(root, 'build', 'podshim.blob.node')
-  writeFileSync(recorded, '/nonexistent/node\n')
-  t.same(version(root), { status: 0, stdout: VERSION, stderr: '' }, 'its node is gone')
-  t.equal(startedFrom(root), 'dist')
-
-  // a node newer than the snapshot (replaced in place, say): here a wrapper made after it
-  const newer = join(root, 'build', 'newer-node')
-  writeFileSync(newer, `#!/bin/sh\nexec '${process.execPath}' "$@"\n`, { mode: 0o755 })
-  utimesSync(newer, new Date(Date.now() + 60_000), new Date(Date.now() + 60_000))
-  writeFileSync(recorded, `${newer}\n`)
-  t.same(version(root), { status: 0, stdout: VERSION, stderr: '' }, 'its node is newer than it')
-  t.equal(startedFrom(root), 'dist')
-
-  buildSnapshot(t, root)
-  for (const flag of ['--max-old-space-size=200', '--stack_trace_limit=50', '--experimental-shadow-realm']) {
+t.test('a code cache V8 refuses leaves the bundle serving, compiled as it runs', async (t) => {
+  const root = packageCopy(t)
+  buildBundle(t, root)
+  for (const flag of ['--stack-trace-limit=50', '--max-old-space-size=200']) {
     const options = { NODE_OPTIONS: `--no-warnings ${flag}` }
-    t.same(version(root, options), { status: 0, stdout: VERSION, stderr: '' }, `a V8 flag in NODE_OPTIONS (${flag}) would make Node refuse the snapshot`)
-    t.equal(startedFrom(root, options), 'dist')
+    t.same(version(root, options), { status: 0, stdout: VERSION, stderr: '' }, `a V8 flag in NODE_OPTIONS: ${flag}`)
+    const { from, notes } = startedFrom(root, options)
+    t.equal(from, 'bundle')
+    t.match(notes, [/V8 refused .*podshim\.bundle\.cache/])
   }
-  t.equal(startedFrom(root, { NODE_OPTIONS: '--no-warnings' }), 'snapshot', 'Node\'s own options leave the snapshot usable')
+  // a cache made for another script (V8 checks the source it was made from)
+  const build = join(root, 'build')
+  renameSync(join(build, 'podshim.bundle-more.cache'), join(build, 'podshim.bundle.cache'))
+  t.same(version(root), { status: 0, stdout: VERSION, stderr: '' }, 'a cache of another script')
+  t.match(startedFrom(root).notes, [/V8 refused/])
+  rmSync(join(build, 'podshim.bundle.cache'))
+  t.same(version(root), { status: 0, stdout: VERSION, stderr: '' }, 'no cache')
+  t.same(startedFrom(root), { from: 'bundle', notes: [`podshim: start-up: no code cache (${join(build, 'podshim.bundle.cache')}): compiling as it runs`] })
 })
 
-t.test('a file bundled in the snapshot that has changed since: dist/ is loaded', async (t) => {
+t.test('without a bundle, bin/podshim loads dist/', async (t) => {
   const root = packageCopy(t)
-  buildSnapshot(t, root)
+  t.same(version(root), { status: 0, stdout: VERSION, stderr: '' })
+  t.same(startedFrom(root), { from: 'dist', notes: [`podshim: start-up: no bundle (${join(root, 'build', 'podshim.bundle.json')}): loading dist/`] })
+})
+
+t.test('a file bundled that has changed since: dist/ is loaded', async (t) => {
+  const root = packageCopy(t)
+  buildBundle(t, root)
   const packageJson = join(root, 'package.json')
   writeFileSync(packageJson, readFileSync(packageJson, 'utf8').replace(`"version": "${VERSION}"`, '"version": "99.0.0"'))
-  t.same(version(root), { status: 0, stdout: '99.0.0', stderr: '' }, 'the version read now, not the one in the snapshot')
-  t.equal(startedFrom(root), 'dist')
+  t.same(version(root), { status: 0, stdout: '99.0.0', stderr: '' }, 'the version read now, not the one in the bundle')
+  t.same(startedFrom(root), { from: 'dist', notes: [`podshim: start-up: ${packageJson} changed since the bundle was made: loading dist/`] })
 })
 
-t.test('through a symlinked directory the snapshot still serves', async (t) => {
+t.test('through a symlinked directory the bundle still serves', async (t) => {
   const root = packageCopy(t)
-  buildSnapshot(t, root)
+  buildBundle(t, root)
   const link = `${root}-link`
   symlinkSync(root, link)
   t.teardown(() => rmSync(link, { force: true }))
   t.same(version(link), { status: 0, stdout: VERSION, stderr: '' })
-  t.equal(startedFrom(link), 'snapshot')
+  t.equal(startedFrom(link).from, 'bundle')
 })
 
-t.test('a package moved after its snapshot was made loads its own dist/', async (t) => {
+t.test('a package moved after its bundle was made loads its own dist/', async (t) => {
   const root = packageCopy(t)
-  buildSnapshot(t, root)
+  buildBundle(t, root)
   const moved = `${root}-moved`
   renameSync(root, moved)
   t.teardown(() => rmSync(moved, { recursive: true, force: true }))
   t.same(version(moved), { status: 0, stdout: VERSION, stderr: '' })
-  t.equal(startedFrom(moved), 'dist')
+  t.same(startedFrom(moved), { from: 'dist', notes: [`podshim: start-up: the bundle was made for ${root}: loading dist/`] })
 })
 
-t.test('two runs of a pod without a uid, from one snapshot, get different uids', async (t) => {
-  const root = packageCopy(t)
-  buildSnapshot(t, root)
+t.test('two runs of a pod without a uid get different uids', async (t) => {
   const env = podEnv(t)
   const manifest = podManifest('no-uid', [shContainer('c', 'true')])
-  for (let i = 0; i < 2; i++) t.equal((await env.run(manifest, { cli: join(root, 'bin', 'podshim') })).code, 0)
+  for (let i = 0; i < 2; i++) t.equal((await env.run(manifest)).code, 0)
   const podLogDirs = readdirSync(env.logRoot).filter((d) => d.startsWith('default_no-uid_'))
   t.equal(podLogDirs.length, 2, podLogDirs.join(' '))
+  for (const dir of podLogDirs) t.match(dir, /^default_no-uid_[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/)
 })
 
 t.test('all output reaches a pipe that is read only after podshim is done', async (t) => {

@@ -12,7 +12,7 @@ spec:
 ${extra}
   containers:
   - ${container}
-`, 'test').pod
+`, 'test', { newUid: () => 'unused' }).pod
 
 const image: ImageConfig = { ...HOST_IMAGE_CONFIG, entrypoint: ['/entry'], cmd: ['default-arg'], env: ['PATH=/bin', 'FROM_IMAGE=1'], workingDir: '/img' }
 const spec = (p: ReturnType<typeof pod>, img = image) => processSpec({ pod: p, container: p.spec.containers[0], image: img, hostname: 'web', nodeName: 'node1', lookupUser: (n) => (n === 'www' ? [33, 34] : undefined) })

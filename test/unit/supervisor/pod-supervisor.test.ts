@@ -7,7 +7,7 @@ import { NO_LIFECYCLE } from '../../../src/supervisor/lifecycle-agent'
 import { FakeRuntime, fakeImages, flush } from './fixtures/fake-runtime'
 
 function setup(spec: string, lifecycle?: LifecycleAgent) {
-  const { pod } = loadPod(`apiVersion: v1\nkind: Pod\nmetadata: {name: p, uid: u1}\nspec:\n${spec}`, 'test')
+  const { pod } = loadPod(`apiVersion: v1\nkind: Pod\nmetadata: {name: p, uid: u1}\nspec:\n${spec}`, 'test', { newUid: () => 'unused' })
   const clock = new FakeClock()
   const runtime = new FakeRuntime()
   const sup = new PodSupervisor(pod, { runtime, clock, images: fakeImages, ...(lifecycle ? { lifecycle } : {}) })
@@ -215,7 +215,7 @@ t.test('a start failure is StartError, exit 128, and restarts under backoff', as
 })
 
 t.test('an image that cannot be pulled: ErrImagePull, then ImagePullBackOff, no restart counted', async (t) => {
-  const { pod } = loadPod('apiVersion: v1\nkind: Pod\nmetadata: {name: p, uid: u1}\nspec:\n  restartPolicy: Never\n  containers:\n  - {name: app, image: nowhere/none}\n', 'test')
+  const { pod } = loadPod('apiVersion: v1\nkind: Pod\nmetadata: {name: p, uid: u1}\nspec:\n  restartPolicy: Never\n  containers:\n  - {name: app, image: nowhere/none}\n', 'test', { newUid: () => 'unused' })
   const clock = new FakeClock()
   const runtime = new FakeRuntime()
   let attempts = 0

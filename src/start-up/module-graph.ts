@@ -1,4 +1,4 @@
-// Which files go into the start-up snapshot: every CommonJS module reachable
+// Which files go into the start-up bundle: every CommonJS module reachable
 // from the roots through a `require('literal')`, each specifier resolved by
 // Node's own resolver from the requiring file, exactly as it would be at
 // run time. Left to Node at run time: built-ins, native addons, the

@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
-import { collectModuleGraph, requiredSpecifiers } from '../../../src/snapshot/module-graph'
+import { collectModuleGraph, requiredSpecifiers } from '../../../src/start-up/module-graph'
 
 t.test('requiredSpecifiers finds each string-literal require once, in either quote', async (t) => {
   const source = `const a = require('./a'); const b = require("b/c");\nrequire( './a' ); require(variable); require('')`
