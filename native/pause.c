@@ -10,14 +10,21 @@
  * async-signal-safe calls only); fd 3 is non-blocking, so a supervisor that
  * stops reading costs lines, never a stuck init.
  *
+ * podshim addition: `pause --unmount DIR`. podshim mounts the pod's shared
+ * /dev/shm tmpfs at DIR in pause's own process, just before it execs pause
+ * (so the supervisor needs no mount call of its own), and pause unmounts
+ * it as it shuts down (umount2 is async-signal-safe). A pause that is
+ * killed leaves it mounted; the supervisor unmounts it then.
+ *
  * Built -static and small: it must cost next to nothing per pod, so it
  * writes with write(2) alone and pulls no stdio into the binary.
- * Man pages: pid_namespaces(7), sigaction(2), waitpid(2).
+ * Man pages: pid_namespaces(7), sigaction(2), waitpid(2), umount2(2).
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -33,6 +40,7 @@
 #define PAUSE_REPORT_FD 3
 
 static volatile sig_atomic_t pause_report_fd = -1;
+static const char *pause_unmount_path = NULL;
 
 /* Append the decimal form of value to out; returns the new end. */
 static char *pause_format_int(char *out, int value) {
@@ -101,6 +109,7 @@ static void pause_on_child(int signo) {
 static void pause_on_shutdown(int signo) {
   pause_write_text(STDERR_FILENO, signo == SIGINT ? "Shutting down, got signal: Interrupt\n"
                                                   : "Shutting down, got signal: Terminated\n");
+  if (pause_unmount_path != NULL) umount2(pause_unmount_path, MNT_DETACH);
   _exit(0);
 }
 
@@ -120,6 +129,7 @@ int main(int argc, char **argv) {
     pause_write_text(STDOUT_FILENO, "pause.c " PAUSE_VERSION "\n");
     return 0;
   }
+  if (argc > 2 && strcmp(argv[1], "--unmount") == 0) pause_unmount_path = argv[2];
   if (getpid() != 1) {
     /* Not an error: pause also serves outside of pods. */
     pause_write_text(STDERR_FILENO, "Warning: pause should be the first process\n");

@@ -28,6 +28,7 @@ const { PodSupervisor } = dist('supervisor/pod-supervisor.js')
 const { PodSandbox } = dist('supervisor/pod-sandbox.js')
 const { SandboxRuntime } = dist('supervisor/pod-runtime.js')
 const { setupPodCgroup } = dist('commands/pod-cgroup-setup.js')
+const { randomPodUid } = dist('commands/pod-uid.js')
 
 const ms = (a, b) => Number(b - a) / 1e6
 
@@ -39,7 +40,7 @@ async function runPod(index) {
       containers: Array.from({ length: opts.containers }, (_, i) => ({ name: `c${i}`, image: 'podshim/host', command: ['sleep', '30'] })),
     },
   }
-  const { pod } = loadPod(JSON.stringify(manifest), '<bench>')
+  const { pod } = loadPod(JSON.stringify(manifest), '<bench>', { newUid: randomPodUid })
   const { uid, name, namespace } = pod.metadata
   const clock = systemClock(1)
   const events = new EventRecorder(clock)

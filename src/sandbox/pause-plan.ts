@@ -1,11 +1,16 @@
 // The op list that turns a fresh clone into the pod's pause process: the
 // pod's hostname and loopback in its new UTS and network namespaces, the
-// sandbox OOM score containerd gives (-998), death with the supervisor, and
-// the reap-event pipe on fd 3, then execve of native/pause. Pure.
-import { CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWPID, CLONE_NEWUTS, type PlanOp, PlanOpCode } from '../native/contract'
+// sandbox OOM score containerd gives (-998), death with the supervisor, the
+// reap-event pipe on fd 3, the pod's /dev/shm tmpfs (pause shares the
+// supervisor's mount namespace, so the mount is the host's, for every
+// container to bind; pause unmounts it as it shuts down), then execve of
+// native/pause. Pure.
+import { CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWPID, CLONE_NEWUTS, MS_NODEV, MS_NOEXEC, MS_NOSUID, type PlanOp, PlanOpCode } from '../native/contract'
 
 /** containerd's defaultSandboxOOMAdj */
 export const SANDBOX_OOM_SCORE_ADJ = -998
+/** containerd's sandbox /dev/shm: tmpfs, 64 MiB (defaultShmSize) */
+export const SHM_MOUNT_DATA = 'mode=1777,size=65536k'
 
 export interface PauseNamespaces {
   hostNetwork: boolean
@@ -31,6 +36,8 @@ export function pausePlanOps(input: {
   parentPid: number
   /** lowering oom_score_adj needs CAP_SYS_RESOURCE, which some roots lack */
   canSetOomScoreAdj: boolean
+  /** where to mount the pod's /dev/shm tmpfs; null where the pod uses the host's (hostIPC) */
+  shmDir: string | null
 }): PlanOp[] {
   const ops: PlanOp[] = []
   if (!input.ns.hostNetwork) ops.push({ op: PlanOpCode.Sethostname, name: input.hostname }, { op: PlanOpCode.LoopbackUp })
@@ -41,7 +48,11 @@ export function pausePlanOps(input: {
     { op: PlanOpCode.CloseFrom, fd: 4 },
     { op: PlanOpCode.Setsid },
     { op: PlanOpCode.Chdir, path: '/' },
-    { op: PlanOpCode.Execve, path: input.pausePath, argv: ['/pause'], envp: [] },
   )
+  // last before execve: a failure after it would leave the mount behind (the supervisor's teardown checks)
+  if (input.shmDir !== null) {
+    ops.push({ op: PlanOpCode.Mount, source: 'shm', target: input.shmDir, fstype: 'tmpfs', flags: MS_NOSUID | MS_NODEV | MS_NOEXEC, data: SHM_MOUNT_DATA })
+  }
+  ops.push({ op: PlanOpCode.Execve, path: input.pausePath, argv: input.shmDir === null ? ['/pause'] : ['/pause', '--unmount', input.shmDir], envp: [] })
   return ops
 }

@@ -3,12 +3,12 @@
 // /etc files and the pause process holding the pod's namespaces. Every
 // step records what it made, so teardown undoes exactly that, in reverse,
 // also after a partial setup.
-import { mkdirSync, openSync, closeSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, openSync, closeSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { Socket } from 'node:net'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import type { NativeApi, ExitStatus } from '../native/contract'
-import { CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWPID, CLONE_NEWUTS, MS_NODEV, MS_NOEXEC, MS_NOSUID } from '../native/contract'
-import { MNT_DETACH, mount, umount2 } from '../native/libc'
+import { CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWPID, CLONE_NEWUTS } from '../native/contract'
+import { MNT_DETACH, umount2 } from '../native/libc'
 import { pauseCloneFlags, pausePlanOps } from '../sandbox/pause-plan'
 import { prepareVolumes, teardownVolumes, type PreparedVolume } from '../sandbox/volumes'
 import { writeEtcFiles, type EtcFiles } from '../sandbox/etc-files'
@@ -48,11 +48,18 @@ function hasSignalHandlers(pid: number): boolean {
   }
 }
 
+/** Whether dir is the root of a mount (its device differs from its parent's). */
+function isMountPoint(dir: string): boolean {
+  const st = statSync(dir, { throwIfNoEntry: false })
+  return st !== undefined && st.dev !== statSync(dirname(dir)).dev
+}
+
 export class PodSandbox {
   pausePid = 0
   private pausePidfd = -1
   private pauseExited: Promise<ExitStatus> | undefined
-  private shmMounted = false
+  /** the /dev/shm tmpfs may be mounted: pause's start got as far as trying */
+  private shmMayBeMounted = false
   private volumesMade: PreparedVolume[] = []
   volumes = new Map<string, PreparedVolume>()
   etc: EtcFiles | undefined
@@ -79,11 +86,9 @@ export class PodSandbox {
     mkdirSync(join(this.paths.stateDir, 'etc'), { recursive: true, mode: 0o755 })
     this.etc = writeEtcFiles(join(this.paths.stateDir, 'etc'), { hostname, fqdn, aliases: spec.hostAliases ?? [] })
     if (!spec.hostIPC) {
-      // containerd's sandbox /dev/shm: one tmpfs shared by the pod's containers
+      // containerd's sandbox /dev/shm: one tmpfs shared by the pod's containers, mounted as pause starts
       this.shmSource = join(this.paths.stateDir, 'shm')
       mkdirSync(this.shmSource, { mode: 0o1777 })
-      mount('shm', this.shmSource, 'tmpfs', MS_NOSUID | MS_NODEV | MS_NOEXEC, 'mode=1777,size=65536k')
-      this.shmMounted = true
     }
     mkdirSync(this.paths.dataDir, { recursive: true, mode: 0o700 })
     this.volumes = prepareVolumes(spec.volumes, join(this.paths.dataDir, 'volumes'))
@@ -97,6 +102,7 @@ export class PodSandbox {
     const devNull = openSync('/dev/null', 'r+')
     const [reapRead, reapWrite] = this.native.pipe()
     const cgroupFd = this.cgroup.openLeaf('pause')
+    this.shmMayBeMounted = !spec.hostIPC
     try {
       const spawned = spawnOrThrow(this.native, {
         cloneFlags: pauseCloneFlags(ns),
@@ -107,6 +113,7 @@ export class PodSandbox {
           // getppid() is 0 across a PID namespace: there the executor checks the parent by pidfd only
           parentPid: ns.hostPID ? process.pid : 0,
           canSetOomScoreAdj: this.canSetOomScoreAdj,
+          shmDir: spec.hostIPC ? null : this.shmSource,
         }),
       }, 'start pause')
       this.pausePid = spawned.pid
@@ -179,8 +186,9 @@ export class PodSandbox {
     this.pidNsFd = -1
     await step(() => teardownVolumes(this.volumesMade))
     this.volumesMade = []
-    if (this.shmMounted) await step(() => umount2(this.shmSource, MNT_DETACH))
-    this.shmMounted = false
+    // pause unmounts it as it shuts down; not when it was killed, or failed to start after mounting it
+    if (this.shmMayBeMounted && isMountPoint(this.shmSource)) await step(() => umount2(this.shmSource, MNT_DETACH))
+    this.shmMayBeMounted = false
     await step(() => rmSync(this.paths.dataDir, { recursive: true, force: true }))
     await step(() => rmSync(this.paths.stateDir, { recursive: true, force: true }))
     return errors

@@ -1,13 +1,15 @@
 // The supervisor itself is SIGKILLed mid-run: no pod process may survive it
 // (pause's PDEATHSIG, then the kernel ends the PID namespace), and the next
 // `podshim run` on the same roots removes what it left (cgroup, mounts,
-// state) and says so.
+// state) and says so. And pause SIGKILLed mid-run: the pod stops, and the
+// supervisor unmounts the /dev/shm tmpfs a pause that shuts down on TERM
+// unmounts itself.
 
 import t from 'tap'
 import { existsSync, readFileSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { isAlive, pidsInCgroupTree, podEnv, podManifest, shContainer, waitMs } from './fixtures/helpers'
+import { isAlive, pidsInCgroupTree, podEnv, podManifest, readMounts, shContainer, waitMs } from './fixtures/helpers'
 
 if (process.getuid?.() !== 0) {
   t.plan(0, 'skip: needs root to create namespaces and cgroups')
@@ -46,4 +48,21 @@ t.test('no pod process survives a SIGKILLed supervisor; the next run cleans up',
   t.notOk(existsSync(join(podsDir, uid)), 'the stale state is gone')
   t.notOk(existsSync(join(env.cgroupDir, uid)), 'the stale pod cgroup is gone')
   // the teardown check proves no mount under the roots and no cgroup parent is left
+})
+
+t.test('pause SIGKILLed: the pod stops, and the supervisor unmounts its /dev/shm', async (t) => {
+  const env = podEnv(t)
+  const pod = env.start(podManifest('pause-dies', [shContainer('a', 'echo ready; exec sleep 1000')], { terminationGracePeriodSeconds: 1 }))
+  await pod.waitFor(/a +\| ready/)
+  const podsDir = join(env.stateRoot, 'pods')
+  const [uid] = readdirSync(podsDir)
+  const shm = join(podsDir, uid, 'shm')
+  t.ok(readMounts().some((m) => m.mountPoint === shm && m.fsType === 'tmpfs'), 'the pod\'s /dev/shm tmpfs is mounted')
+  process.kill(Number(readFileSync(join(podsDir, uid, 'pause.pid'), 'utf8')), 'SIGKILL')
+  const r = await pod.result
+  // the kernel ends the PID namespace with pause: its container dies of SIGKILL too
+  t.equal(r.code, 137, 'the pod failed')
+  t.match(r.stderr, /pod "pause-dies" Failed/)
+  t.notOk(readMounts().some((m) => m.mountPoint === shm), 'its /dev/shm is unmounted')
+  t.notOk(existsSync(join(podsDir, uid)), 'its state is gone')
 })

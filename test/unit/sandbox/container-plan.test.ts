@@ -1,5 +1,5 @@
 import t from 'tap'
-import { PlanOpCode, MS_BIND, MS_RDONLY, MS_REMOUNT, type PlanOp } from '../../../src/native/contract'
+import { PlanOpCode, MS_BIND, MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_RDONLY, MS_REMOUNT, type PlanOp } from '../../../src/native/contract'
 import { containerPlanOps, type ContainerPlanInput } from '../../../src/sandbox/container-plan'
 import { pauseCloneFlags, pausePlanOps } from '../../../src/sandbox/pause-plan'
 import { CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWPID, CLONE_NEWUTS } from '../../../src/native/contract'
@@ -76,12 +76,16 @@ t.test('pause: namespaces by host* flags, hostname and loopback only with its ow
   t.equal(pauseCloneFlags({ hostNetwork: false, hostPID: false, hostIPC: false }), CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWUTS | CLONE_NEWIPC)
   t.equal(pauseCloneFlags({ hostNetwork: true, hostPID: true, hostIPC: true }), 0)
   t.equal(pauseCloneFlags({ hostNetwork: true, hostPID: false, hostIPC: false }), CLONE_NEWPID | CLONE_NEWIPC, 'hostNetwork also keeps the host UTS namespace')
-  const own = pausePlanOps({ ns: { hostNetwork: false, hostPID: false, hostIPC: false }, hostname: 'web', pausePath: '/p', fds: [3, 4, 5, 6], parentPid: 0, canSetOomScoreAdj: true })
+  const own = pausePlanOps({ ns: { hostNetwork: false, hostPID: false, hostIPC: false }, hostname: 'web', pausePath: '/p', fds: [3, 4, 5, 6], parentPid: 0, canSetOomScoreAdj: true, shmDir: '/s/shm' })
   t.match(own[0], { op: PlanOpCode.Sethostname, name: 'web' })
   t.match(own[1], { op: PlanOpCode.LoopbackUp })
   t.ok(own.some((o) => o.op === PlanOpCode.WriteFile && o.data === '-998'))
-  t.match(own[own.length - 1], { op: PlanOpCode.Execve, path: '/p' })
-  const host = pausePlanOps({ ns: { hostNetwork: true, hostPID: false, hostIPC: false }, hostname: 'web', pausePath: '/p', fds: [3, 4, 5, 6], parentPid: 1, canSetOomScoreAdj: false })
-  t.notOk(host.some((o) => o.op === PlanOpCode.Sethostname || o.op === PlanOpCode.LoopbackUp || o.op === PlanOpCode.WriteFile))
+  t.same(own.slice(-2), [
+    { op: PlanOpCode.Mount, source: 'shm', target: '/s/shm', fstype: 'tmpfs', flags: MS_NOSUID | MS_NODEV | MS_NOEXEC, data: 'mode=1777,size=65536k' },
+    { op: PlanOpCode.Execve, path: '/p', argv: ['/pause', '--unmount', '/s/shm'], envp: [] },
+  ], 'the /dev/shm tmpfs last before execve; pause unmounts it as it shuts down')
+  const host = pausePlanOps({ ns: { hostNetwork: true, hostPID: false, hostIPC: true }, hostname: 'web', pausePath: '/p', fds: [3, 4, 5, 6], parentPid: 1, canSetOomScoreAdj: false, shmDir: null })
+  t.notOk(host.some((o) => o.op === PlanOpCode.Sethostname || o.op === PlanOpCode.LoopbackUp || o.op === PlanOpCode.WriteFile || o.op === PlanOpCode.Mount))
+  t.same(host[host.length - 1], { op: PlanOpCode.Execve, path: '/p', argv: ['/pause'], envp: [] }, 'hostIPC: the host\'s /dev/shm, nothing to mount')
   t.end()
 })
