@@ -13,8 +13,10 @@
  * podshim addition: `pause --unmount DIR`. podshim mounts the pod's shared
  * /dev/shm tmpfs at DIR in pause's own process, just before it execs pause
  * (so the supervisor needs no mount call of its own), and pause unmounts
- * it as it shuts down (umount2 is async-signal-safe). A pause that is
- * killed leaves it mounted; the supervisor unmounts it then.
+ * it as it shuts down, from the signal handler: umount2 is not on
+ * signal-safety(7)'s list, but glibc's is a bare system call (no lock, no
+ * allocation), as safe there as write(2). A pause that is killed leaves it
+ * mounted; the supervisor unmounts it then.
  *
  * Built -static and small: it must cost next to nothing per pod, so it
  * writes with write(2) alone and pulls no stdio into the binary.

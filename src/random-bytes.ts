@@ -4,10 +4,10 @@
 import { closeSync, openSync, readSync } from 'node:fs'
 
 /** The kernel fills a read of up to 256 bytes from /dev/urandom in full. */
-const MAX_READ = 256
+const MAX_READ_BYTES = 256
 
 export function randomBytes(size: number): Buffer {
-  if (!Number.isInteger(size) || size < 1 || size > MAX_READ) throw new RangeError(`randomBytes: size must be 1..${MAX_READ} (got ${size})`)
+  if (!Number.isInteger(size) || size < 1 || size > MAX_READ_BYTES) throw new RangeError(`read random bytes: size must be 1..${MAX_READ_BYTES} (got ${size})`)
   const bytes = Buffer.alloc(size)
   const fd = openSync('/dev/urandom', 'r')
   try {

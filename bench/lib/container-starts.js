@@ -28,7 +28,7 @@ const { PodSupervisor } = dist('supervisor/pod-supervisor.js')
 const { PodSandbox } = dist('supervisor/pod-sandbox.js')
 const { SandboxRuntime } = dist('supervisor/pod-runtime.js')
 const { setupPodCgroup } = dist('commands/pod-cgroup-setup.js')
-const { randomPodUid } = dist('commands/pod-uid.js')
+const { randomPodUid } = dist('commands/random-pod-uid.js')
 
 const ms = (a, b) => Number(b - a) / 1e6
 

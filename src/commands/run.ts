@@ -1,7 +1,7 @@
 // `podshim run FILE`: load and validate a Pod manifest, run it to its end in
 // a sandbox of its own, and report its final status. Ctrl-C (or TERM) stops
 // the pod gracefully; a second Ctrl-C kills it at once.
-import { readFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs'
+import { readFileSync, mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { nativeApi, PAUSE_PATH } from '../native/addon'
 import { loadPod } from '../spec'
@@ -22,7 +22,8 @@ import { SandboxRuntime } from '../supervisor/pod-runtime'
 import { cleanStalePods } from '../supervisor/stale-pods'
 import { setupPodCgroup } from './pod-cgroup-setup'
 import { formatSummary } from './summary'
-import { randomPodUid } from './pod-uid'
+import { randomPodUid } from './random-pod-uid'
+import { removeTree } from '../remove-tree'
 import { timeOfDay } from '../utc-time'
 import { hostname as hostHostname } from 'node:os'
 
@@ -87,7 +88,7 @@ export async function runCommand(file: string, opts: RunOptions): Promise<number
       supervisor = createSupervisor(pod, opts, { cgroup, paths, clock, events, terminal })
     } catch (err) {
       await cgroup.remove()
-      rmSync(paths.stateDir, { recursive: true, force: true })
+      removeTree(paths.stateDir)
       throw err
     }
     for (let i = 0; i < signals; i++) supervisor.stop()

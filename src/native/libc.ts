@@ -1,6 +1,7 @@
 // Plain libc calls with no fork around them, made through ffi-rs rather than
 // by growing the C++ addon (DESIGN.md "The native boundary"): the host-side
-// mounts of volumes and of the pod's /dev/shm. Failures throw SyscallError
+// mounts of volumes, and the unmount of a pod's /dev/shm that its pause
+// could not unmount (killed). Failures throw SyscallError
 // with errno as ffi-rs reads it right after the call (`errno: true`).
 //
 // NULL arguments: ffi-rs has no nullable string, so a null pointer is passed

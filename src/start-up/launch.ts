@@ -1,5 +1,6 @@
-// What bin/podshim runs: the CLI from podshim's start-up bundle where it can
-// serve, else from dist/ loaded file by file.
+// What bin/podshim runs (with the node that built the package, so that
+// `sudo podshim` works where root's PATH has none): the CLI from podshim's
+// start-up bundle where it can serve, else from dist/ loaded file by file.
 //
 // The bundle (build.ts) holds every module the CLI can load, in two
 // scripts: what every `podshim run` loads, and the rest (image store and
@@ -9,8 +10,9 @@
 // reading and compiling ~165 files (bench/). The bundle holds the package's
 // files as they were when it was made, from where they were then, so it
 // serves only while both still hold: the package is where it was made, and
-// every bundled file has the mtime and size it had (a `tsc` or an `npm
-// update` since is never hidden by an old bundle). A code cache V8 refuses
+// every bundled file, and each bundle script and cache, has the mtime and
+// size it had (a `tsc` or an `npm update` since is never hidden by an old
+// bundle; V8 itself checks only a cache's source length). A code cache V8 refuses
 // (another Node, V8 flags in NODE_OPTIONS) costs only speed: the functions
 // compile as they run. PODSHIM_DEBUG=1 says on stderr why the bundle or a
 // cache was not used.
@@ -30,6 +32,7 @@ export type FileStamp = [string, number, number]
 /** build/podshim.bundle.json: written last, so its presence means the bundle is whole. */
 export interface BundleStamps {
   root: string
+  /** the bundled files, then the bundle's own scripts and caches */
   files: FileStamp[]
 }
 
@@ -69,12 +72,17 @@ function isUnchanged([file, mtimeMs, size]: FileStamp): boolean {
   return st !== undefined && st.mtimeMs === mtimeMs && st.size === size
 }
 
+const isStamp = (s: unknown): s is FileStamp =>
+  Array.isArray(s) && s.length === 3 && typeof s[0] === 'string' && typeof s[1] === 'number' && typeof s[2] === 'number'
+
 function readStamps(file: string): BundleStamps | undefined {
+  let stamps: Partial<BundleStamps>
   try {
-    return JSON.parse(readFileSync(file, 'utf8')) as BundleStamps
+    stamps = JSON.parse(readFileSync(file, 'utf8')) as Partial<BundleStamps>
   } catch {
     return undefined
   }
+  return typeof stamps.root === 'string' && Array.isArray(stamps.files) && stamps.files.every(isStamp) ? stamps as BundleStamps : undefined
 }
 
 /** Runs a bundle script, with its code cache where V8 takes it. */
@@ -96,7 +104,7 @@ function runPart(part: PartPaths): BundlePart {
 export function mainFromBundle(root: string): Main | undefined {
   const paths = bundlePaths(root)
   const stamps = readStamps(paths.stamps)
-  if (stamps === undefined) return debug(`no bundle (${paths.stamps}): loading dist/`)
+  if (stamps === undefined) return debug(`no bundle (${paths.stamps} missing or unreadable): loading dist/`)
   if (stamps.root !== root) return debug(`the bundle was made for ${stamps.root}: loading dist/`)
   const changed = stamps.files.find((stamp) => !isUnchanged(stamp))
   if (changed !== undefined) return debug(`${changed[0]} changed since the bundle was made: loading dist/`)
@@ -120,3 +128,5 @@ export function launch(): void {
   const main = mainFromBundle(PACKAGE_ROOT) ?? (require('../cli') as typeof import('../cli')).main
   void main(process.argv)
 }
+
+if (require.main === module) launch()

@@ -30,14 +30,22 @@ export interface ModuleTable {
   load(file: string): unknown
 }
 
-/** An object that forwards every look at it to the module load() returns, loaded on the first. */
+/**
+ * An object that forwards everything done to it (reads, writes, key
+ * listings) to the module load() returns, loaded the first time. It is a
+ * stand-in, not the module: `===` against the module itself is false.
+ */
 function lazyModule(load: () => object): object {
   let real: object | undefined
   const target = (): object => (real ??= load())
   return new Proxy({}, {
     get: (_stand, key) => Reflect.get(target(), key),
+    set: (_stand, key, value) => Reflect.set(target(), key, value),
     has: (_stand, key) => Reflect.has(target(), key),
+    deleteProperty: (_stand, key) => Reflect.deleteProperty(target(), key),
+    defineProperty: (_stand, key, descriptor) => Reflect.defineProperty(target(), key, descriptor),
     ownKeys: () => Reflect.ownKeys(target()),
+    getPrototypeOf: () => Reflect.getPrototypeOf(target()),
     getOwnPropertyDescriptor: (_stand, key) => {
       const descriptor = Reflect.getOwnPropertyDescriptor(target(), key)
       // a proxy may not report a property its own (empty) target lacks as non-configurable
@@ -76,7 +84,7 @@ export function makeModuleTable(bundle: Bundle, createRequire: (file: string) =>
     const cached = cache.get(file)
     if (cached !== undefined) return cached.exports
     const entry = find(file)
-    if (entry === undefined) throw new Error(`${file} is not in the start-up bundle`)
+    if (entry === undefined) throw new Error(`load '${file}': not in the start-up bundle`)
     const module = { id: file, filename: file, path: dirnameOf(file), exports: {} as unknown, loaded: false }
     cache.set(file, module)
     if (entry.kind === 'json') module.exports = entry.value

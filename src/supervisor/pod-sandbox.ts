@@ -3,7 +3,7 @@
 // /etc files and the pause process holding the pod's namespaces. Every
 // step records what it made, so teardown undoes exactly that, in reverse,
 // also after a partial setup.
-import { mkdirSync, openSync, closeSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { mkdirSync, openSync, closeSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { Socket } from 'node:net'
 import { dirname, join } from 'node:path'
 import type { NativeApi, ExitStatus } from '../native/contract'
@@ -15,6 +15,7 @@ import { writeEtcFiles, type EtcFiles } from '../sandbox/etc-files'
 import type { PodCgroup } from '../cgroup/pod-cgroup'
 import type { DefaultedPod } from '../spec/types'
 import { spawnOrThrow } from './spawn-or-throw'
+import { removeTree } from '../remove-tree'
 import { CAP_SYS_RESOURCE, hasCapability } from '../sandbox/capabilities'
 
 
@@ -100,10 +101,13 @@ export class PodSandbox {
     const spec = this.pod.spec
     const ns = { hostNetwork: spec.hostNetwork, hostPID: spec.hostPID, hostIPC: spec.hostIPC }
     const devNull = openSync('/dev/null', 'r+')
-    const [reapRead, reapWrite] = this.native.pipe()
-    const cgroupFd = this.cgroup.openLeaf('pause')
-    this.shmMayBeMounted = !spec.hostIPC
+    let reapRead = -1
+    let reapWrite = -1
+    let cgroupFd = -1
     try {
+      ;[reapRead, reapWrite] = this.native.pipe()
+      cgroupFd = this.cgroup.openLeaf('pause')
+      this.shmMayBeMounted = !spec.hostIPC
       const spawned = spawnOrThrow(this.native, {
         cloneFlags: pauseCloneFlags(ns),
         pidNsFd: -1,
@@ -118,10 +122,13 @@ export class PodSandbox {
       }, 'start pause')
       this.pausePid = spawned.pid
       this.pausePidfd = spawned.pidfd
+    } catch (err) {
+      if (reapRead >= 0) this.native.close(reapRead)
+      throw err
     } finally {
       closeSync(devNull)
-      closeSync(cgroupFd)
-      this.native.close(reapWrite)
+      if (cgroupFd >= 0) closeSync(cgroupFd)
+      if (reapWrite >= 0) this.native.close(reapWrite)
     }
     this.pauseExited = new Promise((resolve) => this.native.watchExit(this.pausePidfd, (status) => {
       this.native.close(this.pausePidfd)
@@ -187,10 +194,10 @@ export class PodSandbox {
     await step(() => teardownVolumes(this.volumesMade))
     this.volumesMade = []
     // pause unmounts it as it shuts down; not when it was killed, or failed to start after mounting it
-    if (this.shmMayBeMounted && isMountPoint(this.shmSource)) await step(() => umount2(this.shmSource, MNT_DETACH))
+    if (this.shmMayBeMounted) await step(() => isMountPoint(this.shmSource) && umount2(this.shmSource, MNT_DETACH))
     this.shmMayBeMounted = false
-    await step(() => rmSync(this.paths.dataDir, { recursive: true, force: true }))
-    await step(() => rmSync(this.paths.stateDir, { recursive: true, force: true }))
+    await step(() => removeTree(this.paths.dataDir))
+    await step(() => removeTree(this.paths.stateDir))
     return errors
   }
 }

@@ -10,5 +10,5 @@ t.test('as many random bytes as asked for, different each time', async (t) => {
 
 t.test('a size /dev/urandom cannot fill in one read is refused', async (t) => {
   t.throws(() => randomBytes(0), RangeError)
-  t.throws(() => randomBytes(257), /size must be 1\.\.256 \(got 257\)/)
+  t.throws(() => randomBytes(257), /read random bytes: size must be 1\.\.256 \(got 257\)/)
 })

@@ -3,7 +3,10 @@
 // each on fd 3) and exits 0 on TERM. Containers join its PID namespace with
 // pidNsFd and stay children of the supervisor.
 
-import { closeSync, openSync, readFileSync, statSync } from 'node:fs'
+import { spawnSync } from 'node:child_process'
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, statSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { Socket } from 'node:net'
 import t from 'tap'
 
@@ -13,6 +16,7 @@ import {
   PlanOpCode, type PlanOp,
 } from '../../../src/native/contract'
 import { SIGTERM, childrenOfThisProcess, eventually, execve, plan, runCaptured, spawnChild, statusField, type Child } from './fixtures/helpers'
+import { waitMs } from '../pod/fixtures/helpers'
 
 const HOSTNAME = 'podshim-test-pod'
 
@@ -137,4 +141,18 @@ t.test('pause exits 0 on TERM', async t => {
   nativeApi.signal(pod.pause.pidfd, SIGTERM)
   t.same(await pod.pause.exited, { code: 0, signal: null, coreDumped: false })
   t.ok(await eventually(() => childrenOfThisProcess().size === 0))
+})
+
+t.test('pause --unmount DIR unmounts DIR as it shuts down on TERM', async t => {
+  const dir = mkdtempSync(join(tmpdir(), 'podshim-pause-shm-'))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  // in a private mount namespace of a shell: nothing is ever left mounted on the host
+  const script = `mount -t tmpfs shm "$1" || exit 10
+"$0" --unmount "$1" 2>/dev/null & pid=$!
+while ! grep -q SigCgt:.*[1-9a-f] /proc/$pid/status; do sleep 0.01; done
+kill -TERM $pid; wait $pid; echo "exit $?"
+if grep -q " $1 " /proc/self/mountinfo; then echo mounted; else echo unmounted; fi`
+  const r = spawnSync('unshare', ['-m', '--propagation', 'private', 'sh', '-c', script, PAUSE_PATH, dir], { encoding: 'utf8', timeout: waitMs(10_000) })
+  t.equal(r.status, 0, r.stderr)
+  t.equal(r.stdout, 'exit 0\nunmounted\n')
 })

@@ -1,6 +1,6 @@
 import t from 'tap'
 
-import { randomPodUid } from '../../../src/commands/pod-uid'
+import { randomPodUid } from '../../../src/commands/random-pod-uid'
 
 t.test('a random version 4 UUID, a new one each time', async (t) => {
   const uids = new Set(Array.from({ length: 1000 }, () => randomPodUid()))
