@@ -2,12 +2,14 @@
 // the built package with a bundle of its own: the bundle holds the CLI
 // (stack traces name its script), a command that needs an image or probe
 // module loads the rest of it, and bin/podshim loads dist/ where the bundle
-// cannot serve: none built, a bundled file changed, or the package moved
-// since it was made. A code cache V8 refuses (V8 flags in NODE_OPTIONS,
+// cannot serve: none built, a bundled file or a bundle script or cache
+// changed, or the package moved since it was made. A code cache V8 refuses (V8 flags in NODE_OPTIONS,
 // another Node) leaves the bundle serving. The runs of real pods through
 // the bundle are the other integration tests (they start the repository's
-// bin/podshim); this file adds that two runs get different uids, and that
-// podshim's output is whole however slowly it is read.
+// bin/podshim, which has one on the host, not in the VM); this file adds a
+// pod run from a bundle that keeps to its first part and its cache, that
+// two runs get different uids, and that podshim's output is whole however
+// slowly it is read.
 import t, { type Test } from 'tap'
 import { spawnSync } from 'node:child_process'
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
@@ -169,8 +171,10 @@ t.test('a package moved after its bundle was made loads its own dist/', async (t
 })
 
 t.test('a pod run from the bundle needs nothing from the rest of it, and V8 takes the cache', async (t) => {
+  const root = packageCopy(t)
+  buildBundle(t, root)
   const env = podEnv(t)
-  const r = await env.run(podManifest('from-bundle', [shContainer('c', 'echo ran')]), { env: { PODSHIM_DEBUG: '1' } })
+  const r = await env.run(podManifest('from-bundle', [shContainer('c', 'echo ran')]), { cli: join(root, 'bin', 'podshim'), env: { PODSHIM_DEBUG: '1' } })
   t.equal(r.code, 0, r.stderr)
   t.match(r.stdout, /c +\| ran/)
   t.notMatch(r.stderr, /podshim: start-up:/, 'no start-up note: the bundle served, with its cache, and only its first part')
