@@ -149,7 +149,8 @@ t.test('pause --unmount DIR unmounts DIR as it shuts down on TERM', async t => {
   // in a private mount namespace of a shell: nothing is ever left mounted on the host
   const script = `mount -t tmpfs shm "$1" || exit 10
 "$0" --unmount "$1" 2>/dev/null & pid=$!
-while ! grep -q SigCgt:.*[1-9a-f] /proc/$pid/status; do sleep 0.01; done
+# TERM only once pause itself (not the shell's fork before its exec) catches it: SigCgt bit 14
+until [ "$(cat /proc/$pid/comm)" = pause ] && [ $(( 0x$(awk '/^SigCgt:/ { print $2 }' /proc/$pid/status) & 0x4000 )) -ne 0 ]; do sleep 0.01; done
 kill -TERM $pid; wait $pid; echo "exit $?"
 if grep -q " $1 " /proc/self/mountinfo; then echo mounted; else echo unmounted; fi`
   const r = spawnSync('unshare', ['-m', '--propagation', 'private', 'sh', '-c', script, PAUSE_PATH, dir], { encoding: 'utf8', timeout: waitMs(10_000) })
