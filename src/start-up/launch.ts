@@ -12,10 +12,10 @@
 // serves only while both still hold: the package is where it was made, and
 // every bundled file, and each bundle script and cache, has the mtime and
 // size it had (a `tsc` or an `npm update` since is never hidden by an old
-// bundle; V8 itself checks only a cache's source length). A code cache V8 refuses
-// (another Node, V8 flags in NODE_OPTIONS) costs only speed: the functions
-// compile as they run. PODSHIM_DEBUG=1 says on stderr why the bundle or a
-// cache was not used.
+// bundle; V8 itself checks only a cache's source length). A code cache V8
+// refuses (another Node, V8 flags in NODE_OPTIONS) costs only speed: the
+// functions compile as they run. PODSHIM_DEBUG=1 says on stderr why the
+// bundle or a cache was not used.
 import { readFileSync, statSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { join, resolve } from 'node:path'
