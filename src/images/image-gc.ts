@@ -9,7 +9,7 @@
 // `podshim run` waiting for the lock waits milliseconds, not for a big
 // layer's removal.
 import { mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs'
-import { randomBytes } from 'node:crypto'
+import { randomBytes } from '../random-bytes'
 import { join } from 'node:path'
 
 import { heldImages, withGcLock } from './image-holds'

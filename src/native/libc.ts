@@ -13,6 +13,8 @@
 //
 // Man pages: mount(2), umount2(2).
 
+import { constants } from 'node:os'
+
 import type * as FfiRs from 'ffi-rs'
 
 import { SyscallError } from './syscall-error'
@@ -113,7 +115,6 @@ export function openTreeClone(fd: number, label: string): number {
 
 const LOCK_EX = 2
 const LOCK_NB = 4
-const EWOULDBLOCK = 11
 
 /**
  * flock(fd, LOCK_EX|LOCK_NB): true when the lock was taken, false when another
@@ -123,6 +124,6 @@ const EWOULDBLOCK = 11
 export function tryLockExclusive(fd: number, label: string): boolean {
   const { value, errno } = call('flock', [i32(fd), i32(LOCK_EX | LOCK_NB)])
   if (value === 0) return true
-  if (errno === EWOULDBLOCK) return false
+  if (errno === constants.errno.EWOULDBLOCK) return false
   throw new SyscallError('flock', errno, { path: label })
 }

@@ -101,7 +101,7 @@ function runPart(part: PartPaths): BundlePart {
 }
 
 /** The CLI's main from the start-up bundle of the package at root, or undefined (and why, under PODSHIM_DEBUG) where it cannot serve. */
-export function mainFromBundle(root: string): Main | undefined {
+function mainFromBundle(root: string): Main | undefined {
   const paths = bundlePaths(root)
   const stamps = readStamps(paths.stamps)
   if (stamps === undefined) return debug(`no bundle (${paths.stamps} missing or unreadable): loading dist/`)
@@ -124,7 +124,7 @@ export function mainFromBundle(root: string): Main | undefined {
   return (table.load(join(root, 'dist', 'cli.js')) as { main: Main }).main
 }
 
-export function launch(): void {
+function launch(): void {
   const main = mainFromBundle(PACKAGE_ROOT) ?? (require('../cli') as typeof import('../cli')).main
   void main(process.argv)
 }

@@ -4,11 +4,12 @@
 // mounts and its state directory stay until a later podshim removes them.
 // A pod counts as stale only when the pid recorded in its pod.json is no
 // longer a podshim supervisor.
-import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { join, sep } from 'node:path'
 import { removeStalePodCgroup } from '../cgroup/pod-cgroup'
 import { MNT_DETACH, umount2 } from '../native/libc'
 import { readMountPoints } from '../cgroup/mount'
+import { removeTree } from '../remove-tree'
 
 
 interface PodRecord {
@@ -51,7 +52,7 @@ export async function cleanStalePods(stateRoot: string): Promise<string[]> {
     await removeStalePodCgroup(record.cgroupRoot, record.cgroupParent, record.uid)
     for (const dir of [record.stateDir, record.dataDir]) {
       for (const point of mountsUnder(dir)) umount2(point, MNT_DETACH)
-      rmSync(dir, { recursive: true, force: true })
+      removeTree(dir)
     }
     notes.push(`cleaned up pod "${record.name}" (${record.uid}) left behind by supervisor pid ${record.supervisorPid}`)
   }
