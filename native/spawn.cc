@@ -15,6 +15,15 @@
  * PIPE_BUF): the intermediate the child's pid, either of them a failure as
  * {op index, errno}. EOF on the pipe means execve succeeded (libuv's trick).
  *
+ * On x86-64 both clones share the supervisor's memory, as vfork(2) and
+ * posix_spawn(3) do (CLONE_VM | CLONE_VFORK, each on a stack of its own):
+ * copying Node's page tables twice, and the copy-on-write faults Node then
+ * takes on every page it writes, were most of a spawn's cost. The calling
+ * thread stays suspended until the final child has exec'd or died, which is
+ * what makes sharing safe: the plan it reads is not freed under it, and its
+ * errno writes land in that suspended thread's TLS. Elsewhere both clones
+ * copy the address space, as fork(2) does.
+ *
  * Man pages: clone3(2), setns(2), pidfd_open(2), pivot_root(2),
  * close_range(2), prctl(2) PR_SET_PDEATHSIG, netdevice(7).
  */
@@ -38,6 +47,7 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -50,7 +60,46 @@
 #define CLONE_INTO_CGROUP 0x200000000ULL /* Linux 5.7 */
 #endif
 
+#if defined(__x86_64__)
+#define PODSHIM_SHARED_VM_CLONE 1
+/*
+ * clone3(2) for a child that runs on a stack of its own: the kernel starts the
+ * child with its stack pointer at args->stack + args->stack_size, where no
+ * caller frame exists to return into, so the child calls fn(arg) from here and
+ * never returns (exit_group(127) should fn ever come back). The parent gets
+ * the raw result: the child's pid or -errno.
+ */
+extern "C" long podshim_clone3_on_stack(struct clone_args *args, size_t size, void (*fn)(void *), void *arg);
+asm(R"(
+  .text
+  .p2align 4
+  .globl podshim_clone3_on_stack
+  .hidden podshim_clone3_on_stack
+  .type podshim_clone3_on_stack, @function
+podshim_clone3_on_stack:
+  movq %rdx, %r8          /* fn and arg survive the syscall in r8/r9 (it clobbers rcx, r11) */
+  movq %rcx, %r9
+  movl $435, %eax         /* SYS_clone3; args and size are already in rdi and rsi */
+  syscall
+  testq %rax, %rax
+  jnz 1f
+  xorl %ebp, %ebp         /* the child: no frame above this one */
+  movq %r9, %rdi
+  callq *%r8
+  movl $127, %edi
+  movl $231, %eax         /* SYS_exit_group */
+  syscall
+  hlt
+1:
+  retq
+  .size podshim_clone3_on_stack, .-podshim_clone3_on_stack
+)");
+#endif
+
 namespace {
+
+/* Each shared-memory clone's stack: the plan walk needs a few KiB (PATH_MAX for getcwd). */
+constexpr size_t CLONE_STACK_SIZE = 64 * 1024;
 
 /* The executor's own fds, which the plan must not close or overwrite. */
 struct executor_fds {
@@ -283,8 +332,24 @@ int child_run_op(const struct plan_op *op, const struct executor_fds *fds) {
   child_fail(fds.error_fd, (int)plan->n_ops, EINVAL);
 }
 
+/* What each clone starts from; it lives in the frame of the process that clones. */
+struct clone_start {
+  const struct plan *plan;
+  struct executor_fds fds;
+  void *final_stack; /* the final child's stack, where the clones share memory */
+};
+
+#ifdef PODSHIM_SHARED_VM_CLONE
+void final_entry(void *arg) {
+  const struct clone_start *start = (const struct clone_start *)arg;
+  child_main(start->plan, start->fds);
+}
+#endif
+
 /* The intermediate: join the PID namespace, clone the final child as our sibling, report its pid. */
-[[noreturn]] void intermediate_main(const struct plan *plan, struct executor_fds fds) {
+[[noreturn]] void intermediate_main(const struct clone_start *start) {
+  const struct plan *plan = start->plan;
+  struct executor_fds fds = start->fds;
   if (plan->pid_ns_fd >= 0 && syscall(SYS_setns, plan->pid_ns_fd, CLONE_NEWPID) < 0) {
     child_fail(fds.error_fd, PLAN_STAGE_SETNS_PID, errno);
   }
@@ -297,13 +362,28 @@ int child_run_op(const struct plan_op *op, const struct executor_fds *fds) {
   }
   /* exit_signal must be 0 with CLONE_PARENT: the child inherits ours (SIGCHLD). */
   args.exit_signal = 0;
+#ifdef PODSHIM_SHARED_VM_CLONE
+  /* CLONE_VFORK: we, and so the supervisor's thread, wait until the child exec'd or died. */
+  args.flags |= CLONE_VM | CLONE_VFORK;
+  args.stack = (uint64_t)(uintptr_t)start->final_stack;
+  args.stack_size = CLONE_STACK_SIZE;
+  long pid = podshim_clone3_on_stack(&args, sizeof args, final_entry, (void *)start);
+  if (pid < 0) child_fail(fds.error_fd, PLAN_STAGE_CLONE, (int)-pid);
+#else
   long pid = syscall(SYS_clone3, &args, sizeof args);
   if (pid == 0) child_main(plan, fds);
   if (pid < 0) child_fail(fds.error_fd, PLAN_STAGE_CLONE, errno);
+#endif
   child_report(fds.error_fd, PLAN_REPORT_PID, 0, (int)pid);
   syscall(SYS_exit_group, 0);
   __builtin_unreachable();
 }
+
+#ifdef PODSHIM_SHARED_VM_CLONE
+void intermediate_entry(void *arg) {
+  intermediate_main((const struct clone_start *)arg);
+}
+#endif
 
 /* ====================== END async-signal-safe section ====================== */
 
@@ -323,6 +403,40 @@ void fail_parent(struct spawn_result *result, const char *syscall_name, int err)
   result->syscall = syscall_name;
   result->err = err;
 }
+
+#ifdef PODSHIM_SHARED_VM_CLONE
+/* Two stacks, each above a PROT_NONE guard page: [guard][intermediate][guard][final]. */
+struct clone_stacks {
+  void *mapping;
+  size_t length;
+  void *intermediate_stack;
+  void *final_stack;
+};
+
+int map_clone_stacks(struct clone_stacks *stacks) {
+  size_t page = (size_t)sysconf(_SC_PAGESIZE);
+  size_t slot = page + CLONE_STACK_SIZE;
+  stacks->length = 2 * slot;
+  void *mapping = mmap(nullptr, stacks->length, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (mapping == MAP_FAILED) return -1;
+  char *base = (char *)mapping;
+  stacks->mapping = mapping;
+  stacks->intermediate_stack = base + page;
+  stacks->final_stack = base + slot + page;
+  if (mprotect(stacks->intermediate_stack, CLONE_STACK_SIZE, PROT_READ | PROT_WRITE) < 0 ||
+      mprotect(stacks->final_stack, CLONE_STACK_SIZE, PROT_READ | PROT_WRITE) < 0) {
+    int err = errno;
+    munmap(mapping, stacks->length);
+    errno = err;
+    return -1;
+  }
+  return 0;
+}
+
+void unmap_clone_stacks(struct clone_stacks *stacks) {
+  munmap(stacks->mapping, stacks->length);
+}
+#endif
 
 pid_t wait_exact(pid_t pid) {
   int status;
@@ -374,17 +488,42 @@ void spawn_run(const struct plan *plan, struct spawn_result *result) {
     }
   }
 
+  struct clone_start start = {plan, fds, nullptr};
+  struct clone_args args;
+  memset(&args, 0, sizeof args);
+  args.exit_signal = SIGCHLD;
+#ifdef PODSHIM_SHARED_VM_CLONE
+  struct clone_stacks stacks;
+  if (map_clone_stacks(&stacks) < 0) {
+    int err = errno;
+    close(pipe_fds[0]);
+    close(pipe_fds[1]);
+    close_quietly(fds.parent_fd);
+    return fail_parent(result, "mmap", err);
+  }
+  start.final_stack = stacks.final_stack;
+  args.flags = CLONE_VM | CLONE_VFORK;
+  args.stack = (uint64_t)(uintptr_t)stacks.intermediate_stack;
+  args.stack_size = CLONE_STACK_SIZE;
+#endif
+
   /* Block every signal so no Node handler runs in a child before it resets them (node-pty). */
   sigset_t all, previous;
   sigfillset(&all);
   pthread_sigmask(SIG_SETMASK, &all, &previous);
-  struct clone_args args;
-  memset(&args, 0, sizeof args);
-  args.exit_signal = SIGCHLD;
+#ifdef PODSHIM_SHARED_VM_CLONE
+  /* Returns once the intermediate has exited, so after the final child's execve or death. */
+  long intermediate = podshim_clone3_on_stack(&args, sizeof args, intermediate_entry, &start);
+  int clone_err = intermediate < 0 ? (int)-intermediate : 0;
+#else
   long intermediate = syscall(SYS_clone3, &args, sizeof args);
-  if (intermediate == 0) intermediate_main(plan, fds);
+  if (intermediate == 0) intermediate_main(&start);
   int clone_err = errno;
+#endif
   pthread_sigmask(SIG_SETMASK, &previous, nullptr);
+#ifdef PODSHIM_SHARED_VM_CLONE
+  unmap_clone_stacks(&stacks);
+#endif
 
   close(pipe_fds[1]);
   close_quietly(fds.parent_fd);
