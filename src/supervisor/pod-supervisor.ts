@@ -88,7 +88,8 @@ export class PodSupervisor {
       this.sandboxReady = false
       for (const err of errors) this.events.warning('TeardownFailed', describeError(err))
     }
-    return { status: this.status(true), exitCode: this.exitCode() }
+    const status = this.status(true)
+    return { status, exitCode: this.exitCode(status.phase) }
   }
 
   /** First call: graceful termination; a second call kills at once. */
@@ -285,8 +286,8 @@ export class PodSupervisor {
     this.checkDone()
   }
 
-  private exitCode(): number {
-    const phase = this.status(true).phase
+  /** run's exit code, from the pod's final phase. */
+  private exitCode(phase: PodStatus['phase']): number {
     if (phase === 'Succeeded' || (this.isStopRequested && !this.podFailed)) return 0
     const failed = this.all.find((r) => r.state.terminated !== undefined && r.state.terminated.exitCode !== 0 && r.kind !== 'sidecar')
     return failed?.runExitCode ?? 1
