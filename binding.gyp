@@ -7,7 +7,8 @@
       "defines": ["NAPI_DISABLE_CPP_EXCEPTIONS", "NAPI_VERSION=8", "_GNU_SOURCE"],
       "cflags": ["-Wall", "-Wextra", "-Wno-unused-parameter"],
       "cflags_cc": ["-std=c++17", "-fno-exceptions"],
-      "cflags_cc!": ["-fno-rtti", "-std=gnu++17"]
+      "cflags_cc!": ["-fno-rtti", "-std=gnu++17"],
+      "ldflags": ["-Wl,-z,now"]
     },
     {
       "target_name": "pause",

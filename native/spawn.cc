@@ -21,8 +21,23 @@
  * takes on every page it writes, were most of a spawn's cost. The calling
  * thread stays suspended until the final child has exec'd or died, which is
  * what makes sharing safe: the plan it reads is not freed under it, and its
- * errno writes land in that suspended thread's TLS. Elsewhere both clones
- * copy the address space, as fork(2) does.
+ * errno writes land in that suspended thread's TLS (the addon is linked
+ * with -z now, so no lazy symbol binding runs in a child either). Rules that
+ * come with sharing:
+ *  - The stacks are unmapped only at EOF on the report pipe: the intermediate
+ *    can be killed while it waits, and the final child run on. EOF proves the
+ *    child is off the shared memory: exit and execve release it before the
+ *    fds close.
+ *  - The kernel writes the final child's pid into the shared clone_start
+ *    (CLONE_PARENT_SETTID), so the parent knows it even when the
+ *    intermediate died before it could report it.
+ *  - A plan that changes uid/gid gets a final child with a copy of the
+ *    memory: a credential change marks the memory it runs on not dumpable,
+ *    which would be the supervisor's, and the child would sit under another
+ *    uid on the supervisor's memory until its execve.
+ *  - A task that shares its memory cannot setns(2) into a time namespace
+ *    (EUSERS); no plan does.
+ * Elsewhere both clones copy the address space, as fork(2) does.
  *
  * Man pages: clone3(2), setns(2), pidfd_open(2), pivot_root(2),
  * close_range(2), prctl(2) PR_SET_PDEATHSIG, netdevice(7).
@@ -60,7 +75,7 @@
 #define CLONE_INTO_CGROUP 0x200000000ULL /* Linux 5.7 */
 #endif
 
-#if defined(__x86_64__)
+#if defined(__x86_64__) && !defined(__ILP32__)
 #define PODSHIM_SHARED_VM_CLONE 1
 /*
  * clone3(2) for a child that runs on a stack of its own: the kernel starts the
@@ -71,28 +86,32 @@
  */
 extern "C" long podshim_clone3_on_stack(struct clone_args *args, size_t size, void (*fn)(void *), void *arg);
 asm(R"(
-  .text
+  .pushsection .text
   .p2align 4
   .globl podshim_clone3_on_stack
   .hidden podshim_clone3_on_stack
   .type podshim_clone3_on_stack, @function
 podshim_clone3_on_stack:
+  .cfi_startproc
   movq %rdx, %r8          /* fn and arg survive the syscall in r8/r9 (it clobbers rcx, r11) */
   movq %rcx, %r9
   movl $435, %eax         /* SYS_clone3; args and size are already in rdi and rsi */
   syscall
   testq %rax, %rax
   jnz 1f
-  xorl %ebp, %ebp         /* the child: no frame above this one */
+  .cfi_undefined rip      /* the child: no frame above this one, for unwinders too */
+  xorl %ebp, %ebp
   movq %r9, %rdi
   callq *%r8
   movl $127, %edi
   movl $231, %eax         /* SYS_exit_group */
   syscall
-  hlt
+  ud2
 1:
   retq
+  .cfi_endproc
   .size podshim_clone3_on_stack, .-podshim_clone3_on_stack
+  .popsection
 )");
 #endif
 
@@ -332,11 +351,12 @@ int child_run_op(const struct plan_op *op, const struct executor_fds *fds) {
   child_fail(fds.error_fd, (int)plan->n_ops, EINVAL);
 }
 
-/* What each clone starts from; it lives in the frame of the process that clones. */
+/* What each clone starts from; it lives in the frame of spawn_run. */
 struct clone_start {
   const struct plan *plan;
   struct executor_fds fds;
-  void *final_stack; /* the final child's stack, where the clones share memory */
+  void *final_stack;  /* the final child's stack where it shares memory, else null */
+  pid_t final_pid;    /* written by the kernel where the clones share memory (CLONE_PARENT_SETTID) */
 };
 
 #ifdef PODSHIM_SHARED_VM_CLONE
@@ -362,18 +382,24 @@ void final_entry(void *arg) {
   }
   /* exit_signal must be 0 with CLONE_PARENT: the child inherits ours (SIGCHLD). */
   args.exit_signal = 0;
+  long pid;
 #ifdef PODSHIM_SHARED_VM_CLONE
-  /* CLONE_VFORK: we, and so the supervisor's thread, wait until the child exec'd or died. */
-  args.flags |= CLONE_VM | CLONE_VFORK;
-  args.stack = (uint64_t)(uintptr_t)start->final_stack;
-  args.stack_size = CLONE_STACK_SIZE;
-  long pid = podshim_clone3_on_stack(&args, sizeof args, final_entry, (void *)start);
-  if (pid < 0) child_fail(fds.error_fd, PLAN_STAGE_CLONE, (int)-pid);
-#else
-  long pid = syscall(SYS_clone3, &args, sizeof args);
-  if (pid == 0) child_main(plan, fds);
-  if (pid < 0) child_fail(fds.error_fd, PLAN_STAGE_CLONE, errno);
+  if (start->final_stack != nullptr) {
+    /* CLONE_VFORK: we, and so the supervisor's thread, wait until the child exec'd or died. */
+    args.flags |= CLONE_VM | CLONE_VFORK | CLONE_PARENT_SETTID;
+    args.parent_tid = (uint64_t)(uintptr_t)&start->final_pid;
+    args.stack = (uint64_t)(uintptr_t)start->final_stack;
+    args.stack_size = CLONE_STACK_SIZE;
+    pid = podshim_clone3_on_stack(&args, sizeof args, final_entry, (void *)start);
+    if (pid < 0) child_fail(fds.error_fd, PLAN_STAGE_CLONE, (int)-pid);
+  } else
 #endif
+  {
+    /* The child gets a copy of the memory, and with it of this stack, where it returns. */
+    pid = syscall(SYS_clone3, &args, sizeof args);
+    if (pid == 0) child_main(plan, fds);
+    if (pid < 0) child_fail(fds.error_fd, PLAN_STAGE_CLONE, errno);
+  }
   child_report(fds.error_fd, PLAN_REPORT_PID, 0, (int)pid);
   syscall(SYS_exit_group, 0);
   __builtin_unreachable();
@@ -386,6 +412,13 @@ void intermediate_entry(void *arg) {
 #endif
 
 /* ====================== END async-signal-safe section ====================== */
+
+bool plan_changes_ids(const struct plan *plan) {
+  for (size_t i = 0; i < plan->n_ops; i++) {
+    if (plan->ops[i].code == PLAN_OP_SET_IDS) return true;
+  }
+  return false;
+}
 
 bool plan_has_pdeathsig(const struct plan *plan) {
   for (size_t i = 0; i < plan->n_ops; i++) {
@@ -488,7 +521,7 @@ void spawn_run(const struct plan *plan, struct spawn_result *result) {
     }
   }
 
-  struct clone_start start = {plan, fds, nullptr};
+  struct clone_start start = {plan, fds, nullptr, -1};
   struct clone_args args;
   memset(&args, 0, sizeof args);
   args.exit_signal = SIGCHLD;
@@ -501,7 +534,7 @@ void spawn_run(const struct plan *plan, struct spawn_result *result) {
     close_quietly(fds.parent_fd);
     return fail_parent(result, "mmap", err);
   }
-  start.final_stack = stacks.final_stack;
+  if (!plan_changes_ids(plan)) start.final_stack = stacks.final_stack;
   args.flags = CLONE_VM | CLONE_VFORK;
   args.stack = (uint64_t)(uintptr_t)stacks.intermediate_stack;
   args.stack_size = CLONE_STACK_SIZE;
@@ -521,13 +554,13 @@ void spawn_run(const struct plan *plan, struct spawn_result *result) {
   int clone_err = errno;
 #endif
   pthread_sigmask(SIG_SETMASK, &previous, nullptr);
-#ifdef PODSHIM_SHARED_VM_CLONE
-  unmap_clone_stacks(&stacks);
-#endif
 
   close(pipe_fds[1]);
   close_quietly(fds.parent_fd);
   if (intermediate < 0) {
+#ifdef PODSHIM_SHARED_VM_CLONE
+    unmap_clone_stacks(&stacks);
+#endif
     close(pipe_fds[0]);
     return fail_parent(result, "clone3", clone_err);
   }
@@ -539,6 +572,12 @@ void spawn_run(const struct plan *plan, struct spawn_result *result) {
   int read_rc = read_reports(pipe_fds[0], &child_pid, &failure);
   int read_err = errno;
   close(pipe_fds[0]);
+#ifdef PODSHIM_SHARED_VM_CLONE
+  /* EOF (or a failed read, which no pipe of ours gives): the children are off these stacks. */
+  unmap_clone_stacks(&stacks);
+  /* The intermediate was killed before it could report the child it cloned. */
+  if (child_pid <= 0 && start.final_pid > 0) child_pid = start.final_pid;
+#endif
 
   if (failure.kind == PLAN_REPORT_FAILURE) {
     if (child_pid > 0) wait_exact(child_pid);
@@ -548,8 +587,8 @@ void spawn_run(const struct plan *plan, struct spawn_result *result) {
     return;
   }
   if (read_rc < 0 || child_pid <= 0) {
-    /* The intermediate died without a word (killed from outside); nothing is left to reap
-     * unless it got as far as the clone, which it would then have reported. */
+    /* The intermediate died without a word (killed from outside) before it cloned: nothing is
+     * left to reap (a child it cloned was reported, or is known from CLONE_PARENT_SETTID). */
     return fail_parent(result, "read", read_rc < 0 ? read_err : ECHILD);
   }
   int pidfd = (int)syscall(SYS_pidfd_open, child_pid, 0);

@@ -124,10 +124,12 @@ interface ProcessInput {
 /** The last steps of every process: die with the supervisor, stdio, no leaked fds, ids, cwd, exec. */
 function processOps(input: ProcessInput): PlanOp[] {
   // a session of its own, as runc gives a container: the terminal's Ctrl-C reaches podshim, which stops the pod gracefully
-  const ops: PlanOp[] = [{ op: PlanOpCode.Setsid }, { op: PlanOpCode.Pdeathsig, signal: 9, parentPid: input.parentPid }]
+  const ops: PlanOp[] = [{ op: PlanOpCode.Setsid }]
   input.stdio.forEach((fd, target) => ops.push({ op: PlanOpCode.Dup2, fd, target }))
   ops.push({ op: PlanOpCode.CloseFrom, fd: 3 })
   if (input.ids !== null) ops.push({ op: PlanOpCode.SetIds, ...input.ids })
+  // after the ids: a change of uid or gid clears the parent-death signal (credentials(7))
+  ops.push({ op: PlanOpCode.Pdeathsig, signal: 9, parentPid: input.parentPid })
   ops.push({ op: PlanOpCode.Chdir, path: input.workingDir }, { op: PlanOpCode.Execve, ...input.exec })
   return ops
 }

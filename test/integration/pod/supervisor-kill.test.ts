@@ -50,6 +50,28 @@ t.test('no pod process survives a SIGKILLed supervisor; the next run cleans up',
   // the teardown check proves no mount under the roots and no cgroup parent is left
 })
 
+t.test('a container in a PID namespace of its own, running as another user, dies with a SIGKILLed supervisor', async (t) => {
+  // its PDEATHSIG is what kills it: pause's death does not reach another PID
+  // namespace, and a change of uid clears a parent-death signal set before it
+  const env = podEnv(t)
+  const pod = env.start(podManifest('other-user', [
+    shContainer('a', 'echo "ready uid=$(id -u)"; exec sleep 1000', { securityContext: { runAsUser: 65534, runAsGroup: 65534 } }),
+  ], { shareProcessNamespace: false }))
+  await pod.waitFor(/a +\| ready uid=65534/)
+  const [uid] = readdirSync(join(env.stateRoot, 'pods'))
+  const pids = pidsInCgroupTree(join(env.cgroupDir, uid, 'a'))
+  for (const pid of pids) env.track(pid)
+  t.equal(pids.length, 1, `the container's one process runs (${pids.join(' ')})`)
+
+  pod.child.kill('SIGKILL')
+  await pod.result
+  const deadline = Date.now() + waitMs(2000)
+  while (pids.some(isAlive) && Date.now() < deadline) await sleep(20)
+  t.same(pids.filter(isAlive), [], 'the container does not survive the supervisor')
+  const next = await env.run(podManifest('next', [shContainer('c', 'true')]))
+  t.equal(next.code, 0, 'a later run cleans up after it', { stderr: next.stderr })
+})
+
 t.test('pause SIGKILLed: the pod stops, and the supervisor unmounts its /dev/shm', async (t) => {
   const env = podEnv(t)
   const pod = env.start(podManifest('pause-dies', [shContainer('a', 'echo ready; exec sleep 1000')], { terminationGracePeriodSeconds: 1 }))

@@ -35,7 +35,7 @@ t.test('namespaces first, then a private mount tree, the root, pivot_root, then 
   t.match(ops[3], { op: PlanOpCode.Mount, target: '/run/p/rootfs', fstype: 'tmpfs' })
   const pivot = index(ops, (o) => o.op === PlanOpCode.PivotRoot)
   t.ok(pivot > 3)
-  t.same(codes(ops.slice(pivot)), [PlanOpCode.PivotRoot, PlanOpCode.Setsid, PlanOpCode.Pdeathsig, PlanOpCode.Dup2, PlanOpCode.Dup2, PlanOpCode.Dup2, PlanOpCode.CloseFrom, PlanOpCode.SetIds, PlanOpCode.Chdir, PlanOpCode.Execve])
+  t.same(codes(ops.slice(pivot)), [PlanOpCode.PivotRoot, PlanOpCode.Setsid, PlanOpCode.Dup2, PlanOpCode.Dup2, PlanOpCode.Dup2, PlanOpCode.CloseFrom, PlanOpCode.SetIds, PlanOpCode.Pdeathsig, PlanOpCode.Chdir, PlanOpCode.Execve])
   t.ok(index(ops, (o) => o.op === PlanOpCode.CloseFrom) < index(ops, (o) => o.op === PlanOpCode.Chdir), 'chdir after closing inherited fds (CVE-2024-21626)')
   t.end()
 })
