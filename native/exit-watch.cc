@@ -7,7 +7,10 @@
  * so libuv's child_process bookkeeping is never disturbed. The active poll
  * handle keeps the loop alive, so a running container keeps `podshim run` up.
  * Should the poll fail while the child runs, a timer asks waitid again until
- * it has ended, so no child is left a zombie.
+ * it has ended, so no child is left a zombie. That is a defence no test
+ * provokes: libuv fails a poll only on POLLERR, and a pidfd's poll reports
+ * only EPOLLIN/EPOLLRDNORM (newer kernels add EPOLLHUP once the child is
+ * reaped), so no pidfd can make it happen.
  *
  * Man pages: pidfd_open(2), waitid(2).
  */
