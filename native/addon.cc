@@ -132,6 +132,7 @@ class PlanReader {
         break;
       case PLAN_OP_PIVOT_ROOT:
       case PLAN_OP_CHDIR:
+      case PLAN_OP_OPEN_ROOT:
         op.has_str[0] = String(object, "path", where, false, &op.str[0]);
         break;
       case PLAN_OP_SETHOSTNAME:

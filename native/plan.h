@@ -35,6 +35,7 @@ enum plan_op_code {
   PLAN_OP_SETSID = 15,
   PLAN_OP_EXECVE = 16,
   PLAN_OP_MOVE_MOUNT = 17,
+  PLAN_OP_OPEN_ROOT = 18,
 };
 
 /*
@@ -64,6 +65,10 @@ enum plan_stage {
  *   WRITE_FILE:  str_a = path, str_b = data, len = its length
  *   EXECVE:      str_a = path, argv, envp (NULL-terminated)
  *   MOVE_MOUNT:  num_a = fd of a detached mount (open_tree OPEN_TREE_CLONE), str_a = target
+ *   OPEN_ROOT:   str_a = the container's root directory. From here on, every
+ *                path of a later op below it is resolved inside it, as if it
+ *                were / (openat2 RESOLVE_IN_ROOT): a symlink or `..` in the
+ *                image or a volume cannot lead a mount, mkdir or file out.
  */
 struct plan_op {
   int32_t code;

@@ -51,6 +51,12 @@
 #ifndef SYS_move_mount
 #define SYS_move_mount 429
 #endif
+#ifndef SYS_openat2
+#define SYS_openat2 437
+#endif
+#ifndef MOVE_MOUNT_T_EMPTY_PATH
+#define MOVE_MOUNT_T_EMPTY_PATH 0x00000040
+#endif
 
 #include <errno.h>
 #include <fcntl.h>
@@ -63,6 +69,9 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/statfs.h>
+#include <sys/statvfs.h>
+#include <linux/openat2.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -120,10 +129,13 @@ namespace {
 /* Each shared-memory clone's stack: the plan walk needs a few KiB (PATH_MAX for getcwd). */
 constexpr size_t CLONE_STACK_SIZE = 64 * 1024;
 
-/* The executor's own fds, which the plan must not close or overwrite. */
+/* The executor's own fds, which the plan must not close or overwrite, and its root. */
 struct executor_fds {
   int error_fd;    /* write end of the report pipe */
   int parent_fd;   /* pidfd of the supervisor for the PDEATHSIG check, or -1 */
+  int root_fd;     /* O_PATH fd of the OPEN_ROOT directory, or -1 */
+  const char *root_path;
+  size_t root_len;
 };
 
 /* ===================== BEGIN async-signal-safe section =====================
@@ -198,6 +210,206 @@ fallback:
       if ((int)fd != fds->error_fd && (int)fd != fds->parent_fd) syscall(SYS_close, fd);
     }
   }
+  return 0;
+}
+
+/* The part of path below the root, with its leading '/', or nullptr where path is not below it. */
+const char *child_below_root(const struct executor_fds *fds, const char *path) {
+  if (fds->root_fd < 0 || path == nullptr) return nullptr;
+  for (size_t i = 0; i < fds->root_len; i++) {
+    if (path[i] != fds->root_path[i]) return nullptr;
+  }
+  return path[fds->root_len] == '/' ? path + fds->root_len : nullptr;
+}
+
+/* openat2 of a path below the root, resolved inside it. */
+int child_open_in_root(const struct executor_fds *fds, const char *inside, uint64_t flags) {
+  struct open_how how;
+  memset(&how, 0, sizeof how);
+  how.flags = flags | O_CLOEXEC;
+  how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+  return (int)syscall(SYS_openat2, fds->root_fd, inside, &how, sizeof how);
+}
+
+/* "/proc/self/fd/N": a path mount(2) follows to what fd is open on. */
+void child_fd_path(char *buffer, int fd) {
+  static const char prefix[] = "/proc/self/fd/";
+  memcpy(buffer, prefix, sizeof prefix - 1);
+  char digits[12];
+  int n = 0;
+  do {
+    digits[n++] = (char)('0' + fd % 10);
+    fd /= 10;
+  } while (fd > 0);
+  char *out = buffer + sizeof prefix - 1;
+  while (n > 0) *out++ = digits[--n];
+  *out = '\0';
+}
+
+/* A path for a syscall that takes one: below the root, the proc path of it resolved inside (fd to close after). */
+struct child_path {
+  const char *path;
+  int fd;
+  char buffer[32];
+};
+
+int child_path_open(const struct executor_fds *fds, const char *path, struct child_path *out) {
+  out->path = path;
+  out->fd = -1;
+  const char *inside = child_below_root(fds, path);
+  if (inside == nullptr) return 0;
+  out->fd = child_open_in_root(fds, inside, O_PATH);
+  if (out->fd < 0) return -1;
+  child_fd_path(out->buffer, out->fd);
+  out->path = out->buffer;
+  return 0;
+}
+
+void child_path_close(struct child_path *path) {
+  if (path->fd < 0) return;
+  int err = errno;
+  syscall(SYS_close, path->fd);
+  errno = err;
+}
+
+/*
+ * The directory holding path's last component and that component, for the
+ * *at() calls: below the root, its parent resolved inside the root; elsewhere
+ * AT_FDCWD and the path itself. Returns the directory fd (AT_FDCWD or one to
+ * close), or -1 with errno set.
+ */
+int child_parent_open(const struct executor_fds *fds, const char *path, const char **name) {
+  *name = path;
+  const char *inside = child_below_root(fds, path);
+  if (inside == nullptr) return AT_FDCWD;
+  const char *slash = inside;
+  for (const char *c = inside; *c != '\0'; c++) {
+    if (*c == '/') slash = c;
+  }
+  const char *last = slash + 1;
+  if (last[0] == '\0' || (last[0] == '.' && (last[1] == '\0' || (last[1] == '.' && last[2] == '\0')))) {
+    errno = EINVAL;
+    return -1;
+  }
+  char parent[PATH_MAX];
+  size_t len = (size_t)(slash - inside);
+  if (len + 2 > sizeof parent) {
+    errno = ENAMETOOLONG;
+    return -1;
+  }
+  memcpy(parent, inside, len);
+  if (len == 0) parent[len++] = '/';
+  parent[len] = '\0';
+  *name = last;
+  return child_open_in_root(fds, parent, O_PATH | O_DIRECTORY);
+}
+
+void child_parent_close(int dir_fd) {
+  if (dir_fd < 0) return;
+  int err = errno;
+  syscall(SYS_close, dir_fd);
+  errno = err;
+}
+
+/*
+ * A bind remount sets every per-mount flag anew: keep the nosuid, nodev,
+ * noexec and atime flags the mount already has, as runc does, so that making
+ * a mount read-only never also lets device nodes or setuid binaries work on it.
+ */
+unsigned long child_kept_mount_flags(const char *target) {
+  struct statfs st;
+  if (syscall(SYS_statfs, target, &st) < 0) return 0;
+  unsigned long kept = 0;
+  if (st.f_flags & ST_NOSUID) kept |= MS_NOSUID;
+  if (st.f_flags & ST_NODEV) kept |= MS_NODEV;
+  if (st.f_flags & ST_NOEXEC) kept |= MS_NOEXEC;
+  if (st.f_flags & ST_NOATIME) kept |= MS_NOATIME;
+  if (st.f_flags & ST_NODIRATIME) kept |= MS_NODIRATIME;
+  if (st.f_flags & ST_RELATIME) kept |= MS_RELATIME;
+  return kept;
+}
+
+int child_mount(const struct plan_op *op, const struct executor_fds *fds) {
+  struct child_path source, target;
+  /* a source below the root is a path of the container's too (a read-only bind of itself) */
+  if (child_path_open(fds, op->str_a, &source) < 0) return -1;
+  if (child_path_open(fds, op->str_b, &target) < 0) {
+    child_path_close(&source);
+    return -1;
+  }
+  unsigned long flags = op->flags;
+  if ((flags & (MS_BIND | MS_REMOUNT)) == (MS_BIND | MS_REMOUNT)) flags |= child_kept_mount_flags(target.path);
+  int rc = (int)syscall(SYS_mount, source.path, target.path, op->str_c, flags, op->str_d);
+  child_path_close(&source);
+  child_path_close(&target);
+  return rc;
+}
+
+int child_mkdir(const struct plan_op *op, const struct executor_fds *fds) {
+  const char *name;
+  int dir_fd = child_parent_open(fds, op->str_a, &name);
+  if (dir_fd == -1) return -1;
+  int rc = (int)syscall(SYS_mkdirat, dir_fd, name, op->num_a);
+  if (rc < 0 && errno == EEXIST) rc = 0;
+  child_parent_close(dir_fd);
+  return rc;
+}
+
+/* An empty file to bind a file on; an existing one (a symlink below the root: resolved inside it) is fine. */
+int child_touch(const struct plan_op *op, const struct executor_fds *fds) {
+  const char *inside = child_below_root(fds, op->str_a);
+  if (inside != nullptr) {
+    int existing = child_open_in_root(fds, inside, O_PATH);
+    if (existing >= 0) return (int)syscall(SYS_close, existing);
+    if (errno != ENOENT) return -1;
+  }
+  const char *name;
+  int dir_fd = child_parent_open(fds, op->str_a, &name);
+  if (dir_fd == -1) return -1;
+  /* O_RDONLY: an existing file on a read-only mount is fine as a bind target. O_NOFOLLOW below the root: a
+   * dangling symlink there would be followed from the host's root. */
+  int flags = O_RDONLY | O_CREAT | O_CLOEXEC | O_NOCTTY | (inside != nullptr ? O_NOFOLLOW : 0);
+  int fd = (int)syscall(SYS_openat, dir_fd, name, flags, op->num_a);
+  child_parent_close(dir_fd);
+  if (fd < 0) return -1;
+  return (int)syscall(SYS_close, fd);
+}
+
+int child_symlink(const struct plan_op *op, const struct executor_fds *fds) {
+  const char *name;
+  int dir_fd = child_parent_open(fds, op->str_b, &name);
+  if (dir_fd == -1) return -1;
+  int rc = (int)syscall(SYS_symlinkat, op->str_a, dir_fd, name);
+  if (rc < 0 && errno == EEXIST) rc = 0;
+  child_parent_close(dir_fd);
+  return rc;
+}
+
+/* attach a tree the parent detached with open_tree(OPEN_TREE_CLONE): a bind from an fd of another mount
+ * namespace, which mount(MS_BIND) refuses (Linux 5.2, move_mount(2)) */
+int child_move_mount(const struct plan_op *op, const struct executor_fds *fds) {
+  const char *inside = child_below_root(fds, op->str_a);
+  if (inside == nullptr) {
+    return (int)syscall(SYS_move_mount, op->num_a, "", AT_FDCWD, op->str_a, MOVE_MOUNT_F_EMPTY_PATH);
+  }
+  int target = child_open_in_root(fds, inside, O_PATH);
+  if (target < 0) return -1;
+  int rc = (int)syscall(SYS_move_mount, op->num_a, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
+  child_parent_close(target);
+  return rc;
+}
+
+int child_open_root(const struct plan_op *op, struct executor_fds *fds, int floor) {
+  int fd = (int)syscall(SYS_openat, AT_FDCWD, op->str_a, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return -1;
+  fd = child_move_fd_above(fd, floor);
+  if (fd < 0) return -1;
+  size_t len = 0;
+  while (op->str_a[len] != '\0') len++;
+  while (len > 1 && op->str_a[len - 1] == '/') len--;
+  fds->root_fd = fd;
+  fds->root_path = op->str_a;
+  fds->root_len = len;
   return 0;
 }
 
@@ -285,28 +497,22 @@ int child_dup2(int fd, int target) {
   return (int)syscall(SYS_dup3, fd, target, 0);
 }
 
-int child_run_op(const struct plan_op *op, const struct executor_fds *fds) {
+int child_run_op(const struct plan_op *op, struct executor_fds *fds, int floor) {
   switch (op->code) {
     case PLAN_OP_SETNS:
       return (int)syscall(SYS_setns, op->num_a, op->num_b);
     case PLAN_OP_MOUNT:
-      return (int)syscall(SYS_mount, op->str_a, op->str_b, op->str_c, op->flags, op->str_d);
+      return child_mount(op, fds);
     case PLAN_OP_MKDIR:
-      if (syscall(SYS_mkdirat, AT_FDCWD, op->str_a, op->num_a) < 0 && errno != EEXIST) return -1;
-      return 0;
-    case PLAN_OP_TOUCH: {
-      /* O_RDONLY: an existing file on a read-only mount is fine as a bind target. */
-      int fd = (int)syscall(SYS_openat, AT_FDCWD, op->str_a, O_RDONLY | O_CREAT | O_CLOEXEC | O_NOCTTY, op->num_a);
-      if (fd < 0) return -1;
-      return (int)syscall(SYS_close, fd);
-    }
+      return child_mkdir(op, fds);
+    case PLAN_OP_TOUCH:
+      return child_touch(op, fds);
     case PLAN_OP_MOVE_MOUNT:
-      /* attach a tree the parent detached with open_tree(OPEN_TREE_CLONE): a bind from an fd of
-       * another mount namespace, which mount(MS_BIND) refuses (Linux 5.2, move_mount(2)) */
-      return (int)syscall(SYS_move_mount, op->num_a, "", AT_FDCWD, op->str_a, MOVE_MOUNT_F_EMPTY_PATH);
+      return child_move_mount(op, fds);
     case PLAN_OP_SYMLINK:
-      if (syscall(SYS_symlinkat, op->str_a, AT_FDCWD, op->str_b) < 0 && errno != EEXIST) return -1;
-      return 0;
+      return child_symlink(op, fds);
+    case PLAN_OP_OPEN_ROOT:
+      return child_open_root(op, fds, floor);
     case PLAN_OP_PIVOT_ROOT:
       return child_pivot_root(op->str_a);
     case PLAN_OP_SETHOSTNAME:
@@ -345,7 +551,7 @@ int child_run_op(const struct plan_op *op, const struct executor_fds *fds) {
   fds.parent_fd = child_move_fd_above(fds.parent_fd, plan->max_dup2_target);
   for (size_t i = 0; i < plan->n_ops; i++) {
     errno = 0;
-    if (child_run_op(&plan->ops[i], &fds) < 0) child_fail(fds.error_fd, (int)i, errno);
+    if (child_run_op(&plan->ops[i], &fds, plan->max_dup2_target) < 0) child_fail(fds.error_fd, (int)i, errno);
   }
   /* addon.cc requires the last op to be execve, which only returns on failure. */
   child_fail(fds.error_fd, (int)plan->n_ops, EINVAL);
@@ -510,7 +716,7 @@ void spawn_run(const struct plan *plan, struct spawn_result *result) {
 
   int pipe_fds[2];
   if (pipe2(pipe_fds, O_CLOEXEC) < 0) return fail_parent(result, "pipe2", errno);
-  struct executor_fds fds = {pipe_fds[1], -1};
+  struct executor_fds fds = {pipe_fds[1], -1, -1, nullptr, 0};
   if (plan_has_pdeathsig(plan)) {
     fds.parent_fd = (int)syscall(SYS_pidfd_open, getpid(), 0);
     if (fds.parent_fd < 0) {

@@ -24,6 +24,7 @@ export const enum PlanOpCode {
   Setsid = 15,
   Execve = 16,
   MoveMount = 17,
+  OpenRoot = 18,
 }
 
 /** The syscall each op is reported under when it fails (for SyscallError). */
@@ -45,6 +46,7 @@ export const PLAN_OP_SYSCALL: Record<PlanOpCode, string> = {
   [PlanOpCode.Setsid]: 'setsid',
   [PlanOpCode.Execve]: 'execve',
   [PlanOpCode.MoveMount]: 'move_mount',
+  [PlanOpCode.OpenRoot]: 'open',
 }
 
 export type PlanOp =
@@ -86,6 +88,8 @@ export type PlanOp =
   | { op: PlanOpCode.Execve; path: string; argv: string[]; envp: string[] }
   /** move_mount(fd, "", AT_FDCWD, target, MOVE_MOUNT_F_EMPTY_PATH): attach a tree detached by open_tree(2) */
   | { op: PlanOpCode.MoveMount; fd: number; target: string }
+  /** from here on, every path of a later op below path is resolved inside it, as if it were / (openat2 RESOLVE_IN_ROOT) */
+  | { op: PlanOpCode.OpenRoot; path: string }
 
 /**
  * One process to create. The addon clones an intermediate child which, if

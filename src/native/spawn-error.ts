@@ -51,6 +51,7 @@ function describeStep(opIndex: number, op: PlanOp | undefined): SpawnStep {
       return { syscall, path: op.source ?? 'none', dest: op.target }
     case PlanOpCode.Mkdir:
     case PlanOpCode.Touch:
+    case PlanOpCode.OpenRoot:
     case PlanOpCode.PivotRoot:
     case PlanOpCode.Chdir:
     case PlanOpCode.WriteFile:

@@ -70,14 +70,20 @@ export function containerPlanOps(input: ContainerPlanInput): PlanOp[] {
   return ops
 }
 
+/**
+ * The root's own mount, then OpenRoot: every later path below r is resolved
+ * inside the root, so a symlink in an image (`etc -> /host/dir`) cannot take
+ * a mount, a directory or a file out of it.
+ */
 function rootfsOps(r: string, rootfs: ImageRootfs, dirs: { upper: string; work: string } | null): PlanOp[] {
+  const openRoot: PlanOp = { op: PlanOpCode.OpenRoot, path: r }
   if (rootfs.kind === 'entries') {
-    return [mountOp('tmpfs', r, 'tmpfs', MS_NOSUID | MS_NODEV, 'mode=755'), ...rootfs.entries.flatMap((e) => rootEntryOps(r, e))]
+    return [mountOp('tmpfs', r, 'tmpfs', MS_NOSUID | MS_NODEV, 'mode=755'), openRoot, ...rootfs.entries.flatMap((e) => rootEntryOps(r, e))]
   }
   if (dirs === null) throw new Error('an overlay rootfs needs upper and work directories')
   // overlayfs lists the top layer first
   const lower = [...rootfs.layers].reverse().join(':')
-  return [mountOp('overlay', r, 'overlay', MS_NODEV, `lowerdir=${lower},upperdir=${dirs.upper},workdir=${dirs.work}`)]
+  return [mountOp('overlay', r, 'overlay', MS_NODEV, `lowerdir=${lower},upperdir=${dirs.upper},workdir=${dirs.work}`), openRoot]
 }
 
 function rootEntryOps(r: string, entry: RootEntry): PlanOp[] {

@@ -20,6 +20,7 @@ import type { DefaultedContainer } from '../spec/types'
 import { CriLogWriter, type LogStream } from '../logs/cri-log'
 import type { PodSandbox } from './pod-sandbox'
 import { spawnOrThrow } from './spawn-or-throw'
+import { removeTree } from '../remove-tree'
 
 export interface ContainerOutput {
   line(container: string, stream: LogStream, text: string): void
@@ -187,9 +188,15 @@ export function startContainerProcess(input: {
   }
 }
 
-/** The container's writable layer: kept beside its root under the pod's state directory. */
+/**
+ * The container's writable layer, beside its root under the pod's state
+ * directory: a fresh one for each start, as kubelet creates a new container
+ * from the image for each restart (nothing the last run wrote survives it).
+ */
 function overlayDirs(dir: string): { upper: string; work: string } {
   const dirs = { upper: join(dir, 'upper'), work: join(dir, 'work') }
+  removeTree(dirs.upper)
+  removeTree(dirs.work)
   mkdirSync(dirs.upper, { recursive: true, mode: 0o755 })
   mkdirSync(dirs.work, { recursive: true, mode: 0o700 })
   return dirs

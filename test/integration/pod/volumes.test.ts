@@ -117,3 +117,14 @@ for (const [label, target] of [['to /', '/'], ['relative, out of the volume', '.
     t.not(r.code, 0, 'podshim run fails')
   })
 }
+
+t.test('a readOnly mount keeps the nosuid and nodev of its volume', async (t) => {
+  const env = podEnv(t)
+  const r = await env.run(podManifest('ro-flags', [shContainer('c', 'grep " /ro " /proc/self/mountinfo | cut -d" " -f6', {
+    volumeMounts: [{ name: 'mem', mountPath: '/ro', readOnly: true }],
+  })], { volumes: [{ name: 'mem', emptyDir: { medium: 'Memory' } }] }))
+  t.equal(r.code, 0, 'the pod ran', { stderr: r.stderr })
+  const [options] = containerLines(r.stdout, 'c')
+  const flags = (options ?? '').split(',')
+  for (const flag of ['ro', 'nosuid', 'nodev']) t.ok(flags.includes(flag), `${flag} (${options})`)
+})

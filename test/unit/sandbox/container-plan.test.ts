@@ -33,6 +33,7 @@ t.test('namespaces first, then a private mount tree, the root, pivot_root, then 
   t.same(ops.slice(0, 2), [{ op: PlanOpCode.Setns, fd: 30, nstype: CLONE_NEWNET, label: 'net' }, { op: PlanOpCode.Setns, fd: 31, nstype: CLONE_NEWIPC, label: 'ipc' }], 'labelled, so a failure names the namespace')
   t.match(ops[2], { op: PlanOpCode.Mount, target: '/', source: null })
   t.match(ops[3], { op: PlanOpCode.Mount, target: '/run/p/rootfs', fstype: 'tmpfs' })
+  t.same(ops[4], { op: PlanOpCode.OpenRoot, path: '/run/p/rootfs' }, 'every later path below the root resolves inside it')
   const pivot = index(ops, (o) => o.op === PlanOpCode.PivotRoot)
   t.ok(pivot > 3)
   t.same(codes(ops.slice(pivot)), [PlanOpCode.PivotRoot, PlanOpCode.Setsid, PlanOpCode.Dup2, PlanOpCode.Dup2, PlanOpCode.Dup2, PlanOpCode.CloseFrom, PlanOpCode.SetIds, PlanOpCode.Pdeathsig, PlanOpCode.Chdir, PlanOpCode.Execve])
@@ -63,6 +64,7 @@ t.test('readOnlyRootFilesystem remounts the root read-only before pivot_root', (
 t.test('overlay images mount layers top first', (t) => {
   const ops = containerPlanOps({ ...base, rootfs: { kind: 'overlay', layers: ['/l/1', '/l/2'] }, overlayDirs: { upper: '/u', work: '/w' } })
   t.match(ops[3], { op: PlanOpCode.Mount, fstype: 'overlay', data: 'lowerdir=/l/2:/l/1,upperdir=/u,workdir=/w' })
+  t.same(ops[4], { op: PlanOpCode.OpenRoot, path: base.root })
   t.throws(() => containerPlanOps({ ...base, rootfs: { kind: 'overlay', layers: ['/l/1'] } }))
   t.end()
 })
