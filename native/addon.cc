@@ -80,6 +80,11 @@ class PlanReader {
     if (!value.IsNumber()) return Fail(where + "." + key + " must be a number"), 0;
     return value.As<Napi::Number>().Int64Value();
   }
+  bool Bool(const Napi::Object &object, const char *key, const std::string &where) {
+    Napi::Value value = object.Get(key);
+    if (!value.IsBoolean()) return Fail(where + "." + key + " must be a boolean"), false;
+    return value.As<Napi::Boolean>().Value();
+  }
   /* A string, or null where is_nullable; false when null. */
   bool String(const Napi::Object &object, const char *key, const std::string &where, bool is_nullable,
               std::string *out) {
@@ -163,6 +168,11 @@ class PlanReader {
         }
         break;
       }
+      case PLAN_OP_CAPABILITIES:
+        op.flags = static_cast<unsigned long>(Int64(object, "keep", where));
+        op.num_a = Int(object, "lastCap", where);
+        op.num_b = Bool(object, "noNewPrivs", where) ? 1 : 0;
+        break;
       case PLAN_OP_PDEATHSIG:
         op.num_a = Int(object, "signal", where);
         op.num_b = Int(object, "parentPid", where);

@@ -36,6 +36,7 @@ enum plan_op_code {
   PLAN_OP_EXECVE = 16,
   PLAN_OP_MOVE_MOUNT = 17,
   PLAN_OP_OPEN_ROOT = 18,
+  PLAN_OP_CAPABILITIES = 19,
 };
 
 /*
@@ -65,6 +66,9 @@ enum plan_stage {
  *   WRITE_FILE:  str_a = path, str_b = data, len = its length
  *   EXECVE:      str_a = path, argv, envp (NULL-terminated)
  *   MOVE_MOUNT:  num_a = fd of a detached mount (open_tree OPEN_TREE_CLONE), str_a = target
+ *   CAPABILITIES: flags = mask of the capabilities the bounding set keeps, num_a = the
+ *                highest capability number, num_b = 1 to set no_new_privs. Clears the
+ *                inheritable and ambient sets; exec then gives root the bounding set.
  *   OPEN_ROOT:   str_a = the container's root directory. From here on, every
  *                path of a later op below it is resolved inside it, as if it
  *                were / (openat2 RESOLVE_IN_ROOT): a symlink or `..` in the

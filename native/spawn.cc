@@ -61,6 +61,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/capability.h>
 #include <linux/sched.h>
 #include <net/if.h>
 #include <poll.h>
@@ -469,6 +470,29 @@ int child_pdeathsig(const struct plan_op *op, const struct executor_fds *fds) {
   return 0;
 }
 
+/*
+ * Keep only op->flags' capabilities in the bounding set (before the ids
+ * change: dropping needs CAP_SETPCAP), and none inheritable or ambient, so
+ * that execve gives root exactly the bounding set and any other user none.
+ * The permitted and effective sets stay whole until then: the plan's later
+ * steps (setresuid, chdir) may need them.
+ */
+int child_capabilities(const struct plan_op *op) {
+  for (int cap = 0; cap <= op->num_a; cap++) {
+    if ((op->flags >> cap) & 1UL) continue;
+    if (syscall(SYS_prctl, PR_CAPBSET_DROP, (unsigned long)cap, 0, 0, 0) < 0) return -1;
+  }
+  if (syscall(SYS_prctl, PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL) return -1;
+  struct __user_cap_header_struct header = {_LINUX_CAPABILITY_VERSION_3, 0};
+  struct __user_cap_data_struct data[2];
+  if (syscall(SYS_capget, &header, data) < 0) return -1;
+  data[0].inheritable = 0;
+  data[1].inheritable = 0;
+  if (syscall(SYS_capset, &header, data) < 0) return -1;
+  if (op->num_b != 0 && syscall(SYS_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) return -1;
+  return 0;
+}
+
 int child_set_ids(const struct plan_op *op) {
   if (syscall(SYS_setgroups, op->len, op->groups) < 0) return -1;
   if (syscall(SYS_setresgid, op->num_b, op->num_b, op->num_b) < 0) return -1;
@@ -527,6 +551,8 @@ int child_run_op(const struct plan_op *op, struct executor_fds *fds, int floor) 
       return child_chdir(op->str_a);
     case PLAN_OP_SET_IDS:
       return child_set_ids(op);
+    case PLAN_OP_CAPABILITIES:
+      return child_capabilities(op);
     case PLAN_OP_PDEATHSIG:
       return child_pdeathsig(op, fds);
     case PLAN_OP_WRITE_FILE:

@@ -25,6 +25,7 @@ export const enum PlanOpCode {
   Execve = 16,
   MoveMount = 17,
   OpenRoot = 18,
+  Capabilities = 19,
 }
 
 /** The syscall each op is reported under when it fails (for SyscallError). */
@@ -47,6 +48,7 @@ export const PLAN_OP_SYSCALL: Record<PlanOpCode, string> = {
   [PlanOpCode.Execve]: 'execve',
   [PlanOpCode.MoveMount]: 'move_mount',
   [PlanOpCode.OpenRoot]: 'open',
+  [PlanOpCode.Capabilities]: 'prctl',
 }
 
 export type PlanOp =
@@ -90,6 +92,8 @@ export type PlanOp =
   | { op: PlanOpCode.MoveMount; fd: number; target: string }
   /** from here on, every path of a later op below path is resolved inside it, as if it were / (openat2 RESOLVE_IN_ROOT) */
   | { op: PlanOpCode.OpenRoot; path: string }
+  /** keep only these capabilities (a mask of their numbers, up to lastCap) in the bounding set, none inheritable or ambient; no_new_privs if asked */
+  | { op: PlanOpCode.Capabilities; keep: number; lastCap: number; noNewPrivs: boolean }
 
 /**
  * One process to create. The addon clones an intermediate child which, if

@@ -19,6 +19,7 @@ import {
 import { makePipes } from '../native/pipes'
 import { SpawnError, syscallErrorFromSpawn } from '../native/spawn-error'
 import { joinPlanOps } from '../sandbox/container-plan'
+import { lastCapability } from '../sandbox/capabilities'
 import { findExecutable } from '../sandbox/process-spec'
 import type { Clock } from '../supervisor/clock'
 
@@ -38,6 +39,8 @@ export interface ExecTarget {
   envp: string[]
   /** the container's user, or null to keep root */
   ids: { uid: number; gid: number; groups: number[] } | null
+  /** the container's capabilities (bounding set kept, no_new_privs) */
+  capabilities: { keep: number; noNewPrivs: boolean }
   /** the container's working directory (inside its root) */
   workingDir: string
 }
@@ -102,6 +105,7 @@ export async function execInContainer(
       // across PID namespaces getppid() reads 0; the executor then checks the parent by pidfd
       parentPid: sharesOurPidNs ? process.pid : 0,
       ids: target.ids,
+      capabilities: { ...target.capabilities, lastCap: lastCapability() },
       workingDir: target.workingDir,
       exec: { path: exe, argv, envp: target.envp },
     })

@@ -47,6 +47,7 @@ export interface ContainerPlanInput {
   stdio: [number, number, number]
   parentPid: number
   ids: { uid: number; gid: number; groups: number[] } | null
+  capabilities: { keep: number; lastCap: number; noNewPrivs: boolean }
   workingDir: string
   exec: { path: string; argv: string[]; envp: string[] }
 }
@@ -123,16 +124,20 @@ interface ProcessInput {
   stdio: [number, number, number]
   parentPid: number
   ids: { uid: number; gid: number; groups: number[] } | null
+  /** the bounding set kept (a mask), the kernel's highest capability, no_new_privs */
+  capabilities: { keep: number; lastCap: number; noNewPrivs: boolean }
   workingDir: string
   exec: { path: string; argv: string[]; envp: string[] }
 }
 
-/** The last steps of every process: die with the supervisor, stdio, no leaked fds, ids, cwd, exec. */
+/** The last steps of every process: stdio, no leaked fds, capabilities, ids, die with the supervisor, cwd, exec. */
 function processOps(input: ProcessInput): PlanOp[] {
   // a session of its own, as runc gives a container: the terminal's Ctrl-C reaches podshim, which stops the pod gracefully
   const ops: PlanOp[] = [{ op: PlanOpCode.Setsid }]
   input.stdio.forEach((fd, target) => ops.push({ op: PlanOpCode.Dup2, fd, target }))
   ops.push({ op: PlanOpCode.CloseFrom, fd: 3 })
+  // before the ids: dropping from the bounding set needs CAP_SETPCAP, which a change to another user loses
+  ops.push({ op: PlanOpCode.Capabilities, ...input.capabilities })
   if (input.ids !== null) ops.push({ op: PlanOpCode.SetIds, ...input.ids })
   // after the ids: a change of uid or gid clears the parent-death signal (credentials(7))
   ops.push({ op: PlanOpCode.Pdeathsig, signal: 9, parentPid: input.parentPid })

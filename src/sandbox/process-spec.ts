@@ -7,6 +7,7 @@ import { posix } from 'node:path'
 import type { DefaultedContainer, DefaultedPod } from '../spec/types'
 import type { ImageConfig } from '../images/resolver'
 import { expandVars } from '../spec/expand'
+import { containerCapabilities } from './capabilities'
 
 export class ContainerConfigError extends Error {
   /** kubelet's waiting reason for a container it cannot configure */
@@ -22,6 +23,8 @@ export interface ProcessSpec {
   env: string[]
   workingDir: string
   ids: { uid: number; gid: number; groups: number[] } | null
+  /** the bounding set it keeps (a mask of capability numbers), and no_new_privs (allowPrivilegeEscalation: false) */
+  capabilities: { keep: number; noNewPrivs: boolean }
 }
 
 /** The value of a downward-API fieldRef (only what exists without a cluster). */
@@ -84,6 +87,10 @@ export function processSpec(input: {
     env: [...merged].map(([k, v]) => `${k}=${v}`),
     workingDir,
     ids: containerIds(pod, container, image.user, input.lookupUser),
+    capabilities: {
+      keep: containerCapabilities(container.securityContext?.capabilities),
+      noNewPrivs: container.securityContext?.allowPrivilegeEscalation === false,
+    },
   }
 }
 

@@ -130,10 +130,10 @@ const container = obj({
     runAsGroup: int,
     runAsNonRoot: bool,
     readOnlyRootFilesystem: bool,
+    allowPrivilegeEscalation: bool,
+    capabilities: obj({ add: strings, drop: strings }),
     ...todos(
       'privileged',
-      'allowPrivilegeEscalation',
-      'capabilities',
       'procMount',
       'seLinuxOptions',
       'seccompProfile',

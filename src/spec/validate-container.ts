@@ -5,7 +5,8 @@
 import type { Reporter } from './check-schema';
 import { dns1123Label, envVarName, hasBackstep, portName, qualifiedName } from './names';
 import type { Quantity } from './quantity';
-import type { Container, EnvVar, ResourceList } from './types';
+import type { Container, EnvVar, ResourceList, SecurityContext } from './types';
+import { capabilityNumber } from '../sandbox/capabilities';
 import { checkLifecycleHandler, checkProbe } from './validate-probe';
 import {
   absolutePath,
@@ -76,6 +77,22 @@ export function checkContainer(report: Reporter, path: string, c: Container, con
   const security = c.securityContext;
   inRange(report, `${path}.securityContext.runAsUser`, security?.runAsUser, 0, 2147483647);
   inRange(report, `${path}.securityContext.runAsGroup`, security?.runAsGroup, 0, 2147483647);
+  checkCapabilities(report, `${path}.securityContext`, security);
+}
+
+/** Capability names as containerd takes them (with or without CAP_, any case, or ALL); Kubernetes' rule on privilege escalation. */
+function checkCapabilities(report: Reporter, path: string, security: SecurityContext | undefined): void {
+  for (const list of ['add', 'drop'] as const) {
+    security?.capabilities?.[list]?.forEach((name, i) => {
+      if (name.toUpperCase() !== 'ALL' && capabilityNumber(name) === undefined) {
+        report.error(`${path}.capabilities.${list}[${i}]`, `unknown capability ${got(name)}`);
+      }
+    });
+  }
+  const addsSysAdmin = security?.capabilities?.add?.some((name) => capabilityNumber(name) === capabilityNumber('SYS_ADMIN')) === true;
+  if (security?.allowPrivilegeEscalation === false && addsSysAdmin) {
+    report.error(`${path}.allowPrivilegeEscalation`, 'cannot set `allowPrivilegeEscalation` to false and `capabilities.Add` CAP_SYS_ADMIN');
+  }
 }
 
 function checkRoleRules(report: Reporter, path: string, c: Container, role: ContainerRole): void {

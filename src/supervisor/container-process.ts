@@ -21,6 +21,7 @@ import { CriLogWriter, type LogStream } from '../logs/cri-log'
 import type { PodSandbox } from './pod-sandbox'
 import { spawnOrThrow } from './spawn-or-throw'
 import { removeTree } from '../remove-tree'
+import { lastCapability } from '../sandbox/capabilities'
 
 export interface ContainerOutput {
   line(container: string, stream: LogStream, text: string): void
@@ -35,7 +36,7 @@ export interface StartedProcess {
   /** the container's termination message file on the host */
   terminationLog: string
   /** what it runs as: probes and hooks exec with the same env, ids and working dir */
-  spec: Pick<ProcessSpec, 'env' | 'ids' | 'workingDir'>
+  spec: Pick<ProcessSpec, 'env' | 'ids' | 'capabilities' | 'workingDir'>
 }
 
 let hostMasks: { masked: MaskedPath[]; readonlyPaths: string[] } | undefined
@@ -140,6 +141,7 @@ export function startContainerProcess(input: {
         stdio: [devNull, outWrite, errWrite],
         parentPid: pod.spec.hostPID ? process.pid : 0,
         ids: spec.ids,
+        capabilities: { ...spec.capabilities, lastCap: lastCapability() },
         workingDir: posix.normalize(spec.workingDir),
         exec: { path: exe, argv: spec.argv, envp: spec.env },
       }),
@@ -181,7 +183,7 @@ export function startContainerProcess(input: {
     startedAt: new Date(),
     exited,
     terminationLog,
-    spec: { env: spec.env, ids: spec.ids, workingDir: posix.normalize(spec.workingDir) },
+    spec: { env: spec.env, ids: spec.ids, capabilities: spec.capabilities, workingDir: posix.normalize(spec.workingDir) },
     signal: (sig) => {
       if (isRunning) native.signal(pidfd, sig)
     },

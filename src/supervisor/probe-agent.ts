@@ -60,8 +60,8 @@ export class ProbeAgent implements LifecycleAgent {
       exec: async (argv, timeoutMs) => {
         const cgroupFd = this.sandbox.cgroup.openLeaf(rec.name)
         try {
-          const { env: envp, ids, workingDir } = process.spec
-          return await execInContainer(this.native, this.clock, { pid: process.pid, cgroupFd, envp, ids, workingDir }, argv, timeoutMs)
+          const { env: envp, ids, capabilities, workingDir } = process.spec
+          return await execInContainer(this.native, this.clock, { pid: process.pid, cgroupFd, envp, ids, capabilities, workingDir }, argv, timeoutMs)
         } finally {
           closeSync(cgroupFd)
         }

@@ -21,6 +21,7 @@ const base: ContainerPlanInput = {
   stdio: [40, 41, 42],
   parentPid: 0,
   ids: { uid: 1000, gid: 1000, groups: [5] },
+  capabilities: { keep: 0x1, lastCap: 40, noNewPrivs: true },
   workingDir: '/srv',
   exec: { path: '/bin/sh', argv: ['sh'], envp: ['A=1'] },
 }
@@ -36,7 +37,7 @@ t.test('namespaces first, then a private mount tree, the root, pivot_root, then 
   t.same(ops[4], { op: PlanOpCode.OpenRoot, path: '/run/p/rootfs' }, 'every later path below the root resolves inside it')
   const pivot = index(ops, (o) => o.op === PlanOpCode.PivotRoot)
   t.ok(pivot > 3)
-  t.same(codes(ops.slice(pivot)), [PlanOpCode.PivotRoot, PlanOpCode.Setsid, PlanOpCode.Dup2, PlanOpCode.Dup2, PlanOpCode.Dup2, PlanOpCode.CloseFrom, PlanOpCode.SetIds, PlanOpCode.Pdeathsig, PlanOpCode.Chdir, PlanOpCode.Execve])
+  t.same(codes(ops.slice(pivot)), [PlanOpCode.PivotRoot, PlanOpCode.Setsid, PlanOpCode.Dup2, PlanOpCode.Dup2, PlanOpCode.Dup2, PlanOpCode.CloseFrom, PlanOpCode.Capabilities, PlanOpCode.SetIds, PlanOpCode.Pdeathsig, PlanOpCode.Chdir, PlanOpCode.Execve])
   t.ok(index(ops, (o) => o.op === PlanOpCode.CloseFrom) < index(ops, (o) => o.op === PlanOpCode.Chdir), 'chdir after closing inherited fds (CVE-2024-21626)')
   t.end()
 })

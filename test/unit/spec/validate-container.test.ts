@@ -58,6 +58,10 @@ const cases: RuleCase[] = [
   ['subPath backstep', (p) => { p.spec.volumes = [{ name: 'd' }]; p.spec.containers[0].volumeMounts = [{ name: 'd', mountPath: '/x', subPath: 'a/../../b' }]; }, `${c0}.volumeMounts[0].subPath: must not contain '..'`, (p) => { p.spec.volumes = [{ name: 'd' }]; p.spec.containers[0].volumeMounts = [{ name: 'd', mountPath: '/x', subPath: 'a/..b' }]; }],
   // security context
   ['container runAsUser', withContainer({ securityContext: { runAsUser: 2147483648 } }), `${c0}.securityContext.runAsUser: must be between 0 and 2147483647, inclusive`, withContainer({ securityContext: { runAsUser: 0, runAsGroup: 10, runAsNonRoot: false, readOnlyRootFilesystem: true } })],
+  ['capability added', withContainer({ securityContext: { capabilities: { add: ['NET_WIZARD'] } } }), `${c0}.securityContext.capabilities.add[0]: unknown capability (got "NET_WIZARD")`, withContainer({ securityContext: { capabilities: { add: ['NET_ADMIN', 'cap_sys_time', 'ALL'], drop: ['all'] } } })],
+  ['capability dropped', withContainer({ securityContext: { capabilities: { drop: ['KILL', 'nope'] } } }), `${c0}.securityContext.capabilities.drop[1]: unknown capability (got "nope")`, withContainer({ securityContext: { capabilities: { drop: ['CAP_KILL'] } } })],
+  ['no privilege escalation with SYS_ADMIN', withContainer({ securityContext: { allowPrivilegeEscalation: false, capabilities: { add: ['CAP_SYS_ADMIN'] } } }), `${c0}.securityContext.allowPrivilegeEscalation: cannot set \`allowPrivilegeEscalation\` to false and \`capabilities.Add\` CAP_SYS_ADMIN`, withContainer({ securityContext: { allowPrivilegeEscalation: false, capabilities: { add: ['NET_ADMIN'] } } })],
 ];
 
 runCases(t, cases);
+

@@ -1,0 +1,28 @@
+import t from 'tap'
+
+import { CAPABILITY_NAMES, DEFAULT_CAPABILITIES, capabilityNumber, containerCapabilities } from '../../../src/sandbox/capabilities'
+
+const mask = (...names: string[]): number => names.reduce((m, name) => m + 2 ** (capabilityNumber(name) as number), 0)
+const ALL = CAPABILITY_NAMES.reduce((m, _, n) => m + 2 ** n, 0)
+
+t.test('names as containerd takes them: with or without CAP_, any case', async (t) => {
+  t.equal(capabilityNumber('NET_ADMIN'), 12)
+  t.equal(capabilityNumber('cap_net_admin'), 12)
+  t.equal(capabilityNumber('CHECKPOINT_RESTORE'), 40)
+  t.equal(capabilityNumber('NET_WIZARD'), undefined)
+})
+
+t.test('the default is containerd\'s set without MKNOD', async (t) => {
+  t.equal(containerCapabilities(undefined), mask(...DEFAULT_CAPABILITIES))
+  t.equal(containerCapabilities(undefined), 0xa00425fb, 'as /proc/self/status prints CapBnd')
+  t.notOk(DEFAULT_CAPABILITIES.includes('MKNOD'))
+})
+
+t.test('add and drop: ALL first, then each named one, a drop winning', async (t) => {
+  t.equal(containerCapabilities({ add: ['NET_ADMIN'] }), mask(...DEFAULT_CAPABILITIES, 'NET_ADMIN'))
+  t.equal(containerCapabilities({ drop: ['KILL', 'cap_chown'] }), mask(...DEFAULT_CAPABILITIES.filter((c) => c !== 'KILL' && c !== 'CHOWN')))
+  t.equal(containerCapabilities({ drop: ['ALL'] }), 0)
+  t.equal(containerCapabilities({ drop: ['ALL'], add: ['NET_BIND_SERVICE'] }), mask('NET_BIND_SERVICE'), 'drop ALL, add one back')
+  t.equal(containerCapabilities({ add: ['ALL'], drop: ['SYS_ADMIN'] }), ALL - mask('SYS_ADMIN'), 'add ALL, drop one')
+  t.equal(containerCapabilities({ add: ['MKNOD'], drop: ['MKNOD'] }), mask(...DEFAULT_CAPABILITIES), 'the drop wins')
+})
