@@ -72,7 +72,7 @@ async function runPod(index) {
   mkdirSync(stateDir, { recursive: true, mode: 0o700 })
   const paths = { stateDir, dataDir: join(opts.dataRoot, 'pods', uid) }
   const sandbox = new PodSandbox(native, pod, paths, cgroup, PAUSE_PATH)
-  const runtime = new SandboxRuntime(sandbox, name, null, podLogDir(opts.logRoot, namespace, name, uid), { line() {} })
+  const runtime = new SandboxRuntime(sandbox, name, null, podLogDir(opts.logRoot, namespace, name, uid), { line: () => true, whenDrained: (_stream, callback) => callback() })
   const supervisor = new PodSupervisor(pod, { runtime, clock, images: new BuiltinImageResolver(), events })
   const stopOnSignal = () => supervisor.stop()
   process.on('SIGTERM', stopOnSignal)

@@ -43,6 +43,9 @@ export interface RunOptions {
 
 export class UsageError extends Error {}
 
+/** Signals that stop the pod gracefully (a second one kills it). */
+const STOP_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP']
+
 function readManifest(file: string): { text: string; source: string } {
   try {
     return file === '-' ? { text: readFileSync(0, 'utf8'), source: '<stdin>' } : { text: readFileSync(file, 'utf8'), source: file }
@@ -74,8 +77,8 @@ export async function runCommand(file: string, opts: RunOptions): Promise<number
       : `podshim: ${signal}: killing pod "${name}"`)
     supervisor?.stop()
   }
-  process.on('SIGINT', onSignal)
-  process.on('SIGTERM', onSignal)
+  // SIGHUP: the terminal closed (an ssh session dropped); the pod stops as on Ctrl-C, nothing left behind
+  for (const signal of STOP_SIGNALS) process.on(signal, onSignal)
   try {
     const cgroup = setupPodCgroup(pod, { parent: opts.cgroupParent, strict: opts.strictCgroups, pidsLimit: opts.pidsLimit })
     if (cgroup.unenforced.length > 0) {
@@ -97,8 +100,7 @@ export async function runCommand(file: string, opts: RunOptions): Promise<number
     else if (!opts.quiet) process.stderr.write(formatSummary(name, result.status, new Set(pod.spec.initContainers.filter((c) => c.restartPolicy === 'Always').map((c) => c.name))))
     return result.exitCode
   } finally {
-    process.off('SIGINT', onSignal)
-    process.off('SIGTERM', onSignal)
+    for (const signal of STOP_SIGNALS) process.off(signal, onSignal)
   }
 }
 

@@ -10,22 +10,35 @@ import { rfc3339Nano } from '../utc-time'
 
 export type LogStream = 'stdout' | 'stderr'
 
-/** Lines longer than this many characters are split (containerd's default max container log line, 16 KiB). */
+/** Lines longer than this many bytes are split (containerd's default max container log line, 16 KiB). */
 const MAX_LINE_BYTES = 16 * 1024
+
+/** Pure: what comes before a CRI record's text. */
+function criHeader(time: Date, stream: LogStream, partial: boolean): string {
+  return `${rfc3339Nano(time)} ${stream} ${partial ? 'P' : 'F'} `
+}
 
 /** Pure: format one CRI log record. `time` in ms with an optional extra ns part. */
 export function formatCriLine(time: Date, stream: LogStream, partial: boolean, text: string): string {
-  return `${rfc3339Nano(time)} ${stream} ${partial ? 'P' : 'F'} ${text}\n`
+  return `${criHeader(time, stream, partial)}${text}\n`
 }
 
 export function podLogDir(logRoot: string, namespace: string, podName: string, uid: string): string {
   return join(logRoot, `${namespace}_${podName}_${uid}`)
 }
 
-/** Splits a byte stream into lines and writes each as a CRI record; one per container instance. */
+const NEWLINE = 0x0a
+const NEWLINE_BYTE = Buffer.from('\n')
+const EMPTY = Buffer.alloc(0)
+
+/**
+ * Splits a byte stream into lines and writes each as a CRI record; one per
+ * container instance. Bytes go to the file as they came (containerd does not
+ * decode them), and a line is cut every 16 KiB of bytes.
+ */
 export class CriLogWriter {
   private readonly fd: number
-  private pending: Record<LogStream, string> = { stdout: '', stderr: '' }
+  private pending: Record<LogStream, Buffer> = { stdout: EMPTY, stderr: EMPTY }
   readonly path: string
 
   constructor(dir: string, restartCount: number) {
@@ -34,26 +47,35 @@ export class CriLogWriter {
     this.fd = openSync(this.path, 'a', 0o640)
   }
 
-  /** Feed a chunk; returns the complete lines it finished (for the terminal). */
-  write(stream: LogStream, chunk: string, time = new Date()): string[] {
-    const text = this.pending[stream] + chunk
-    const parts = text.split('\n')
-    this.pending[stream] = parts.pop() ?? ''
-    for (const line of parts) this.record(stream, line, time)
-    while (this.pending[stream].length > MAX_LINE_BYTES) {
-      const cut = this.pending[stream].slice(0, MAX_LINE_BYTES)
-      this.pending[stream] = this.pending[stream].slice(MAX_LINE_BYTES)
-      writeSync(this.fd, formatCriLine(time, stream, true, cut))
+  /** Feed a chunk; returns what the terminal shows: each line it finished, and each 16 KiB cut of one still open. */
+  write(stream: LogStream, chunk: Buffer, time = new Date()): Buffer[] {
+    const data = this.pending[stream].length === 0 ? chunk : Buffer.concat([this.pending[stream], chunk])
+    const shown: Buffer[] = []
+    let start = 0
+    for (let end = data.indexOf(NEWLINE); end >= 0; end = data.indexOf(NEWLINE, start)) {
+      const line = data.subarray(start, end)
+      this.record(stream, line, time)
+      shown.push(line)
+      start = end + 1
     }
-    return parts
+    let rest = data.subarray(start)
+    while (rest.length > MAX_LINE_BYTES) {
+      const cut = rest.subarray(0, MAX_LINE_BYTES)
+      this.writeRecord(time, stream, true, cut)
+      shown.push(cut)
+      rest = rest.subarray(MAX_LINE_BYTES)
+    }
+    // a copy: the chunk it came in is not kept alive by a few bytes of it
+    this.pending[stream] = Buffer.from(rest)
+    return shown
   }
 
-  /** The stream ended: a trailing line without newline is written as a partial record. */
-  end(stream: LogStream, time = new Date()): string | undefined {
+  /** The stream ended: a trailing line without newline is written as a partial record (containerd's tag for it). */
+  end(stream: LogStream, time = new Date()): Buffer | undefined {
     const rest = this.pending[stream]
-    this.pending[stream] = ''
-    if (rest === '') return undefined
-    writeSync(this.fd, formatCriLine(time, stream, true, rest))
+    this.pending[stream] = EMPTY
+    if (rest.length === 0) return undefined
+    this.writeRecord(time, stream, true, rest)
     return rest
   }
 
@@ -62,12 +84,17 @@ export class CriLogWriter {
   }
 
   /** A complete line; one longer than the maximum goes out as partial records ending in a full one. */
-  private record(stream: LogStream, line: string, time: Date): void {
+  private record(stream: LogStream, line: Buffer, time: Date): void {
     let rest = line
     while (rest.length > MAX_LINE_BYTES) {
-      writeSync(this.fd, formatCriLine(time, stream, true, rest.slice(0, MAX_LINE_BYTES)))
-      rest = rest.slice(MAX_LINE_BYTES)
+      this.writeRecord(time, stream, true, rest.subarray(0, MAX_LINE_BYTES))
+      rest = rest.subarray(MAX_LINE_BYTES)
     }
-    writeSync(this.fd, formatCriLine(time, stream, false, rest))
+    this.writeRecord(time, stream, false, rest)
+  }
+
+  private writeRecord(time: Date, stream: LogStream, partial: boolean, text: Buffer): void {
+    writeSync(this.fd, Buffer.concat([Buffer.from(criHeader(time, stream, partial)), text, NEWLINE_BYTE]))
   }
 }
+

@@ -5,15 +5,22 @@ import type { Writable } from 'node:stream'
 
 const COLOURS = [36, 33, 32, 35, 34, 91, 92, 93, 94, 95, 96]
 
+type Stream = Writable & { isTTY?: boolean; writableLength?: number }
+
 export class Terminal {
   private readonly colourOf = new Map<string, number>()
   private width = 0
+  /** streams whose reader went away (EPIPE, a closed terminal): nothing more is written to them */
+  private readonly gone = new Set<Stream>()
 
   constructor(
-    private readonly out: Writable & { isTTY?: boolean },
-    private readonly err: Writable & { isTTY?: boolean },
+    private readonly out: Stream,
+    private readonly err: Stream,
     private readonly quiet = false,
-  ) {}
+  ) {
+    // without a listener a write error is an uncaught exception: the pod would be left behind
+    for (const stream of new Set([out, err])) stream.on('error', () => this.gone.add(stream))
+  }
 
   /** Reserve the prefix width for these names so the columns line up. */
   register(names: string[]): void {
@@ -23,17 +30,47 @@ export class Terminal {
     }
   }
 
-  line(container: string, stream: 'stdout' | 'stderr', text: string): void {
-    if (this.quiet) return
+  /**
+   * One line of a container's output, its bytes as they came. Returns false
+   * when the terminal is behind (a slow reader, a paused pager): the caller
+   * stops reading that container until whenDrained, so the container waits
+   * instead of podshim's memory filling up.
+   */
+  line(container: string, stream: 'stdout' | 'stderr', text: Buffer): boolean {
+    if (this.quiet) return true
     const target = stream === 'stdout' ? this.out : this.err
-    target.write(`${this.prefix(container, target.isTTY === true)}${text}\n`)
+    return this.write(target, Buffer.concat([Buffer.from(this.prefix(container, target.isTTY === true)), text, NEWLINE]))
+  }
+
+  /** Calls back once what is queued for this stream is written out (at once if nothing is, or its reader is gone). */
+  whenDrained(stream: 'stdout' | 'stderr', callback: () => void): void {
+    const target = stream === 'stdout' ? this.out : this.err
+    if (this.gone.has(target) || (target.writableLength ?? 0) === 0) return callback()
+    const done = (): void => {
+      target.off('drain', done)
+      target.off('error', done)
+      callback()
+    }
+    target.on('drain', done)
+    target.on('error', done)
   }
 
   /** A lifecycle event or notice, on stderr so stdout stays the pod's output (and --output json). */
   notice(text: string): void {
     if (this.quiet) return
     const dim = this.err.isTTY === true
-    this.err.write(dim ? `\x1b[2m${text}\x1b[0m\n` : `${text}\n`)
+    this.write(this.err, dim ? `\x1b[2m${text}\x1b[0m\n` : `${text}\n`)
+  }
+
+  private write(target: Stream, data: Buffer | string): boolean {
+    if (this.gone.has(target)) return true
+    try {
+      return target.write(data)
+    } catch {
+      // a synchronous stream (a file) throws instead
+      this.gone.add(target)
+      return true
+    }
   }
 
   private prefix(name: string, isTty: boolean): string {
@@ -42,3 +79,5 @@ export class Terminal {
     return isTty ? `\x1b[${this.colourOf.get(name)}m${label}\x1b[0m` : label
   }
 }
+
+const NEWLINE = Buffer.from('\n')

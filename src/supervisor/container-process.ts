@@ -24,7 +24,9 @@ import { removeTree } from '../remove-tree'
 import { lastCapability } from '../sandbox/capabilities'
 
 export interface ContainerOutput {
-  line(container: string, stream: LogStream, text: string): void
+  /** a line of output as bytes; false = stop reading this container until whenDrained calls back */
+  line(container: string, stream: LogStream, text: Buffer): boolean
+  whenDrained(stream: LogStream, callback: () => void): void
 }
 
 export interface StartedProcess {
@@ -207,9 +209,14 @@ function overlayDirs(dir: string): { upper: string; work: string } {
 function pump(fd: number, stream: LogStream, log: CriLogWriter, name: string, output: ContainerOutput): Promise<void> {
   return new Promise((resolve) => {
     const socket = new Socket({ fd, readable: true, writable: false })
-    socket.setEncoding('utf8')
-    socket.on('data', (chunk: string) => {
-      for (const line of log.write(stream, chunk)) output.line(name, stream, line)
+    socket.on('data', (chunk: Buffer) => {
+      let isBehind = false
+      for (const line of log.write(stream, chunk)) if (!output.line(name, stream, line)) isBehind = true
+      // the terminal is behind: the container's pipe fills and its writes wait, as with any slow reader
+      if (isBehind) {
+        socket.pause()
+        output.whenDrained(stream, () => socket.resume())
+      }
     })
     // 'close' comes once, after the last data, whether the pipe ended or failed
     socket.once('close', () => {

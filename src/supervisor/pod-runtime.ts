@@ -1,12 +1,33 @@
 // The side of a pod the supervisor's state machine does not decide: the
 // sandbox and the container processes. The real runtime drives the addon;
 // tests pass a fake with processes they end by hand (STYLE.md principle 4).
-import { readFileSync } from 'node:fs'
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs'
 import type { ExitStatus } from '../native/contract'
 import type { ResolvedImage } from '../images/resolver'
 import type { DefaultedContainer } from '../spec/types'
 import { PodSandbox, type ReapEvent } from './pod-sandbox'
 import { startContainerProcess, type ContainerOutput, type StartedProcess } from './container-process'
+
+/** kubelet's MaxContainerTerminationMessageLength: it reads the file's last 4096 bytes (tail.ReadAtMost) */
+const TERMINATION_MESSAGE_BYTES = 4096
+
+/** The last `max` bytes of a file as text, never reading more (a container may write a huge one); undefined if unreadable. */
+function lastBytes(path: string, max: number): string | undefined {
+  let fd: number
+  try {
+    fd = openSync(path, 'r')
+  } catch {
+    return undefined
+  }
+  try {
+    const size = fstatSync(fd).size
+    const buffer = Buffer.alloc(Math.min(size, max))
+    const n = readSync(fd, buffer, 0, buffer.length, size - buffer.length)
+    return buffer.subarray(0, n).toString('utf8')
+  } finally {
+    closeSync(fd)
+  }
+}
 
 export interface ExitDetails {
   isOomKilled: boolean
@@ -19,6 +40,8 @@ export interface PodRuntime {
   start(onReap: (event: ReapEvent) => void, onSandboxExit: (status: ExitStatus) => void): void
   /** whether lowering pause's oom_score_adj was possible */
   readonly canSetOomScoreAdj: boolean
+  /** pause is exiting or gone: its PID namespace's members die first, and must not be restarted into it */
+  isSandboxExiting(): boolean
   startContainer(container: DefaultedContainer, image: ResolvedImage, restartCount: number): StartedProcess
   exitDetails(container: string, process: StartedProcess): ExitDetails
   /** Undo everything; returns the errors of the steps that failed. */
@@ -42,6 +65,10 @@ export class SandboxRuntime implements PodRuntime {
     this.sandbox.start(this.hostname, this.fqdn, onReap, onSandboxExit)
   }
 
+  isSandboxExiting(): boolean {
+    return this.sandbox.isPauseExiting()
+  }
+
   startContainer(container: DefaultedContainer, image: ResolvedImage, restartCount: number): StartedProcess {
     return startContainerProcess({
       native: this.sandbox.native, sandbox: this.sandbox, container, image, hostname: this.hostname,
@@ -51,12 +78,8 @@ export class SandboxRuntime implements PodRuntime {
 
   exitDetails(container: string, process: StartedProcess): ExitDetails {
     const details: ExitDetails = { isOomKilled: this.sandbox.cgroup.oomKilled(container) }
-    try {
-      const message = readFileSync(process.terminationLog, 'utf8').slice(0, 4096)
-      if (message !== '') details.message = message
-    } catch {
-      // no termination message
-    }
+    const message = lastBytes(process.terminationLog, TERMINATION_MESSAGE_BYTES)
+    if (message !== undefined && message !== '') details.message = message
     return details
   }
 

@@ -146,6 +146,27 @@ export class PodSandbox {
     writeFileSync(join(this.paths.stateDir, 'pause.pid'), `${this.pausePid}\n`)
   }
 
+  /**
+   * Whether pause is on its way out: exiting (PF_EXITING in /proc/PID/stat),
+   * a zombie, or gone. When it dies the kernel kills the rest of its PID
+   * namespace first and waits for them to be reaped, so the supervisor sees
+   * those exits before pause's own; a container must not be restarted into
+   * a namespace that has no init.
+   */
+  isPauseExiting(): boolean {
+    if (this.pausePid === 0) return false
+    let stat: string
+    try {
+      stat = readFileSync(`/proc/${this.pausePid}/stat`, 'utf8')
+    } catch {
+      return true
+    }
+    // after "(comm)": state, ppid, pgrp, session, tty_nr, tpgid, flags
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    const PF_EXITING = 0x4
+    return fields[0] === 'Z' || fields[0] === 'X' || (Number(fields[6]) & PF_EXITING) !== 0
+  }
+
   private watchReaps(fd: number, onReap: (event: ReapEvent) => void): void {
     const socket = new Socket({ fd, readable: true, writable: false })
     this.reapSocket = socket

@@ -7,7 +7,7 @@
 // kubelet's killContainer). Every side effect goes through the injected
 // runtime, image resolver, lifecycle agent and clock, so the logic runs the
 // same under a FakeClock in unit tests.
-import { pulledMessage, type ImageResolver } from '../images/resolver'
+import { pulledMessage, type ImageResolver, type ResolvedImage } from '../images/resolver'
 import type { DefaultedPod } from '../spec/types'
 import type { Clock } from './clock'
 import { EventRecorder, containerFieldPath } from './events'
@@ -43,6 +43,11 @@ export class PodSupervisor {
   private readonly lifecycle: LifecycleAgent
   private isStopping = false
   private isStopRequested = false
+  /** the stop asked for ended the pod (it came before any ending was under way): run exits 0 */
+  private isStoppedByUser = false
+  /** a second stop: kill, and stop waiting for images still being pulled */
+  private isKillRequested = false
+  private readonly images = new Map<string, ResolvedImage>()
   private podFailed = false
   private startTime: Date | undefined
   private sandboxReady = false
@@ -85,6 +90,7 @@ export class PodSupervisor {
     } finally {
       await this.lifecycle.close()
       const errors = await this.deps.runtime.teardown()
+      for (const image of this.images.values()) this.deps.images.release?.(image)
       this.sandboxReady = false
       for (const err of errors) this.events.warning('TeardownFailed', describeError(err))
     }
@@ -95,10 +101,13 @@ export class PodSupervisor {
   /** First call: graceful termination; a second call kills at once. */
   stop(): void {
     if (this.isStopRequested) {
+      this.isKillRequested = true
       for (const rec of this.all) rec.process?.signal(SIGKILL)
+      this.checkDone()
       return
     }
     this.isStopRequested = true
+    if (!this.isStopping) this.isStoppedByUser = true
     void this.terminate()
   }
 
@@ -131,6 +140,8 @@ export class PodSupervisor {
     rec.isStarting = true
     try {
       const image = await this.deps.images.resolve(rec.spec.image, rec.spec.imagePullPolicy, (m) => this.events.normal('Pulling', m, fieldPath))
+      // held by this pod from here on, released after teardown
+      this.images.set(image.imageId, image)
       if (this.isStopping) return
       rec.imageID = image.imageId
       rec.stopSignal = signalNumber(image.config.stopSignal)
@@ -178,6 +189,8 @@ export class PodSupervisor {
       this.onExit(rec)
     } finally {
       rec.isStarting = false
+      // a stop that came while this start was pulling its image waits for it
+      if (this.isStopping) this.checkDone()
     }
   }
 
@@ -207,6 +220,8 @@ export class PodSupervisor {
 
   private onExit(rec: ContainerRecord): void {
     if (this.isStopping) return this.checkDone()
+    // killed because pause is dying: no restart into its PID namespace; its own exit, next, stops the pod
+    if (this.deps.runtime.isSandboxExiting()) return
     const code = rec.state.terminated?.exitCode ?? 1
     const policy = this.pod.spec.restartPolicy
     if (rec.kind === 'sidecar') this.scheduleRestart(rec)
@@ -257,7 +272,8 @@ export class PodSupervisor {
   /** The pod is done when no app container runs or will run again (Never/OnFailure pods). */
   private checkDone(): void {
     if (this.isStopping) {
-      if (!this.all.some((r) => r.isRunning || r.isStarting)) this.finish()
+      // after a kill, a start still pulling its image is not waited for (it spawns nothing once it returns)
+      if (!this.all.some((r) => r.isRunning || (r.isStarting && !this.isKillRequested))) this.finish()
       return
     }
     const isActive = (r: ContainerRecord): boolean => r.isRunning || r.isStarting || r.restartTimer !== undefined || r.state.waiting !== undefined
@@ -288,7 +304,7 @@ export class PodSupervisor {
 
   /** run's exit code, from the pod's final phase. */
   private exitCode(phase: PodStatus['phase']): number {
-    if (phase === 'Succeeded' || (this.isStopRequested && !this.podFailed)) return 0
+    if (phase === 'Succeeded' || (this.isStoppedByUser && !this.podFailed)) return 0
     const failed = this.all.find((r) => r.state.terminated !== undefined && r.state.terminated.exitCode !== 0 && r.kind !== 'sidecar')
     return failed?.runExitCode ?? 1
   }

@@ -74,7 +74,8 @@ t.test('a container in a PID namespace of its own, running as another user, dies
 
 t.test('pause SIGKILLed: the pod stops, and the supervisor unmounts its /dev/shm', async (t) => {
   const env = podEnv(t)
-  const pod = env.start(podManifest('pause-dies', [shContainer('a', 'echo ready; exec sleep 1000')], { terminationGracePeriodSeconds: 1 }))
+  // restartPolicy Always: the containers the kernel kills with pause must not be restarted into its dead namespace
+  const pod = env.start(podManifest('pause-dies', [shContainer('a', 'echo ready; exec sleep 1000'), shContainer('b', 'exec sleep 1000')], { terminationGracePeriodSeconds: 1, restartPolicy: 'Always' }))
   await pod.waitFor(/a +\| ready/)
   const podsDir = join(env.stateRoot, 'pods')
   const [uid] = readdirSync(podsDir)
@@ -85,6 +86,9 @@ t.test('pause SIGKILLed: the pod stops, and the supervisor unmounts its /dev/shm
   // the kernel ends the PID namespace with pause: its container dies of SIGKILL too
   t.equal(r.code, 137, 'the pod failed')
   t.match(r.stderr, /pod "pause-dies" Failed/)
+  t.notMatch(r.stderr, /StartError|clone3|BackOff/, 'no restart was tried')
+  t.match(r.stderr, /^a +app +Terminated +Error +137 +0$/m, 'a keeps its real end')
+  t.match(r.stderr, /^b +app +Terminated +Error +137 +0$/m, 'so does b')
   t.notOk(readMounts().some((m) => m.mountPoint === shm), 'its /dev/shm is unmounted')
   t.notOk(existsSync(join(podsDir, uid)), 'its state is gone')
 })

@@ -5,6 +5,8 @@ import { PodSupervisor, type PodResult } from '../../../src/supervisor/pod-super
 import type { LifecycleAgent } from '../../../src/supervisor/lifecycle-agent'
 import { NO_LIFECYCLE } from '../../../src/supervisor/lifecycle-agent'
 import { FakeRuntime, fakeImages, flush } from './fixtures/fake-runtime'
+import type { ImageResolver, ResolvedImage } from '../../../src/images/resolver'
+import { HOST_IMAGE_CONFIG } from '../../../src/images/host-image'
 
 function setup(spec: string, lifecycle?: LifecycleAgent) {
   const { pod } = loadPod(`apiVersion: v1\nkind: Pod\nmetadata: {name: p, uid: u1}\nspec:\n${spec}`, 'test', { newUid: () => 'unused' })
@@ -250,4 +252,93 @@ t.test('an image that cannot be pulled: ErrImagePull, then ImagePullBackOff, no 
   sup.stop()
   await done
   t.equal(runtime.started.length, 0)
+})
+
+/** An image resolver whose pulls end when the test says: resolveNext() ends the oldest one. */
+function slowImages() {
+  const waiting: Array<() => void> = []
+  const released: string[] = []
+  return {
+    released,
+    resolveNext: () => waiting.shift()?.(),
+    resolver: {
+      async resolve(image: string): Promise<ResolvedImage> {
+        await new Promise<void>((resolve) => waiting.push(resolve))
+        return { ref: image, imageId: `sha256:${image}`, config: HOST_IMAGE_CONFIG, rootfs: { kind: 'entries', entries: [] }, lookupRoot: '/' }
+      },
+      release(image: ResolvedImage): void {
+        released.push(image.imageId)
+      },
+    },
+  }
+}
+
+function setupWith(spec: string, images: ImageResolver) {
+  const { pod } = loadPod(`apiVersion: v1\nkind: Pod\nmetadata: {name: p, uid: u1}\nspec:\n${spec}`, 'test', { newUid: () => 'unused' })
+  const runtime = new FakeRuntime()
+  const sup = new PodSupervisor(pod, { runtime, clock: new FakeClock(), images })
+  let result: PodResult | undefined
+  const done = sup.run().then((r) => (result = r))
+  return { sup, runtime, done, result: () => result }
+}
+
+t.test('a stop while an image is pulled: the pod ends once the pull does, starting nothing', async (t) => {
+  const images = slowImages()
+  const { sup, runtime, done, result } = setupWith(`  containers:\n${c('side')}  - {name: app, image: far/away}\n`, images.resolver)
+  await flush()
+  images.resolveNext()
+  await flush()
+  t.same(runtime.started.map((p) => p.name), ['side'], 'app is still pulling')
+  sup.stop()
+  await flush()
+  t.equal(result(), undefined, 'waits for the pull')
+  images.resolveNext()
+  await done
+  t.same(runtime.started.map((p) => p.name), ['side'], 'app never started')
+  t.equal(result()!.exitCode, 0, 'stopped cleanly')
+  t.same(images.released.sort(), ['sha256:far/away', 'sha256:podshim/host'], 'every image it resolved is released after teardown')
+})
+
+t.test('a second stop does not wait for a pull', async (t) => {
+  const images = slowImages()
+  const { sup, runtime, done } = setupWith(`  containers:\n  - {name: app, image: far/away}\n`, images.resolver)
+  await flush()
+  sup.stop()
+  sup.stop()
+  await done
+  t.ok(runtime.isTornDown, 'torn down with the pull still under way')
+  images.resolveNext()
+  await flush()
+  t.same(runtime.started, [], 'and the late pull starts nothing')
+})
+
+t.test('a stop while a failed pod is already stopping keeps its failure', async (t) => {
+  const { sup, runtime, tick, done, result } = setup(`  restartPolicy: Never\n  terminationGracePeriodSeconds: 5\n  initContainers:\n  - {name: sc, image: podshim/host, restartPolicy: Always}\n  containers:\n${c('app')}`)
+  runtime.ignoreTerm.add('sc')
+  await tick(0)
+  await tick(0)
+  runtime.running('app').exit(3)
+  await tick(1000)
+  t.equal(result(), undefined, 'the sidecar is still being stopped')
+  sup.stop()
+  await tick(0)
+  await tick(5000)
+  await done
+  t.equal(result()!.exitCode, 3, 'the app\'s failure, not a clean stop')
+})
+
+t.test('containers killed because pause is dying are not restarted; pause\'s exit fails the pod', async (t) => {
+  const { runtime, tick, done, result } = setup(`  restartPolicy: Always\n  containers:\n${c('a')}${c('b')}`)
+  await tick(0)
+  runtime.isPauseExiting = true
+  runtime.running('a').exit(null, 9)
+  runtime.running('b').exit(null, 9)
+  await tick(0)
+  t.equal(runtime.started.length, 2, 'no restart into a PID namespace without init')
+  runtime.sandboxExit({ code: null, signal: 9, coreDumped: false })
+  await done
+  const r = result()!
+  t.equal(r.status.phase, 'Failed')
+  t.same(r.status.containerStatuses.map((s) => s.state.terminated?.exitCode), [137, 137], 'their real ends, not a StartError')
+  t.equal(r.exitCode, 137)
 })

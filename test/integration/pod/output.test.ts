@@ -1,0 +1,73 @@
+// The terminal side of `podshim run`: bytes kept as they came in the CRI
+// log, a reader that goes away (`| head`) or falls behind (a paused pager),
+// and SIGHUP (a closed terminal). Each ends with nothing left behind (the
+// harness's teardown checks processes, mounts, cgroups and state).
+
+import t from 'tap'
+import { readFileSync, readdirSync, statSync } from 'node:fs'
+import { join } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { podEnv, podManifest, shContainer, waitMs } from './fixtures/helpers'
+
+if (process.getuid?.() !== 0) {
+  t.plan(0, 'skip: needs root to create namespaces and cgroups')
+  process.exit(0)
+}
+
+/** The one container log file of a pod run under env. */
+function logFile(logRoot: string, container: string): string {
+  const [podDir] = readdirSync(logRoot)
+  return join(logRoot, podDir, container, '0.log')
+}
+
+t.test('output bytes reach the CRI log as they came (containerd does not decode them)', async (t) => {
+  const env = podEnv(t)
+  const r = await env.run(podManifest('bytes', [shContainer('c', "printf 'bin:\\377\\376\\000z\\n'")]))
+  t.equal(r.code, 0, 'the pod ran', { stderr: r.stderr })
+  const log = readFileSync(logFile(env.logRoot, 'c'))
+  const text = log.subarray(log.indexOf(' F ') + 3)
+  t.same([...text], [...Buffer.from('bin:\xff\xfe\x00z\n', 'latin1')])
+})
+
+t.test('a reader that goes away (| head): the pod runs to its end and is torn down', async (t) => {
+  const env = podEnv(t)
+  const pod = env.start(podManifest('headed', [shContainer('c', 'i=0; while [ $i -lt 2000 ]; do echo "line $i"; i=$((i + 1)); done; echo finished >&2')]))
+  await pod.waitFor(/c +\| line 0/)
+  pod.child.stdout!.destroy()
+  const r = await pod.result
+  t.equal(r.code, 0, 'it exits as the pod does', { stderr: r.stderr })
+  t.match(r.stderr, /c +\| finished/, 'stderr still shows the container')
+  t.notMatch(r.stderr, /EPIPE|at .*\(node:/, 'no stack trace')
+  t.match(readFileSync(logFile(env.logRoot, 'c'), 'utf8'), /stdout F line 1999\n/, 'the CRI log has every line')
+})
+
+t.test('a terminal that falls behind holds the container back instead of filling podshim\'s memory', async (t) => {
+  const env = podEnv(t)
+  const line = 'x'.repeat(200)
+  const pod = env.start(podManifest('flood', [shContainer('c', `while true; do echo ${line}; done`)], { terminationGracePeriodSeconds: 1 }))
+  await pod.waitFor(/c +\| x{200}/)
+  pod.child.stdout!.pause()
+  const file = logFile(env.logRoot, 'c')
+  await sleep(waitMs(500))
+  const first = statSync(file).size
+  await sleep(waitMs(500))
+  const second = statSync(file).size
+  t.equal(second, first, `the log stops growing while nobody reads the terminal (${first} bytes)`)
+  t.ok(first < 8 * 1024 * 1024, 'within pipe buffers, not unbounded')
+  pod.child.stdout!.resume()
+  await sleep(waitMs(200))
+  t.ok(statSync(file).size > second, 'reading again lets the container go on')
+  pod.child.kill('SIGTERM')
+  const r = await pod.result
+  t.equal(r.code, 0, 'a clean stop', { stderr: r.stderr.slice(-2000) })
+})
+
+t.test('SIGHUP (the terminal closed) stops the pod as Ctrl-C does', async (t) => {
+  const env = podEnv(t)
+  const pod = env.start(podManifest('hup', [shContainer('c', 'echo ready; exec sleep 1000')], { terminationGracePeriodSeconds: 1 }))
+  await pod.waitFor(/c +\| ready/)
+  pod.child.kill('SIGHUP')
+  const r = await pod.result
+  t.equal(r.code, 0, 'stopped cleanly', { stderr: r.stderr })
+  t.match(r.stderr, /SIGHUP: stopping pod "hup"/)
+})
