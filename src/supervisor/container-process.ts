@@ -4,7 +4,7 @@
 // and the terminal; reports its exit once its output has drained. When the
 // main process exits, whatever it left in the container's cgroup is killed,
 // as containerd does for a container's remaining processes.
-import { accessSync, closeSync, constants, existsSync, mkdirSync, openSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import { accessSync, closeSync, constants, existsSync, lstatSync, mkdirSync, openSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { Socket } from 'node:net'
 import { hostname as hostHostname } from 'node:os'
 import { join, posix } from 'node:path'
@@ -22,6 +22,7 @@ import type { PodSandbox } from './pod-sandbox'
 import { spawnOrThrow } from './spawn-or-throw'
 import { removeTree } from '../remove-tree'
 import { lastCapability } from '../sandbox/capabilities'
+import { resolveInRoot } from '../sandbox/resolve-in-root'
 
 export interface ContainerOutput {
   /** a line of output as bytes; false = stop reading this container until whenDrained calls back */
@@ -107,12 +108,14 @@ export function startContainerProcess(input: {
 
   const etc = sandbox.etc!
   const { mounts, fds: mountFds } = resolveVolumeMounts(container, sandbox.volumes)
-  // the host view's /etc is the host's, read-only: a file the host lacks cannot be created there
+  // the host view's /etc is the host's, read-only: a file the host lacks cannot be created there. A file that
+  // is a symlink (/etc/resolv.conf -> ../run/systemd/resolve/stub-resolv.conf) is mounted where it leads, as runc does
   const etcMounts = [
     { source: etc.hostname, target: '/etc/hostname', readOnly: false, isFile: true },
     { source: etc.hosts, target: '/etc/hosts', readOnly: false, isFile: true },
     { source: etc.resolvConf, target: '/etc/resolv.conf', readOnly: false, isFile: true },
-  ].filter((m) => image.rootfs.kind !== 'entries' || existsSync(join(image.lookupRoot, m.target)))
+  ].filter((m) => image.rootfs.kind !== 'entries' || lexists(join(image.lookupRoot, m.target)))
+    .map((m) => ({ ...m, target: resolveInRoot(image.lookupRoot, m.target) }))
   const ownPidNs = !pod.spec.hostPID && !pod.spec.shareProcessNamespace
   // what only the child keeps: closed here once it has them, or on any failure
   const childFds = [...mountFds]
@@ -190,6 +193,11 @@ export function startContainerProcess(input: {
       if (isRunning) native.signal(pidfd, sig)
     },
   }
+}
+
+/** lstat(2) succeeds: the path exists, a dangling symlink included. */
+function lexists(path: string): boolean {
+  return lstatSync(path, { throwIfNoEntry: false }) !== undefined
 }
 
 /**

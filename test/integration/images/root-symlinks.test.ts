@@ -81,3 +81,18 @@ t.test('a restart gets a fresh writable layer: a symlink the last run left is go
   t.notOk(r.stdout.includes('found_symlink=yes'), 'the restart did not see the last run\'s symlink', { output: r.stdout + r.stderr })
   t.same(readdirSync(victim), [], 'nothing was made on the host')
 })
+
+t.test('an image whose /etc/resolv.conf is a link (systemd-resolved) gets the pod\'s file where it leads', async (t) => {
+  const layout = join(tempDir(t, 'podshim-root-symlinks-'), 'layout')
+  writeLayout(layout, {
+    resolved: { layers: [busyboxLayer(), [{ name: 'etc/resolv.conf', type: '2', linkName: '../run/systemd/resolve/stub-resolv.conf' }]] },
+  })
+  const env = podEnv(t)
+  t.teardown(() => unmountAllViews(join(env.dataRoot, 'images')))
+  const r = await env.run(podManifest('resolved', [
+    { name: 'c', image: `oci:${layout}:resolved`, command: ['/bin/sh', '-c', 'cat /etc/resolv.conf; echo link=$(ls -l /etc/resolv.conf | grep -c -- "->")'] },
+  ]))
+  t.equal(r.code, 0, 'the container started', { output: r.stdout + r.stderr })
+  t.match(r.stdout, /c +\| (nameserver|search|options) /, 'the pod\'s resolv.conf is read through the link')
+  t.match(r.stdout, /c +\| link=1/, 'the link itself is kept')
+})
