@@ -13,6 +13,7 @@
 //
 // Man pages: mount(2), umount2(2).
 
+import { constants as fsConstants } from 'node:fs'
 import { constants } from 'node:os'
 
 import type * as FfiRs from 'ffi-rs'
@@ -111,6 +112,28 @@ export function openTreeClone(fd: number, label: string): number {
   const { value, errno } = call('open_tree', [i32(fd), cString(''), i32(OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH)])
   if (value < 0) throw new SyscallError('open_tree', errno, { path: label })
   return value
+}
+
+/** open(2) flags Node's fs.constants lacks (asm-generic/fcntl.h). */
+export const O_PATH = 0o10000000
+const O_CLOEXEC = 0o2000000
+
+/**
+ * openat(2) of one name in a directory fd, never following a symlink there
+ * (O_PATH|O_NOFOLLOW|O_CLOEXEC); undefined where the name does not exist.
+ */
+export function openPathAt(dirFd: number, name: string, label: string): number | undefined {
+  const flags = O_PATH | fsConstants.O_NOFOLLOW | O_CLOEXEC
+  const { value, errno } = call('openat', [i32(dirFd), cString(name), i32(flags)])
+  if (value >= 0) return value
+  if (errno === constants.errno.ENOENT) return undefined
+  throw new SyscallError('openat', errno, { path: label })
+}
+
+/** mkdirat(2) of one name in a directory fd; an existing one is fine. */
+export function mkdirAt(dirFd: number, name: string, mode: number, label: string): void {
+  const { value, errno } = call('mkdirat', [i32(dirFd), cString(name), i32(mode)])
+  if (value < 0 && errno !== constants.errno.EEXIST) throw new SyscallError('mkdirat', errno, { path: label })
 }
 
 const LOCK_EX = 2

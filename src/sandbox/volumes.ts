@@ -7,16 +7,13 @@
 // cloned into a detached mount (open_tree) that the child attaches with
 // move_mount. Teardown unmounts and
 // deletes exactly what setup created.
-import { chmodSync, closeSync, constants, lstatSync, mkdirSync, openSync, readlinkSync, rmSync, statSync, type Stats, writeFileSync } from 'node:fs'
+import { chmodSync, closeSync, constants, fstatSync, mkdirSync, openSync, readlinkSync, rmSync, statSync, type Stats, writeFileSync } from 'node:fs'
 import { join, normalize, posix, sep } from 'node:path'
 import type { DefaultedContainer, DefaultedVolume } from '../spec/types'
 import { parseQuantity } from '../spec/quantity'
-import { MNT_DETACH, mount, openTreeClone, umount2 } from '../native/libc'
+import { MNT_DETACH, O_PATH, mkdirAt, mount, openPathAt, openTreeClone, umount2 } from '../native/libc'
 import { MS_NODEV, MS_NOSUID } from '../native/contract'
 import type { VolumeMountPlan } from './container-plan'
-
-const O_PATH = 0o10000000
-const O_NOFOLLOW = constants.O_NOFOLLOW
 
 export interface PreparedVolume {
   name: string
@@ -172,33 +169,43 @@ export function containerPath(path: string, field: string): string {
 
 /**
  * Open base/sub (creating missing directories, as kubelet does for subPath)
- * so that no symlink can lead outside base; returns an O_PATH fd.
+ * so that no symlink can lead outside base; returns an O_PATH fd. The walk
+ * goes one name at a time from an fd of the directory before it, never by
+ * path (kubelet's doSafeMakeDir): a container swapping a directory of a
+ * shared volume for a symlink meanwhile cannot lead a mkdir out of it.
  */
 export function openInside(base: string, sub: string, field: string): number {
   if (sub.startsWith('/') || normalize(sub).split(sep).includes('..')) {
     throw new VolumeError(`${field}: must be a relative path that does not contain ".." (got "${sub}")`)
   }
   const parts = sub.split('/').filter((p) => p !== '' && p !== '.')
-  let current = base
-  for (const [i, part] of parts.entries()) {
-    current = join(current, part)
-    let stat = lstatOrNull(current)
-    if (stat === null) {
-      mkdirSync(current, { mode: 0o755 })
-      stat = lstatSync(current)
+  let fd = openSync(base, O_PATH | constants.O_DIRECTORY)
+  try {
+    for (const [i, part] of parts.entries()) {
+      const label = join(base, ...parts.slice(0, i + 1))
+      let next = openPathAt(fd, part, label)
+      if (next === undefined) {
+        mkdirAt(fd, part, 0o755, label)
+        next = openPathAt(fd, part, label)
+        if (next === undefined) throw new VolumeError(`${field}: "${parts.slice(0, i + 1).join('/')}" vanished as it was made (got "${sub}")`)
+      }
+      closeSync(fd)
+      fd = next
+      if (fstatSync(fd).isSymbolicLink()) {
+        throw new VolumeError(`${field}: "${parts.slice(0, i + 1).join('/')}" is a symlink, which could lead outside the volume (got "${sub}")`)
+      }
     }
-    if (stat.isSymbolicLink()) {
-      throw new VolumeError(`${field}: "${parts.slice(0, i + 1).join('/')}" is a symlink, which could lead outside the volume (got "${sub}")`)
+    const real = readlinkSync(`/proc/self/fd/${fd}`)
+    const realBase = realPathOf(base)
+    if (real !== realBase && !real.startsWith(realBase + '/')) {
+      throw new VolumeError(`${field}: resolves to "${real}", outside the volume (got "${sub}")`)
     }
+    const opened = fd
+    fd = -1
+    return opened
+  } finally {
+    if (fd >= 0) closeSync(fd)
   }
-  const fd = openSync(current, O_PATH | O_NOFOLLOW)
-  const real = readlinkSync(`/proc/self/fd/${fd}`)
-  const realBase = realPathOf(base)
-  if (real !== realBase && !real.startsWith(realBase + '/')) {
-    closeSync(fd)
-    throw new VolumeError(`${field}: resolves to "${real}", outside the volume (got "${sub}")`)
-  }
-  return fd
 }
 
 /** The kernel's view of where a path leads (readlink of an O_PATH fd's /proc/self/fd entry). */
@@ -211,10 +218,3 @@ function realPathOf(path: string): string {
   }
 }
 
-function lstatOrNull(path: string): Stats | null {
-  try {
-    return lstatSync(path)
-  } catch {
-    return null
-  }
-}

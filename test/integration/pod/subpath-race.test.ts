@@ -1,0 +1,50 @@
+// A subPath is walked one name at a time from directory fds: a process
+// that keeps swapping a directory of the volume with a symlink to the host
+// (as a container sharing the volume could) never gets a directory made
+// outside the volume.
+
+import t from 'tap'
+import { spawn } from 'node:child_process'
+import { closeSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+
+import { openInside, VolumeError } from '../../../src/sandbox/volumes'
+
+t.test('a symlink swapped in during the walk never leads a mkdir out of the volume', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'podshim-subpath-race-'))
+  const volume = join(dir, 'volume')
+  const outside = join(dir, 'outside')
+  mkdirSync(join(volume, 'a'), { recursive: true })
+  mkdirSync(outside)
+  // swaps volume/a with a symlink to outside, atomically and as fast as it can: renameat2(RENAME_EXCHANGE)
+  symlinkSync(outside, join(volume, 'link'))
+  const swap = [
+    'import ctypes, os',
+    'libc = ctypes.CDLL(None, use_errno=True)',
+    `os.chdir(${JSON.stringify(volume)})`,
+    'while True: libc.renameat2(-100, b"a", -100, b"link", 2)',
+  ].join('\n')
+  const swapper = spawn('python3', ['-c', swap], { stdio: 'ignore' })
+  const exited = new Promise((resolve) => swapper.on('exit', resolve))
+  t.teardown(async () => {
+    swapper.kill('SIGKILL')
+    await exited
+    rmSync(dir, { recursive: true, force: true })
+  })
+
+  let opened = 0
+  let refused = 0
+  for (let i = 0; i < 3000; i++) {
+    try {
+      closeSync(openInside(volume, `a/b${i}`, 'subPath'))
+      opened++
+    } catch (err) {
+      // refused (a symlink where a directory was), or a name the swap had just moved away
+      if (!(err instanceof VolumeError) && (err as { syscall?: string }).syscall === undefined) throw err
+      refused++
+    }
+  }
+  t.ok(opened + refused === 3000, `${opened} opened inside, ${refused} refused or not there`)
+  t.same(readdirSync(outside), [], 'nothing was made outside the volume')
+})
