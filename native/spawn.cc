@@ -54,6 +54,12 @@
 #ifndef SYS_openat2
 #define SYS_openat2 437
 #endif
+#ifndef SYS_mount_setattr
+#define SYS_mount_setattr 442
+#endif
+#ifndef AT_RECURSIVE
+#define AT_RECURSIVE 0x8000
+#endif
 #ifndef MOVE_MOUNT_T_EMPTY_PATH
 #define MOVE_MOUNT_T_EMPTY_PATH 0x00000040
 #endif
@@ -74,6 +80,7 @@
 #include <sys/statvfs.h>
 #include <linux/openat2.h>
 #include <sys/mount.h>
+#include <linux/mount.h> /* struct mount_attr, MOUNT_ATTR_RDONLY (Linux 5.12 headers) */
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -339,8 +346,24 @@ int child_mount(const struct plan_op *op, const struct executor_fds *fds) {
     return -1;
   }
   unsigned long flags = op->flags;
+  int rc = -1;
+  const unsigned long recursive_read_only = MS_BIND | MS_REMOUNT | MS_RDONLY | MS_REC;
+  if ((flags & recursive_read_only) == recursive_read_only) {
+    /* mount(2) ignores MS_REC on a remount: mount_setattr(2) makes the mounts below read-only too, changing
+     * nothing else (Linux 5.12; before it, only the top one becomes read-only) */
+    struct mount_attr attr;
+    memset(&attr, 0, sizeof attr);
+    attr.attr_set = MOUNT_ATTR_RDONLY;
+    rc = (int)syscall(SYS_mount_setattr, AT_FDCWD, target.path, AT_RECURSIVE, &attr, sizeof attr);
+    if (rc == 0 || errno != ENOSYS) {
+      child_path_close(&source);
+      child_path_close(&target);
+      return rc;
+    }
+    flags &= ~(unsigned long)MS_REC;
+  }
   if ((flags & (MS_BIND | MS_REMOUNT)) == (MS_BIND | MS_REMOUNT)) flags |= child_kept_mount_flags(target.path);
-  int rc = (int)syscall(SYS_mount, source.path, target.path, op->str_c, flags, op->str_d);
+  rc = (int)syscall(SYS_mount, source.path, target.path, op->str_c, flags, op->str_d);
   child_path_close(&source);
   child_path_close(&target);
   return rc;

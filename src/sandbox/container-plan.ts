@@ -8,7 +8,7 @@ import {
   MS_BIND, MS_NODEV, MS_NOSUID, MS_PRIVATE, MS_RDONLY, MS_REC, MS_REMOUNT,
   type PlanOp, PlanOpCode,
 } from '../native/contract'
-import { bindOps, defaultMountOps, type MaskedPath, mkdirOp, mountOp } from './default-mounts'
+import { bindOps, defaultMountOps, type MaskedPath, mkdirOp, mountOp, readOnlyRemountOp } from './default-mounts'
 import type { ImageRootfs } from '../images/resolver'
 
 /** One entry of an image root: a read-only bind of a host path, a symlink, or an empty dir/tmpfs. */
@@ -27,6 +27,8 @@ export interface VolumeMountPlan {
   /** absolute path inside the container, already normalised */
   target: string
   readOnly: boolean
+  /** read-only for the mounts below it too (recursiveReadOnly) */
+  recursiveReadOnly?: boolean
   isFile: boolean
 }
 
@@ -97,16 +99,18 @@ function rootEntryOps(r: string, entry: RootEntry): PlanOp[] {
     case 'tmpfs':
       return [mkdirOp(target), mountOp('tmpfs', target, 'tmpfs', MS_NOSUID | MS_NODEV, entry.data)]
     case 'bind':
-      return [...parentDirOps(r, entry.path), placeholder(target, entry.isFile), ...bindOps(entry.source, target, entry.readOnly)]
+      // an image's read-only view stays read-only below too (a host mount under /opt, say)
+      return [...parentDirOps(r, entry.path), placeholder(target, entry.isFile), ...bindOps(entry.source, target, entry.readOnly, 0, true)]
   }
 }
 
 function volumeOps(r: string, mount: VolumeMountPlan): PlanOp[] {
   const target = `${r}${mount.target}`
   const ops = [...parentDirOps(r, mount.target), placeholder(target, mount.isFile)]
-  if (mount.treeFd === undefined) return [...ops, ...bindOps(mount.source, target, mount.readOnly)]
+  const recursive = mount.recursiveReadOnly === true
+  if (mount.treeFd === undefined) return [...ops, ...bindOps(mount.source, target, mount.readOnly, 0, recursive)]
   ops.push({ op: PlanOpCode.MoveMount, fd: mount.treeFd, target })
-  if (mount.readOnly) ops.push(mountOp(null, target, null, MS_BIND | MS_REMOUNT | MS_RDONLY))
+  if (mount.readOnly) ops.push(readOnlyRemountOp(target, 0, recursive))
   return ops
 }
 

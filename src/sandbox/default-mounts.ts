@@ -38,11 +38,20 @@ export function mountOp(source: string | null, target: string, fstype: string | 
   return { op: PlanOpCode.Mount, source, target, fstype, flags, data }
 }
 
-/** bind source on target, read-only when asked (a bind needs a remount to become read-only). */
-export function bindOps(source: string, target: string, readOnly: boolean, extraFlags = 0): PlanOp[] {
+/**
+ * bind source (and the mounts below it) on target, read-only when asked: a
+ * bind needs a remount to become read-only, which covers the mounts below it
+ * too when recursive (the child makes that one mount_setattr(AT_RECURSIVE)).
+ */
+export function bindOps(source: string, target: string, readOnly: boolean, extraFlags = 0, recursive = false): PlanOp[] {
   const ops = [mountOp(source, target, null, MS_BIND | MS_REC)]
-  if (readOnly) ops.push(mountOp(null, target, null, MS_BIND | MS_REMOUNT | MS_RDONLY | extraFlags))
+  if (readOnly) ops.push(readOnlyRemountOp(target, extraFlags, recursive))
   return ops
+}
+
+/** MS_BIND|MS_REMOUNT|MS_RDONLY of target; with MS_REC it covers the mounts below it too. */
+export function readOnlyRemountOp(target: string, extraFlags = 0, recursive = false): PlanOp {
+  return mountOp(null, target, null, MS_BIND | MS_REMOUNT | MS_RDONLY | extraFlags | (recursive ? MS_REC : 0))
 }
 
 export function mkdirOp(path: string, mode = 0o755): PlanOp {

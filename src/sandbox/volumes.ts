@@ -137,8 +137,9 @@ export function resolveVolumeMounts(container: DefaultedContainer, volumes: Map<
       if (volume === undefined) throw new VolumeError(`volumeMounts[${i}]: volume "${vm.name}" not found`)
       const target = containerPath(vm.mountPath, `volumeMounts[${i}].mountPath`)
       const readOnly = vm.readOnly === true
+      const recursiveReadOnly = readOnly && (vm.recursiveReadOnly === 'Enabled' || vm.recursiveReadOnly === 'IfPossible')
       if (vm.subPath === undefined || vm.subPath === '') {
-        mounts.push({ source: volume.hostPath, target, readOnly, isFile: !statSync(volume.hostPath).isDirectory() })
+        mounts.push({ source: volume.hostPath, target, readOnly, recursiveReadOnly, isFile: !statSync(volume.hostPath).isDirectory() })
         return
       }
       // the checked path, held by fd and detached as a mount tree the child attaches (no path to swap)
@@ -147,7 +148,7 @@ export function resolveVolumeMounts(container: DefaultedContainer, volumes: Map<
         const isFile = !statSync(`/proc/self/fd/${fd}`).isDirectory()
         const treeFd = openTreeClone(fd, join(volume.hostPath, vm.subPath))
         fds.push(treeFd)
-        mounts.push({ source: join(volume.hostPath, vm.subPath), treeFd, target, readOnly, isFile })
+        mounts.push({ source: join(volume.hostPath, vm.subPath), treeFd, target, readOnly, recursiveReadOnly, isFile })
       } finally {
         closeSync(fd)
       }

@@ -180,6 +180,11 @@ function checkMounts(report: Reporter, path: string, c: Container, volumeNames: 
     if (required(report, `${mountPath}.mountPath`, mount.mountPath)) {
       absolutePath(report, `${mountPath}.mountPath`, mount.mountPath);
     }
+    oneOf(report, `${mountPath}.recursiveReadOnly`, mount.recursiveReadOnly, ['Disabled', 'IfPossible', 'Enabled']);
+    // (Kubernetes also requires mountPropagation None, which is all podshim does: that field is ignored, with a warning)
+    if (mount.recursiveReadOnly !== undefined && mount.recursiveReadOnly !== 'Disabled' && mount.readOnly !== true) {
+      report.error(`${mountPath}.recursiveReadOnly`, 'may only be specified when readOnly is true');
+    }
     const subPath = mount.subPath;
     if (subPath !== undefined && subPath !== '') {
       if (subPath.startsWith('/')) report.error(`${mountPath}.subPath`, `must be a relative path ${got(subPath)}`);

@@ -4,6 +4,7 @@
 // naming the field.
 
 import t from 'tap'
+import { execFileSync } from 'node:child_process'
 import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { join } from 'node:path'
@@ -127,4 +128,23 @@ t.test('a readOnly mount keeps the nosuid and nodev of its volume', async (t) =>
   const [options] = containerLines(r.stdout, 'c')
   const flags = (options ?? '').split(',')
   for (const flag of ['ro', 'nosuid', 'nodev']) t.ok(flags.includes(flag), `${flag} (${options})`)
+})
+
+t.test('recursiveReadOnly: the mounts below a readOnly volume are read-only too; without it, as in Kubernetes, they are not', async (t) => {
+  const env = podEnv(t)
+  const host = join(env.dir, 'host-tree')
+  mkdirSync(join(host, 'sub'), { recursive: true })
+  execFileSync('mount', ['-t', 'tmpfs', 'tmpfs', join(host, 'sub')])
+  t.teardown(() => execFileSync('umount', [join(host, 'sub')]))
+  const write = (dir: string): string => `if echo x > ${dir}/sub/f 2>/dev/null; then echo ${dir}=writable; else echo ${dir}=readonly; fi`
+  const r = await env.run(podManifest('rro', [shContainer('c', `${write('/plain')}; ${write('/rro')}`, {
+    volumeMounts: [
+      { name: 'tree', mountPath: '/plain', readOnly: true },
+      { name: 'tree', mountPath: '/rro', readOnly: true, recursiveReadOnly: 'Enabled' },
+    ],
+  })], { volumes: [{ name: 'tree', hostPath: { path: host, type: 'Directory' } }] }))
+  t.equal(r.code, 0, 'the pod ran', { stderr: r.stderr })
+  const lines = containerLines(r.stdout, 'c')
+  t.ok(lines.includes('/plain=writable'), 'readOnly alone leaves a submount as it is')
+  t.ok(lines.includes('/rro=readonly'), 'recursiveReadOnly: Enabled covers it')
 })

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { PlanOpCode, MS_BIND, MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_RDONLY, MS_REMOUNT, type PlanOp } from '../../../src/native/contract'
+import { PlanOpCode, MS_BIND, MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_RDONLY, MS_REC, MS_REMOUNT, type PlanOp } from '../../../src/native/contract'
 import { containerPlanOps, type ContainerPlanInput } from '../../../src/sandbox/container-plan'
 import { pauseCloneFlags, pausePlanOps } from '../../../src/sandbox/pause-plan'
 import { CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWPID, CLONE_NEWUTS } from '../../../src/native/contract'
@@ -92,3 +92,20 @@ t.test('pause: namespaces by host* flags, hostname and loopback only with its ow
   t.same(host[host.length - 1], { op: PlanOpCode.Execve, path: '/p', argv: ['/pause'], envp: [] }, 'hostIPC: the host\'s /dev/shm, nothing to mount')
   t.end()
 })
+
+t.test('an image\'s read-only binds and recursiveReadOnly volumes remount read-only with MS_REC (the mounts below too)', (t) => {
+  const ops = containerPlanOps({
+    ...base,
+    rootfs: { kind: 'entries', entries: [{ kind: 'bind', source: '/usr', path: '/usr', readOnly: true, isFile: false }] },
+    mounts: [
+      { source: '/data', target: '/plain', readOnly: true, isFile: false },
+      { source: '/data', target: '/rro', readOnly: true, recursiveReadOnly: true, isFile: false },
+    ],
+  })
+  const remountOf = (target: string) => ops.find((o) => o.op === PlanOpCode.Mount && o.target === `/run/p/rootfs${target}` && (o.flags & MS_REMOUNT) !== 0) as { flags: number }
+  t.equal(remountOf('/usr').flags & MS_REC, MS_REC, 'the host view')
+  t.equal(remountOf('/rro').flags & MS_REC, MS_REC, 'recursiveReadOnly')
+  t.equal(remountOf('/plain').flags & MS_REC, 0, 'plain readOnly: the top mount only, as in Kubernetes')
+  t.end()
+})
+
