@@ -19,6 +19,8 @@ export function buildPodStatus(input: {
   /** condition type → [status, time]: kept across calls so transition times stay put */
   transitions: Map<string, string>
   now: Date
+  /** status.hostIP: firstHostAddress(), looked up once by the caller */
+  hostIP: string
 }): PodStatus {
   const { pod } = input
   const init = input.init.map((r) => ({ status: r.status(), isSidecar: r.kind === 'sidecar' }))
@@ -31,7 +33,7 @@ export function buildPodStatus(input: {
     input.transitions.set(type, `${status} ${time}`)
     return time
   }
-  const hostIP = firstHostAddress()
+  const { hostIP } = input
   const status: PodStatus = {
     phase,
     conditions: podConditions({ phase, sandboxReady: input.sandboxReady, init, regular, since }),
@@ -46,7 +48,7 @@ export function buildPodStatus(input: {
 }
 
 /** The node's first non-internal IPv4 address (status.hostIP), else loopback. */
-function firstHostAddress(): string {
+export function firstHostAddress(): string {
   for (const addrs of Object.values(networkInterfaces())) {
     for (const a of addrs ?? []) if (a.family === 'IPv4' && !a.internal) return a.address
   }

@@ -15,7 +15,7 @@ import { ContainerRecord } from './container-record'
 import type { PodRuntime } from './pod-runtime'
 import { shouldRestart } from './backoff'
 import { formatGoDuration } from '../go-duration'
-import { buildPodStatus } from './pod-status'
+import { buildPodStatus, firstHostAddress } from './pod-status'
 import type { PodStatus } from './status'
 import { describeError, runExitCodeOf } from './describe-error'
 import { killContainer, SIGKILL } from './kill-container'
@@ -54,6 +54,7 @@ export class PodSupervisor {
   private finish!: () => void
   private readonly finished = new Promise<void>((resolve) => (this.finish = resolve))
   private readonly transitions = new Map<string, string>()
+  private hostIP: string | undefined
 
   constructor(readonly pod: DefaultedPod, private readonly deps: SupervisorDeps) {
     this.events = deps.events ?? new EventRecorder(deps.clock)
@@ -61,6 +62,8 @@ export class PodSupervisor {
     const hasInit = pod.spec.initContainers.length > 0
     this.init = pod.spec.initContainers.map((c) => new ContainerRecord(c, c.restartPolicy === 'Always' ? 'sidecar' : 'init', 'PodInitializing'))
     this.regular = pod.spec.containers.map((c) => new ContainerRecord(c, 'regular', hasInit ? 'PodInitializing' : 'ContainerCreating'))
+    // a container's start, kill or backoff comes with an event; exits, readiness and the sandbox are noted where they happen
+    this.events.onEvent(() => this.noteTransitions())
   }
 
   get podRef(): string {
@@ -84,6 +87,7 @@ export class PodSupervisor {
           void this.terminate()
         })
       this.sandboxReady = true
+      this.noteTransitions()
       if (!this.deps.runtime.canSetOomScoreAdj) this.events.warning('OOMScoreAdjNotSet', 'pause keeps its inherited oom_score_adj: lowering it to -998 needs CAP_SYS_RESOURCE')
       this.runNextInit()
       await this.finished
@@ -116,7 +120,13 @@ export class PodSupervisor {
       pod: this.pod, init: this.init, regular: this.regular, startTime: this.startTime,
       sandboxReady: this.sandboxReady, isTerminal: isFinal || this.podFailed,
       transitions: this.transitions, now: this.deps.clock.now(),
+      hostIP: (this.hostIP ??= firstHostAddress()),
     })
+  }
+
+  /** Builds the status, for its side effect: each condition's lastTransitionTime is when it changed, not when asked. */
+  private noteTransitions(): void {
+    this.status()
   }
 
   /** Start the next init container whose turn it is, or the app containers once all are done. */
@@ -159,7 +169,10 @@ export class PodSupervisor {
       })
       this.lifecycle.containerStarted(rec, {
         onStarted: () => this.onStarted(rec),
-        onReady: (isReady) => (rec.ready = isReady && rec.isRunning && !this.isStopping),
+        onReady: (isReady) => {
+          rec.ready = isReady && rec.isRunning && !this.isStopping
+          this.noteTransitions()
+        },
         onUnhealthy: (message, graceMs) => void this.restartUnhealthy(rec, message, graceMs),
       })
       const hookError = await this.lifecycle.postStart(rec)
@@ -198,6 +211,7 @@ export class PodSupervisor {
   private onStarted(rec: ContainerRecord): void {
     rec.started = true
     if (rec.kind !== 'init' && !this.lifecycle.probesOf(rec.spec).hasReadiness) rec.ready = true
+    this.noteTransitions()
     if (rec.kind === 'sidecar') this.runNextInit()
   }
 
@@ -219,6 +233,7 @@ export class PodSupervisor {
   }
 
   private onExit(rec: ContainerRecord): void {
+    this.noteTransitions()
     if (this.isStopping) return this.checkDone()
     // killed because pause is dying: no restart into its PID namespace; its own exit, next, stops the pod
     if (this.deps.runtime.isSandboxExiting()) return

@@ -16,16 +16,33 @@ interface PodRecord {
   uid: string
   name: string
   supervisorPid: number
+  /** its start time (/proc/PID/stat field 22), so that a reused pid is not taken for it */
+  supervisorStartTime?: string
   cgroupRoot: string
   cgroupParent: string
   dataDir: string
   stateDir: string
 }
 
-function isSupervisorAlive(pid: number): boolean {
+/** When a process started, in clock ticks since boot (/proc/PID/stat field 22); undefined if it is gone. */
+export function processStartTime(pid: number): string | undefined {
   try {
-    // the same pid may have been reused: it must still be a node process
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('node')
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    // fields after "(comm)" start at field 3, the state
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[22 - 3]
+  } catch {
+    return undefined
+  }
+}
+
+function isSupervisorAlive(record: PodRecord): boolean {
+  const startTime = processStartTime(record.supervisorPid)
+  if (startTime === undefined) return false
+  // the same pid may have been reused: it must be the process that started then
+  if (record.supervisorStartTime !== undefined) return startTime === record.supervisorStartTime
+  // a record from before start times were kept: it must still be a node process
+  try {
+    return readFileSync(`/proc/${record.supervisorPid}/cmdline`, 'utf8').includes('node')
   } catch {
     return false
   }
@@ -48,7 +65,7 @@ export async function cleanStalePods(stateRoot: string): Promise<string[]> {
     } catch {
       continue // being created right now, or not ours
     }
-    if (isSupervisorAlive(record.supervisorPid)) continue
+    if (isSupervisorAlive(record)) continue
     await removeStalePodCgroup(record.cgroupRoot, record.cgroupParent, record.uid)
     for (const dir of [record.stateDir, record.dataDir]) {
       for (const point of mountsUnder(dir)) umount2(point, MNT_DETACH)

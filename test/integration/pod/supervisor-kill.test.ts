@@ -6,8 +6,8 @@
 // unmounts itself.
 
 import t from 'tap'
-import { existsSync, readFileSync, readdirSync } from 'node:fs'
-import { join } from 'node:path'
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs'
+import { dirname, join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { isAlive, pidsInCgroupTree, podEnv, podManifest, readMounts, shContainer, waitMs } from './fixtures/helpers'
 
@@ -91,4 +91,20 @@ t.test('pause SIGKILLed: the pod stops, and the supervisor unmounts its /dev/shm
   t.match(r.stderr, /^b +app +Terminated +Error +137 +0$/m, 'so does b')
   t.notOk(readMounts().some((m) => m.mountPoint === shm), 'its /dev/shm is unmounted')
   t.notOk(existsSync(join(podsDir, uid)), 'its state is gone')
+})
+
+t.test('a pod whose supervisor pid now belongs to another process is stale all the same', async (t) => {
+  const env = podEnv(t)
+  // this test's own node process: alive, a node, but not the supervisor that started at "1"
+  const uid = '0a1b2c3d-0000-4000-8000-000000000001'
+  const stateDir = join(env.stateRoot, 'pods', uid)
+  mkdirSync(stateDir, { recursive: true })
+  writeFileSync(join(stateDir, 'pod.json'), JSON.stringify({
+    uid, name: 'reused', namespace: 'default', supervisorPid: process.pid, supervisorStartTime: '1',
+    cgroupRoot: dirname(env.cgroupDir), cgroupParent: env.cgroupParent, stateDir, dataDir: join(env.dataRoot, 'pods', uid),
+  }))
+  const r = await env.run(podManifest('next', [shContainer('c', 'true')]))
+  t.equal(r.code, 0, 'the run succeeds', { stderr: r.stderr })
+  t.match(r.stderr, new RegExp(`cleaned up pod "reused" \\(${uid}\\) left behind by supervisor pid ${process.pid}`))
+  t.notOk(existsSync(stateDir), 'its state is gone')
 })

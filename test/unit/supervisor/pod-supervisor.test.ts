@@ -342,3 +342,19 @@ t.test('containers killed because pause is dying are not restarted; pause\'s exi
   t.same(r.status.containerStatuses.map((s) => s.state.terminated?.exitCode), [137, 137], 'their real ends, not a StartError')
   t.equal(r.exitCode, 137)
 })
+
+t.test('each condition\'s lastTransitionTime is when it changed, not when the status was asked for', async (t) => {
+  const { runtime, clock, tick, done, result } = setup(`  restartPolicy: Never\n  containers:\n${c('app')}`)
+  await tick(0)
+  const started = clock.now().toISOString().replace(/\.\d+Z$/, 'Z')
+  await tick(5000)
+  runtime.running('app').exit(0)
+  await done
+  const ended = clock.now().toISOString().replace(/\.\d+Z$/, 'Z')
+  t.not(started, ended)
+  const at = (type: string): string | undefined => result()!.status.conditions.find((c) => c.type === type)?.lastTransitionTime
+  t.equal(at('PodScheduled'), started)
+  t.equal(at('Initialized'), started)
+  t.equal(at('Ready'), ended, 'ready while it ran, not since it completed')
+  t.equal(at('PodReadyToStartContainers'), ended, 'no sandbox since the teardown')
+})
