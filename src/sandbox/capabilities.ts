@@ -1,55 +1,10 @@
-// Linux capabilities: which ones this process has (CapEff in
+// Capabilities on this machine: which ones this process has (CapEff in
 // /proc/self/status, for the steps that need one a root may lack here, e.g.
-// CAP_SYS_RESOURCE), and which a container keeps: containerd's default set
-// with securityContext.capabilities add/drop applied as containerd's CRI
-// plugin applies them ("ALL" first, then each named one; a drop wins).
+// CAP_SYS_RESOURCE), and the highest the kernel knows. What a container
+// keeps is capability-sets.ts.
 import { readFileSync } from 'node:fs'
 
 export const CAP_SYS_RESOURCE = 24
-
-/** capability(7) names without CAP_, by number (linux/capability.h). */
-export const CAPABILITY_NAMES = [
-  'CHOWN', 'DAC_OVERRIDE', 'DAC_READ_SEARCH', 'FOWNER', 'FSETID', 'KILL', 'SETGID', 'SETUID', 'SETPCAP',
-  'LINUX_IMMUTABLE', 'NET_BIND_SERVICE', 'NET_BROADCAST', 'NET_ADMIN', 'NET_RAW', 'IPC_LOCK', 'IPC_OWNER',
-  'SYS_MODULE', 'SYS_RAWIO', 'SYS_CHROOT', 'SYS_PTRACE', 'SYS_PACCT', 'SYS_ADMIN', 'SYS_BOOT', 'SYS_NICE',
-  'SYS_RESOURCE', 'SYS_TIME', 'SYS_TTY_CONFIG', 'MKNOD', 'LEASE', 'AUDIT_WRITE', 'AUDIT_CONTROL', 'SETFCAP',
-  'MAC_OVERRIDE', 'MAC_ADMIN', 'SYSLOG', 'WAKE_ALARM', 'BLOCK_SUSPEND', 'AUDIT_READ', 'PERFMON', 'BPF',
-  'CHECKPOINT_RESTORE',
-] as const
-
-/**
- * containerd's default set (oci/spec.go defaultUnixCaps) without MKNOD:
- * containerd pairs MKNOD with a device cgroup that refuses every device
- * node but the defaults, and podshim has none (cgroup v2 needs a BPF
- * program for it), so a container root that could mknod could open the
- * host's disks. `capabilities.add: [MKNOD]` gives it back.
- */
-export const DEFAULT_CAPABILITIES = [
-  'CHOWN', 'DAC_OVERRIDE', 'FSETID', 'FOWNER', 'NET_RAW', 'SETGID', 'SETUID', 'SETFCAP', 'SETPCAP',
-  'NET_BIND_SERVICE', 'SYS_CHROOT', 'KILL', 'AUDIT_WRITE',
-]
-
-/** A capability's number from a Kubernetes name ("NET_ADMIN", also "CAP_NET_ADMIN", any case), or undefined. */
-export function capabilityNumber(name: string): number | undefined {
-  const bare = name.toUpperCase().replace(/^CAP_/, '')
-  const n = CAPABILITY_NAMES.indexOf(bare as (typeof CAPABILITY_NAMES)[number])
-  return n < 0 ? undefined : n
-}
-
-const isAll = (name: string): boolean => name.toUpperCase() === 'ALL'
-
-/** The bounding set a container keeps, as a mask of capability numbers (names validated beforehand). */
-export function containerCapabilities(capabilities: { add?: string[]; drop?: string[] } | undefined): number {
-  const add = capabilities?.add ?? []
-  const drop = capabilities?.drop ?? []
-  const kept = new Set(DEFAULT_CAPABILITIES.map((name) => capabilityNumber(name) as number))
-  if (add.some(isAll)) CAPABILITY_NAMES.forEach((_, n) => kept.add(n))
-  if (drop.some(isAll)) kept.clear()
-  for (const name of add) if (!isAll(name)) kept.add(capabilityNumber(name) as number)
-  for (const name of drop) if (!isAll(name)) kept.delete(capabilityNumber(name) as number)
-  // a number past 2^31 is still exact: the highest capability is 40
-  return [...kept].reduce((mask, n) => mask + 2 ** n, 0)
-}
 
 /** The highest capability this kernel knows (/proc/sys/kernel/cap_last_cap). */
 export function lastCapability(): number {

@@ -7,7 +7,7 @@ import { posix } from 'node:path'
 import type { DefaultedContainer, DefaultedPod } from '../spec/types'
 import type { ImageConfig } from '../images/resolver'
 import { expandVars } from '../spec/expand'
-import { containerCapabilities } from './capabilities'
+import { containerCapabilities } from './capability-sets'
 
 export class ContainerConfigError extends Error {
   /** kubelet's waiting reason for a container it cannot configure */

@@ -6,7 +6,7 @@ import type { Reporter } from './check-schema';
 import { dns1123Label, envVarName, hasBackstep, portName, qualifiedName } from './names';
 import type { Quantity } from './quantity';
 import type { Container, EnvVar, ResourceList, SecurityContext } from './types';
-import { capabilityNumber } from '../sandbox/capabilities';
+import { capabilityNumber } from '../sandbox/capability-sets';
 import { checkLifecycleHandler, checkProbe } from './validate-probe';
 import {
   absolutePath,

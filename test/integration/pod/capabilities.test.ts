@@ -5,7 +5,7 @@
 // same set for a process exec'd into the container (a postStart hook).
 
 import t from 'tap'
-import { containerCapabilities } from '../../../src/sandbox/capabilities'
+import { containerCapabilities } from '../../../src/sandbox/capability-sets'
 import { containerLines, keyValues, podEnv, podManifest, shContainer } from './fixtures/helpers'
 
 if (process.getuid?.() !== 0) {

@@ -11,7 +11,7 @@ import {
 } from '../../../src/native/contract'
 import { systemClock } from '../../../src/supervisor/clock'
 import { execInContainer, type ExecTarget } from '../../../src/probes/exec-in-container'
-import { containerCapabilities } from '../../../src/sandbox/capabilities'
+import { containerCapabilities } from '../../../src/sandbox/capability-sets'
 import { childrenOfThisProcess, eventually, execve, plan, spawnChild, tempDir } from '../native/fixtures/helpers'
 import { waitMs } from '../pod/fixtures/helpers'
 

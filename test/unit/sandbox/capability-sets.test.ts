@@ -1,6 +1,6 @@
 import t from 'tap'
 
-import { CAPABILITY_NAMES, DEFAULT_CAPABILITIES, capabilityNumber, containerCapabilities } from '../../../src/sandbox/capabilities'
+import { CAPABILITY_NAMES, DEFAULT_CAPABILITIES, capabilityNumber, containerCapabilities } from '../../../src/sandbox/capability-sets'
 
 const mask = (...names: string[]): number => names.reduce((m, name) => m + 2 ** (capabilityNumber(name) as number), 0)
 const ALL = CAPABILITY_NAMES.reduce((m, _, n) => m + 2 ** n, 0)
