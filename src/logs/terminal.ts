@@ -12,6 +12,8 @@ export class Terminal {
   private width = 0
   /** streams whose reader went away (EPIPE, a closed terminal): nothing more is written to them */
   private readonly gone = new Set<Stream>()
+  /** what waits for each stream's 'drain' */
+  private readonly waiting = new Map<Stream, Array<() => void>>()
 
   constructor(
     private readonly out: Stream,
@@ -42,17 +44,29 @@ export class Terminal {
     return this.write(target, Buffer.concat([Buffer.from(this.prefix(container, target.isTTY === true)), text, NEWLINE]))
   }
 
-  /** Calls back once what is queued for this stream is written out (at once if nothing is, or its reader is gone). */
+  /**
+   * Calls back once what is queued for this stream is written out (at once
+   * if nothing is, or its reader is gone). One 'drain' listener per stream
+   * serves every container waiting on it, however many there are.
+   */
   whenDrained(stream: 'stdout' | 'stderr', callback: () => void): void {
     const target = stream === 'stdout' ? this.out : this.err
     if (this.gone.has(target) || (target.writableLength ?? 0) === 0) return callback()
-    const done = (): void => {
-      target.off('drain', done)
-      target.off('error', done)
-      callback()
+    let waiting = this.waiting.get(target)
+    if (waiting === undefined) {
+      const callbacks: Array<() => void> = []
+      const release = (): void => {
+        target.off('drain', release)
+        target.off('error', release)
+        this.waiting.delete(target)
+        for (const waiter of callbacks) waiter()
+      }
+      target.on('drain', release)
+      target.on('error', release)
+      waiting = callbacks
+      this.waiting.set(target, waiting)
     }
-    target.on('drain', done)
-    target.on('error', done)
+    waiting.push(callback)
   }
 
   /** A lifecycle event or notice, on stderr so stdout stays the pod's output (and --output json). */

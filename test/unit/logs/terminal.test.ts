@@ -53,3 +53,17 @@ t.test('a reader that went away (EPIPE) is an error no more: writes stop, nothin
   terminal.whenDrained('stdout', () => { called = true })
   t.ok(called)
 })
+
+t.test('many containers waiting on one terminal share one drain listener', async (t) => {
+  const out = sink({ highWaterMark: 8, slow: true })
+  const terminal = new Terminal(out.stream, sink().stream)
+  terminal.line('c', 'stdout', Buffer.from('a long line'))
+  let called = 0
+  for (let i = 0; i < 20; i++) terminal.whenDrained('stdout', () => { called++ })
+  t.equal(out.stream.listenerCount('drain'), 1, 'no MaxListenersExceededWarning however many wait')
+  out.release()
+  await new Promise((resolve) => setImmediate(resolve))
+  t.equal(called, 20, 'each called back once')
+  t.equal(out.stream.listenerCount('drain'), 0)
+})
+
