@@ -273,10 +273,11 @@ int child_path_open(const struct executor_fds *fds, const char *path, struct chi
   return 0;
 }
 
-void child_path_close(struct child_path *path) {
-  if (path->fd < 0) return;
+/* close(2) of an fd the step opened, keeping the errno of the step's own failure; a negative fd is skipped. */
+void child_close_keeping_errno(int fd) {
+  if (fd < 0) return;
   int err = errno;
-  syscall(SYS_close, path->fd);
+  syscall(SYS_close, fd);
   errno = err;
 }
 
@@ -312,13 +313,6 @@ int child_parent_open(const struct executor_fds *fds, const char *path, const ch
   return child_open_in_root(fds, parent, O_PATH | O_DIRECTORY);
 }
 
-void child_parent_close(int dir_fd) {
-  if (dir_fd < 0) return;
-  int err = errno;
-  syscall(SYS_close, dir_fd);
-  errno = err;
-}
-
 /*
  * A bind remount sets every per-mount flag anew: keep the nosuid, nodev,
  * noexec and atime flags the mount already has, as runc does, so that making
@@ -342,11 +336,12 @@ int child_mount(const struct plan_op *op, const struct executor_fds *fds) {
   /* a source below the root is a path of the container's too (a read-only bind of itself) */
   if (child_path_open(fds, op->str_a, &source) < 0) return -1;
   if (child_path_open(fds, op->str_b, &target) < 0) {
-    child_path_close(&source);
+    child_close_keeping_errno(source.fd);
     return -1;
   }
   unsigned long flags = op->flags;
-  int rc = -1;
+  int rc = 0;
+  bool is_done = false;
   const unsigned long recursive_read_only = MS_BIND | MS_REMOUNT | MS_RDONLY | MS_REC;
   if ((flags & recursive_read_only) == recursive_read_only) {
     /* mount(2) ignores MS_REC on a remount: mount_setattr(2) makes the mounts below read-only too, changing
@@ -355,17 +350,15 @@ int child_mount(const struct plan_op *op, const struct executor_fds *fds) {
     memset(&attr, 0, sizeof attr);
     attr.attr_set = MOUNT_ATTR_RDONLY;
     rc = (int)syscall(SYS_mount_setattr, AT_FDCWD, target.path, AT_RECURSIVE, &attr, sizeof attr);
-    if (rc == 0 || errno != ENOSYS) {
-      child_path_close(&source);
-      child_path_close(&target);
-      return rc;
-    }
+    is_done = rc == 0 || errno != ENOSYS;
     flags &= ~(unsigned long)MS_REC;
   }
-  if ((flags & (MS_BIND | MS_REMOUNT)) == (MS_BIND | MS_REMOUNT)) flags |= child_kept_mount_flags(target.path);
-  rc = (int)syscall(SYS_mount, source.path, target.path, op->str_c, flags, op->str_d);
-  child_path_close(&source);
-  child_path_close(&target);
+  if (!is_done) {
+    if ((flags & (MS_BIND | MS_REMOUNT)) == (MS_BIND | MS_REMOUNT)) flags |= child_kept_mount_flags(target.path);
+    rc = (int)syscall(SYS_mount, source.path, target.path, op->str_c, flags, op->str_d);
+  }
+  child_close_keeping_errno(source.fd);
+  child_close_keeping_errno(target.fd);
   return rc;
 }
 
@@ -375,7 +368,7 @@ int child_mkdir(const struct plan_op *op, const struct executor_fds *fds) {
   if (dir_fd == -1) return -1;
   int rc = (int)syscall(SYS_mkdirat, dir_fd, name, op->num_a);
   if (rc < 0 && errno == EEXIST) rc = 0;
-  child_parent_close(dir_fd);
+  child_close_keeping_errno(dir_fd);
   return rc;
 }
 
@@ -394,7 +387,7 @@ int child_touch(const struct plan_op *op, const struct executor_fds *fds) {
    * dangling symlink there would be followed from the host's root. */
   int flags = O_RDONLY | O_CREAT | O_CLOEXEC | O_NOCTTY | (inside != nullptr ? O_NOFOLLOW : 0);
   int fd = (int)syscall(SYS_openat, dir_fd, name, flags, op->num_a);
-  child_parent_close(dir_fd);
+  child_close_keeping_errno(dir_fd);
   if (fd < 0) return -1;
   return (int)syscall(SYS_close, fd);
 }
@@ -405,7 +398,7 @@ int child_symlink(const struct plan_op *op, const struct executor_fds *fds) {
   if (dir_fd == -1) return -1;
   int rc = (int)syscall(SYS_symlinkat, op->str_a, dir_fd, name);
   if (rc < 0 && errno == EEXIST) rc = 0;
-  child_parent_close(dir_fd);
+  child_close_keeping_errno(dir_fd);
   return rc;
 }
 
@@ -419,7 +412,7 @@ int child_move_mount(const struct plan_op *op, const struct executor_fds *fds) {
   int target = child_open_in_root(fds, inside, O_PATH);
   if (target < 0) return -1;
   int rc = (int)syscall(SYS_move_mount, op->num_a, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
-  child_parent_close(target);
+  child_close_keeping_errno(target);
   return rc;
 }
 
@@ -456,9 +449,7 @@ int child_loopback_up(void) {
     request.ifr_flags |= IFF_UP;
     rc = (int)syscall(SYS_ioctl, sock, SIOCSIFFLAGS, &request);
   }
-  int err = errno;
-  syscall(SYS_close, sock);
-  errno = err;
+  child_close_keeping_errno(sock);
   return rc;
 }
 
@@ -469,9 +460,7 @@ int child_write_file(const char *path, const char *data, size_t len) {
     ssize_t n = syscall(SYS_write, fd, data, len);
     if (n < 0) {
       if (errno == EINTR) continue;
-      int err = errno;
-      syscall(SYS_close, fd);
-      errno = err;
+      child_close_keeping_errno(fd);
       return -1;
     }
     data += n;

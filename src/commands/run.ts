@@ -19,7 +19,8 @@ import { EventRecorder, type PodEvent } from '../supervisor/events'
 import { PodSupervisor } from '../supervisor/pod-supervisor'
 import { PodSandbox, type SandboxPaths } from '../supervisor/pod-sandbox'
 import { SandboxRuntime } from '../supervisor/pod-runtime'
-import { cleanStalePods, processStartTime } from '../supervisor/stale-pods'
+import { cleanStalePods } from '../supervisor/stale-pods'
+import { readProcStat } from '../proc-stat'
 import { setupPodCgroup } from './pod-cgroup-setup'
 import { formatSummary } from './summary'
 import { randomPodUid } from './random-pod-uid'
@@ -116,7 +117,7 @@ function createSupervisor(pod: DefaultedPod, opts: RunOptions, ctx: {
   const { cgroup, paths, clock, events, terminal } = ctx
   mkdirSync(paths.stateDir, { recursive: true, mode: 0o700 })
   writeFileSync(join(paths.stateDir, 'pod.json'), JSON.stringify({
-    uid, name, namespace, supervisorPid: process.pid, supervisorStartTime: processStartTime(process.pid), cgroupRoot: cgroup.root, cgroupParent: cgroup.parent, ...paths,
+    uid, name, namespace, supervisorPid: process.pid, supervisorStartTime: readProcStat(process.pid)?.startTime, cgroupRoot: cgroup.root, cgroupParent: cgroup.parent, ...paths,
   }) + '\n')
   const hostname = pod.spec.hostNetwork ? hostHostname() : podHostname(pod)
   terminal.register([...pod.spec.initContainers, ...pod.spec.containers].map((c) => c.name))

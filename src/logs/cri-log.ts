@@ -13,23 +13,18 @@ export type LogStream = 'stdout' | 'stderr'
 /** Lines longer than this many bytes are split (containerd's default max container log line, 16 KiB). */
 const MAX_LINE_BYTES = 16 * 1024
 
-/** Pure: what comes before a CRI record's text. */
-function criHeader(time: Date, stream: LogStream, partial: boolean): string {
-  return `${rfc3339Nano(time)} ${stream} ${partial ? 'P' : 'F'} `
-}
+const NEWLINE = 0x0a
+const NEWLINE_BYTE = Buffer.from('\n')
+const EMPTY = Buffer.alloc(0)
 
-/** Pure: format one CRI log record. `time` in ms with an optional extra ns part. */
-export function formatCriLine(time: Date, stream: LogStream, partial: boolean, text: string): string {
-  return `${criHeader(time, stream, partial)}${text}\n`
+/** Pure: one CRI log record, its text as the bytes came. `time` in ms with an optional extra ns part. */
+export function criRecord(time: Date, stream: LogStream, partial: boolean, text: Buffer): Buffer {
+  return Buffer.concat([Buffer.from(`${rfc3339Nano(time)} ${stream} ${partial ? 'P' : 'F'} `), text, NEWLINE_BYTE])
 }
 
 export function podLogDir(logRoot: string, namespace: string, podName: string, uid: string): string {
   return join(logRoot, `${namespace}_${podName}_${uid}`)
 }
-
-const NEWLINE = 0x0a
-const NEWLINE_BYTE = Buffer.from('\n')
-const EMPTY = Buffer.alloc(0)
 
 /**
  * Splits a byte stream into lines and writes each as a CRI record; one per
@@ -94,7 +89,7 @@ export class CriLogWriter {
   }
 
   private writeRecord(time: Date, stream: LogStream, partial: boolean, text: Buffer): void {
-    writeSync(this.fd, Buffer.concat([Buffer.from(criHeader(time, stream, partial)), text, NEWLINE_BYTE]))
+    writeSync(this.fd, criRecord(time, stream, partial, text))
   }
 }
 

@@ -5,7 +5,7 @@
 // ids, chdir and exec. Everything is decided here; the child only acts.
 // Pure: the caller resolves host facts (image entries, fds) beforehand.
 import {
-  MS_BIND, MS_NODEV, MS_NOSUID, MS_PRIVATE, MS_RDONLY, MS_REC, MS_REMOUNT,
+  MS_NODEV, MS_NOSUID, MS_PRIVATE, MS_RDONLY, MS_REC, MS_REMOUNT,
   type PlanOp, PlanOpCode,
 } from '../native/contract'
 import { bindOps, defaultMountOps, type MaskedPath, mkdirOp, mountOp, readOnlyRemountOp } from './default-mounts'

@@ -17,6 +17,7 @@ import type { DefaultedPod } from '../spec/types'
 import { spawnOrThrow } from './spawn-or-throw'
 import { removeTree } from '../remove-tree'
 import { CAP_SYS_RESOURCE, hasCapability } from '../sandbox/capabilities'
+import { readProcStat } from '../proc-stat'
 
 
 /** A namespace the pod's containers join, by fd of /proc/<pause>/ns/<name>. */
@@ -155,16 +156,9 @@ export class PodSandbox {
    */
   isPauseExiting(): boolean {
     if (this.pausePid === 0) return false
-    let stat: string
-    try {
-      stat = readFileSync(`/proc/${this.pausePid}/stat`, 'utf8')
-    } catch {
-      return true
-    }
-    // after "(comm)": state, ppid, pgrp, session, tty_nr, tpgid, flags
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    const stat = readProcStat(this.pausePid)
     const PF_EXITING = 0x4
-    return fields[0] === 'Z' || fields[0] === 'X' || (Number(fields[6]) & PF_EXITING) !== 0
+    return stat === undefined || stat.state === 'Z' || stat.state === 'X' || (stat.flags & PF_EXITING) !== 0
   }
 
   private watchReaps(fd: number, onReap: (event: ReapEvent) => void): void {

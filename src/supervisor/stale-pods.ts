@@ -10,6 +10,7 @@ import { removeStalePodCgroup } from '../cgroup/pod-cgroup'
 import { MNT_DETACH, umount2 } from '../native/libc'
 import { readMountPoints } from '../cgroup/mount'
 import { removeTree } from '../remove-tree'
+import { readProcStat } from '../proc-stat'
 
 
 interface PodRecord {
@@ -24,19 +25,8 @@ interface PodRecord {
   stateDir: string
 }
 
-/** When a process started, in clock ticks since boot (/proc/PID/stat field 22); undefined if it is gone. */
-export function processStartTime(pid: number): string | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-    // fields after "(comm)" start at field 3, the state
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[22 - 3]
-  } catch {
-    return undefined
-  }
-}
-
 function isSupervisorAlive(record: PodRecord): boolean {
-  const startTime = processStartTime(record.supervisorPid)
+  const startTime = readProcStat(record.supervisorPid)?.startTime
   if (startTime === undefined) return false
   // the same pid may have been reused: it must be the process that started then
   if (record.supervisorStartTime !== undefined) return startTime === record.supervisorStartTime
