@@ -26,9 +26,10 @@ t.test('the capabilities each container keeps', async (t) => {
     shContainer('user', STATUS, {
       securityContext: { runAsUser: 65534, allowPrivilegeEscalation: false, capabilities: { add: ['NET_ADMIN'], drop: ['cap_kill'] } },
     }),
+    // the hook's file appears whole (mv), so the main process never reads it half written
     shContainer('hooked', `while [ ! -e /tmp/hook ]; do sleep 0.05; done; cat /tmp/hook; ${STATUS}`, {
       securityContext: { capabilities: { drop: ['ALL'], add: ['NET_BIND_SERVICE'] } },
-      lifecycle: { postStart: { exec: { command: ['sh', '-c', 'grep "^CapBnd:" /proc/self/status | cut -f2 | sed "s/^/hook=/" > /tmp/hook'] } } },
+      lifecycle: { postStart: { exec: { command: ['sh', '-c', 'grep "^CapBnd:" /proc/self/status | cut -f2 | sed "s/^/hook=/" > /tmp/hook.part && mv /tmp/hook.part /tmp/hook'] } } },
     }),
   ], { volumes: [{ name: 'v', emptyDir: {} }] }))
   t.equal(r.code, 0, 'the pod ran', { stderr: r.stderr })
