@@ -151,6 +151,11 @@ class PlanReader {
         op.num_b = Int(object, "target", where);
         if (op.num_b < 0) Fail(where + ".target must not be negative");
         break;
+      case PLAN_OP_OPEN_PATH:
+        op.has_str[0] = String(object, "path", where, false, &op.str[0]);
+        op.num_b = Int(object, "target", where);
+        if (op.num_b < 0) Fail(where + ".target must not be negative");
+        break;
       case PLAN_OP_CLOSE_FROM:
         op.num_a = Int(object, "fd", where);
         if (op.num_a < 0) Fail(where + ".fd must not be negative");
@@ -233,7 +238,7 @@ void LayOut(const std::vector<ParsedOp> &parsed, Arena *arena, struct plan *plan
     if (from.code == PLAN_OP_SETHOSTNAME || from.code == PLAN_OP_WRITE_FILE) {
       to->len = from.code == PLAN_OP_SETHOSTNAME ? from.str[0].size() : from.str[1].size();
     }
-    if (from.code == PLAN_OP_DUP2 && from.num_b > plan->max_dup2_target) plan->max_dup2_target = from.num_b;
+    if ((from.code == PLAN_OP_DUP2 || from.code == PLAN_OP_OPEN_PATH) && from.num_b > plan->max_dup2_target) plan->max_dup2_target = from.num_b;
     if (from.code == PLAN_OP_SET_IDS) {
       gid_t *groups = static_cast<gid_t *>(arena->Take(sizeof(gid_t) * (from.groups.size() + 1)));
       for (size_t i = 0; i < from.groups.size(); i++) groups[i] = from.groups[i];

@@ -1,7 +1,8 @@
 /*
  * pause.c: the pod's PID 1. Holds the pod's namespaces, reaps orphans and
  * exits 0 on SIGINT/SIGTERM, with Kubernetes' pause semantics (-v, the PID
- * warning, exit codes 1-3 when a handler cannot be installed).
+ * warning, exit codes 1-3 when a handler cannot be installed; 4 for
+ * podshim's SIGUSR2 below).
  *
  * podshim addition: when fd 3 is open (a pipe from the supervisor), every
  * reap is reported on it as one line, "reap <pid> exited <code>" or
@@ -10,23 +11,40 @@
  * async-signal-safe calls only); fd 3 is non-blocking, so a supervisor that
  * stops reading costs lines, never a stuck init.
  *
- * podshim addition: `pause --unmount DIR`. podshim mounts the pod's shared
- * /dev/shm tmpfs at DIR in pause's own process, just before it execs pause
- * (so the supervisor needs no mount call of its own), and pause unmounts
- * it as it shuts down, from the signal handler: umount2 is not on
- * signal-safety(7)'s list, but glibc's is a bare system call (no lock, no
- * allocation), as safe there as write(2). A pause that is killed leaves it
- * mounted; the supervisor unmounts it then.
+ * podshim addition: when fd 5 is an O_PATH fd on a tmpfs (the pod's shared
+ * /dev/shm, which podshim mounts in pause's own process just before it
+ * execs pause, so the supervisor needs no mount call of its own), pause
+ * unmounts that mount as it shuts down, through /proc/self/fd/5, from the
+ * signal handler: umount2 is not on signal-safety(7)'s list, but glibc's
+ * is a bare system call (no lock, no allocation), as safe there as
+ * write(2). A pause that is killed leaves it mounted; the supervisor
+ * unmounts it then. An fd rather than an argument keeps pause's command
+ * line the plain "/pause" that a pod's processes see in Kubernetes.
+ *
+ * podshim addition: when fd 4 is a write-only fd on cgroup2 (the pod
+ * cgroup's cgroup.kill, which podshim hands over in hostPID pods, where no
+ * PID namespace ends with pause), SIGUSR2 writes "1" to it: the kernel
+ * kills every process in the pod's cgroup tree, pause included. podshim
+ * makes SIGUSR2 pause's parent-death signal there, so the processes the
+ * containers started do not outlive a supervisor killed with SIGKILL.
+ *
+ * The fds are checked (access mode, file system) so that one pause merely
+ * inherited is never taken for them.
  *
  * Built -static and small: it must cost next to nothing per pod, so it
  * writes with write(2) alone and pulls no stdio into the binary.
- * Man pages: pid_namespaces(7), sigaction(2), waitpid(2), umount2(2).
+ * Man pages: pid_namespaces(7), sigaction(2), waitpid(2), umount2(2),
+ * statfs(2), PR_SET_PDEATHSIG in prctl(2); cgroup.kill in the kernel's
+ * Documentation/admin-guide/cgroup-v2.rst.
  */
+#define _GNU_SOURCE /* O_PATH */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <string.h>
+#include <linux/magic.h>
 #include <sys/mount.h>
+#include <sys/statfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -40,9 +58,11 @@
 #endif
 
 #define PAUSE_REPORT_FD 3
+#define PAUSE_KILL_FD 4
+#define PAUSE_UNMOUNT_FD 5
 
 static volatile sig_atomic_t pause_report_fd = -1;
-static const char *pause_unmount_path = NULL;
+static int pause_unmount = 0;
 
 /* Append the decimal form of value to out; returns the new end. */
 static char *pause_format_int(char *out, int value) {
@@ -111,8 +131,34 @@ static void pause_on_child(int signo) {
 static void pause_on_shutdown(int signo) {
   pause_write_text(STDERR_FILENO, signo == SIGINT ? "Shutting down, got signal: Interrupt\n"
                                                   : "Shutting down, got signal: Terminated\n");
-  if (pause_unmount_path != NULL) umount2(pause_unmount_path, MNT_DETACH);
+  if (pause_unmount) umount2("/proc/self/fd/5", MNT_DETACH);
   _exit(0);
+}
+
+/* The supervisor died (parent-death signal): kill the pod's cgroup tree, pause with it. */
+static void pause_on_parent_death(int signo) {
+  (void)signo;
+  if (pause_unmount) umount2("/proc/self/fd/5", MNT_DETACH);
+  pause_write(PAUSE_KILL_FD, "1", 1);
+  _exit(0);
+}
+
+/* Whether fd is open; if so, it is made close-on-exec. */
+static int pause_take_fd(int fd) {
+  return fcntl(fd, F_SETFD, FD_CLOEXEC) == 0;
+}
+
+/*
+ * Whether fd is what podshim hands over there, not an fd pause happened to
+ * inherit: open with exactly the access mode given, on a file system of
+ * the magic given. Then it is made close-on-exec.
+ */
+static int pause_take_handed_fd(int fd, int access, long magic) {
+  int flags = fcntl(fd, F_GETFL);
+  if (flags < 0 || (flags & (O_PATH | O_ACCMODE)) != access) return 0;
+  struct statfs fs;
+  if (fstatfs(fd, &fs) < 0 || (long)fs.f_type != magic) return 0;
+  return pause_take_fd(fd);
 }
 
 /* Report on fd 3 only if the supervisor handed one over. */
@@ -120,7 +166,7 @@ static void pause_open_report_fd(void) {
   int flags = fcntl(PAUSE_REPORT_FD, F_GETFL);
   if (flags < 0) return;
   if (fcntl(PAUSE_REPORT_FD, F_SETFL, flags | O_NONBLOCK) < 0) return;
-  if (fcntl(PAUSE_REPORT_FD, F_SETFD, FD_CLOEXEC) < 0) return;
+  if (!pause_take_fd(PAUSE_REPORT_FD)) return;
   /* Without a reader, write() must fail with EPIPE, not kill us (when not PID 1). */
   signal(SIGPIPE, SIG_IGN);
   pause_report_fd = PAUSE_REPORT_FD;
@@ -131,12 +177,12 @@ int main(int argc, char **argv) {
     pause_write_text(STDOUT_FILENO, "pause.c " PAUSE_VERSION "\n");
     return 0;
   }
-  if (argc > 2 && strcmp(argv[1], "--unmount") == 0) pause_unmount_path = argv[2];
   if (getpid() != 1) {
     /* Not an error: pause also serves outside of pods. */
     pause_write_text(STDERR_FILENO, "Warning: pause should be the first process\n");
   }
   pause_open_report_fd();
+  pause_unmount = pause_take_handed_fd(PAUSE_UNMOUNT_FD, O_PATH, TMPFS_MAGIC);
 
   struct sigaction action;
   memset(&action, 0, sizeof action);
@@ -144,6 +190,10 @@ int main(int argc, char **argv) {
   action.sa_handler = pause_on_shutdown;
   if (sigaction(SIGINT, &action, NULL) < 0) return 1;
   if (sigaction(SIGTERM, &action, NULL) < 0) return 2;
+  if (pause_take_handed_fd(PAUSE_KILL_FD, O_WRONLY, CGROUP2_SUPER_MAGIC)) {
+    action.sa_handler = pause_on_parent_death;
+    if (sigaction(SIGUSR2, &action, NULL) < 0) return 4;
+  }
   action.sa_handler = pause_on_child;
   action.sa_flags = SA_NOCLDSTOP;
   if (sigaction(SIGCHLD, &action, NULL) < 0) return 3;

@@ -37,6 +37,7 @@ enum plan_op_code {
   PLAN_OP_MOVE_MOUNT = 17,
   PLAN_OP_OPEN_ROOT = 18,
   PLAN_OP_CAPABILITIES = 19,
+  PLAN_OP_OPEN_PATH = 20,
 };
 
 /*
@@ -73,6 +74,9 @@ enum plan_stage {
  *                path of a later op below it is resolved inside it, as if it
  *                were / (openat2 RESOLVE_IN_ROOT): a symlink or `..` in the
  *                image or a volume cannot lead a mount, mkdir or file out.
+ *   OPEN_PATH:   str_a = path, num_b = target: an O_PATH fd of path, left open
+ *                across execve as fd target (e.g. a mount for the program to
+ *                unmount later through /proc/self/fd/target).
  */
 struct plan_op {
   int32_t code;

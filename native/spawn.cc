@@ -430,6 +430,18 @@ int child_open_root(const struct plan_op *op, struct executor_fds *fds, int floo
   return 0;
 }
 
+/* An O_PATH fd of op->str_a (resolved inside the root below it) as fd op->num_b, kept across execve. */
+int child_open_path(const struct plan_op *op, const struct executor_fds *fds) {
+  const char *inside = child_below_root(fds, op->str_a);
+  int fd = inside != nullptr ? child_open_in_root(fds, inside, O_PATH)
+                             : (int)syscall(SYS_openat, AT_FDCWD, op->str_a, O_PATH | O_CLOEXEC);
+  if (fd < 0) return -1;
+  if (fd == op->num_b) return fcntl(fd, F_SETFD, 0);
+  int rc = (int)syscall(SYS_dup3, fd, op->num_b, 0);
+  child_close_keeping_errno(fd);
+  return rc;
+}
+
 int child_pivot_root(const char *path) {
   if (syscall(SYS_chdir, path) < 0) return -1;
   if (syscall(SYS_pivot_root, ".", ".") < 0) return -1;
@@ -549,6 +561,8 @@ int child_run_op(const struct plan_op *op, struct executor_fds *fds, int floor) 
       return child_symlink(op, fds);
     case PLAN_OP_OPEN_ROOT:
       return child_open_root(op, fds, floor);
+    case PLAN_OP_OPEN_PATH:
+      return child_open_path(op, fds);
     case PLAN_OP_PIVOT_ROOT:
       return child_pivot_root(op->str_a);
     case PLAN_OP_SETHOSTNAME:

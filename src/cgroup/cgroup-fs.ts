@@ -19,6 +19,8 @@ export interface CgroupFs {
   listDirs(path: string): string[]
   /** an O_RDONLY|O_DIRECTORY|O_CLOEXEC fd, e.g. for CLONE_INTO_CGROUP */
   openDir(path: string): number
+  /** an O_WRONLY|O_CLOEXEC fd of an existing file, e.g. cgroup.kill for pause; throws ENOENT when absent */
+  openForWrite(path: string): number
 }
 
 /** The kernel's cgroupfs through node:fs; libuv adds O_CLOEXEC to every open. */
@@ -38,6 +40,7 @@ export const nodeCgroupFs: CgroupFs = {
     .filter((e) => e.isDirectory())
     .map((e) => e.name),
   openDir: (path) => openSync(path, constants.O_RDONLY | constants.O_DIRECTORY),
+  openForWrite: (path) => openSync(path, constants.O_WRONLY),
 }
 
 /** The errno code of a Node fs error, if any. */

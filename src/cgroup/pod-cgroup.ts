@@ -109,6 +109,16 @@ export class PodCgroup {
     return this.cgfs.openDir(this.leafPath(name))
   }
 
+  /** An O_WRONLY|O_CLOEXEC fd of the pod's cgroup.kill (for pause, in hostPID pods), or null on a kernel without it (< 5.14); the caller closes it. */
+  openKill(): number | null {
+    try {
+      return this.cgfs.openForWrite(join(this.path, 'cgroup.kill'))
+    } catch (err) {
+      if (errorCode(err) === 'ENOENT') return null
+      throw err
+    }
+  }
+
   /** memory.events of the leaf; zeros without the memory controller. */
   readMemoryEvents(name: string): MemoryEvents {
     return parseMemoryEvents(readIfExists(this.cgfs, join(this.leafPath(name), 'memory.events')) ?? '')

@@ -26,6 +26,7 @@ export const enum PlanOpCode {
   MoveMount = 17,
   OpenRoot = 18,
   Capabilities = 19,
+  OpenPath = 20,
 }
 
 /** The syscall each op is reported under when it fails (for SyscallError). */
@@ -49,6 +50,7 @@ export const PLAN_OP_SYSCALL: Record<PlanOpCode, string> = {
   [PlanOpCode.MoveMount]: 'move_mount',
   [PlanOpCode.OpenRoot]: 'open',
   [PlanOpCode.Capabilities]: 'prctl',
+  [PlanOpCode.OpenPath]: 'open',
 }
 
 export type PlanOp =
@@ -94,6 +96,8 @@ export type PlanOp =
   | { op: PlanOpCode.OpenRoot; path: string }
   /** keep only these capabilities (a mask of their numbers, up to lastCap) in the bounding set, none inheritable or ambient; no_new_privs if asked */
   | { op: PlanOpCode.Capabilities; keep: number; lastCap: number; noNewPrivs: boolean }
+  /** open(path, O_PATH) as fd target, kept across execve (inside the root below an OpenRoot); e.g. a mount the program unmounts through /proc/self/fd/target */
+  | { op: PlanOpCode.OpenPath; path: string; target: number }
 
 /**
  * One process to create. The addon clones an intermediate child which, if

@@ -52,6 +52,7 @@ function describeStep(opIndex: number, op: PlanOp | undefined): SpawnStep {
     case PlanOpCode.Mkdir:
     case PlanOpCode.Touch:
     case PlanOpCode.OpenRoot:
+    case PlanOpCode.OpenPath:
     case PlanOpCode.PivotRoot:
     case PlanOpCode.Chdir:
     case PlanOpCode.WriteFile:

@@ -3,9 +3,18 @@
 // sandbox OOM score containerd gives (-998), death with the supervisor, the
 // reap-event pipe on fd 3, the pod's /dev/shm tmpfs (pause shares the
 // supervisor's mount namespace, so the mount is the host's, for every
-// container to bind; pause unmounts it as it shuts down), then execve of
-// native/pause. Pure.
+// container to bind) with an O_PATH fd of it on fd 5 for pause to unmount
+// as it shuts down, then execve of native/pause as plain "/pause". In
+// hostPID pods, the pod cgroup's cgroup.kill on fd 4 and SIGUSR2 as the
+// parent-death signal: there no PID namespace ends with pause, so pause
+// kills the pod's cgroup when the supervisor dies (native/pause.c). Pure.
 import { CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWPID, CLONE_NEWUTS, MS_NODEV, MS_NOEXEC, MS_NOSUID, type PlanOp, PlanOpCode } from '../native/contract'
+
+/** native/pause.c: the fds it takes over */
+export const PAUSE_KILL_FD = 4
+export const PAUSE_SHM_FD = 5
+/** pause's parent-death signal where it holds the pod cgroup's cgroup.kill: it kills the pod's cgroup on it */
+export const PAUSE_KILL_SIGNAL = 12 // SIGUSR2
 
 /** containerd's defaultSandboxOOMAdj */
 export const SANDBOX_OOM_SCORE_ADJ = -998
@@ -38,21 +47,28 @@ export function pausePlanOps(input: {
   canSetOomScoreAdj: boolean
   /** where to mount the pod's /dev/shm tmpfs; null where the pod uses the host's (hostIPC) */
   shmDir: string | null
+  /** an O_WRONLY fd of the pod cgroup's cgroup.kill (hostPID pods), or null */
+  killFd: number | null
 }): PlanOp[] {
   const ops: PlanOp[] = []
   if (!input.ns.hostNetwork) ops.push({ op: PlanOpCode.Sethostname, name: input.hostname }, { op: PlanOpCode.LoopbackUp })
   if (input.canSetOomScoreAdj) ops.push({ op: PlanOpCode.WriteFile, path: '/proc/self/oom_score_adj', data: String(SANDBOX_OOM_SCORE_ADJ) })
-  ops.push({ op: PlanOpCode.Pdeathsig, signal: 9, parentPid: input.parentPid })
+  ops.push({ op: PlanOpCode.Pdeathsig, signal: input.killFd === null ? 9 : PAUSE_KILL_SIGNAL, parentPid: input.parentPid })
   input.fds.forEach((fd, target) => ops.push({ op: PlanOpCode.Dup2, fd, target }))
+  // after them: once they are in place, only its own source is still needed
+  if (input.killFd !== null) ops.push({ op: PlanOpCode.Dup2, fd: input.killFd, target: PAUSE_KILL_FD })
   ops.push(
-    { op: PlanOpCode.CloseFrom, fd: 4 },
+    { op: PlanOpCode.CloseFrom, fd: input.killFd === null ? PAUSE_KILL_FD : PAUSE_KILL_FD + 1 },
     { op: PlanOpCode.Setsid },
     { op: PlanOpCode.Chdir, path: '/' },
   )
   // last before execve: a failure after it would leave the mount behind (the supervisor's teardown checks)
   if (input.shmDir !== null) {
-    ops.push({ op: PlanOpCode.Mount, source: 'shm', target: input.shmDir, fstype: 'tmpfs', flags: MS_NOSUID | MS_NODEV | MS_NOEXEC, data: SHM_MOUNT_DATA })
+    ops.push(
+      { op: PlanOpCode.Mount, source: 'shm', target: input.shmDir, fstype: 'tmpfs', flags: MS_NOSUID | MS_NODEV | MS_NOEXEC, data: SHM_MOUNT_DATA },
+      { op: PlanOpCode.OpenPath, path: input.shmDir, target: PAUSE_SHM_FD },
+    )
   }
-  ops.push({ op: PlanOpCode.Execve, path: input.pausePath, argv: input.shmDir === null ? ['/pause'] : ['/pause', '--unmount', input.shmDir], envp: [] })
+  ops.push({ op: PlanOpCode.Execve, path: input.pausePath, argv: ['/pause'], envp: [] })
   return ops
 }

@@ -105,9 +105,12 @@ export class PodSandbox {
     let reapRead = -1
     let reapWrite = -1
     let cgroupFd = -1
+    let killFd: number | null = null
     try {
       ;[reapRead, reapWrite] = this.native.pipe()
       cgroupFd = this.cgroup.openLeaf('pause')
+      // no PID namespace ends with pause there: it kills the pod's cgroup if the supervisor dies
+      if (spec.hostPID) killFd = this.cgroup.openKill()
       this.shmMayBeMounted = !spec.hostIPC
       const spawned = spawnOrThrow(this.native, {
         cloneFlags: pauseCloneFlags(ns),
@@ -119,6 +122,7 @@ export class PodSandbox {
           parentPid: ns.hostPID ? process.pid : 0,
           canSetOomScoreAdj: this.canSetOomScoreAdj,
           shmDir: spec.hostIPC ? null : this.shmSource,
+          killFd,
         }),
       }, 'start pause')
       this.pausePid = spawned.pid
@@ -129,6 +133,7 @@ export class PodSandbox {
     } finally {
       closeSync(devNull)
       if (cgroupFd >= 0) closeSync(cgroupFd)
+      if (killFd !== null) closeSync(killFd)
       if (reapWrite >= 0) this.native.close(reapWrite)
     }
     this.pauseExited = new Promise((resolve) => this.native.watchExit(this.pausePidfd, (status) => {

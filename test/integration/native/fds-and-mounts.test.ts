@@ -11,7 +11,7 @@ import {
   CLONE_NEWNS, MS_BIND, MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_PRIVATE, MS_RDONLY, MS_REC, MS_REMOUNT, PlanOpCode, SpawnStage,
 } from '../../../src/native/contract'
 import { SpawnError, syscallErrorFromSpawn } from '../../../src/native/spawn-error'
-import { eventually, execve, plan, runCaptured, sleep, tempDir } from './fixtures/helpers'
+import { eventually, execve, plan, runCaptured, sleep, spawnChild, tempDir } from './fixtures/helpers'
 
 const LIST_FDS = 'for f in /proc/self/fd/*; do [ -e "$f" ] && echo "${f##*/}"; done'
 const O_CLOEXEC = 0o2000000
@@ -59,6 +59,28 @@ t.test('without CloseFrom, only fds this process left inheritable reach the chil
   t.same(status, { code: 0, signal: null, coreDumped: false })
   const leaked = parseFds(readFileSync(outPath, 'utf8')).filter(n => !inheritable.has(n))
   t.same(leaked, [], 'the addon\'s own fds (error pipe, parent pidfd) are O_CLOEXEC')
+})
+
+t.test('OpenPath leaves an O_PATH fd of its path open across execve, on the fd asked', async t => {
+  const dir = tempDir(t)
+  const outPath = join(dir, 'out')
+  const fd = openSync(outPath, 'w')
+  let child: ReturnType<typeof spawnChild>
+  try {
+    child = spawnChild(t, plan([
+      { op: PlanOpCode.Dup2, fd, target: 1 },
+      { op: PlanOpCode.CloseFrom, fd: 3 },
+      // after CloseFrom: the plan's last fds, as pause's /dev/shm is
+      { op: PlanOpCode.OpenPath, path: dir, target: 7 },
+      execve('/bin/sh', ['sh', '-c', 'readlink /proc/self/fd/7; grep ^flags: /proc/self/fdinfo/7']),
+    ]))
+  } finally {
+    closeSync(fd)
+  }
+  t.equal((await child.exited).code, 0)
+  const [link, flags] = readFileSync(outPath, 'utf8').trim().split('\n')
+  t.equal(link, dir)
+  t.equal(parseInt(flags.split(/\s+/)[1], 8) & (0o10000000 | O_CLOEXEC), 0o10000000, 'O_PATH, not close-on-exec')
 })
 
 t.test('Dup2 onto the numbers the error pipe gets does not break error reporting', async t => {

@@ -143,17 +143,43 @@ t.test('pause exits 0 on TERM', async t => {
   t.ok(await eventually(() => childrenOfThisProcess().size === 0))
 })
 
-t.test('pause --unmount DIR unmounts DIR as it shuts down on TERM', async t => {
+/**
+ * In a private mount namespace of a shell (nothing is ever left mounted on
+ * the host): a tmpfs on a temp dir, pause started by python3 with fd 5 as
+ * `fd5` opens that dir, TERM once pause catches it; prints pause's exit,
+ * whether the tmpfs is still mounted, and pause's command line as it was.
+ */
+function pauseWithFd5(dir: string, fd5: 'O_PATH' | 'O_RDONLY'): { status: number | null; stdout: string; stderr: string } {
+  const exec = `import os, sys
+fd = os.open(sys.argv[1], os.${fd5} | os.O_DIRECTORY)
+os.dup2(fd, 5)
+os.execv(sys.argv[2], ["/pause"])`
+  const script = `mount -t tmpfs shm "$1" || exit 10
+python3 -c '${exec}' "$1" "$0" 2>/dev/null & pid=$!
+# TERM only once pause itself (not python before its exec) catches it: SigCgt bit 14
+until [ "$(cat /proc/$pid/comm)" = pause ] && [ $(( 0x$(awk '/^SigCgt:/ { print $2 }' /proc/$pid/status) & 0x4000 )) -ne 0 ]; do
+  [ -e /proc/$pid ] || exit 11
+  sleep 0.01
+done
+cmdline=$(tr '\\0' ' ' < /proc/$pid/cmdline)
+kill -TERM $pid; wait $pid; echo "exit $?"
+if grep -q " $1 " /proc/self/mountinfo; then echo mounted; else echo unmounted; fi
+echo "cmdline $cmdline"`
+  return spawnSync('unshare', ['-m', '--propagation', 'private', 'sh', '-c', script, PAUSE_PATH, dir], { encoding: 'utf8', timeout: waitMs(10_000) })
+}
+
+t.test('pause unmounts the tmpfs it holds an O_PATH fd 5 of as it shuts down on TERM', async t => {
   const dir = mkdtempSync(join(tmpdir(), 'podshim-pause-shm-'))
   t.teardown(() => rmSync(dir, { recursive: true, force: true }))
-  // in a private mount namespace of a shell: nothing is ever left mounted on the host
-  const script = `mount -t tmpfs shm "$1" || exit 10
-"$0" --unmount "$1" 2>/dev/null & pid=$!
-# TERM only once pause itself (not the shell's fork before its exec) catches it: SigCgt bit 14
-until [ "$(cat /proc/$pid/comm)" = pause ] && [ $(( 0x$(awk '/^SigCgt:/ { print $2 }' /proc/$pid/status) & 0x4000 )) -ne 0 ]; do sleep 0.01; done
-kill -TERM $pid; wait $pid; echo "exit $?"
-if grep -q " $1 " /proc/self/mountinfo; then echo mounted; else echo unmounted; fi`
-  const r = spawnSync('unshare', ['-m', '--propagation', 'private', 'sh', '-c', script, PAUSE_PATH, dir], { encoding: 'utf8', timeout: waitMs(10_000) })
+  const r = pauseWithFd5(dir, 'O_PATH')
   t.equal(r.status, 0, r.stderr)
-  t.equal(r.stdout, 'exit 0\nunmounted\n')
+  t.equal(r.stdout, 'exit 0\nunmounted\ncmdline /pause \n', 'unmounted; the path is on no command line')
+})
+
+t.test('pause leaves alone a mount whose fd 5 it merely inherited (not O_PATH)', async t => {
+  const dir = mkdtempSync(join(tmpdir(), 'podshim-pause-shm-'))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  const r = pauseWithFd5(dir, 'O_RDONLY')
+  t.equal(r.status, 0, r.stderr)
+  t.equal(r.stdout, 'exit 0\nmounted\ncmdline /pause \n')
 })

@@ -38,6 +38,15 @@ t.test('containers share NET/IPC/UTS/PID, not the host\'s, and have their own mo
   t.equal(a.get('hostname'), 'shared', 'hostname is the pod name')
 })
 
+t.test('PID 1 of the pod is pause, with the plain command line it has in Kubernetes', async (t) => {
+  const env = podEnv(t)
+  const r = await env.run(podManifest('pid-one', [shContainer('a', 'echo "comm=$(cat /proc/1/comm)"; echo "cmdline=$(tr \'\\0\' \' \' < /proc/1/cmdline)"')]))
+  t.equal(r.code, 0, 'podshim run exits 0', { stderr: r.stderr })
+  const seen = keyValues(containerLines(r.stdout, 'a'))
+  t.equal(seen.get('comm'), 'pause')
+  t.equal(seen.get('cmdline'), '/pause ', 'no host path on it (pause unmounts the pod\'s /dev/shm through an fd)')
+})
+
 t.test('shareProcessNamespace: false gives each container its own PID namespace', async (t) => {
   const [a, b] = await namespacesOf(t, 'unshared', { shareProcessNamespace: false })
   t.not(a.get('pid'), b.get('pid'), 'PID namespaces differ between containers')

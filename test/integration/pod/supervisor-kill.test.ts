@@ -1,5 +1,6 @@
 // The supervisor itself is SIGKILLed mid-run: no pod process may survive it
-// (pause's PDEATHSIG, then the kernel ends the PID namespace), and the next
+// (pause's PDEATHSIG, then the kernel ends the PID namespace; with hostPID,
+// pause kills the pod cgroup on its parent-death signal), and the next
 // `podshim run` on the same roots removes what it left (cgroup, mounts,
 // state) and says so. And pause SIGKILLed mid-run: the pod stops, and the
 // supervisor unmounts the /dev/shm tmpfs a pause that shuts down on TERM
@@ -70,6 +71,28 @@ t.test('a container in a PID namespace of its own, running as another user, dies
   t.same(pids.filter(isAlive), [], 'the container does not survive the supervisor')
   const next = await env.run(podManifest('next', [shContainer('c', 'true')]))
   t.equal(next.code, 0, 'a later run cleans up after it', { stderr: next.stderr })
+})
+
+t.test('hostPID: what a container started dies with a SIGKILLed supervisor too (pause kills the pod cgroup)', async (t) => {
+  // no PID namespace ends with pause there: the main processes die of their PDEATHSIG, their orphans
+  // of pause's, which writes the pod cgroup's cgroup.kill when its own parent-death signal comes
+  const env = podEnv(t)
+  const pod = env.start(podManifest('host-pids', [
+    shContainer('a', '(sleep 1000 &); echo "ready"; exec sleep 1000'),
+  ], { hostPID: true, restartPolicy: 'Never' }))
+  await pod.waitFor(/a +\| ready/)
+  const [uid] = readdirSync(join(env.stateRoot, 'pods'))
+  const pids = pidsInCgroupTree(join(env.cgroupDir, uid))
+  for (const pid of pids) env.track(pid)
+  t.equal(pids.length, 3, `pause, the main process and its orphan run (${pids.join(' ')})`)
+
+  pod.child.kill('SIGKILL')
+  t.equal((await pod.result).signal, 'SIGKILL', 'the supervisor died of SIGKILL')
+  const deadline = Date.now() + waitMs(2000)
+  while (pids.some(isAlive) && Date.now() < deadline) await sleep(20)
+  t.same(pids.filter(isAlive), [], 'no pod process survives it, the orphan included')
+  const next = await env.run(podManifest('next', [shContainer('c', 'true')]))
+  t.equal(next.code, 0, 'a later run cleans up the rest', { stderr: next.stderr })
 })
 
 t.test('pause SIGKILLed: the pod stops, and the supervisor unmounts its /dev/shm', async (t) => {

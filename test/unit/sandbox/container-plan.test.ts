@@ -79,17 +79,31 @@ t.test('pause: namespaces by host* flags, hostname and loopback only with its ow
   t.equal(pauseCloneFlags({ hostNetwork: false, hostPID: false, hostIPC: false }), CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWUTS | CLONE_NEWIPC)
   t.equal(pauseCloneFlags({ hostNetwork: true, hostPID: true, hostIPC: true }), 0)
   t.equal(pauseCloneFlags({ hostNetwork: true, hostPID: false, hostIPC: false }), CLONE_NEWPID | CLONE_NEWIPC, 'hostNetwork also keeps the host UTS namespace')
-  const own = pausePlanOps({ ns: { hostNetwork: false, hostPID: false, hostIPC: false }, hostname: 'web', pausePath: '/p', fds: [3, 4, 5, 6], parentPid: 0, canSetOomScoreAdj: true, shmDir: '/s/shm' })
+  const own = pausePlanOps({ ns: { hostNetwork: false, hostPID: false, hostIPC: false }, hostname: 'web', pausePath: '/p', fds: [3, 4, 5, 6], parentPid: 0, canSetOomScoreAdj: true, shmDir: '/s/shm', killFd: null })
   t.match(own[0], { op: PlanOpCode.Sethostname, name: 'web' })
   t.match(own[1], { op: PlanOpCode.LoopbackUp })
   t.ok(own.some((o) => o.op === PlanOpCode.WriteFile && o.data === '-998'))
-  t.same(own.slice(-2), [
+  t.ok(own.some((o) => o.op === PlanOpCode.Pdeathsig && o.signal === 9), 'SIGKILL with the supervisor: the kernel then ends the PID namespace')
+  t.ok(own.some((o) => o.op === PlanOpCode.CloseFrom && o.fd === 4), 'nothing but stdio and the reap pipe is inherited')
+  t.same(own.slice(-3), [
     { op: PlanOpCode.Mount, source: 'shm', target: '/s/shm', fstype: 'tmpfs', flags: MS_NOSUID | MS_NODEV | MS_NOEXEC, data: 'mode=1777,size=65536k' },
-    { op: PlanOpCode.Execve, path: '/p', argv: ['/pause', '--unmount', '/s/shm'], envp: [] },
-  ], 'the /dev/shm tmpfs last before execve; pause unmounts it as it shuts down')
-  const host = pausePlanOps({ ns: { hostNetwork: true, hostPID: false, hostIPC: true }, hostname: 'web', pausePath: '/p', fds: [3, 4, 5, 6], parentPid: 1, canSetOomScoreAdj: false, shmDir: null })
-  t.notOk(host.some((o) => o.op === PlanOpCode.Sethostname || o.op === PlanOpCode.LoopbackUp || o.op === PlanOpCode.WriteFile || o.op === PlanOpCode.Mount))
+    { op: PlanOpCode.OpenPath, path: '/s/shm', target: 5 },
+    { op: PlanOpCode.Execve, path: '/p', argv: ['/pause'], envp: [] },
+  ], 'the /dev/shm tmpfs last before execve, on fd 5 for pause to unmount; its command line is plain /pause')
+  const host = pausePlanOps({ ns: { hostNetwork: true, hostPID: false, hostIPC: true }, hostname: 'web', pausePath: '/p', fds: [3, 4, 5, 6], parentPid: 1, canSetOomScoreAdj: false, shmDir: null, killFd: null })
+  t.notOk(host.some((o) => o.op === PlanOpCode.Sethostname || o.op === PlanOpCode.LoopbackUp || o.op === PlanOpCode.WriteFile || o.op === PlanOpCode.Mount || o.op === PlanOpCode.OpenPath))
   t.same(host[host.length - 1], { op: PlanOpCode.Execve, path: '/p', argv: ['/pause'], envp: [] }, 'hostIPC: the host\'s /dev/shm, nothing to mount')
+  const hostPid = pausePlanOps({ ns: { hostNetwork: false, hostPID: true, hostIPC: false }, hostname: 'web', pausePath: '/p', fds: [3, 4, 5, 6], parentPid: 77, canSetOomScoreAdj: false, shmDir: '/s/shm', killFd: 9 })
+  t.same(hostPid.filter((o) => o.op === PlanOpCode.Pdeathsig), [{ op: PlanOpCode.Pdeathsig, signal: 12, parentPid: 77 }], 'hostPID: SIGUSR2 when the supervisor dies, for pause to kill the pod cgroup')
+  t.same(hostPid.filter((o) => o.op === PlanOpCode.Dup2 || o.op === PlanOpCode.CloseFrom || o.op === PlanOpCode.OpenPath), [
+    { op: PlanOpCode.Dup2, fd: 3, target: 0 },
+    { op: PlanOpCode.Dup2, fd: 4, target: 1 },
+    { op: PlanOpCode.Dup2, fd: 5, target: 2 },
+    { op: PlanOpCode.Dup2, fd: 6, target: 3 },
+    { op: PlanOpCode.Dup2, fd: 9, target: 4 },
+    { op: PlanOpCode.CloseFrom, fd: 5 },
+    { op: PlanOpCode.OpenPath, path: '/s/shm', target: 5 },
+  ], 'cgroup.kill on fd 4 (moved there after the fds it could overwrite), the shm mount on fd 5')
   t.end()
 })
 
