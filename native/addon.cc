@@ -16,6 +16,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h> /* makedev */
 #include <unistd.h>
 
 #include <memory>
@@ -56,6 +57,7 @@ struct ParsedOp {
   int32_t code = 0;
   int32_t num_a = 0;
   int32_t num_b = 0;
+  int32_t num_c = 0;
   unsigned long flags = 0;
   std::string str[4];
   bool has_str[4] = {false, false, false, false};
@@ -156,6 +158,14 @@ class PlanReader {
         op.num_b = Int(object, "target", where);
         if (op.num_b < 0) Fail(where + ".target must not be negative");
         break;
+      case PLAN_OP_MKNOD:
+        op.has_str[0] = String(object, "path", where, false, &op.str[0]);
+        op.num_a = Int(object, "mode", where);
+        op.flags = static_cast<unsigned long>(makedev(static_cast<unsigned int>(Int(object, "major", where)),
+                                                      static_cast<unsigned int>(Int(object, "minor", where))));
+        op.num_b = Int(object, "uid", where);
+        op.num_c = Int(object, "gid", where);
+        break;
       case PLAN_OP_CLOSE_FROM:
         op.num_a = Int(object, "fd", where);
         if (op.num_a < 0) Fail(where + ".fd must not be negative");
@@ -232,6 +242,7 @@ void LayOut(const std::vector<ParsedOp> &parsed, Arena *arena, struct plan *plan
     to->code = from.code;
     to->num_a = from.num_a;
     to->num_b = from.num_b;
+    to->num_c = from.num_c;
     to->flags = from.flags;
     const char **strings[4] = {&to->str_a, &to->str_b, &to->str_c, &to->str_d};
     for (int i = 0; i < 4; i++) *strings[i] = from.has_str[i] ? arena->Copy(from.str[i]) : nullptr;

@@ -38,6 +38,7 @@ enum plan_op_code {
   PLAN_OP_OPEN_ROOT = 18,
   PLAN_OP_CAPABILITIES = 19,
   PLAN_OP_OPEN_PATH = 20,
+  PLAN_OP_MKNOD = 21,
 };
 
 /*
@@ -77,11 +78,15 @@ enum plan_stage {
  *   OPEN_PATH:   str_a = path, num_b = target: an O_PATH fd of path, left open
  *                across execve as fd target (e.g. a mount for the program to
  *                unmount later through /proc/self/fd/target).
+ *   MKNOD:       str_a = path, num_a = mode (file type and permissions, set
+ *                exactly: no umask), flags = the device number (makedev),
+ *                num_b = uid, num_c = gid of the node.
  */
 struct plan_op {
   int32_t code;
   int32_t num_a;
   int32_t num_b;
+  int32_t num_c;
   unsigned long flags;
   size_t len;
   const char *str_a;

@@ -430,6 +430,18 @@ int child_open_root(const struct plan_op *op, struct executor_fds *fds, int floo
   return 0;
 }
 
+/* A device node with exactly the mode and owner asked (mknod applies the umask; fchmodat does not). */
+int child_mknod(const struct plan_op *op, const struct executor_fds *fds) {
+  const char *name;
+  int dir_fd = child_parent_open(fds, op->str_a, &name);
+  if (dir_fd == -1) return -1;
+  int rc = (int)syscall(SYS_mknodat, dir_fd, name, (mode_t)op->num_a, (dev_t)op->flags);
+  if (rc == 0) rc = (int)syscall(SYS_fchmodat, dir_fd, name, (mode_t)op->num_a & 07777);
+  if (rc == 0) rc = (int)syscall(SYS_fchownat, dir_fd, name, op->num_b, op->num_c, AT_SYMLINK_NOFOLLOW);
+  child_close_keeping_errno(dir_fd);
+  return rc;
+}
+
 /* An O_PATH fd of op->str_a (resolved inside the root below it) as fd op->num_b, kept across execve. */
 int child_open_path(const struct plan_op *op, const struct executor_fds *fds) {
   const char *inside = child_below_root(fds, op->str_a);
@@ -563,6 +575,8 @@ int child_run_op(const struct plan_op *op, struct executor_fds *fds, int floor) 
       return child_open_root(op, fds, floor);
     case PLAN_OP_OPEN_PATH:
       return child_open_path(op, fds);
+    case PLAN_OP_MKNOD:
+      return child_mknod(op, fds);
     case PLAN_OP_PIVOT_ROOT:
       return child_pivot_root(op->str_a);
     case PLAN_OP_SETHOSTNAME:

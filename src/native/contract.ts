@@ -27,6 +27,7 @@ export const enum PlanOpCode {
   OpenRoot = 18,
   Capabilities = 19,
   OpenPath = 20,
+  Mknod = 21,
 }
 
 /** The syscall each op is reported under when it fails (for SyscallError). */
@@ -51,6 +52,7 @@ export const PLAN_OP_SYSCALL: Record<PlanOpCode, string> = {
   [PlanOpCode.OpenRoot]: 'open',
   [PlanOpCode.Capabilities]: 'prctl',
   [PlanOpCode.OpenPath]: 'open',
+  [PlanOpCode.Mknod]: 'mknod',
 }
 
 export type PlanOp =
@@ -98,6 +100,8 @@ export type PlanOp =
   | { op: PlanOpCode.Capabilities; keep: number; lastCap: number; noNewPrivs: boolean }
   /** open(path, O_PATH) as fd target, kept across execve (inside the root below an OpenRoot); e.g. a mount the program unmounts through /proc/self/fd/target */
   | { op: PlanOpCode.OpenPath; path: string; target: number }
+  /** mknod(path, mode, makedev(major, minor)) then chmod to mode (no umask) and chown to uid:gid; mode holds the file type (S_IFCHR, S_IFBLK) */
+  | { op: PlanOpCode.Mknod; path: string; mode: number; major: number; minor: number; uid: number; gid: number }
 
 /**
  * One process to create. The addon clones an intermediate child which, if

@@ -53,6 +53,7 @@ function describeStep(opIndex: number, op: PlanOp | undefined): SpawnStep {
     case PlanOpCode.Touch:
     case PlanOpCode.OpenRoot:
     case PlanOpCode.OpenPath:
+    case PlanOpCode.Mknod:
     case PlanOpCode.PivotRoot:
     case PlanOpCode.Chdir:
     case PlanOpCode.WriteFile:

@@ -1,6 +1,7 @@
 // Linux capabilities a container keeps: containerd's default set with
 // securityContext.capabilities add/drop applied as containerd's CRI plugin
-// applies them ("ALL" first, then each named one; a drop wins). Pure.
+// applies them ("ALL" first, then each named one; a drop wins), or, for a
+// privileged container, all of them. Pure.
 
 /** capability(7) names without CAP_, by number (linux/capability.h). */
 export const CAPABILITY_NAMES = [
@@ -32,6 +33,15 @@ export function capabilityNumber(name: string): number | undefined {
 }
 
 const isAll = (name: string): boolean => name.toUpperCase() === 'ALL'
+
+/**
+ * A privileged container's set: every capability, those of a kernel newer
+ * than this list too (bits 0-52, what a number holds exactly; the plan
+ * keeps those up to the kernel's last).
+ */
+export function allCapabilities(): number {
+  return 2 ** 53 - 1
+}
 
 /** The bounding set a container keeps, as a mask of capability numbers (names validated beforehand). */
 export function containerCapabilities(capabilities: { add?: string[]; drop?: string[] } | undefined): number {

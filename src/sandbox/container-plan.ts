@@ -9,6 +9,7 @@ import {
   type PlanOp, PlanOpCode,
 } from '../native/contract'
 import { bindOps, defaultMountOps, type MaskedPath, mkdirOp, mountOp, readOnlyRemountOp } from './default-mounts'
+import type { HostDevice } from './host-devices'
 import type { ImageRootfs } from '../images/resolver'
 
 /** One entry of an image root: a read-only bind of a host path, a symlink, or an empty dir/tmpfs. */
@@ -44,6 +45,8 @@ export interface ContainerPlanInput {
   terminationLog: string | null
   masked: MaskedPath[]
   readonlyPaths: string[]
+  /** privileged: the host's device nodes and a read-write /sys (default-mounts.ts) */
+  hostDevices: HostDevice[] | null
   /** namespace fds to join, in this order (network before mounting sysfs and mqueue) */
   joinNamespaces: { fd: number; nstype: number; label: string }[]
   stdio: [number, number, number]
@@ -64,7 +67,7 @@ export function containerPlanOps(input: ContainerPlanInput): PlanOp[] {
   ops.push(...rootfsOps(r, input.rootfs, input.overlayDirs))
   ops.push(...defaultMountOps({
     root: r, shmSource: input.shmSource, terminationLog: input.terminationLog,
-    masked: input.masked, readonlyPaths: input.readonlyPaths,
+    masked: input.masked, readonlyPaths: input.readonlyPaths, hostDevices: input.hostDevices,
   }))
   for (const mount of input.mounts) ops.push(...volumeOps(r, mount))
   if (input.readOnlyRootFilesystem) ops.push(mountOp(null, r, null, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV))

@@ -2,11 +2,15 @@
 // /proc of its PID namespace, a minimal /dev (the runtime-spec default
 // devices, devpts, the pod's /dev/shm, mqueue), read-only /sys, and the
 // masked and read-only paths containerd applies. Values follow containerd's
-// defaults (REFERENCE-kubelet.md, "Container security defaults"). Pure.
+// defaults (REFERENCE-kubelet.md, "Container security defaults"). A
+// privileged container, as containerd makes one, gets the host's devices
+// instead of the default ones and a read-write /sys; its caller passes no
+// masked or read-only paths. Pure.
 import {
   MS_BIND, MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_RDONLY, MS_REC, MS_REMOUNT, MS_STRICTATIME,
   type PlanOp, PlanOpCode,
 } from '../native/contract'
+import type { HostDevice } from './host-devices'
 
 /** Device nodes the runtime-spec says a container must have; bind-mounted from the host. */
 export const DEFAULT_DEVICES = ['null', 'zero', 'full', 'random', 'urandom', 'tty']
@@ -32,6 +36,8 @@ export interface DefaultMountsInput {
   terminationLog: string | null
   masked: MaskedPath[]
   readonlyPaths: string[]
+  /** privileged: the host's device nodes, made in /dev, and /sys read-write; null: the default devices, bound */
+  hostDevices: HostDevice[] | null
 }
 
 export function mountOp(source: string | null, target: string, fstype: string | null, flags: number, data: string | null = null): PlanOp {
@@ -58,19 +64,39 @@ export function mkdirOp(path: string, mode = 0o755): PlanOp {
   return { op: PlanOpCode.Mkdir, path, mode }
 }
 
+/** The nodes (and the directories they are in) under dev, as the host has them. */
+export function deviceNodeOps(dev: string, devices: HostDevice[]): PlanOp[] {
+  const ops: PlanOp[] = []
+  const made = new Set<string>()
+  for (const d of devices) {
+    const parts = d.name.split('/')
+    for (let i = 1; i < parts.length; i++) {
+      const dir = parts.slice(0, i).join('/')
+      if (!made.has(dir)) ops.push(mkdirOp(`${dev}/${dir}`))
+      made.add(dir)
+    }
+    ops.push({ op: PlanOpCode.Mknod, path: `${dev}/${d.name}`, mode: d.mode, major: d.major, minor: d.minor, uid: d.uid, gid: d.gid })
+  }
+  return ops
+}
+
 export function defaultMountOps(input: DefaultMountsInput): PlanOp[] {
   const r = input.root
   const ops: PlanOp[] = [
     mkdirOp(`${r}/proc`),
     mountOp('proc', `${r}/proc`, 'proc', MS_NOSUID | MS_NOEXEC | MS_NODEV),
     mkdirOp(`${r}/sys`),
-    mountOp('sysfs', `${r}/sys`, 'sysfs', MS_NOSUID | MS_NOEXEC | MS_NODEV | MS_RDONLY),
+    mountOp('sysfs', `${r}/sys`, 'sysfs', MS_NOSUID | MS_NOEXEC | MS_NODEV | (input.hostDevices === null ? MS_RDONLY : 0)),
     mkdirOp(`${r}/dev`),
     mountOp('tmpfs', `${r}/dev`, 'tmpfs', MS_NOSUID | MS_STRICTATIME, 'mode=755,size=65536k'),
   ]
-  for (const dev of DEFAULT_DEVICES) {
-    ops.push({ op: PlanOpCode.Touch, path: `${r}/dev/${dev}`, mode: 0o666 })
-    ops.push(mountOp(`/dev/${dev}`, `${r}/dev/${dev}`, null, MS_BIND))
+  if (input.hostDevices === null) {
+    for (const dev of DEFAULT_DEVICES) {
+      ops.push({ op: PlanOpCode.Touch, path: `${r}/dev/${dev}`, mode: 0o666 })
+      ops.push(mountOp(`/dev/${dev}`, `${r}/dev/${dev}`, null, MS_BIND))
+    }
+  } else {
+    ops.push(...deviceNodeOps(`${r}/dev`, input.hostDevices))
   }
   ops.push(
     mkdirOp(`${r}/dev/pts`),

@@ -7,7 +7,7 @@ import { posix } from 'node:path'
 import type { DefaultedContainer, DefaultedPod } from '../spec/types'
 import type { ImageConfig } from '../images/resolver'
 import { expandVars } from '../spec/expand'
-import { containerCapabilities } from './capability-sets'
+import { allCapabilities, containerCapabilities } from './capability-sets'
 
 export class ContainerConfigError extends Error {
   /** kubelet's waiting reason for a container it cannot configure */
@@ -88,7 +88,8 @@ export function processSpec(input: {
     workingDir,
     ids: containerIds(pod, container, image.user, input.lookupUser),
     capabilities: {
-      keep: containerCapabilities(container.securityContext?.capabilities),
+      // containerd: a privileged container has every capability, whatever capabilities.add/drop say
+      keep: container.securityContext?.privileged === true ? allCapabilities() : containerCapabilities(container.securityContext?.capabilities),
       noNewPrivs: container.securityContext?.allowPrivilegeEscalation === false,
     },
   }

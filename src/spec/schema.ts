@@ -132,9 +132,9 @@ const container = obj({
     runAsNonRoot: bool,
     readOnlyRootFilesystem: bool,
     allowPrivilegeEscalation: bool,
+    privileged: bool,
     capabilities: obj({ add: strings, drop: strings }),
     ...todos(
-      'privileged',
       'procMount',
       'seLinuxOptions',
       'seccompProfile',

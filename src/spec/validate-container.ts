@@ -80,7 +80,7 @@ export function checkContainer(report: Reporter, path: string, c: Container, con
   checkCapabilities(report, `${path}.securityContext`, security);
 }
 
-/** Capability names as containerd takes them (with or without CAP_, any case, or ALL); Kubernetes' rule on privilege escalation. */
+/** Capability names as containerd takes them (with or without CAP_, any case, or ALL); Kubernetes' rules on privilege escalation. */
 function checkCapabilities(report: Reporter, path: string, security: SecurityContext | undefined): void {
   for (const list of ['add', 'drop'] as const) {
     security?.capabilities?.[list]?.forEach((name, i) => {
@@ -92,6 +92,9 @@ function checkCapabilities(report: Reporter, path: string, security: SecurityCon
   const addsSysAdmin = security?.capabilities?.add?.some((name) => capabilityNumber(name) === capabilityNumber('SYS_ADMIN')) === true;
   if (security?.allowPrivilegeEscalation === false && addsSysAdmin) {
     report.error(`${path}.allowPrivilegeEscalation`, 'cannot set `allowPrivilegeEscalation` to false and `capabilities.Add` CAP_SYS_ADMIN');
+  }
+  if (security?.allowPrivilegeEscalation === false && security.privileged === true) {
+    report.error(`${path}.allowPrivilegeEscalation`, 'cannot set `allowPrivilegeEscalation` to false and `privileged` to true');
   }
 }
 

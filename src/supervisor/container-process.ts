@@ -22,6 +22,7 @@ import type { PodSandbox } from './pod-sandbox'
 import { spawnOrThrow } from './spawn-or-throw'
 import { removeTree } from '../remove-tree'
 import { lastCapability } from '../sandbox/capabilities'
+import { hostDevices } from '../sandbox/host-devices'
 import { resolveInRoot } from '../sandbox/resolve-in-root'
 
 export interface ContainerOutput {
@@ -117,6 +118,7 @@ export function startContainerProcess(input: {
   ].filter((m) => image.rootfs.kind !== 'entries' || lexists(join(image.lookupRoot, m.target)))
     .map((m) => ({ ...m, target: resolveInRoot(image.lookupRoot, m.target) }))
   const ownPidNs = !pod.spec.hostPID && !pod.spec.shareProcessNamespace
+  const privileged = container.securityContext?.privileged === true
   // what only the child keeps: closed here once it has them, or on any failure
   const childFds = [...mountFds]
   let pipes: Array<[number, number]> = []
@@ -141,7 +143,9 @@ export function startContainerProcess(input: {
         mounts: [...etcMounts, ...mounts],
         shmSource: sandbox.shmSource,
         terminationLog: container.terminationMessagePath === '/dev/termination-log' ? terminationLog : null,
-        ...kernelMasks(),
+        // containerd: a privileged container has the host's devices, a writable /sys and nothing masked
+        ...(privileged ? { masked: [], readonlyPaths: [] } : kernelMasks()),
+        hostDevices: privileged ? hostDevices() : null,
         joinNamespaces: sandbox.joinNamespaces,
         stdio: [devNull, outWrite, errWrite],
         parentPid: pod.spec.hostPID ? process.pid : 0,

@@ -2,10 +2,14 @@
 // set (without MKNOD: podshim has no device cgroup), securityContext
 // capabilities add/drop, no_new_privs from allowPrivilegeEscalation: false,
 // nothing inheritable or ambient, none effective for another user, and the
-// same set for a process exec'd into the container (a postStart hook).
+// same set for a process exec'd into the container (a postStart hook). A
+// privileged container, next to a plain one.
 
 import t from 'tap'
+import { existsSync, readFileSync } from 'node:fs'
 import { containerCapabilities } from '../../../src/sandbox/capability-sets'
+import { DEFAULT_DEVICES } from '../../../src/sandbox/default-mounts'
+import { hostDevices } from '../../../src/sandbox/host-devices'
 import { containerLines, keyValues, podEnv, podManifest, shContainer } from './fixtures/helpers'
 
 if (process.getuid?.() !== 0) {
@@ -54,4 +58,36 @@ t.test('the capabilities each container keeps', async (t) => {
   const own = hex(containerCapabilities({ drop: ['ALL'], add: ['NET_BIND_SERVICE'] }))
   t.equal(hooked.get('CapBnd'), own, 'drop ALL, add one')
   t.equal(hooked.get('hook'), own, 'the postStart hook runs with the container\'s set')
+})
+
+t.test('a privileged container: every capability, the host\'s device nodes, /sys read-write, nothing masked', async (t) => {
+  // every capability the supervisor has: this machine's root lacks SYS_RESOURCE, and nobody can give more
+  const all = /^CapBnd:\s+([0-9a-f]+)$/m.exec(readFileSync('/proc/self/status', 'utf8'))?.[1]
+  // a host device beyond the default ones, in a subdirectory where the host has one (net/tun, cpu/0/cpuid, …)
+  const devices = hostDevices()
+  const extra = devices.find((d) => d.name.includes('/')) ?? devices.find((d) => !DEFAULT_DEVICES.includes(d.name))
+  if (extra === undefined) throw new Error('this host has no device beyond the defaults')
+  const DEVICE = `echo "dev=$(stat -c '%F %t:%T %a %u:%g' /dev/${extra.name})"; ` +
+    'echo "sys=$(awk \'$2 == "/sys" { split($4, o, ","); print o[1] }\' /proc/mounts)"; ' +
+    'echo "kcore=$(awk \'$2 == "/proc/kcore" { print "masked" }\' /proc/mounts)"'
+  const env = podEnv(t)
+  const r = await env.run(podManifest('privileged', [
+    shContainer('priv', `${STATUS}; ${DEVICE}`, { securityContext: { privileged: true } }),
+    shContainer('plain', `${STATUS}; ${DEVICE} 2>/dev/null`),
+  ]))
+  t.equal(r.code, 0, 'the pod ran', { stderr: r.stderr })
+  t.notMatch(r.stderr, /warning.*privileged/, 'no warning: privileged is implemented')
+  const priv = keyValues(containerLines(r.stdout, 'priv'))
+  t.equal(priv.get('CapBnd'), all, 'every capability in the bounding set')
+  t.equal(priv.get('CapEff'), all, 'and effective')
+  const type = (extra.mode & 0o170000) === 0o20000 ? 'character special file' : 'block special file'
+  t.equal(priv.get('dev'), `${type} ${extra.major.toString(16)}:${extra.minor.toString(16)} ${(extra.mode & 0o7777).toString(8)} ${extra.uid}:${extra.gid}`,
+    `/dev/${extra.name} as the host has it`)
+  t.equal(priv.get('sys'), 'rw', '/sys is read-write')
+  t.equal(priv.get('kcore'), '', '/proc/kcore is not masked')
+  const plain = keyValues(containerLines(r.stdout, 'plain'))
+  t.equal(plain.get('CapBnd'), hex(containerCapabilities(undefined)), 'its neighbour keeps the default set')
+  t.equal(plain.get('dev'), '', `and has no /dev/${extra.name}`)
+  t.equal(plain.get('sys'), 'ro')
+  t.equal(plain.get('kcore'), existsSync('/proc/kcore') ? 'masked' : '')
 })

@@ -17,6 +17,7 @@ const base: ContainerPlanInput = {
   terminationLog: '/run/p/termination-log',
   masked: [{ path: '/proc/kcore', isDir: false }, { path: '/proc/acpi', isDir: true }],
   readonlyPaths: ['/proc/sys'],
+  hostDevices: null,
   joinNamespaces: [{ fd: 30, nstype: CLONE_NEWNET, label: 'net' }, { fd: 31, nstype: CLONE_NEWIPC, label: 'ipc' }],
   stdio: [40, 41, 42],
   parentPid: 0,
@@ -52,6 +53,36 @@ t.test('image entries, default mounts and a read-only volume under the new root'
   const volRemount = ops.find((o) => o.op === PlanOpCode.Mount && o.target === '/run/p/rootfs/srv/data' && (o.flags & MS_REMOUNT) !== 0)
   t.ok(volRemount !== undefined && ((volRemount as { flags: number }).flags & (MS_BIND | MS_RDONLY)) === (MS_BIND | MS_RDONLY), 'readOnly volume is remounted read-only')
   t.ok(ops.some((o) => o.op === PlanOpCode.Mkdir && o.path === '/run/p/rootfs/srv'), 'parents of a mount path are created')
+  t.end()
+})
+
+t.test('the default devices are bound from the host; a privileged container gets the host\'s nodes made, and /sys read-write', (t) => {
+  const plain = containerPlanOps(base)
+  t.ok(plain.some((o) => o.op === PlanOpCode.Mount && o.source === '/dev/null' && o.target === '/run/p/rootfs/dev/null' && o.flags === MS_BIND))
+  t.notOk(plain.some((o) => o.op === PlanOpCode.Mknod))
+  t.match(plain.find((o) => o.op === PlanOpCode.Mount && o.fstype === 'sysfs'), { flags: MS_NOSUID | MS_NOEXEC | MS_NODEV | MS_RDONLY })
+  const devices = [
+    { name: 'null', mode: 0o20666, major: 1, minor: 3, uid: 0, gid: 0 },
+    { name: 'net/tun', mode: 0o20666, major: 10, minor: 200, uid: 0, gid: 0 },
+    { name: 'cpu/0/msr', mode: 0o20600, major: 202, minor: 0, uid: 0, gid: 0 },
+    { name: 'cpu/1/msr', mode: 0o20600, major: 202, minor: 1, uid: 0, gid: 0 },
+    { name: 'vda', mode: 0o60660, major: 254, minor: 0, uid: 0, gid: 6 },
+  ]
+  const privileged = containerPlanOps({ ...base, masked: [], readonlyPaths: [], hostDevices: devices })
+  t.notOk(privileged.some((o) => o.op === PlanOpCode.Mount && o.source === '/dev/null'), 'nothing bound from the host\'s /dev')
+  const dev = privileged.filter((o) => (o.op === PlanOpCode.Mknod || o.op === PlanOpCode.Mkdir) && o.path.startsWith('/run/p/rootfs/dev/') && !/\/dev\/(pts|shm|mqueue)$/.test(o.path))
+  t.same(dev, [
+    { op: PlanOpCode.Mknod, path: '/run/p/rootfs/dev/null', mode: 0o20666, major: 1, minor: 3, uid: 0, gid: 0 },
+    { op: PlanOpCode.Mkdir, path: '/run/p/rootfs/dev/net', mode: 0o755 },
+    { op: PlanOpCode.Mknod, path: '/run/p/rootfs/dev/net/tun', mode: 0o20666, major: 10, minor: 200, uid: 0, gid: 0 },
+    { op: PlanOpCode.Mkdir, path: '/run/p/rootfs/dev/cpu', mode: 0o755 },
+    { op: PlanOpCode.Mkdir, path: '/run/p/rootfs/dev/cpu/0', mode: 0o755 },
+    { op: PlanOpCode.Mknod, path: '/run/p/rootfs/dev/cpu/0/msr', mode: 0o20600, major: 202, minor: 0, uid: 0, gid: 0 },
+    { op: PlanOpCode.Mkdir, path: '/run/p/rootfs/dev/cpu/1', mode: 0o755 },
+    { op: PlanOpCode.Mknod, path: '/run/p/rootfs/dev/cpu/1/msr', mode: 0o20600, major: 202, minor: 1, uid: 0, gid: 0 },
+    { op: PlanOpCode.Mknod, path: '/run/p/rootfs/dev/vda', mode: 0o60660, major: 254, minor: 0, uid: 0, gid: 6 },
+  ], 'each directory made once, before its nodes')
+  t.match(privileged.find((o) => o.op === PlanOpCode.Mount && o.fstype === 'sysfs'), { flags: MS_NOSUID | MS_NOEXEC | MS_NODEV })
   t.end()
 })
 

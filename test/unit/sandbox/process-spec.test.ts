@@ -3,6 +3,7 @@ import { loadPod } from '../../../src/spec'
 import { processSpec, findExecutable, ContainerConfigError } from '../../../src/sandbox/process-spec'
 import { HOST_IMAGE_CONFIG } from '../../../src/images/host-image'
 import type { ImageConfig } from '../../../src/images/resolver'
+import { containerCapabilities } from '../../../src/sandbox/capability-sets'
 
 const pod = (container: string, extra = ''): ReturnType<typeof loadPod>['pod'] => loadPod(`
 apiVersion: v1
@@ -51,6 +52,15 @@ t.test('working dir and user', (t) => {
   t.same(spec(pod('{name: c, image: x}'), { ...image, user: '5:6' }).ids, { uid: 5, gid: 6, groups: [] })
   t.throws(() => spec(pod('{name: c, image: x}'), { ...image, user: 'nobody-here' }), /not found/)
   t.throws(() => spec(pod('{name: c, image: x, securityContext: {runAsNonRoot: true}}')), /runAsNonRoot/)
+  t.end()
+})
+
+t.test('capabilities: containerd\'s set with add/drop; a privileged container keeps every one', (t) => {
+  const caps = (c: string) => spec(pod(c)).capabilities
+  t.equal(caps('{name: c, image: x}').keep, containerCapabilities(undefined))
+  t.equal(caps('{name: c, image: x, securityContext: {capabilities: {add: [NET_ADMIN]}}}').keep, containerCapabilities({ add: ['NET_ADMIN'] }))
+  t.same(caps('{name: c, image: x, securityContext: {privileged: true, capabilities: {drop: [ALL]}}}'), { keep: 2 ** 53 - 1, noNewPrivs: false }, 'capabilities.drop does not apply, as in containerd')
+  t.equal(caps('{name: c, image: x, securityContext: {allowPrivilegeEscalation: false}}').noNewPrivs, true)
   t.end()
 })
 

@@ -63,6 +63,7 @@ const cases: RuleCase[] = [
   ['capability added', withContainer({ securityContext: { capabilities: { add: ['NET_WIZARD'] } } }), `${c0}.securityContext.capabilities.add[0]: unknown capability (got "NET_WIZARD")`, withContainer({ securityContext: { capabilities: { add: ['NET_ADMIN', 'cap_sys_time', 'ALL'], drop: ['all'] } } })],
   ['capability dropped', withContainer({ securityContext: { capabilities: { drop: ['KILL', 'nope'] } } }), `${c0}.securityContext.capabilities.drop[1]: unknown capability (got "nope")`, withContainer({ securityContext: { capabilities: { drop: ['CAP_KILL'] } } })],
   ['no privilege escalation with SYS_ADMIN', withContainer({ securityContext: { allowPrivilegeEscalation: false, capabilities: { add: ['CAP_SYS_ADMIN'] } } }), `${c0}.securityContext.allowPrivilegeEscalation: cannot set \`allowPrivilegeEscalation\` to false and \`capabilities.Add\` CAP_SYS_ADMIN`, withContainer({ securityContext: { allowPrivilegeEscalation: false, capabilities: { add: ['NET_ADMIN'] } } })],
+  ['not privileged without privilege escalation', withContainer({ securityContext: { allowPrivilegeEscalation: false, privileged: true } }), `${c0}.securityContext.allowPrivilegeEscalation: cannot set \`allowPrivilegeEscalation\` to false and \`privileged\` to true`, withContainer({ securityContext: { allowPrivilegeEscalation: true, privileged: true } })],
 ];
 
 runCases(t, cases);
