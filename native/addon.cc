@@ -23,6 +23,7 @@
 #include <string>
 #include <vector>
 
+#include "device-filter.h"
 #include "exit-watch.h"
 #include "plan.h"
 #include "spawn.h"
@@ -367,6 +368,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("signal", Napi::Function::New(env, Signal, "signal"));
   exports.Set("pipe", Napi::Function::New(env, Pipe, "pipe"));
   exports.Set("close", Napi::Function::New(env, Close, "close"));
+  exports.Set("loadDeviceFilter", Napi::Function::New(env, LoadDeviceFilter, "loadDeviceFilter"));
+  exports.Set("attachDeviceFilter", Napi::Function::New(env, AttachDeviceFilter, "attachDeviceFilter"));
   return exports;
 }
 

@@ -18,6 +18,8 @@ interface RawAddon {
   signal(pidfd: number, signal: number): number
   pipe(): [number, number] | number
   close(fd: number): number
+  loadDeviceFilter(program: Buffer): number
+  attachDeviceFilter(progFd: number, cgroupFd: number): number
 }
 
 function isPodshimRoot(dir: string): boolean {
@@ -86,5 +88,13 @@ function close(fd: number): void {
   checkErrno(loadRaw().close(fd), 'close')
 }
 
+function loadDeviceFilter(program: Buffer): number {
+  return checkErrno(loadRaw().loadDeviceFilter(program), 'bpf', { path: 'BPF_PROG_LOAD' })
+}
+
+function attachDeviceFilter(progFd: number, cgroupFd: number, cgroupPath: string): void {
+  checkErrno(loadRaw().attachDeviceFilter(progFd, cgroupFd), 'bpf', { path: `BPF_PROG_ATTACH ${cgroupPath}` })
+}
+
 /** The real NativeApi; the addon is loaded on the first call. */
-export const nativeApi: NativeApi = { spawn, watchExit, signal, pipe, close }
+export const nativeApi: NativeApi = { spawn, watchExit, signal, pipe, close, loadDeviceFilter, attachDeviceFilter }

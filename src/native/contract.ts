@@ -172,6 +172,10 @@ export interface NativeApi {
   pipe(): [number, number]
   /** close(2) */
   close(fd: number): void
+  /** bpf(BPF_PROG_LOAD) of a BPF_PROG_TYPE_CGROUP_DEVICE program (src/cgroup/device-filter.ts): its fd */
+  loadDeviceFilter(program: Buffer): number
+  /** bpf(BPF_PROG_ATTACH, BPF_CGROUP_DEVICE) of that program to the cgroup open at cgroupFd (cgroupPath for errors); replaces one attached before */
+  attachDeviceFilter(progFd: number, cgroupFd: number, cgroupPath: string): void
 }
 
 /** Linux constants the plan builder needs (x86_64 / generic values). */

@@ -14,14 +14,15 @@ export const CAPABILITY_NAMES = [
 ] as const
 
 /**
- * containerd's default set (oci/spec.go defaultUnixCaps) without MKNOD:
- * containerd pairs MKNOD with a device cgroup that refuses every device
- * node but the defaults, and podshim has none (cgroup v2 needs a BPF
- * program for it), so a container root that could mknod could open the
- * host's disks. `capabilities.add: [MKNOD]` gives it back.
+ * containerd's default set (oci/spec.go defaultUnixCaps). Its MKNOD is
+ * paired with the device cgroup filter (src/cgroup/device-filter.ts),
+ * which lets a container make any node but open only the default devices;
+ * where the kernel cannot load that filter, the default set goes without
+ * MKNOD (a container root that could mknod could open the host's disks),
+ * and `capabilities.add: [MKNOD]` gives it back.
  */
 export const DEFAULT_CAPABILITIES = [
-  'CHOWN', 'DAC_OVERRIDE', 'FSETID', 'FOWNER', 'NET_RAW', 'SETGID', 'SETUID', 'SETFCAP', 'SETPCAP',
+  'CHOWN', 'DAC_OVERRIDE', 'FSETID', 'FOWNER', 'MKNOD', 'NET_RAW', 'SETGID', 'SETUID', 'SETFCAP', 'SETPCAP',
   'NET_BIND_SERVICE', 'SYS_CHROOT', 'KILL', 'AUDIT_WRITE',
 ]
 
@@ -43,11 +44,15 @@ export function allCapabilities(): number {
   return 2 ** 53 - 1
 }
 
-/** The bounding set a container keeps, as a mask of capability numbers (names validated beforehand). */
-export function containerCapabilities(capabilities: { add?: string[]; drop?: string[] } | undefined): number {
+/**
+ * The bounding set a container keeps, as a mask of capability numbers
+ * (names validated beforehand); without a device filter, the default set
+ * has no MKNOD.
+ */
+export function containerCapabilities(capabilities: { add?: string[]; drop?: string[] } | undefined, hasDeviceFilter = true): number {
   const add = capabilities?.add ?? []
   const drop = capabilities?.drop ?? []
-  const kept = new Set(DEFAULT_CAPABILITIES.map((name) => capabilityNumber(name) as number))
+  const kept = new Set(DEFAULT_CAPABILITIES.filter((name) => hasDeviceFilter || name !== 'MKNOD').map((name) => capabilityNumber(name) as number))
   if (add.some(isAll)) CAPABILITY_NAMES.forEach((_, n) => kept.add(n))
   if (drop.some(isAll)) kept.clear()
   for (const name of add) if (!isAll(name)) kept.add(capabilityNumber(name) as number)

@@ -97,6 +97,7 @@ export function startContainerProcess(input: {
   const spec = processSpec({
     pod, container, image: image.config, hostname: input.hostname, nodeName: hostHostname(),
     lookupUser: userLookup(image.lookupRoot),
+    hasDeviceFilter: sandbox.deviceFilterError === null,
   })
   const exe = findExecutable(spec.argv[0], spec.env, isExecutableIn(image.lookupRoot))
   if (exe === undefined) throw new SyscallError('execve', 2, { path: spec.argv[0] })
@@ -130,6 +131,8 @@ export function startContainerProcess(input: {
     const [[, outWrite], [, errWrite]] = pipes
     const cgroupFd = sandbox.cgroup.openLeaf(container.name)
     childFds.push(cgroupFd)
+    // containerd: a privileged container's devices are not filtered
+    if (!privileged) sandbox.filterDevices(container.name, cgroupFd)
     sandbox.cgroup.markStarted(container.name)
     spawned = spawnOrThrow(native, {
       cloneFlags: CLONE_NEWNS | (ownPidNs ? CLONE_NEWPID : 0),

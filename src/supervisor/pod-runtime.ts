@@ -40,6 +40,8 @@ export interface PodRuntime {
   start(onReap: (event: ReapEvent) => void, onSandboxExit: (status: ExitStatus) => void): void
   /** whether lowering pause's oom_score_adj was possible */
   readonly canSetOomScoreAdj: boolean
+  /** why the containers have no device cgroup (BPF) filter, once start() ran; null when they have one */
+  readonly deviceFilterError: string | null
   /** pause is exiting or gone: its PID namespace's members die first, and must not be restarted into it */
   isSandboxExiting(): boolean
   startContainer(container: DefaultedContainer, image: ResolvedImage, restartCount: number): StartedProcess
@@ -59,6 +61,10 @@ export class SandboxRuntime implements PodRuntime {
 
   get canSetOomScoreAdj(): boolean {
     return this.sandbox.canSetOomScoreAdj
+  }
+
+  get deviceFilterError(): string | null {
+    return this.sandbox.deviceFilterError
   }
 
   start(onReap: (event: ReapEvent) => void, onSandboxExit: (status: ExitStatus) => void): void {

@@ -18,6 +18,8 @@ import { spawnOrThrow } from './spawn-or-throw'
 import { removeTree } from '../remove-tree'
 import { CAP_SYS_RESOURCE, hasCapability } from '../sandbox/capabilities'
 import { readProcStat } from '../proc-stat'
+import { DEFAULT_DEVICE_RULES, deviceFilterProgram } from '../cgroup/device-filter'
+import { describeError } from './describe-error'
 
 
 /** A namespace the pod's containers join, by fd of /proc/<pause>/ns/<name>. */
@@ -73,6 +75,10 @@ export class PodSandbox {
   private reapSocket: Socket | undefined
   /** containerd gives the sandbox oom_score_adj -998; lowering it needs CAP_SYS_RESOURCE */
   readonly canSetOomScoreAdj = hasCapability(CAP_SYS_RESOURCE)
+  /** the device cgroup program every unprivileged container's leaf gets (src/cgroup/device-filter.ts), or -1 */
+  private deviceFilterFd = -1
+  /** why there is none (no cgroup BPF here), once start() tried */
+  deviceFilterError: string | null = null
 
   constructor(
     readonly native: NativeApi,
@@ -93,9 +99,25 @@ export class PodSandbox {
       mkdirSync(this.shmSource, { mode: 0o1777 })
     }
     mkdirSync(this.paths.dataDir, { recursive: true, mode: 0o700 })
+    this.loadDeviceFilter()
     this.volumes = prepareVolumes(spec.volumes, join(this.paths.dataDir, 'volumes'))
     this.volumesMade = [...this.volumes.values()]
     this.startPause(hostname, onReap, onPauseExit)
+  }
+
+  /** Load the device program once per pod; a kernel without cgroup BPF leaves the containers unfiltered, and says why. */
+  private loadDeviceFilter(): void {
+    if (this.pod.spec.containers.concat(this.pod.spec.initContainers).every((c) => c.securityContext?.privileged === true)) return
+    try {
+      this.deviceFilterFd = this.native.loadDeviceFilter(deviceFilterProgram(DEFAULT_DEVICE_RULES))
+    } catch (err) {
+      this.deviceFilterError = describeError(err)
+    }
+  }
+
+  /** Put the device program on a container's leaf (before each start: a restart replaces it); privileged containers get none. */
+  filterDevices(container: string, cgroupFd: number): void {
+    if (this.deviceFilterFd >= 0) this.native.attachDeviceFilter(this.deviceFilterFd, cgroupFd, this.cgroup.leafPath(container))
   }
 
   private startPause(hostname: string, onReap: (event: ReapEvent) => void, onPauseExit: (status: ExitStatus) => void): void {
@@ -206,6 +228,8 @@ export class PodSandbox {
     }
     await step(() => this.stopPause(1000))
     await step(() => this.cgroup.remove())
+    if (this.deviceFilterFd >= 0) await step(() => this.native.close(this.deviceFilterFd))
+    this.deviceFilterFd = -1
     this.reapSocket?.destroy()
     for (const ns of this.joinNamespaces) await step(() => closeSync(ns.fd))
     this.joinNamespaces = []

@@ -1,5 +1,5 @@
 // Capabilities from inside the containers: containerd's default bounding
-// set (without MKNOD: podshim has no device cgroup), securityContext
+// set (its MKNOD makes nodes the device cgroup filter refuses), securityContext
 // capabilities add/drop, no_new_privs from allowPrivilegeEscalation: false,
 // nothing inheritable or ambient, none effective for another user, and the
 // same set for a process exec'd into the container (a postStart hook). A
@@ -24,7 +24,10 @@ t.test('the capabilities each container keeps', async (t) => {
   const env = podEnv(t)
   const r = await env.run(podManifest('caps', [
     shContainer('root', `${STATUS}; if mount -o remount,rw /ro 2>/dev/null; then echo remount=yes; else echo remount=refused; fi; ` +
-      'if mknod /tmp/disk b 8 0 2>/dev/null; then echo mknod=yes; else echo mknod=refused; fi', {
+      // in /dev: /tmp is nodev, which would refuse the open whatever the device cgroup says
+      'if mknod /dev/disk b 8 0 2>/dev/null; then echo mknod=yes; else echo mknod=refused; fi; ' +
+      'if head -c0 /dev/disk 2>/dev/null; then echo open=yes; else echo open=refused; fi; ' +
+      'if head -c0 /dev/zero; then echo zero=yes; fi', {
       volumeMounts: [{ name: 'v', mountPath: '/ro', readOnly: true }],
     }),
     shContainer('user', STATUS, {
@@ -40,13 +43,15 @@ t.test('the capabilities each container keeps', async (t) => {
 
   const root = keyValues(containerLines(r.stdout, 'root'))
   const defaults = hex(containerCapabilities(undefined))
-  t.equal(root.get('CapBnd'), defaults, 'root: containerd\'s default bounding set, without MKNOD')
+  t.equal(root.get('CapBnd'), defaults, 'root: containerd\'s default bounding set')
   t.equal(root.get('CapEff'), defaults, 'root: all of it effective')
   t.equal(root.get('CapInh'), hex(0), 'nothing inheritable')
   t.equal(root.get('CapAmb'), hex(0), 'nothing ambient')
   t.equal(root.get('NoNewPrivs'), '0', 'privilege escalation allowed by default, as in Kubernetes')
   t.equal(root.get('remount'), 'refused', 'a readOnly volume cannot be remounted read-write')
-  t.equal(root.get('mknod'), 'refused', 'no device nodes')
+  t.equal(root.get('mknod'), 'yes', 'MKNOD makes a device node')
+  t.equal(root.get('open'), 'refused', 'which the device cgroup does not let it open')
+  t.equal(root.get('zero'), 'yes', 'the default devices it does')
 
   const user = keyValues(containerLines(r.stdout, 'user'))
   t.equal(user.get('CapBnd'), hex(containerCapabilities({ add: ['NET_ADMIN'], drop: ['cap_kill'] })), 'add and drop applied')
@@ -69,7 +74,9 @@ t.test('a privileged container: every capability, the host\'s device nodes, /sys
   if (extra === undefined) throw new Error('this host has no device beyond the defaults')
   const DEVICE = `echo "dev=$(stat -c '%F %t:%T %a %u:%g' /dev/${extra.name})"; ` +
     'echo "sys=$(awk \'$2 == "/sys" { split($4, o, ","); print o[1] }\' /proc/mounts)"; ' +
-    'echo "kcore=$(awk \'$2 == "/proc/kcore" { print "masked" }\' /proc/mounts)"'
+    'echo "kcore=$(awk \'$2 == "/proc/kcore" { print "masked" }\' /proc/mounts)"; ' +
+    // kmsg (c 1:11), which no default rule of the device cgroup allows; opened for writing, which needs no capability
+    'mknod /dev/made-kmsg c 1 11; if (: > /dev/made-kmsg) 2>/dev/null; then echo open=yes; else echo open=refused; fi'
   const env = podEnv(t)
   const r = await env.run(podManifest('privileged', [
     shContainer('priv', `${STATUS}; ${DEVICE}`, { securityContext: { privileged: true } }),
@@ -85,9 +92,11 @@ t.test('a privileged container: every capability, the host\'s device nodes, /sys
     `/dev/${extra.name} as the host has it`)
   t.equal(priv.get('sys'), 'rw', '/sys is read-write')
   t.equal(priv.get('kcore'), '', '/proc/kcore is not masked')
+  t.equal(priv.get('open'), 'yes', 'no device cgroup filter: a node it makes opens')
   const plain = keyValues(containerLines(r.stdout, 'plain'))
   t.equal(plain.get('CapBnd'), hex(containerCapabilities(undefined)), 'its neighbour keeps the default set')
   t.equal(plain.get('dev'), '', `and has no /dev/${extra.name}`)
   t.equal(plain.get('sys'), 'ro')
   t.equal(plain.get('kcore'), existsSync('/proc/kcore') ? 'masked' : '')
+  t.equal(plain.get('open'), 'refused', 'the device cgroup refuses it')
 })
