@@ -28,8 +28,11 @@
  * makes SIGUSR2 pause's parent-death signal there, so the processes the
  * containers started do not outlive a supervisor killed with SIGKILL.
  *
- * The fds are checked (access mode, file system) so that one pause merely
- * inherited is never taken for them.
+ * The fds are checked (access mode, file system, the mount's root, the
+ * file's name) so that one pause merely inherited is never taken for them.
+ * podshim's spawn keeps SIGUSR2 blocked from PR_SET_PDEATHSIG until pause
+ * has its handler (and unblocks it): a supervisor that dies in between
+ * leaves it pending, not fatal.
  *
  * Built -static and small: it must cost next to nothing per pod, so it
  * writes with write(2) alone and pulls no stdio into the binary.
@@ -44,6 +47,7 @@
 #include <string.h>
 #include <linux/magic.h>
 #include <sys/mount.h>
+#include <sys/stat.h> /* statx */
 #include <sys/statfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -151,14 +155,33 @@ static int pause_take_fd(int fd) {
 /*
  * Whether fd is what podshim hands over there, not an fd pause happened to
  * inherit: open with exactly the access mode given, on a file system of
- * the magic given. Then it is made close-on-exec.
+ * the magic given.
  */
-static int pause_take_handed_fd(int fd, int access, long magic) {
+static int pause_fd_is(int fd, int access, long magic) {
   int flags = fcntl(fd, F_GETFL);
   if (flags < 0 || (flags & (O_PATH | O_ACCMODE)) != access) return 0;
   struct statfs fs;
-  if (fstatfs(fd, &fs) < 0 || (long)fs.f_type != magic) return 0;
-  return pause_take_fd(fd);
+  return fstatfs(fd, &fs) == 0 && (long)fs.f_type == magic;
+}
+
+/* fd 5: an O_PATH fd of the root of a tmpfs mount. */
+static int pause_take_unmount_fd(void) {
+  if (!pause_fd_is(PAUSE_UNMOUNT_FD, O_PATH, TMPFS_MAGIC)) return 0;
+  struct statx stx;
+  if (statx(PAUSE_UNMOUNT_FD, "", AT_EMPTY_PATH, 0, &stx) < 0) return 0;
+  if (!(stx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) || !(stx.stx_attributes & STATX_ATTR_MOUNT_ROOT)) return 0;
+  return pause_take_fd(PAUSE_UNMOUNT_FD);
+}
+
+/* fd 4: a write-only fd of a cgroup's cgroup.kill. */
+static int pause_take_kill_fd(void) {
+  if (!pause_fd_is(PAUSE_KILL_FD, O_WRONLY, CGROUP2_SUPER_MAGIC)) return 0;
+  static const char suffix[] = "/cgroup.kill";
+  char target[4096];
+  ssize_t n = readlink("/proc/self/fd/4", target, sizeof target);
+  size_t len = sizeof suffix - 1;
+  if (n < (ssize_t)len || n == (ssize_t)sizeof target || memcmp(target + n - len, suffix, len) != 0) return 0;
+  return pause_take_fd(PAUSE_KILL_FD);
 }
 
 /* Report on fd 3 only if the supervisor handed one over. */
@@ -182,7 +205,7 @@ int main(int argc, char **argv) {
     pause_write_text(STDERR_FILENO, "Warning: pause should be the first process\n");
   }
   pause_open_report_fd();
-  pause_unmount = pause_take_handed_fd(PAUSE_UNMOUNT_FD, O_PATH, TMPFS_MAGIC);
+  pause_unmount = pause_take_unmount_fd();
 
   struct sigaction action;
   memset(&action, 0, sizeof action);
@@ -190,9 +213,14 @@ int main(int argc, char **argv) {
   action.sa_handler = pause_on_shutdown;
   if (sigaction(SIGINT, &action, NULL) < 0) return 1;
   if (sigaction(SIGTERM, &action, NULL) < 0) return 2;
-  if (pause_take_handed_fd(PAUSE_KILL_FD, O_WRONLY, CGROUP2_SUPER_MAGIC)) {
+  if (pause_take_kill_fd()) {
     action.sa_handler = pause_on_parent_death;
     if (sigaction(SIGUSR2, &action, NULL) < 0) return 4;
+    /* podshim's spawn blocks a catchable parent-death signal: one that came before now is pending */
+    sigset_t usr2;
+    sigemptyset(&usr2);
+    sigaddset(&usr2, SIGUSR2);
+    sigprocmask(SIG_UNBLOCK, &usr2, NULL);
   }
   action.sa_handler = pause_on_child;
   action.sa_flags = SA_NOCLDSTOP;

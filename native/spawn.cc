@@ -430,7 +430,11 @@ int child_open_root(const struct plan_op *op, struct executor_fds *fds, int floo
   return 0;
 }
 
-/* A device node with exactly the mode and owner asked (mknod applies the umask; fchmodat does not). */
+/*
+ * A device node with exactly the mode and owner asked (mknod applies the
+ * umask; fchmodat does not). fchmodat and fchownat find the node by name
+ * again: nothing else runs in this new mount namespace yet to swap it.
+ */
 int child_mknod(const struct plan_op *op, const struct executor_fds *fds) {
   const char *name;
   int dir_fd = child_parent_open(fds, op->str_a, &name);
@@ -493,8 +497,17 @@ int child_write_file(const char *path, const char *data, size_t len) {
   return (int)syscall(SYS_close, fd);
 }
 
-/* PR_SET_PDEATHSIG, then make sure the parent did not die before it took effect. */
+/*
+ * PR_SET_PDEATHSIG, then make sure the parent did not die before it took
+ * effect. A catchable signal is blocked first: one sent before the program
+ * installs its handler stays pending across execve, for the program to take
+ * when it unblocks it (pause's SIGUSR2), instead of killing it.
+ */
 int child_pdeathsig(const struct plan_op *op, const struct executor_fds *fds) {
+  if (op->num_a != SIGKILL && op->num_a > 0 && op->num_a <= 64) {
+    uint64_t mask = 1ULL << (op->num_a - 1); /* the kernel's sigset_t: bit signo - 1 */
+    if (syscall(SYS_rt_sigprocmask, SIG_BLOCK, &mask, nullptr, sizeof mask) < 0) return -1;
+  }
   if (syscall(SYS_prctl, PR_SET_PDEATHSIG, (unsigned long)op->num_a, 0, 0, 0) < 0) return -1;
   if (op->num_b != 0 && syscall(SYS_getppid) != op->num_b) syscall(SYS_exit_group, 127);
   if (fds->parent_fd >= 0) {

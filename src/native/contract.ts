@@ -84,7 +84,9 @@ export type PlanOp =
    * getppid() != parentPid, or (always, across PID namespaces too) when the supervisor's pidfd,
    * which the addon hands the child, reads as exited. parentPid is the parent as the child sees it:
    * process.pid when the child stays in the supervisor's PID namespace, 0 when it is in another
-   * one (there getppid() returns 0).
+   * one (there getppid() returns 0). A signal other than SIGKILL is blocked first, and stays blocked
+   * across execve: the program unblocks it once it has a handler (pause's SIGUSR2), so a parent that
+   * died in between leaves it pending.
    */
   | { op: PlanOpCode.Pdeathsig; signal: number; parentPid: number }
   /** open(path, O_WRONLY|O_CLOEXEC) + write(data) + close; e.g. /proc/self/oom_score_adj. */

@@ -49,7 +49,7 @@ export function allCapabilities(): number {
  * (names validated beforehand); without a device filter, the default set
  * has no MKNOD.
  */
-export function containerCapabilities(capabilities: { add?: string[]; drop?: string[] } | undefined, hasDeviceFilter = true): number {
+export function containerCapabilities(capabilities: { add?: string[]; drop?: string[] } | undefined, hasDeviceFilter: boolean): number {
   const add = capabilities?.add ?? []
   const drop = capabilities?.drop ?? []
   const kept = new Set(DEFAULT_CAPABILITIES.filter((name) => hasDeviceFilter || name !== 'MKNOD').map((name) => capabilityNumber(name) as number))

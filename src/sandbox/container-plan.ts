@@ -45,7 +45,9 @@ export interface ContainerPlanInput {
   terminationLog: string | null
   masked: MaskedPath[]
   readonlyPaths: string[]
-  /** privileged: the host's device nodes and a read-write /sys (default-mounts.ts) */
+  /** privileged: a read-write /sys (default-mounts.ts) */
+  isPrivileged: boolean
+  /** privileged: the host's device nodes */
   hostDevices: HostDevice[] | null
   /** namespace fds to join, in this order (network before mounting sysfs and mqueue) */
   joinNamespaces: { fd: number; nstype: number; label: string }[]
@@ -67,7 +69,7 @@ export function containerPlanOps(input: ContainerPlanInput): PlanOp[] {
   ops.push(...rootfsOps(r, input.rootfs, input.overlayDirs))
   ops.push(...defaultMountOps({
     root: r, shmSource: input.shmSource, terminationLog: input.terminationLog,
-    masked: input.masked, readonlyPaths: input.readonlyPaths, hostDevices: input.hostDevices,
+    masked: input.masked, readonlyPaths: input.readonlyPaths, isPrivileged: input.isPrivileged, hostDevices: input.hostDevices,
   }))
   for (const mount of input.mounts) ops.push(...volumeOps(r, mount))
   if (input.readOnlyRootFilesystem) ops.push(mountOp(null, r, null, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV))

@@ -36,7 +36,9 @@ export interface DefaultMountsInput {
   terminationLog: string | null
   masked: MaskedPath[]
   readonlyPaths: string[]
-  /** privileged: the host's device nodes, made in /dev, and /sys read-write; null: the default devices, bound */
+  /** a privileged container: /sys read-write */
+  isPrivileged: boolean
+  /** the host's device nodes, made in /dev (privileged); null: the default devices, bound */
   hostDevices: HostDevice[] | null
 }
 
@@ -86,7 +88,7 @@ export function defaultMountOps(input: DefaultMountsInput): PlanOp[] {
     mkdirOp(`${r}/proc`),
     mountOp('proc', `${r}/proc`, 'proc', MS_NOSUID | MS_NOEXEC | MS_NODEV),
     mkdirOp(`${r}/sys`),
-    mountOp('sysfs', `${r}/sys`, 'sysfs', MS_NOSUID | MS_NOEXEC | MS_NODEV | (input.hostDevices === null ? MS_RDONLY : 0)),
+    mountOp('sysfs', `${r}/sys`, 'sysfs', MS_NOSUID | MS_NOEXEC | MS_NODEV | (input.isPrivileged ? 0 : MS_RDONLY)),
     mkdirOp(`${r}/dev`),
     mountOp('tmpfs', `${r}/dev`, 'tmpfs', MS_NOSUID | MS_STRICTATIME, 'mode=755,size=65536k'),
   ]

@@ -1,10 +1,11 @@
 // The host's device nodes a privileged container gets in its /dev, as
 // containerd lists them for one (its HostDevices): every character and block
-// device under /dev, in subdirectories too, except the directories a
-// container has of its own (pts, shm, mqueue, fd) and runtime
-// bookkeeping (.lxc, .lxd-mounts, .udev), and except console and ptmx (a
-// container's /dev/ptmx is its own devpts' ptmx). Read from /dev at each
-// privileged start, so a device plugged in since is there.
+// device under /dev, in subdirectories too, except in directories named
+// as those a container has of its own (pts, shm, mqueue, fd) or as runtime
+// bookkeeping (.lxc, .lxd-mounts, .udev), at any depth as runc skips them,
+// and except nodes named console or ptmx (a container's /dev/ptmx is its
+// own devpts' ptmx). Read from /dev at each privileged start, so a device
+// plugged in since is there.
 import { lstatSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
 
@@ -43,8 +44,8 @@ export function hostDevices(devDir = '/dev'): HostDevice[] {
     for (const entry of entries) {
       const name = relative === '' ? entry.name : `${relative}/${entry.name}`
       if (entry.isDirectory()) {
-        if (relative !== '' || !SKIPPED_DIRS.has(entry.name)) walk(name)
-      } else if ((entry.isCharacterDevice() || entry.isBlockDevice()) && !(relative === '' && SKIPPED_NODES.has(entry.name))) {
+        if (!SKIPPED_DIRS.has(entry.name)) walk(name)
+      } else if ((entry.isCharacterDevice() || entry.isBlockDevice()) && !SKIPPED_NODES.has(entry.name)) {
         const st = lstatSync(join(devDir, name), { bigint: true, throwIfNoEntry: false })
         if (st === undefined) continue
         found.push({ name, mode: Number(st.mode), ...deviceNumber(st.rdev), uid: Number(st.uid), gid: Number(st.gid) })

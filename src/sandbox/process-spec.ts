@@ -62,8 +62,8 @@ export function processSpec(input: {
   nodeName: string
   /** looks a user name up in the container's /etc/passwd: [uid, gid] */
   lookupUser: (name: string) => [number, number] | undefined
-  /** whether the container's cgroup gets the device filter (else no MKNOD by default); true unless said */
-  hasDeviceFilter?: boolean
+  /** whether the container's cgroup gets the device filter (else no MKNOD by default) */
+  hasDeviceFilter: boolean
 }): ProcessSpec {
   const { pod, container, image } = input
   const own = containerEnv(pod, container, input.nodeName)
@@ -91,7 +91,7 @@ export function processSpec(input: {
     ids: containerIds(pod, container, image.user, input.lookupUser),
     capabilities: {
       // containerd: a privileged container has every capability, whatever capabilities.add/drop say
-      keep: container.securityContext?.privileged === true ? allCapabilities() : containerCapabilities(container.securityContext?.capabilities, input.hasDeviceFilter ?? true),
+      keep: container.securityContext?.privileged === true ? allCapabilities() : containerCapabilities(container.securityContext?.capabilities, input.hasDeviceFilter),
       noNewPrivs: container.securityContext?.allowPrivilegeEscalation === false,
     },
   }

@@ -119,7 +119,7 @@ export function startContainerProcess(input: {
   ].filter((m) => image.rootfs.kind !== 'entries' || lexists(join(image.lookupRoot, m.target)))
     .map((m) => ({ ...m, target: resolveInRoot(image.lookupRoot, m.target) }))
   const ownPidNs = !pod.spec.hostPID && !pod.spec.shareProcessNamespace
-  const privileged = container.securityContext?.privileged === true
+  const isPrivileged = container.securityContext?.privileged === true
   // what only the child keeps: closed here once it has them, or on any failure
   const childFds = [...mountFds]
   let pipes: Array<[number, number]> = []
@@ -132,7 +132,7 @@ export function startContainerProcess(input: {
     const cgroupFd = sandbox.cgroup.openLeaf(container.name)
     childFds.push(cgroupFd)
     // containerd: a privileged container's devices are not filtered
-    if (!privileged) sandbox.filterDevices(container.name, cgroupFd)
+    if (!isPrivileged) sandbox.filterDevices(container.name, cgroupFd)
     sandbox.cgroup.markStarted(container.name)
     spawned = spawnOrThrow(native, {
       cloneFlags: CLONE_NEWNS | (ownPidNs ? CLONE_NEWPID : 0),
@@ -147,8 +147,9 @@ export function startContainerProcess(input: {
         shmSource: sandbox.shmSource,
         terminationLog: container.terminationMessagePath === '/dev/termination-log' ? terminationLog : null,
         // containerd: a privileged container has the host's devices, a writable /sys and nothing masked
-        ...(privileged ? { masked: [], readonlyPaths: [] } : kernelMasks()),
-        hostDevices: privileged ? hostDevices() : null,
+        ...(isPrivileged ? { masked: [], readonlyPaths: [] } : kernelMasks()),
+        isPrivileged,
+        hostDevices: isPrivileged ? hostDevices() : null,
         joinNamespaces: sandbox.joinNamespaces,
         stdio: [devNull, outWrite, errWrite],
         parentPid: pod.spec.hostPID ? process.pid : 0,

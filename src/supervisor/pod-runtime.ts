@@ -40,8 +40,8 @@ export interface PodRuntime {
   start(onReap: (event: ReapEvent) => void, onSandboxExit: (status: ExitStatus) => void): void
   /** whether lowering pause's oom_score_adj was possible */
   readonly canSetOomScoreAdj: boolean
-  /** why the containers have no device cgroup (BPF) filter, once start() ran; null when they have one */
-  readonly deviceFilterError: string | null
+  /** what the sandbox could not do as Kubernetes would (no device filter, no cgroup.kill), once start() ran */
+  readonly sandboxWarnings: readonly { reason: string; message: string }[]
   /** pause is exiting or gone: its PID namespace's members die first, and must not be restarted into it */
   isSandboxExiting(): boolean
   startContainer(container: DefaultedContainer, image: ResolvedImage, restartCount: number): StartedProcess
@@ -63,8 +63,8 @@ export class SandboxRuntime implements PodRuntime {
     return this.sandbox.canSetOomScoreAdj
   }
 
-  get deviceFilterError(): string | null {
-    return this.sandbox.deviceFilterError
+  get sandboxWarnings(): readonly { reason: string; message: string }[] {
+    return this.sandbox.warnings
   }
 
   start(onReap: (event: ReapEvent) => void, onSandboxExit: (status: ExitStatus) => void): void {

@@ -79,6 +79,8 @@ export class PodSandbox {
   private deviceFilterFd = -1
   /** why there is none (no cgroup BPF here), once start() tried */
   deviceFilterError: string | null = null
+  /** what the sandbox could not do as Kubernetes would, as warning events for the supervisor */
+  readonly warnings: { reason: string; message: string }[] = []
 
   constructor(
     readonly native: NativeApi,
@@ -105,13 +107,29 @@ export class PodSandbox {
     this.startPause(hostname, onReap, onPauseExit)
   }
 
-  /** Load the device program once per pod; a kernel without cgroup BPF leaves the containers unfiltered, and says why. */
+  /**
+   * Load the device program once per pod, and put it on pause's leaf as
+   * containerd does: that attach also shows whether this host lets podshim's
+   * cgroups have one (an ancestor's program may forbid it). Where it cannot,
+   * the containers go unfiltered, and a warning says why.
+   */
   private loadDeviceFilter(): void {
     if (this.pod.spec.containers.concat(this.pod.spec.initContainers).every((c) => c.securityContext?.privileged === true)) return
+    let pauseLeaf = -1
     try {
       this.deviceFilterFd = this.native.loadDeviceFilter(deviceFilterProgram(DEFAULT_DEVICE_RULES))
+      pauseLeaf = this.cgroup.openLeaf('pause')
+      this.native.attachDeviceFilter(this.deviceFilterFd, pauseLeaf, this.cgroup.leafPath('pause'))
     } catch (err) {
+      if (this.deviceFilterFd >= 0) this.native.close(this.deviceFilterFd)
+      this.deviceFilterFd = -1
       this.deviceFilterError = describeError(err)
+      this.warnings.push({
+        reason: 'DeviceFilterNotSet',
+        message: `containers get no device cgroup filter (${this.deviceFilterError}): MKNOD is left out of the default capability set (a container that adds it can make and open any device node)`,
+      })
+    } finally {
+      if (pauseLeaf >= 0) closeSync(pauseLeaf)
     }
   }
 
@@ -132,7 +150,12 @@ export class PodSandbox {
       ;[reapRead, reapWrite] = this.native.pipe()
       cgroupFd = this.cgroup.openLeaf('pause')
       // no PID namespace ends with pause there: it kills the pod's cgroup if the supervisor dies
-      if (spec.hostPID) killFd = this.cgroup.openKill()
+      if (spec.hostPID) {
+        killFd = this.cgroup.openKill()
+        if (killFd === null) {
+          this.warnings.push({ reason: 'PodCgroupKillNotSet', message: 'this kernel has no cgroup.kill (Linux 5.14): with hostPID, processes the containers start outlive a supervisor killed with SIGKILL, until the next podshim run' })
+        }
+      }
       this.shmMayBeMounted = !spec.hostIPC
       const spawned = spawnOrThrow(this.native, {
         cloneFlags: pauseCloneFlags(ns),

@@ -89,8 +89,7 @@ export class PodSupervisor {
       this.sandboxReady = true
       this.noteTransitions()
       if (!this.deps.runtime.canSetOomScoreAdj) this.events.warning('OOMScoreAdjNotSet', 'pause keeps its inherited oom_score_adj: lowering it to -998 needs CAP_SYS_RESOURCE')
-      const deviceFilterError = this.deps.runtime.deviceFilterError
-      if (deviceFilterError !== null) this.events.warning('DeviceFilterNotSet', `containers get no device cgroup filter (${deviceFilterError}): they keep no MKNOD capability instead`)
+      for (const { reason, message } of this.deps.runtime.sandboxWarnings) this.events.warning(reason, message)
       this.runNextInit()
       await this.finished
     } finally {

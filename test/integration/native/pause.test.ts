@@ -4,11 +4,11 @@
 // pidNsFd and stay children of the supervisor.
 
 import { spawnSync } from 'node:child_process'
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, statSync } from 'node:fs'
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, rmdirSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Socket } from 'node:net'
-import t from 'tap'
+import t, { type Test } from 'tap'
 
 import { PAUSE_PATH, nativeApi } from '../../../src/native/addon'
 import {
@@ -17,6 +17,7 @@ import {
 } from '../../../src/native/contract'
 import { SIGTERM, childrenOfThisProcess, eventually, execve, plan, runCaptured, spawnChild, statusField, type Child } from './fixtures/helpers'
 import { waitMs } from '../pod/fixtures/helpers'
+import { findCgroup2Mount } from '../../../src/cgroup/mount'
 
 const HOSTNAME = 'podshim-test-pod'
 
@@ -149,12 +150,13 @@ t.test('pause exits 0 on TERM', async t => {
  * `fd5` opens that dir, TERM once pause catches it; prints pause's exit,
  * whether the tmpfs is still mounted, and pause's command line as it was.
  */
-function pauseWithFd5(dir: string, fd5: 'O_PATH' | 'O_RDONLY'): { status: number | null; stdout: string; stderr: string } {
+function pauseWithFd5(dir: string, fd5: 'O_PATH' | 'O_RDONLY', below = ''): { status: number | null; stdout: string; stderr: string } {
   const exec = `import os, sys
-fd = os.open(sys.argv[1], os.${fd5} | os.O_DIRECTORY)
+fd = os.open(sys.argv[1] + "${below}", os.${fd5} | os.O_DIRECTORY)
 os.dup2(fd, 5)
 os.execv(sys.argv[2], ["/pause"])`
   const script = `mount -t tmpfs shm "$1" || exit 10
+mkdir "$1/below"
 python3 -c '${exec}' "$1" "$0" 2>/dev/null & pid=$!
 # TERM only once pause itself (not python before its exec) catches it: SigCgt bit 14
 until [ "$(cat /proc/$pid/comm)" = pause ] && [ $(( 0x$(awk '/^SigCgt:/ { print $2 }' /proc/$pid/status) & 0x4000 )) -ne 0 ]; do
@@ -176,10 +178,66 @@ t.test('pause unmounts the tmpfs it holds an O_PATH fd 5 of as it shuts down on 
   t.equal(r.stdout, 'exit 0\nunmounted\ncmdline /pause \n', 'unmounted; the path is on no command line')
 })
 
-t.test('pause leaves alone a mount whose fd 5 it merely inherited (not O_PATH)', async t => {
+t.test('pause leaves alone a mount whose fd 5 it merely inherited (not O_PATH, or not the mount\'s root)', async t => {
   const dir = mkdtempSync(join(tmpdir(), 'podshim-pause-shm-'))
   t.teardown(() => rmSync(dir, { recursive: true, force: true }))
-  const r = pauseWithFd5(dir, 'O_RDONLY')
+  const plain = pauseWithFd5(dir, 'O_RDONLY')
+  t.equal(plain.status, 0, plain.stderr)
+  t.equal(plain.stdout, 'exit 0\nmounted\ncmdline /pause \n', 'not O_PATH')
+  const below = pauseWithFd5(dir, 'O_PATH', '/below')
+  t.equal(below.status, 0, below.stderr)
+  t.equal(below.stdout, 'exit 0\nmounted\ncmdline /pause \n', 'a directory below the root')
+})
+
+/**
+ * pause started by python3 with fd 4 = the file `which` of a fresh test
+ * cgroup (opened write-only) holding a sleep of its own; SIGUSR2 once pause
+ * has its TERM handler (and its SIGUSR2 one, if it takes the fd). Prints
+ * how pause ended and whether the sleep lives.
+ */
+function pauseWithFd4(t: Test, which: string): Map<string, string> {
+  const cgroup = join(findCgroup2Mount(), `podshim-test-pause-${process.pid}-${which}`)
+  mkdirSync(cgroup)
+  t.teardown(async () => {
+    if (!existsSync(cgroup)) return
+    writeFileSync(join(cgroup, 'cgroup.kill'), '1')
+    await eventually(() => readFileSync(join(cgroup, 'cgroup.procs'), 'utf8').trim() === '')
+    rmdirSync(cgroup)
+  })
+  const script = `import os, signal, subprocess, sys, time
+cgroup, which, pause = sys.argv[1:4]
+sleeper = subprocess.Popen(["sleep", "100"])
+with open(cgroup + "/cgroup.procs", "w") as f:
+    f.write(str(sleeper.pid))
+os.dup2(os.open(cgroup + "/" + which, os.O_WRONLY), 4)
+pid = os.fork()
+if pid == 0:
+    os.execv(pause, ["/pause"])
+def caught():
+    with open("/proc/%d/status" % pid) as f:
+        return int([l for l in f if l.startswith("SigCgt:")][0].split()[1], 16)
+while open("/proc/%d/comm" % pid).read().strip() != "pause" or not caught() & 0x4000:
+    time.sleep(0.01)
+os.kill(pid, signal.SIGUSR2)
+_, status = os.waitpid(pid, 0)
+print("pause=" + ("signal %d" % os.WTERMSIG(status) if os.WIFSIGNALED(status) else "exit %d" % os.WEXITSTATUS(status)))
+time.sleep(0.05)
+print("sleep=" + ("alive" if sleeper.poll() is None else "dead"))
+sleeper.kill()
+sleeper.wait()`
+  const r = spawnSync('python3', ['-c', script, cgroup, which, PAUSE_PATH], { encoding: 'utf8', timeout: waitMs(10_000) })
   t.equal(r.status, 0, r.stderr)
-  t.equal(r.stdout, 'exit 0\nmounted\ncmdline /pause \n')
+  return new Map(r.stdout.trim().split('\n').map((l) => l.split('=') as [string, string]))
+}
+
+t.test('pause kills the cgroup whose cgroup.kill it holds on fd 4 when SIGUSR2 comes', async t => {
+  const seen = pauseWithFd4(t, 'cgroup.kill')
+  t.equal(seen.get('pause'), 'exit 0')
+  t.equal(seen.get('sleep'), 'dead', 'the cgroup\'s process was killed')
+})
+
+t.test('pause takes no other cgroup file on fd 4 for cgroup.kill (SIGUSR2 then ends it as it ends Kubernetes\' pause)', async t => {
+  const seen = pauseWithFd4(t, 'cgroup.freeze')
+  t.equal(seen.get('pause'), 'signal 12')
+  t.equal(seen.get('sleep'), 'alive', 'nothing was written to the cgroup')
 })

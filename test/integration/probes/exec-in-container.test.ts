@@ -34,7 +34,7 @@ function startContainer(tt: Parameters<typeof spawnChild>[0], dir: string): numb
 t.test('exec in a running container', async (t) => {
   const dir = tempDir(t, 'podshim-exec-')
   const pid = startContainer(t, dir)
-  const target: ExecTarget = { pid, cgroupFd: -1, envp: ['PATH=/usr/bin:/bin', 'GREETING=hello'], ids: null, capabilities: { keep: containerCapabilities(undefined), noNewPrivs: false }, workingDir: join(dir, 'work') }
+  const target: ExecTarget = { pid, cgroupFd: -1, envp: ['PATH=/usr/bin:/bin', 'GREETING=hello'], ids: null, capabilities: { keep: containerCapabilities(undefined, true), noNewPrivs: false }, workingDir: join(dir, 'work') }
 
   t.test('joins every namespace, the working dir and the env', async (t) => {
     const script = 'for n in net ipc uts pid mnt; do stat -L -c %i /proc/self/ns/$n; done; hostname; pwd; ls; echo $GREETING; grep NSpid /proc/self/status'

@@ -17,6 +17,7 @@ const base: ContainerPlanInput = {
   terminationLog: '/run/p/termination-log',
   masked: [{ path: '/proc/kcore', isDir: false }, { path: '/proc/acpi', isDir: true }],
   readonlyPaths: ['/proc/sys'],
+  isPrivileged: false,
   hostDevices: null,
   joinNamespaces: [{ fd: 30, nstype: CLONE_NEWNET, label: 'net' }, { fd: 31, nstype: CLONE_NEWIPC, label: 'ipc' }],
   stdio: [40, 41, 42],
@@ -68,7 +69,7 @@ t.test('the default devices are bound from the host; a privileged container gets
     { name: 'cpu/1/msr', mode: 0o20600, major: 202, minor: 1, uid: 0, gid: 0 },
     { name: 'vda', mode: 0o60660, major: 254, minor: 0, uid: 0, gid: 6 },
   ]
-  const privileged = containerPlanOps({ ...base, masked: [], readonlyPaths: [], hostDevices: devices })
+  const privileged = containerPlanOps({ ...base, masked: [], readonlyPaths: [], isPrivileged: true, hostDevices: devices })
   t.notOk(privileged.some((o) => o.op === PlanOpCode.Mount && o.source === '/dev/null'), 'nothing bound from the host\'s /dev')
   const dev = privileged.filter((o) => (o.op === PlanOpCode.Mknod || o.op === PlanOpCode.Mkdir) && o.path.startsWith('/run/p/rootfs/dev/') && !/\/dev\/(pts|shm|mqueue)$/.test(o.path))
   t.same(dev, [

@@ -16,7 +16,7 @@ ${extra}
 `, 'test', { newUid: () => 'unused' }).pod
 
 const image: ImageConfig = { ...HOST_IMAGE_CONFIG, entrypoint: ['/entry'], cmd: ['default-arg'], env: ['PATH=/bin', 'FROM_IMAGE=1'], workingDir: '/img' }
-const spec = (p: ReturnType<typeof pod>, img = image) => processSpec({ pod: p, container: p.spec.containers[0], image: img, hostname: 'web', nodeName: 'node1', lookupUser: (n) => (n === 'www' ? [33, 34] : undefined) })
+const spec = (p: ReturnType<typeof pod>, img = image) => processSpec({ pod: p, container: p.spec.containers[0], image: img, hostname: 'web', nodeName: 'node1', lookupUser: (n) => (n === 'www' ? [33, 34] : undefined), hasDeviceFilter: true })
 
 t.test('command and args over Entrypoint and Cmd (Kubernetes rules)', (t) => {
   t.same(spec(pod('{name: c, image: x}')).argv, ['/entry', 'default-arg'], 'neither: image entrypoint + cmd')
@@ -57,8 +57,8 @@ t.test('working dir and user', (t) => {
 
 t.test('capabilities: containerd\'s set with add/drop; a privileged container keeps every one', (t) => {
   const caps = (c: string) => spec(pod(c)).capabilities
-  t.equal(caps('{name: c, image: x}').keep, containerCapabilities(undefined))
-  t.equal(caps('{name: c, image: x, securityContext: {capabilities: {add: [NET_ADMIN]}}}').keep, containerCapabilities({ add: ['NET_ADMIN'] }))
+  t.equal(caps('{name: c, image: x}').keep, containerCapabilities(undefined, true))
+  t.equal(caps('{name: c, image: x, securityContext: {capabilities: {add: [NET_ADMIN]}}}').keep, containerCapabilities({ add: ['NET_ADMIN'] }, true))
   t.same(caps('{name: c, image: x, securityContext: {privileged: true, capabilities: {drop: [ALL]}}}'), { keep: 2 ** 53 - 1, noNewPrivs: false }, 'capabilities.drop does not apply, as in containerd')
   t.equal(caps('{name: c, image: x, securityContext: {allowPrivilegeEscalation: false}}').noNewPrivs, true)
   t.end()
