@@ -2,7 +2,7 @@
   "targets": [
     {
       "target_name": "podshim_native",
-      "sources": ["native/addon.cc", "native/spawn.cc", "native/exit-watch.cc", "native/device-filter.cc"],
+      "sources": ["native/addon.cc", "native/spawn.cc", "native/child-ops.cc", "native/exit-watch.cc", "native/device-filter.cc"],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_DISABLE_CPP_EXCEPTIONS", "NAPI_VERSION=8", "_GNU_SOURCE"],
       "cflags": ["-Wall", "-Wextra", "-Wno-unused-parameter"],

@@ -1,10 +1,11 @@
 // Where the prober script is. Built, it is dist/probes/prober-main.js beside
 // this file. Run from source (tests through a TypeScript loader), the
-// prober's few files are transpiled once into a temp directory named after
-// their content hash, since a plain `node` cannot run .ts on Node 20.
+// prober's few files are transpiled once into a directory named after their
+// content hash, since a plain `node` cannot run .ts on Node 20: under the
+// checkout's node_modules/.cache, so that nothing of a test run stays in
+// the machine's temp directory.
 import { createHash } from 'node:crypto'
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
 /** The files the prober process loads (prober-main.ts imports only these). */
@@ -19,7 +20,7 @@ export function proberScriptPath(): string {
   const sources = PROBER_MODULES.map((name) => [name, readFileSync(join(__dirname, `${name}.ts`), 'utf8')] as const)
   const hash = createHash('sha256')
   for (const [name, text] of sources) hash.update(name).update('\0').update(text).update('\0')
-  const dir = join(tmpdir(), `podshim-prober-${hash.digest('hex').slice(0, 16)}`)
+  const dir = join(__dirname, '..', '..', 'node_modules', '.cache', 'podshim-prober', hash.digest('hex').slice(0, 16))
   const script = join(dir, 'prober-main.js')
   if (existsSync(script)) return (cached = script)
   // typescript is a dev dependency: only reached when running from source

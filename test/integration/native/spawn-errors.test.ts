@@ -2,7 +2,7 @@
 // Node-shaped SyscallError naming the syscall and path; the failed child is
 // reaped, and an exec failure never looks like a program that exited.
 
-import { closeSync, openSync } from 'node:fs'
+import { closeSync, openSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import t from 'tap'
 
@@ -10,7 +10,7 @@ import { nativeApi } from '../../../src/native/addon'
 import { CLONE_NEWNS, MS_PRIVATE, MS_REC, PlanOpCode, SpawnStage } from '../../../src/native/contract'
 import { SpawnError, syscallErrorFromSpawn } from '../../../src/native/spawn-error'
 import { SyscallError } from '../../../src/native/syscall-error'
-import { childrenOfThisProcess, execve, plan, tempDir } from './fixtures/helpers'
+import { childrenOfThisProcess, execve, plan, runCaptured, tempDir } from './fixtures/helpers'
 
 function spawnFailure(spawnPlan: ReturnType<typeof plan>): SpawnError {
   try {
@@ -49,6 +49,26 @@ t.test('a bad cwd names chdir and the path', async t => {
   const err = spawnFailure(plan([{ op: PlanOpCode.Chdir, path: missing }, execve('/bin/true', ['true'])]))
   t.equal(err.opIndex, 0)
   t.equal(syscallErrorFromSpawn(err).message, `ENOENT: no such file or directory, chdir '${missing}'`)
+})
+
+t.test('a failed mknod names mknod and the path; a node it makes has exactly the mode and owner asked', async t => {
+  const dir = tempDir(t)
+  const missing = join(dir, 'missing', 'null')
+  const err = spawnFailure(plan([
+    { op: PlanOpCode.Mknod, path: missing, mode: 0o20666, major: 1, minor: 3, uid: 0, gid: 0 },
+    execve('/bin/true', ['true']),
+  ]))
+  t.equal(err.opIndex, 0)
+  t.equal(syscallErrorFromSpawn(err).message, `ENOENT: no such file or directory, mknod '${missing}'`)
+  const made = join(dir, 'null')
+  const [status] = await runCaptured(t, [
+    { op: PlanOpCode.Mknod, path: made, mode: 0o20606, major: 1, minor: 3, uid: 65534, gid: 65534 },
+    execve('/bin/true', ['true']),
+  ])
+  t.equal(status.code, 0)
+  const st = statSync(made)
+  t.ok(st.isCharacterDevice())
+  t.same([st.mode & 0o7777, st.uid, st.gid, st.rdev], [0o606, 65534, 65534, 0x103], 'mode with no umask, owner, 1:3')
 })
 
 t.test('a failed mount names source and target', async t => {
