@@ -15,6 +15,7 @@ import { type ImageSource, formatDockerReference, parseImageSource, repositoryNa
 import { RegistryFetcher, type RegistryOptions } from './registry-client'
 import { ImageError, type ImageResolver, type PullPolicy, type ResolvedImage } from './resolver'
 import { type ImageRecord, ImageStore } from './store'
+import { monotonicNowMs } from '../supervisor/clock'
 import { join } from 'node:path'
 
 /** Fetch an image from its source into the store, under the name sourceName() gives it. */
@@ -82,7 +83,7 @@ export class StoreImageResolver implements ImageResolver {
       const unmark = markPulling(store.root)
       try {
         onProgress?.(`Pulling image "${image}"`)
-        const startedMs = performance.now()
+        const startedMs = monotonicNowMs()
         let pull = this.inFlight.get(name)
         if (pull === undefined) {
           const progress = this.options.progress
@@ -98,7 +99,7 @@ export class StoreImageResolver implements ImageResolver {
         } catch (err) {
           throw new ImageError(`pull image "${image}"`, 'ErrImagePull', { cause: err })
         }
-        return { ...this.toResolved(image, pulled), pulled: { durationMs: performance.now() - startedMs } }
+        return { ...this.toResolved(image, pulled), pulled: { durationMs: monotonicNowMs() - startedMs } }
       } finally {
         unmark()
       }
