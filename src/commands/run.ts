@@ -63,6 +63,7 @@ export async function runCommand(file: string, opts: RunOptions): Promise<number
   for (const w of warnings) process.stderr.write(`podshim: warning: ${formatProblem(w)}\n`)
 
   for (const note of await cleanStalePods(opts.stateRoot)) terminal.notice(`podshim: ${note}`)
+  refuseUidInUse(opts.stateRoot, pod.metadata.uid)
   const clock = systemClock(opts.timeScale)
   const events = new EventRecorder(clock)
   events.onEvent((e) => terminal.notice(formatEvent(e)))
@@ -103,6 +104,18 @@ export async function runCommand(file: string, opts: RunOptions): Promise<number
   } finally {
     for (const signal of STOP_SIGNALS) process.off(signal, onSignal)
   }
+}
+
+/** A pod of the same uid still runs (its state outlived the stale-pod cleanup): say so before anything is made. */
+function refuseUidInUse(stateRoot: string, uid: string): void {
+  let owner: { name?: unknown; supervisorPid?: unknown }
+  try {
+    owner = JSON.parse(readFileSync(join(stateRoot, 'pods', uid, 'pod.json'), 'utf8')) as typeof owner
+  } catch {
+    return
+  }
+  throw new UsageError(`metadata.uid "${uid}" is in use by pod "${String(owner.name)}" (supervisor pid ${String(owner.supervisorPid)}): ` +
+    'run this manifest with another metadata.uid, or none (podshim then makes one)')
 }
 
 /** Everything the supervisor needs; the pod's state directory records it for a later cleanup. */

@@ -10,7 +10,7 @@ import { createInterface } from 'node:readline'
 import { Socket } from 'node:net'
 import { CLONE_NEWNET, type ExitStatus, type NativeApi, PlanOpCode } from '../native/contract'
 import { makePipes } from '../native/pipes'
-import type { Clock, TimerHandle } from '../supervisor/clock'
+import { MAX_TIMER_MS, type Clock, type TimerHandle } from '../supervisor/clock'
 import { spawnOrThrow } from '../supervisor/spawn-or-throw'
 import type {
   ErrorResponse, GrpcRequest, GrpcResponse, HttpRequest, HttpResponse, ProberRequest, ProberResponse, TcpResponse,
@@ -183,7 +183,9 @@ export function startProber(native: NativeApi, netnsFd: number, options: ProberO
     }
     const id = nextId++
     const hasTimeout = Number.isFinite(timeoutMs)
-    const req = { ...body, id, timeoutMs: hasTimeout ? clock.real(timeoutMs) : null } as ProberRequest
+    // the prober's own timers are plain setTimeouts: past 24.8 days a timeout is as good as none
+    const realMs = clock.real(timeoutMs)
+    const req = { ...body, id, timeoutMs: hasTimeout && realMs <= MAX_TIMER_MS ? realMs : null } as ProberRequest
     return new Promise<ProberResponse>((resolve, reject) => {
       const timer = hasTimeout
         ? clock.after(timeoutMs + CLIENT_MARGIN_MS * clock.scale, () => {

@@ -8,6 +8,7 @@
 // move_mount. Teardown unmounts and
 // deletes exactly what setup created.
 import { chmodSync, closeSync, constants, fstatSync, mkdirSync, openSync, readlinkSync, rmSync, statSync, type Stats, writeFileSync } from 'node:fs'
+import { totalmem } from 'node:os'
 import { join, normalize, posix, sep } from 'node:path'
 import type { DefaultedContainer, DefaultedVolume } from '../spec/types'
 import { parseQuantity } from '../spec/quantity'
@@ -31,11 +32,24 @@ export class VolumeError extends Error {
   }
 }
 
-/** Create every volume of the pod under `dir`; on failure, undo what was done and throw. */
-export function prepareVolumes(volumes: DefaultedVolume[], dir: string): Map<string, PreparedVolume> {
+/**
+ * The size of a `medium: Memory` emptyDir's tmpfs, as kubelet sizes it
+ * (SizeMemoryBackedVolumes): the smaller of sizeLimit (0 is unset) and the
+ * memory the pod may use: its memory limit, else the machine's memory.
+ */
+export function memoryVolumeBytes(sizeLimitBytes: number | undefined, podMemoryLimitBytes: number | null, machineBytes: number): number {
+  const podBytes = podMemoryLimitBytes ?? machineBytes
+  return sizeLimitBytes !== undefined && sizeLimitBytes > 0 ? Math.min(sizeLimitBytes, podBytes) : podBytes
+}
+
+/**
+ * Create every volume of the pod under `dir` (podMemoryLimitBytes: the pod's
+ * memory limit, or null); on failure, undo what was done and throw.
+ */
+export function prepareVolumes(volumes: DefaultedVolume[], dir: string, podMemoryLimitBytes: number | null): Map<string, PreparedVolume> {
   const prepared = new Map<string, PreparedVolume>()
   try {
-    for (const volume of volumes) prepared.set(volume.name, prepareVolume(volume, dir))
+    for (const volume of volumes) prepared.set(volume.name, prepareVolume(volume, dir, podMemoryLimitBytes))
   } catch (err) {
     teardownVolumes([...prepared.values()])
     throw err
@@ -43,7 +57,7 @@ export function prepareVolumes(volumes: DefaultedVolume[], dir: string): Map<str
   return prepared
 }
 
-function prepareVolume(volume: DefaultedVolume, dir: string): PreparedVolume {
+function prepareVolume(volume: DefaultedVolume, dir: string, podMemoryLimitBytes: number | null): PreparedVolume {
   if (volume.hostPath !== undefined) {
     checkHostPath(volume.name, volume.hostPath.path, volume.hostPath.type)
     return { name: volume.name, hostPath: volume.hostPath.path, owned: false, mounted: false }
@@ -53,9 +67,10 @@ function prepareVolume(volume: DefaultedVolume, dir: string): PreparedVolume {
   chmodSync(path, 0o777) // as kubelet's emptyDir
   const prepared: PreparedVolume = { name: volume.name, hostPath: path, owned: true, mounted: false }
   if (volume.emptyDir?.medium === 'Memory') {
-    const size = volume.emptyDir.sizeLimit === undefined ? '' : `,size=${parseQuantity(volume.emptyDir.sizeLimit).value()}`
+    const sizeLimit = volume.emptyDir.sizeLimit === undefined ? undefined : Number(parseQuantity(volume.emptyDir.sizeLimit).value())
+    const size = memoryVolumeBytes(sizeLimit, podMemoryLimitBytes, totalmem())
     try {
-      mount('tmpfs', path, 'tmpfs', MS_NOSUID | MS_NODEV, `mode=1777${size}`)
+      mount('tmpfs', path, 'tmpfs', MS_NOSUID | MS_NODEV, `mode=1777,size=${size}`)
     } catch (err) {
       rmSync(path, { recursive: true, force: true })
       throw new VolumeError(`mount emptyDir volume "${volume.name}" (medium Memory)`, { cause: err })

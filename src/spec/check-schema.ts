@@ -48,6 +48,7 @@ export const NOT_IMPLEMENTED = 'not implemented by podshim, ignored';
 const TYPE_NAMES: Record<ScalarType | 'object' | 'array' | 'map', string> = {
   string: 'a string',
   integer: 'an integer',
+  int32: 'a 32-bit integer',
   number: 'a number',
   boolean: 'a boolean',
   intOrString: 'an integer or a string',
@@ -92,6 +93,8 @@ function isScalarOfType(value: unknown, type: ScalarType): boolean {
       return typeof value === 'number' && Number.isFinite(value);
     case 'integer':
       return Number.isSafeInteger(value);
+    case 'int32':
+      return Number.isSafeInteger(value) && (value as number) >= -(2 ** 31) && (value as number) < 2 ** 31;
     case 'intOrString':
       return typeof value === 'string' || Number.isSafeInteger(value);
     case 'quantity':
@@ -186,7 +189,8 @@ function checkMap(value: unknown, type: ScalarType, path: string, report: Report
   const cleaned: Record<string, unknown> = {};
   for (const [key, item] of Object.entries(value)) {
     if (isScalarOfType(item, type)) {
-      cleaned[key] = asQuantityText(item, type);
+      // defined, not assigned: a key "__proto__" stays a key, for the name rules to judge
+      Object.defineProperty(cleaned, key, { value: asQuantityText(item, type), enumerable: true, writable: true, configurable: true });
     } else {
       report.typeError(`${path}[${key}]`, mustBe(type, item));
     }

@@ -73,9 +73,9 @@ export function applyDefaults(pod: Pod, options: DefaultsOptions): DefaultedPod 
       containers: spec.containers.map(defaultContainer),
       initContainers: (spec.initContainers ?? []).map(defaultContainer),
       volumes: (spec.volumes ?? []).map(defaultVolume),
-      restartPolicy: spec.restartPolicy ?? 'Always',
+      restartPolicy: spec.restartPolicy || 'Always',
       terminationGracePeriodSeconds: spec.terminationGracePeriodSeconds ?? DEFAULT_TERMINATION_GRACE_PERIOD_SECONDS,
-      dnsPolicy: spec.dnsPolicy ?? 'ClusterFirst',
+      dnsPolicy: spec.dnsPolicy || 'ClusterFirst',
       enableServiceLinks: spec.enableServiceLinks ?? true,
       schedulerName: spec.schedulerName || DEFAULT_SCHEDULER_NAME,
       hostNetwork: spec.hostNetwork ?? false,
@@ -98,7 +98,7 @@ function defaultContainer(c: Container): DefaultedContainer {
   const defaulted: DefaultedContainer = {
     ...rest,
     image,
-    imagePullPolicy: c.imagePullPolicy ?? defaultPullPolicy(image),
+    imagePullPolicy: c.imagePullPolicy || defaultPullPolicy(image),
     command: c.command ?? [],
     args: c.args ?? [],
     // an env var whose only source podshim ignores was warned about; drop it
@@ -109,11 +109,11 @@ function defaultContainer(c: Container): DefaultedContainer {
           ? e
           : { ...e, valueFrom: { fieldRef: { apiVersion: 'v1', ...e.valueFrom.fieldRef } } },
       ),
-    ports: (c.ports ?? []).map((p) => ({ ...p, protocol: p.protocol ?? 'TCP' })),
+    ports: (c.ports ?? []).map((p) => ({ ...p, protocol: p.protocol || 'TCP' })),
     resources: { requests, limits },
     volumeMounts: c.volumeMounts ?? [],
     terminationMessagePath: c.terminationMessagePath || DEFAULT_TERMINATION_MESSAGE_PATH,
-    terminationMessagePolicy: c.terminationMessagePolicy ?? 'File',
+    terminationMessagePolicy: c.terminationMessagePolicy || 'File',
   };
   const probes = { livenessProbe, readinessProbe, startupProbe };
   for (const [field, probe] of Object.entries(probes) as [keyof typeof probes, Probe | undefined][]) {
@@ -130,7 +130,7 @@ function defaultContainer(c: Container): DefaultedContainer {
 
 function defaultHttpGet(action: HTTPGetAction | undefined): DefaultedHTTPGetAction | undefined {
   if (action === undefined) return undefined;
-  return { ...action, path: action.path || '/', scheme: action.scheme ?? 'HTTP' };
+  return { ...action, path: action.path || '/', scheme: action.scheme || 'HTTP' };
 }
 
 /** 0 is "unset" in the API, so it takes the default too, as in SetDefaults_Probe. */
@@ -139,8 +139,7 @@ function orDefault(value: number | undefined, fallback: number): number {
 }
 
 function defaultProbe(probe: Probe | undefined): DefaultedProbe | undefined {
-  // a probe whose only handler podshim ignores (grpc) was warned about; drop it
-  if (probe === undefined || (!probe.exec && !probe.httpGet && !probe.tcpSocket)) return undefined;
+  if (probe === undefined || (!probe.exec && !probe.httpGet && !probe.tcpSocket && !probe.grpc)) return undefined;
   const { httpGet, ...rest } = probe;
   const defaulted: DefaultedProbe = {
     ...rest,

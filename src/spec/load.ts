@@ -17,7 +17,8 @@ const YAML_POSITION_SUFFIX = / at line \d+, column \d+:?$/;
  *   (1-based) and kind of each document that is not the Pod.
  */
 export function parseManifest(text: string, source: string): unknown {
-  const documents = parseAllDocuments(text);
+  // merge keys (`<<: *base`) as kubectl's YAML 1.1 reader takes them
+  const documents = parseAllDocuments(text, { merge: true });
   const problems: Problem[] = [];
   const values: { index: number; value: unknown }[] = [];
 
@@ -30,7 +31,14 @@ export function parseManifest(text: string, source: string): unknown {
       problems.push({ path: '', message: `yaml syntax error at ${where} (document ${index}): ${what}` });
     }
     if (document.errors.length > 0) return;
-    const value: unknown = document.toJS();
+    let value: unknown;
+    try {
+      value = document.toJS();
+    } catch (err) {
+      // e.g. too many aliases ("billion laughs")
+      problems.push({ path: '', message: `yaml error (document ${index}): ${err instanceof Error ? err.message : String(err)}` });
+      return;
+    }
     if (value !== null && value !== undefined) values.push({ index, value });
   });
   if (problems.length > 0) throw new ManifestError(source, problems);

@@ -11,7 +11,6 @@ const LABEL_VALUE_MAX = 63;
 const DNS1123_LABEL_RE = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const DNS1123_SUBDOMAIN_RE = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const QUALIFIED_NAME_RE = /^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/;
-const ENV_VAR_NAME_RE = /^[-._a-zA-Z][-._a-zA-Z0-9]*$/;
 const HTTP_HEADER_NAME_RE = /^[-A-Za-z0-9!#$%&'*+.^_`|~]+$/;
 
 const maxLength = (max: number): string => `must be no more than ${max} characters`;
@@ -51,11 +50,13 @@ export function portName(value: string): string[] {
   return errors;
 }
 
+/**
+ * Kubernetes 1.32+ (RelaxedEnvironmentVariableValidation, on by default):
+ * any printable ASCII character but '='.
+ */
 export function envVarName(value: string): string[] {
-  if (ENV_VAR_NAME_RE.test(value)) return [];
-  return [
-    "must consist of alphabetic characters, digits, '_', '-', or '.', and must not start with a digit (e.g. 'my.env-name', 'MY_ENV.NAME' or 'MyEnvName1')",
-  ];
+  if (/^[\x20-\x3c\x3e-\x7e]+$/.test(value)) return [];
+  return ["must consist only of printable ASCII characters other than '='"];
 }
 
 /** A label or annotation key: an optional DNS subdomain prefix and '/', then a name. */

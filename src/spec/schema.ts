@@ -15,7 +15,7 @@
 // Field lists follow k8s.io/api/core/v1/types.go as of Kubernetes 1.33.
 
 /** `quantity`: a string, or a YAML number which Kubernetes also accepts ("cpu: 1"). */
-export type ScalarType = 'string' | 'integer' | 'boolean' | 'number' | 'intOrString' | 'quantity';
+export type ScalarType = 'string' | 'integer' | 'int32' | 'boolean' | 'number' | 'intOrString' | 'quantity';
 
 export type Field =
   | { readonly kind: 'scalar'; readonly type: ScalarType }
@@ -29,6 +29,8 @@ export type Schema = { readonly [name: string]: Field };
 
 const str: Field = { kind: 'scalar', type: 'string' };
 const int: Field = { kind: 'scalar', type: 'integer' };
+/** an int32 in the Go types: Kubernetes' decoder refuses a larger number */
+const int32: Field = { kind: 'scalar', type: 'int32' };
 const bool: Field = { kind: 'scalar', type: 'boolean' };
 const intOrString: Field = { kind: 'scalar', type: 'intOrString' };
 const stringMap: Field = { kind: 'map', values: 'string' };
@@ -72,12 +74,12 @@ const probe = obj({
   exec: execAction,
   httpGet: httpGetAction,
   tcpSocket: tcpSocketAction,
-  grpc: TODO,
-  initialDelaySeconds: int,
-  timeoutSeconds: int,
-  periodSeconds: int,
-  successThreshold: int,
-  failureThreshold: int,
+  grpc: obj({ port: int32, service: str }),
+  initialDelaySeconds: int32,
+  timeoutSeconds: int32,
+  periodSeconds: int32,
+  successThreshold: int32,
+  failureThreshold: int32,
   terminationGracePeriodSeconds: int,
 });
 
@@ -106,7 +108,7 @@ const container = obj({
   workingDir: str,
   env: arr(envVar),
   ports: arr(
-    obj({ name: str, containerPort: int, protocol: str, ...todos('hostPort', 'hostIP') }),
+    obj({ name: str, containerPort: int32, protocol: str, ...todos('hostPort', 'hostIP') }),
   ),
   resources: obj({ requests: resourceList, limits: resourceList, ...todos('claims') }),
   volumeMounts: arr(

@@ -15,6 +15,7 @@ import {
   got,
   inRange,
   oneOf,
+  oneOfDefaulted,
   required,
   unique,
 } from './validate-rules';
@@ -50,8 +51,8 @@ export function checkContainer(report: Reporter, path: string, c: Container, con
   if (required(report, `${path}.image`, c.image) && c.image.trim() !== c.image) {
     report.error(`${path}.image`, `must not have leading or trailing whitespace ${got(c.image)}`);
   }
-  oneOf(report, `${path}.imagePullPolicy`, c.imagePullPolicy, ['Always', 'IfNotPresent', 'Never']);
-  oneOf(report, `${path}.terminationMessagePolicy`, c.terminationMessagePolicy, ['File', 'FallbackToLogsOnError']);
+  oneOfDefaulted(report, `${path}.imagePullPolicy`, c.imagePullPolicy, ['Always', 'IfNotPresent', 'Never']);
+  oneOfDefaulted(report, `${path}.terminationMessagePolicy`, c.terminationMessagePolicy, ['File', 'FallbackToLogsOnError']);
   checkRoleRules(report, path, c, context.role);
 
   c.ports?.forEach((port, i) => {
@@ -59,7 +60,7 @@ export function checkContainer(report: Reporter, path: string, c: Container, con
     if (port.containerPort === undefined) report.error(`${portPath}.containerPort`, 'required value');
     inRange(report, `${portPath}.containerPort`, port.containerPort, 1, 65535);
     if (port.name !== undefined && port.name !== '') checkName(report, `${portPath}.name`, port.name, portName);
-    oneOf(report, `${portPath}.protocol`, port.protocol, ['TCP', 'UDP', 'SCTP']);
+    oneOfDefaulted(report, `${portPath}.protocol`, port.protocol, ['TCP', 'UDP', 'SCTP']);
   });
   unique(report, c.ports ?? [], (p) => p.name, (_, i) => `${path}.ports[${i}].name`);
 
@@ -89,7 +90,8 @@ function checkCapabilities(report: Reporter, path: string, security: SecurityCon
       }
     });
   }
-  const addsSysAdmin = security?.capabilities?.add?.some((name) => capabilityNumber(name) === capabilityNumber('SYS_ADMIN')) === true;
+  // ValidateSecurityContext compares the literal string, so `add: [SYS_ADMIN]` passes there, and here
+  const addsSysAdmin = security?.capabilities?.add?.includes('CAP_SYS_ADMIN') === true;
   if (security?.allowPrivilegeEscalation === false && addsSysAdmin) {
     report.error(`${path}.allowPrivilegeEscalation`, 'cannot set `allowPrivilegeEscalation` to false and `capabilities.Add` CAP_SYS_ADMIN');
   }
@@ -121,6 +123,13 @@ function checkEnv(report: Reporter, path: string, env: EnvVar): void {
   if (env.value !== undefined && env.value !== '') {
     report.error(`${path}.valueFrom`, 'may not be specified when `value` is not empty');
   }
+  const sources = ['fieldRef', 'resourceFieldRef', 'configMapKeyRef', 'secretKeyRef', 'fileKeyRef'].filter((s) =>
+    (env.valueFrom as Record<string, unknown>)[s] !== undefined || report.hasWarning(`${path}.valueFrom.${s}`),
+  );
+  if (sources.length > 1) {
+    report.error(`${path}.valueFrom`, `may not have more than one field specified at a time (got ${sources.join(', ')})`);
+    return;
+  }
   const fieldRef = env.valueFrom.fieldRef;
   if (fieldRef === undefined) {
     const ignored = ['resourceFieldRef', 'configMapKeyRef', 'secretKeyRef', 'fileKeyRef'].some((s) =>
@@ -132,11 +141,12 @@ function checkEnv(report: Reporter, path: string, env: EnvVar): void {
     return;
   }
   const refPath = `${path}.valueFrom.fieldRef`;
-  oneOf(report, `${refPath}.apiVersion`, fieldRef.apiVersion, ['v1']);
+  oneOfDefaulted(report, `${refPath}.apiVersion`, fieldRef.apiVersion, ['v1']);
   if (!required(report, `${refPath}.fieldPath`, fieldRef.fieldPath)) return;
   const subscripted = ENV_SUBSCRIPTED_FIELD_RE.exec(fieldRef.fieldPath);
   if (subscripted !== null) {
-    checkName(report, `${refPath}.fieldPath`, subscripted[2], qualifiedName);
+    // validateObjectFieldSelector: an annotation key is checked lowercased, as ValidateAnnotations does
+    checkName(report, `${refPath}.fieldPath`, subscripted[1] === 'annotations' ? subscripted[2].toLowerCase() : subscripted[2], qualifiedName);
   } else {
     const supported = [...ENV_FIELD_PATHS, "metadata.labels['<KEY>']", "metadata.annotations['<KEY>']"];
     oneOf(report, `${refPath}.fieldPath`, fieldRef.fieldPath, supported);
@@ -182,6 +192,8 @@ function checkMounts(report: Reporter, path: string, c: Container, volumeNames: 
     }
     if (required(report, `${mountPath}.mountPath`, mount.mountPath)) {
       absolutePath(report, `${mountPath}.mountPath`, mount.mountPath);
+      // podshim's rule (the container's paths never climb): refused here, with its path, not at the container's start
+      if (hasBackstep(mount.mountPath)) report.error(`${mountPath}.mountPath`, `must not contain '..' ${got(mount.mountPath)}`);
     }
     oneOf(report, `${mountPath}.recursiveReadOnly`, mount.recursiveReadOnly, ['Disabled', 'IfPossible', 'Enabled']);
     // (Kubernetes also requires mountPropagation None, which is all podshim does: that field is ignored, with a warning)

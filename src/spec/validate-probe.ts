@@ -8,7 +8,7 @@
 import type { Reporter } from './check-schema';
 import { httpHeaderName, portName } from './names';
 import type { HTTPGetAction, LifecycleHandler, Probe, TCPSocketAction } from './types';
-import { atLeast, checkName, got, inRange, oneOf } from './validate-rules';
+import { atLeast, checkName, got, inRange, oneOfDefaulted } from './validate-rules';
 
 export type ProbeKind = 'liveness' | 'readiness' | 'startup';
 
@@ -26,10 +26,7 @@ export function checkPortNumOrName(report: Reporter, path: string, port: number 
   }
 }
 
-/**
- * Exactly one handler. Handlers podshim ignores (grpc) were removed with a
- * warning, so they still count here through `report.hasWarning`.
- */
+/** Exactly one handler (one podshim warned about and dropped counts too, through `report.hasWarning`). */
 function checkHandlerCount(report: Reporter, path: string, handler: object, names: readonly string[]): void {
   const set = names.filter(
     (n) => (handler as Record<string, unknown>)[n] !== undefined || report.hasWarning(`${path}.${n}`),
@@ -40,7 +37,7 @@ function checkHandlerCount(report: Reporter, path: string, handler: object, name
 
 function checkHttpGet(report: Reporter, path: string, action: HTTPGetAction): void {
   checkPortNumOrName(report, `${path}.port`, action.port);
-  oneOf(report, `${path}.scheme`, action.scheme, ['HTTP', 'HTTPS']);
+  oneOfDefaulted(report, `${path}.scheme`, action.scheme, ['HTTP', 'HTTPS']);
   (action.httpHeaders ?? []).forEach((header, i) => {
     const headerPath = `${path}.httpHeaders[${i}].name`;
     if (header.name === undefined || header.name === '') report.error(headerPath, 'required value');
@@ -58,6 +55,11 @@ function checkActions(report: Reporter, path: string, handler: Probe | Lifecycle
   }
   if (handler.httpGet !== undefined) checkHttpGet(report, `${path}.httpGet`, handler.httpGet);
   if (handler.tcpSocket !== undefined) checkTcpSocket(report, `${path}.tcpSocket`, handler.tcpSocket);
+  // validateGRPCAction: a port number only, no name
+  if ('grpc' in handler && handler.grpc !== undefined) {
+    if (handler.grpc.port === undefined) report.error(`${path}.grpc.port`, 'required value');
+    else inRange(report, `${path}.grpc.port`, handler.grpc.port, 1, 65535);
+  }
 }
 
 export function checkProbe(report: Reporter, path: string, probe: Probe, kind: ProbeKind): void {

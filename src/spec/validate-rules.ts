@@ -26,6 +26,11 @@ export function oneOf(report: Reporter, path: string, value: string | undefined,
   report.error(path, `unsupported value ${JSON.stringify(value)}: supported values: ${list}`);
 }
 
+/** oneOf for a field the API server defaults first: "" is unset there too (SetDefaults_* test for the zero value). */
+export function oneOfDefaulted(report: Reporter, path: string, value: string | undefined, allowed: readonly string[]): void {
+  oneOf(report, path, value === '' ? undefined : value, allowed)
+}
+
 export function inRange(report: Reporter, path: string, value: number | undefined, min: number, max: number): void {
   if (value === undefined || (value >= min && value <= max)) return;
   report.error(path, `must be between ${min} and ${max}, inclusive ${got(value)}`);

@@ -18,6 +18,7 @@ import {
   got,
   inRange,
   oneOf,
+  oneOfDefaulted,
   required,
   unique,
 } from './validate-rules';
@@ -62,13 +63,18 @@ function checkMetadata(report: Reporter, meta: ObjectMeta): void {
   if (meta.namespace !== undefined && meta.namespace !== '') {
     checkName(report, 'metadata.namespace', meta.namespace, dns1123Label);
   }
+  // any string in Kubernetes; podshim names the pod's directories and cgroup after it
+  if (meta.uid !== undefined && meta.uid !== '' && !/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(meta.uid)) {
+    report.error('metadata.uid', `must be at most 128 letters, digits, '-', '_' or '.', starting with a letter or digit: podshim names the pod's directories and cgroup after it ${got(meta.uid)}`);
+  }
   for (const [key, value] of Object.entries(meta.labels ?? {})) {
     checkName(report, 'metadata.labels', key, qualifiedName);
     checkName(report, `metadata.labels[${key}]`, value, labelValue);
   }
   let annotationBytes = 0;
   for (const [key, value] of Object.entries(meta.annotations ?? {})) {
-    checkName(report, 'metadata.annotations', key, qualifiedName);
+    // ValidateAnnotations checks the key lowercased
+    checkName(report, 'metadata.annotations', key.toLowerCase(), qualifiedName);
     annotationBytes += Buffer.byteLength(key) + Buffer.byteLength(value);
   }
   if (annotationBytes > ANNOTATIONS_MAX_BYTES) {
@@ -77,12 +83,12 @@ function checkMetadata(report: Reporter, meta: ObjectMeta): void {
 }
 
 function checkSpec(report: Reporter, spec: PodSpec): void {
-  oneOf(report, 'spec.restartPolicy', spec.restartPolicy, ['Always', 'OnFailure', 'Never']);
+  oneOfDefaulted(report, 'spec.restartPolicy', spec.restartPolicy, ['Always', 'OnFailure', 'Never']);
   atLeast(report, 'spec.terminationGracePeriodSeconds', spec.terminationGracePeriodSeconds, 0);
   if (spec.hostname) checkName(report, 'spec.hostname', spec.hostname, dns1123Label);
   if (spec.subdomain) checkName(report, 'spec.subdomain', spec.subdomain, dns1123Label);
   if (spec.nodeName) checkName(report, 'spec.nodeName', spec.nodeName, dns1123Subdomain);
-  oneOf(report, 'spec.dnsPolicy', spec.dnsPolicy, ['ClusterFirstWithHostNet', 'ClusterFirst', 'Default', 'None']);
+  oneOfDefaulted(report, 'spec.dnsPolicy', spec.dnsPolicy, ['ClusterFirstWithHostNet', 'ClusterFirst', 'Default', 'None']);
   if (spec.dnsPolicy === 'None' && !report.hasWarning('spec.dnsConfig')) {
     report.error('spec.dnsConfig', 'required value: must provide `dnsConfig` when `dnsPolicy` is None');
   }
@@ -146,8 +152,16 @@ function checkVolume(report: Reporter, path: string, volume: Volume): void {
     oneOf(report, `${path}.hostPath.type`, hostPath.type, types);
   }
   if (volume.emptyDir !== undefined) {
-    oneOf(report, `${path}.emptyDir.medium`, volume.emptyDir.medium, ['', 'Memory']);
+    const medium = volume.emptyDir.medium;
+    if (medium !== undefined && /^HugePages(-.+)?$/.test(medium)) {
+      report.warn(`${path}.emptyDir.medium`, `${JSON.stringify(medium)} is not implemented by podshim: a directory on disk is used`);
+    } else {
+      oneOf(report, `${path}.emptyDir.medium`, medium, ['', 'Memory']);
+    }
     const sizeLimit = volume.emptyDir.sizeLimit;
     if (sizeLimit !== undefined) checkQuantity(report, `${path}.emptyDir.sizeLimit`, sizeLimit);
+    if (sizeLimit !== undefined && medium !== 'Memory') {
+      report.warn(`${path}.emptyDir.sizeLimit`, 'not enforced by podshim on a disk-backed emptyDir (kubelet evicts the pod past it)');
+    }
   }
 }

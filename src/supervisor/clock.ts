@@ -30,6 +30,9 @@ export function monotonicNowMs(): number {
   return seconds * 1e3 + nanoseconds / 1e6
 }
 
+/** The longest delay setTimeout takes as given */
+export const MAX_TIMER_MS = 2 ** 31 - 1
+
 export function systemClock(scale = 1): Clock {
   if (!(scale > 0) || !Number.isFinite(scale)) throw new RangeError(`time scale must be a positive number (got ${scale})`)
   return {
@@ -38,7 +41,13 @@ export function systemClock(scale = 1): Clock {
     real: (ms) => ms / scale,
     monotonicMs: () => monotonicNowMs() * scale,
     after(ms, fn) {
-      const timer = setTimeout(fn, ms / scale)
+      // setTimeout fires at once past 2^31-1 ms (24.8 days): a longer wait is re-armed in steps
+      let timer: NodeJS.Timeout
+      const arm = (remainingMs: number): void => {
+        const stepMs = Math.min(remainingMs, MAX_TIMER_MS)
+        timer = setTimeout(() => (remainingMs > stepMs ? arm(remainingMs - stepMs) : fn()), stepMs)
+      }
+      arm(ms / scale)
       return { cancel: () => clearTimeout(timer) }
     },
   }

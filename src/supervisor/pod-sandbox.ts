@@ -20,6 +20,8 @@ import { CAP_SYS_RESOURCE, hasCapability } from '../sandbox/capabilities'
 import { readProcStat } from '../proc-stat'
 import { DEFAULT_DEVICE_RULES, deviceFilterProgram } from '../cgroup/device-filter'
 import { describeError } from './describe-error'
+import { containerResources, initContainerResources } from './resources'
+import { podCgroupValues } from '../cgroup/values'
 
 
 /** A namespace the pod's containers join, by fd of /proc/<pause>/ns/<name>. */
@@ -102,7 +104,7 @@ export class PodSandbox {
     }
     mkdirSync(this.paths.dataDir, { recursive: true, mode: 0o700 })
     this.loadDeviceFilter()
-    this.volumes = prepareVolumes(spec.volumes, join(this.paths.dataDir, 'volumes'))
+    this.volumes = prepareVolumes(spec.volumes, join(this.paths.dataDir, 'volumes'), podMemoryLimitBytes(this.pod))
     this.volumesMade = [...this.volumes.values()]
     this.startPause(hostname, onReap, onPauseExit)
   }
@@ -269,3 +271,8 @@ export class PodSandbox {
   }
 }
 
+/** The pod's memory limit as its cgroup gets it (kubelet's formula), or null where it has none. */
+function podMemoryLimitBytes(pod: DefaultedPod): number | null {
+  const max = podCgroupValues({ containers: containerResources(pod), initContainers: initContainerResources(pod) }).files['memory.max']
+  return max === undefined || max === 'max' ? null : Number(max)
+}

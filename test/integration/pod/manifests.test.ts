@@ -5,7 +5,7 @@
 import t, { type Test } from 'tap'
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
-import { containerLines, podEnv, podManifest, shContainer, type PodEnv, type RunResult } from './fixtures/helpers'
+import { containerLines, podEnv, podManifest, shContainer, type Json, type PodEnv, type RunResult } from './fixtures/helpers'
 
 if (process.getuid?.() !== 0) {
   t.plan(0, 'skip: needs root to create namespaces and cgroups')
@@ -82,4 +82,19 @@ t.test('a good manifest on stdin runs', async (t) => {
   const r = await env.run(null, { file: '-', stdin: JSON.stringify(podManifest('from-stdin', [shContainer('a', 'echo read from stdin')])) })
   t.equal(r.code, 0, 'podshim run exits 0', { stderr: r.stderr })
   t.same(containerLines(r.stdout, 'a'), ['read from stdin'], 'the container ran')
+})
+
+t.test('a metadata.uid already running is refused, naming the pod that has it; nothing of the running pod is touched', async (t) => {
+  const env = podEnv(t)
+  const uid = 'fixed-uid-0001'
+  const withUid = (pod: Json): Json => ({ ...pod, metadata: { ...(pod.metadata as Json), uid } })
+  const first = env.start(withUid(podManifest('first', [shContainer('a', 'echo ready; exec sleep 1000')], { terminationGracePeriodSeconds: 2 })))
+  await first.waitFor(/a +\| ready/)
+  const second = await env.run(withUid(podManifest('second', [shContainer('b', 'true')])))
+  t.equal(second.code, 1, 'refused', { stderr: second.stderr })
+  t.match(second.stderr, new RegExp(`^podshim: metadata\\.uid "${uid}" is in use by pod "first" \\(supervisor pid ${first.child.pid}\\)`, 'm'))
+  t.notMatch(second.stderr, /^\s+at /m, 'no stack trace')
+  t.ok(existsSync(join(env.stateRoot, 'pods', uid, 'pod.json')), 'the running pod\'s state is still there')
+  first.child.kill('SIGTERM')
+  t.equal((await first.result).code, 0, 'the first pod stops cleanly')
 })

@@ -148,3 +148,25 @@ t.test('recursiveReadOnly: the mounts below a readOnly volume are read-only too;
   t.ok(lines.includes('/plain=writable'), 'readOnly alone leaves a submount as it is')
   t.ok(lines.includes('/rro=readonly'), 'recursiveReadOnly: Enabled covers it')
 })
+
+t.test('a medium: Memory emptyDir is sized as kubelet sizes it: sizeLimit, capped by the pod\'s memory limit', async (t) => {
+  const env = podEnv(t)
+  const size = (dir: string): string => `echo "${dir}=$(awk '$2 == "${dir}" { print $4 }' /proc/mounts | tr , '\\n' | grep '^size=')"`
+  const r = await env.run(podManifest('mem-sizes', [
+    shContainer('a', `${size('/capped')}; ${size('/limit')}; ${size('/small')}`, {
+      resources: { limits: { memory: '64Mi' } },
+      volumeMounts: [{ name: 'capped', mountPath: '/capped' }, { name: 'limit', mountPath: '/limit' }, { name: 'small', mountPath: '/small' }],
+    }),
+  ], {
+    volumes: [
+      { name: 'capped', emptyDir: { medium: 'Memory', sizeLimit: '1Gi' } },
+      { name: 'limit', emptyDir: { medium: 'Memory', sizeLimit: '0' } },
+      { name: 'small', emptyDir: { medium: 'Memory', sizeLimit: '16Mi' } },
+    ],
+  }))
+  t.equal(r.code, 0, 'the pod ran', { stderr: r.stderr })
+  const lines = containerLines(r.stdout, 'a')
+  t.ok(lines.includes('/capped=size=65536k'), 'sizeLimit 1Gi, capped by the 64Mi limit', { lines })
+  t.ok(lines.includes('/limit=size=65536k'), 'sizeLimit 0 is unset: the pod\'s limit', { lines })
+  t.ok(lines.includes('/small=size=16384k'), 'sizeLimit below the limit', { lines })
+})

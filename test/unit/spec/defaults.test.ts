@@ -2,7 +2,7 @@ import t from 'tap';
 import { applyDefaults, defaultPullPolicy } from '../../../src/spec/defaults';
 import type { Pod } from '../../../src/spec/types';
 import { validatePod } from '../../../src/spec/validate';
-import { basePod, podWith, type Raw } from './fixtures/pods';
+import { basePod, podWith, problemsOf, type Raw } from './fixtures/pods';
 
 const defaulted = (raw: Raw) => {
   const { pod, problems } = validatePod(raw);
@@ -109,7 +109,10 @@ t.test('probe defaults; 0 is unset as in the API', async (t) => {
     tcpSocket: { port: 80 },
     initialDelaySeconds: 3, timeoutSeconds: 5, periodSeconds: 10, successThreshold: 2, failureThreshold: 3,
   });
-  t.equal(c.startupProbe, undefined, 'a grpc-only probe is dropped (warned about in validation)');
+  t.same(c.startupProbe, {
+    grpc: { port: 9000 },
+    initialDelaySeconds: 0, timeoutSeconds: 1, periodSeconds: 10, successThreshold: 1, failureThreshold: 3,
+  }, 'a grpc probe is kept, with the defaults');
 });
 
 t.test('lifecycle httpGet defaults', async (t) => {
@@ -163,4 +166,21 @@ t.test('unimplemented fields do not reach the output', async (t) => {
   t.equal('affinity' in pod.spec, false);
   t.equal('tty' in pod.spec.containers[0], false);
   t.equal('creationTimestamp' in pod.metadata, false);
+});
+
+t.test('an empty string is unset for the fields the API server defaults, as in SetDefaults_*', async (t) => {
+  const pod = podWith((p) => {
+    Object.assign(p.spec, { restartPolicy: '', dnsPolicy: '' });
+    Object.assign(p.spec.containers[0], {
+      imagePullPolicy: '', terminationMessagePolicy: '', ports: [{ containerPort: 80, protocol: '' }],
+      readinessProbe: { httpGet: { port: 80, scheme: '' } },
+      env: [{ name: 'POD', valueFrom: { fieldRef: { apiVersion: '', fieldPath: 'metadata.name' } } }],
+    });
+  });
+  t.same(problemsOf(pod), [], 'valid');
+  const d = defaulted(pod);
+  const c = d.spec.containers[0];
+  t.same([d.spec.restartPolicy, d.spec.dnsPolicy, c.terminationMessagePolicy, c.ports[0].protocol, c.readinessProbe?.httpGet?.scheme],
+    ['Always', 'ClusterFirst', 'File', 'TCP', 'HTTP']);
+  t.ok(['Always', 'IfNotPresent'].includes(c.imagePullPolicy));
 });

@@ -68,3 +68,11 @@ t.test('syntax errors name the line', async (t) => {
   t.same(dup.problems.map((p) => p.message), ['yaml syntax error at line 2, column 1 (document 1): Map keys must be unique']);
   t.match(errorOf(`${POD}---\na: [\n`).problems[0].message, /\(document 2\)/);
 });
+
+t.test('YAML merge keys work as in kubectl; an alias bomb is a manifest error', async (t) => {
+  const merged = parseManifest('kind: Pod\nbase: &b {x: 1, y: 2}\nspec:\n  <<: *b\n  y: 3\n', 'm.yaml') as { spec: unknown };
+  t.same(merged.spec, { x: 1, y: 3 });
+  let bomb = 'a: &a [x, x, x, x, x, x, x, x, x, x]\n';
+  for (let i = 0, prev = 'a'; i < 6; prev = `b${i}`, i++) bomb += `b${i}: &b${i} [${Array(10).fill(`*${prev}`).join(', ')}]\n`;
+  t.throws(() => parseManifest(bomb, 'bomb.yaml'), { name: 'ManifestError', message: /bomb\.yaml[\s\S]*yaml error \(document 1\): Excessive alias count/ });
+});

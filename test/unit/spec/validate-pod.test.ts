@@ -57,7 +57,7 @@ const cases: RuleCase[] = [
   ['hostPath backstep', (p) => { p.spec.volumes = [{ name: 'a', hostPath: { path: '/var/../etc' } }]; }, "spec.volumes[0].hostPath.path: must not contain '..' (got \"/var/../etc\")", (p) => { p.spec.volumes = [{ name: 'a', hostPath: { path: '/var/..x' } }]; }],
   ['hostPath missing path', (p) => { p.spec.volumes = [{ name: 'a', hostPath: {} }]; }, 'spec.volumes[0].hostPath.path: required value', () => {}],
   ['hostPath type', (p) => { p.spec.volumes = [{ name: 'a', hostPath: { path: '/x', type: 'Dir' } }]; }, 'spec.volumes[0].hostPath.type: unsupported value "Dir": supported values: "", "DirectoryOrCreate", "Directory", "FileOrCreate", "File", "Socket", "CharDevice", "BlockDevice"', (p) => { p.spec.volumes = ['', 'DirectoryOrCreate', 'FileOrCreate', 'File', 'Socket', 'CharDevice', 'BlockDevice'].map((type, i) => ({ name: `v${i}`, hostPath: { path: '/x', type } })); }],
-  ['emptyDir medium', (p) => { p.spec.volumes = [{ name: 'a', emptyDir: { medium: 'HugePages' } }]; }, 'spec.volumes[0].emptyDir.medium: unsupported value "HugePages": supported values: "", "Memory"', (p) => { p.spec.volumes = [{ name: 'a', emptyDir: { medium: 'Memory', sizeLimit: '64Mi' } }]; }],
+  ['emptyDir medium', (p) => { p.spec.volumes = [{ name: 'a', emptyDir: { medium: 'Disk' } }]; }, 'spec.volumes[0].emptyDir.medium: unsupported value "Disk": supported values: "", "Memory"', (p) => { p.spec.volumes = [{ name: 'a', emptyDir: { medium: 'Memory', sizeLimit: '64Mi' } }]; }],
   ['emptyDir sizeLimit', (p) => { p.spec.volumes = [{ name: 'a', emptyDir: { sizeLimit: '1GB' } }]; }, 'spec.volumes[0].emptyDir.sizeLimit: invalid quantity "1GB": unknown suffix "GB"', (p) => { p.spec.volumes = [{ name: 'a', emptyDir: { sizeLimit: 1000000 } }]; }],
   ['emptyDir sizeLimit negative', (p) => { p.spec.volumes = [{ name: 'a', emptyDir: { sizeLimit: '-1Mi' } }]; }, 'spec.volumes[0].emptyDir.sizeLimit: must be greater than or equal to 0 (got "-1Mi")', () => {}],
 ];
@@ -67,4 +67,28 @@ runCases(t, cases);
 t.test('a string where an object is required names the path once', async (t) => {
   t.same(problemsOf(podWith((p) => { p.spec = 'x'; })), ['spec: must be an object (got string "x")']);
   t.same(problemsOf(podWith((p) => { p.spec.containers[0] = 'app'; })), ['spec.containers[0]: must be an object (got string "app")']);
+});
+
+t.test('annotation keys are checked lowercased, as ValidateAnnotations does', async (t) => {
+  t.same(problemsOf(podWith((p) => { p.metadata.annotations = { 'Example.COM/Foo': 'x' }; })), []);
+  t.match(problemsOf(podWith((p) => { p.metadata.annotations = { 'a/b/c': 'x' }; })), [/^metadata\.annotations: /]);
+});
+
+t.test('emptyDir: HugePages is a warning; sizeLimit on disk is not enforced, and says so', async (t) => {
+  const huge = podWith((p) => { p.spec.volumes = [{ name: 'a', emptyDir: { medium: 'HugePages-2Mi' } }]; });
+  t.same(problemsOf(huge), []);
+  t.same(warningsOf(huge), ['spec.volumes[0].emptyDir.medium: "HugePages-2Mi" is not implemented by podshim: a directory on disk is used']);
+  const disk = podWith((p) => { p.spec.volumes = [{ name: 'a', emptyDir: { sizeLimit: '1Gi' } }]; });
+  t.same(warningsOf(disk), ['spec.volumes[0].emptyDir.sizeLimit: not enforced by podshim on a disk-backed emptyDir (kubelet evicts the pod past it)']);
+  t.same(warningsOf(podWith((p) => { p.spec.volumes = [{ name: 'a', emptyDir: { medium: 'Memory', sizeLimit: '1Gi' } }]; })), []);
+});
+
+t.test('metadata.uid: a plain name, since podshim names directories and the cgroup after it', async (t) => {
+  t.same(problemsOf(podWith((p) => { p.metadata.uid = '0a1b2c3d-0000-4000-8000-000000000001'; })), []);
+  t.match(problemsOf(podWith((p) => { p.metadata.uid = '../x'; })), [/^metadata\.uid: must be at most 128 letters, digits/]);
+});
+
+t.test('a map key "__proto__" is judged as a key, not dropped', async (t) => {
+  const raw = JSON.parse('{"apiVersion":"v1","kind":"Pod","metadata":{"name":"p","labels":{"__proto__":"x"}},"spec":{"containers":[{"name":"c","image":"i"}]}}');
+  t.match(problemsOf(raw), [/^metadata\.labels: /]);
 });

@@ -14,7 +14,7 @@ const cases: RuleCase[] = [
   ['negative periodSeconds', withContainer({ livenessProbe: { ...exec, periodSeconds: -1 } }), `${c0}.livenessProbe.periodSeconds: must be greater than or equal to 0 (got -1)`, withContainer({ livenessProbe: { ...exec, periodSeconds: 0, timeoutSeconds: 0, failureThreshold: 0, successThreshold: 0 } })],
   ['negative timeoutSeconds', withContainer({ readinessProbe: { ...exec, timeoutSeconds: -5 } }), `${c0}.readinessProbe.timeoutSeconds: must be greater than or equal to 0 (got -5)`, () => {}],
   ['negative failureThreshold', withContainer({ readinessProbe: { ...exec, failureThreshold: -1 } }), `${c0}.readinessProbe.failureThreshold: must be greater than or equal to 0`, () => {}],
-  ['periodSeconds type', withContainer({ readinessProbe: { ...exec, periodSeconds: '10s' } }), `${c0}.readinessProbe.periodSeconds: must be an integer (got string "10s")`, () => {}],
+  ['periodSeconds type', withContainer({ readinessProbe: { ...exec, periodSeconds: '10s' } }), `${c0}.readinessProbe.periodSeconds: must be a 32-bit integer (got string "10s")`, () => {}],
   ['liveness successThreshold', withContainer({ livenessProbe: { ...exec, successThreshold: 3 } }), `${c0}.livenessProbe.successThreshold: must be 1 (got 3)`, withContainer({ livenessProbe: { ...exec, successThreshold: 1 }, readinessProbe: { ...exec, successThreshold: 3 } })],
   ['startup successThreshold', withContainer({ startupProbe: { ...exec, successThreshold: 2 } }), `${c0}.startupProbe.successThreshold: must be 1 (got 2)`, () => {}],
   ['readiness terminationGracePeriodSeconds', withContainer({ readinessProbe: { ...exec, terminationGracePeriodSeconds: 5 } }), `${c0}.readinessProbe.terminationGracePeriodSeconds: must not be set for readinessProbes`, withContainer({ livenessProbe: { ...exec, terminationGracePeriodSeconds: 5 } })],
@@ -36,8 +36,17 @@ const cases: RuleCase[] = [
 
 runCases(t, cases);
 
-t.test('a grpc probe is valid but warned about', async (t) => {
-  const pod = podWith(withContainer({ livenessProbe: { grpc: { port: 9000 } } }));
+t.test('a grpc probe is valid, with a port number only, and runs (no warning)', async (t) => {
+  const pod = podWith(withContainer({ livenessProbe: { grpc: { port: 9000, service: 'health' } } }));
   t.same(problemsOf(pod), []);
-  t.same(warningsOf(pod), [`${c0}.livenessProbe.grpc: not implemented by podshim, ignored`]);
+  t.same(warningsOf(pod), []);
+  t.match(problemsOf(podWith(withContainer({ livenessProbe: { grpc: { port: 70000 } } }))), [`${c0}.livenessProbe.grpc.port: must be between 1 and 65535, inclusive (got 70000)`]);
+  t.match(problemsOf(podWith(withContainer({ livenessProbe: { grpc: { service: 'x' } } }))), [`${c0}.livenessProbe.grpc.port: required value`]);
+  t.match(problemsOf(podWith(withContainer({ livenessProbe: { grpc: { port: 'grpc' } } }))), [`${c0}.livenessProbe.grpc.port: must be a 32-bit integer (got string "grpc")`]);
+});
+
+t.test('probe numbers are int32, as in the API types', async (t) => {
+  t.same(problemsOf(podWith(withContainer({ livenessProbe: { exec: { command: ['true'] }, periodSeconds: 2147483647 } }))), []);
+  t.same(problemsOf(podWith(withContainer({ livenessProbe: { exec: { command: ['true'] }, periodSeconds: 99999999999 } }))),
+    [`${c0}.livenessProbe.periodSeconds: must be a 32-bit integer (got number 99999999999)`]);
 });
