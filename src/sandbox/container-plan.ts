@@ -42,7 +42,6 @@ export interface ContainerPlanInput {
   readOnlyRootFilesystem: boolean
   mounts: VolumeMountPlan[]
   shmSource: string
-  terminationLog: string | null
   masked: MaskedPath[]
   readonlyPaths: string[]
   /** privileged: a read-write /sys (default-mounts.ts) */
@@ -68,7 +67,7 @@ export function containerPlanOps(input: ContainerPlanInput): PlanOp[] {
   )
   ops.push(...rootfsOps(r, input.rootfs, input.overlayDirs))
   ops.push(...defaultMountOps({
-    root: r, shmSource: input.shmSource, terminationLog: input.terminationLog,
+    root: r, shmSource: input.shmSource,
     masked: input.masked, readonlyPaths: input.readonlyPaths, isPrivileged: input.isPrivileged, hostDevices: input.hostDevices,
   }))
   for (const mount of input.mounts) ops.push(...volumeOps(r, mount))

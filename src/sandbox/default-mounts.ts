@@ -32,8 +32,6 @@ export interface DefaultMountsInput {
   root: string
   /** host directory of the pod's shared /dev/shm tmpfs (with hostIPC: the host's /dev/shm) */
   shmSource: string
-  /** host file bound on /dev/termination-log, or null */
-  terminationLog: string | null
   masked: MaskedPath[]
   readonlyPaths: string[]
   /** a privileged container: /sys read-write */
@@ -113,10 +111,6 @@ export function defaultMountOps(input: DefaultMountsInput): PlanOp[] {
     { op: PlanOpCode.Symlink, target: '/proc/self/fd/1', path: `${r}/dev/stdout` },
     { op: PlanOpCode.Symlink, target: '/proc/self/fd/2', path: `${r}/dev/stderr` },
   )
-  if (input.terminationLog !== null) {
-    ops.push({ op: PlanOpCode.Touch, path: `${r}/dev/termination-log`, mode: 0o666 })
-    ops.push(mountOp(input.terminationLog, `${r}/dev/termination-log`, null, MS_BIND))
-  }
   for (const masked of input.masked) {
     ops.push(masked.isDir
       ? mountOp('tmpfs', `${r}${masked.path}`, 'tmpfs', MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, 'size=0k')

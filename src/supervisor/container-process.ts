@@ -4,7 +4,7 @@
 // and the terminal; reports its exit once its output has drained. When the
 // main process exits, whatever it left in the container's cgroup is killed,
 // as containerd does for a container's remaining processes.
-import { accessSync, closeSync, constants, existsSync, lstatSync, mkdirSync, openSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import { accessSync, chmodSync, closeSync, constants, existsSync, lstatSync, mkdirSync, openSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { Socket } from 'node:net'
 import { hostname as hostHostname } from 'node:os'
 import { join, posix } from 'node:path'
@@ -14,7 +14,7 @@ import { SyscallError } from '../native/syscall-error'
 import { containerPlanOps } from '../sandbox/container-plan'
 import { MASKED_PATHS, READONLY_PATHS, type MaskedPath } from '../sandbox/default-mounts'
 import { findExecutable, processSpec, type ProcessSpec } from '../sandbox/process-spec'
-import { resolveVolumeMounts } from '../sandbox/volumes'
+import { containerPath, resolveVolumeMounts } from '../sandbox/volumes'
 import type { ResolvedImage } from '../images/resolver'
 import type { DefaultedContainer } from '../spec/types'
 import { CriLogWriter, type LogStream } from '../logs/cri-log'
@@ -39,6 +39,10 @@ export interface StartedProcess {
   signal(sig: number): void
   /** the container's termination message file on the host */
   terminationLog: string
+  /** FallbackToLogsOnError: this instance's CRI log, whose tail is the message of a failure that wrote none; else null */
+  fallbackLog: string | null
+  /** how the main process ended, once `exited` resolved; null before */
+  readonly exitStatus: ExitStatus | null
   /** what it runs as: probes and hooks exec with the same env, ids and working dir */
   spec: Pick<ProcessSpec, 'env' | 'ids' | 'capabilities' | 'workingDir'>
 }
@@ -105,8 +109,15 @@ export function startContainerProcess(input: {
   const dir = join(sandbox.paths.stateDir, 'containers', container.name)
   const root = join(dir, 'rootfs')
   mkdirSync(root, { recursive: true, mode: 0o755 })
+  // as kubelet: a fresh file per instance, writable by any user the container runs as (chmod: the umask is not asked)
   const terminationLog = join(dir, 'termination-log')
-  writeFileSync(terminationLog, '', { mode: 0o666 })
+  writeFileSync(terminationLog, '')
+  chmodSync(terminationLog, 0o666)
+  // as kubelet: one more bind mount, at whatever path the container names; the child resolves it inside the root
+  // at mount time (below a volume or /dev as mounted by then), making the directories it lacks
+  const terminationMount = {
+    source: terminationLog, target: containerPath(container.terminationMessagePath, 'terminationMessagePath'), readOnly: false, isFile: true,
+  }
 
   const etc = sandbox.etc!
   const { mounts, fds: mountFds } = resolveVolumeMounts(container, sandbox.volumes)
@@ -143,9 +154,9 @@ export function startContainerProcess(input: {
         rootfs: image.rootfs,
         overlayDirs: image.rootfs.kind === 'overlay' ? overlayDirs(dir) : null,
         readOnlyRootFilesystem: container.securityContext?.readOnlyRootFilesystem === true,
-        mounts: [...etcMounts, ...mounts],
+        // last, as containerd sorts mounts by depth: a volume holding the path is there before it
+        mounts: [...etcMounts, ...mounts, terminationMount],
         shmSource: sandbox.shmSource,
-        terminationLog: container.terminationMessagePath === '/dev/termination-log' ? terminationLog : null,
         // containerd: a privileged container has the host's devices, a writable /sys and nothing masked
         ...(isPrivileged ? { masked: [], readonlyPaths: [] } : kernelMasks()),
         isPrivileged,
@@ -175,6 +186,7 @@ export function startContainerProcess(input: {
   ])
   const { pidfd } = spawned
   let isRunning = true
+  let exitStatus: ExitStatus | null = null
   const exited = new Promise<ExitStatus>((resolve) => {
     native.watchExit(pidfd, (status) => {
       isRunning = false
@@ -187,6 +199,7 @@ export function startContainerProcess(input: {
       }
       void drained.then(() => {
         log.close()
+        exitStatus = status
         resolve(status)
       })
     })
@@ -196,6 +209,10 @@ export function startContainerProcess(input: {
     startedAt: new Date(),
     exited,
     terminationLog,
+    fallbackLog: container.terminationMessagePolicy === 'FallbackToLogsOnError' ? log.path : null,
+    get exitStatus() {
+      return exitStatus
+    },
     spec: { env: spec.env, ids: spec.ids, capabilities: spec.capabilities, workingDir: posix.normalize(spec.workingDir) },
     signal: (sig) => {
       if (isRunning) native.signal(pidfd, sig)

@@ -1,37 +1,16 @@
 // The side of a pod the supervisor's state machine does not decide: the
 // sandbox and the container processes. The real runtime drives the addon;
 // tests pass a fake with processes they end by hand (STYLE.md principle 4).
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs'
 import type { ExitStatus } from '../native/contract'
 import type { ResolvedImage } from '../images/resolver'
 import type { DefaultedContainer } from '../spec/types'
+import { terminationMessage } from '../logs/termination-message'
 import { PodSandbox, type ReapEvent } from './pod-sandbox'
 import { startContainerProcess, type ContainerOutput, type StartedProcess } from './container-process'
 
-/** kubelet's MaxContainerTerminationMessageLength: it reads the file's last 4096 bytes (tail.ReadAtMost) */
-const TERMINATION_MESSAGE_BYTES = 4096
-
-/** The last `max` bytes of a file as text, never reading more (a container may write a huge one); undefined if unreadable. */
-function lastBytes(path: string, max: number): string | undefined {
-  let fd: number
-  try {
-    fd = openSync(path, 'r')
-  } catch {
-    return undefined
-  }
-  try {
-    const size = fstatSync(fd).size
-    const buffer = Buffer.alloc(Math.min(size, max))
-    const n = readSync(fd, buffer, 0, buffer.length, size - buffer.length)
-    return buffer.subarray(0, n).toString('utf8')
-  } finally {
-    closeSync(fd)
-  }
-}
-
 export interface ExitDetails {
   isOomKilled: boolean
-  /** the container's termination message (kubelet reads at most 4096 bytes) */
+  /** the container's termination message, as kubelet reports it (terminationMessage) */
   message?: string
 }
 
@@ -84,8 +63,14 @@ export class SandboxRuntime implements PodRuntime {
 
   exitDetails(container: string, process: StartedProcess): ExitDetails {
     const details: ExitDetails = { isOomKilled: this.sandbox.cgroup.oomKilled(container) }
-    const message = lastBytes(process.terminationLog, TERMINATION_MESSAGE_BYTES)
-    if (message !== undefined && message !== '') details.message = message
+    const status = process.exitStatus
+    const message = terminationMessage({
+      file: process.terminationLog,
+      fallbackLog: process.fallbackLog,
+      // kubelet: an exit code other than 0, which a signal's 128+n is
+      hasFailed: status !== null && status.code !== 0,
+    })
+    if (message !== '') details.message = message
     return details
   }
 

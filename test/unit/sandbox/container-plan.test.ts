@@ -12,9 +12,11 @@ const base: ContainerPlanInput = {
   ] },
   overlayDirs: null,
   readOnlyRootFilesystem: false,
-  mounts: [{ source: '/data/vol', target: '/srv/data', readOnly: true, isFile: false }],
+  mounts: [
+    { source: '/data/vol', target: '/srv/data', readOnly: true, isFile: false },
+    { source: '/run/p/termination-log', target: '/dev/termination-log', readOnly: false, isFile: true },
+  ],
   shmSource: '/run/p/shm',
-  terminationLog: '/run/p/termination-log',
   masked: [{ path: '/proc/kcore', isDir: false }, { path: '/proc/acpi', isDir: true }],
   readonlyPaths: ['/proc/sys'],
   isPrivileged: false,
