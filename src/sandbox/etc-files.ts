@@ -4,7 +4,8 @@
 // (127.0.1.1, as Debian does for a host without a fixed address).
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import type { HostAlias } from '../spec/types'
+import type { DNSPolicy, HostAlias, PodDNSConfig } from '../spec/types'
+import { resolvConfContent } from './resolv-conf'
 
 /** Pure: kubelet's managed hosts file (pkg/kubelet/kubelet_pods.go managedHostsFileContent). */
 export function hostsFileContent(hostname: string, fqdn: string | null, aliases: HostAlias[]): string {
@@ -31,12 +32,14 @@ export interface EtcFiles {
   resolvConf: string
 }
 
-/**
- * Write the pod's files under dir. Without a cluster DNS, ClusterFirst falls
- * back to the host's resolver configuration, as kubelet does when no
- * clusterDNS is configured (dnsPolicy Default).
- */
-export function writeEtcFiles(dir: string, input: { hostname: string; fqdn: string | null; aliases: HostAlias[] }): EtcFiles {
+/** Write the pod's files under dir; resolv.conf from the host's and the pod's DNS settings (resolv-conf.ts). */
+export function writeEtcFiles(dir: string, input: {
+  hostname: string
+  fqdn: string | null
+  aliases: HostAlias[]
+  dnsPolicy: DNSPolicy
+  dnsConfig: PodDNSConfig | undefined
+}): EtcFiles {
   const files = { hostname: join(dir, 'hostname'), hosts: join(dir, 'hosts'), resolvConf: join(dir, 'resolv.conf') }
   writeFileSync(files.hostname, `${input.hostname}\n`, { mode: 0o644 })
   writeFileSync(files.hosts, hostsFileContent(input.hostname, input.fqdn, input.aliases), { mode: 0o644 })
@@ -46,6 +49,6 @@ export function writeEtcFiles(dir: string, input: { hostname: string; fqdn: stri
   } catch {
     // a host without a resolver configuration: the pod gets an empty one
   }
-  writeFileSync(files.resolvConf, resolv, { mode: 0o644 })
+  writeFileSync(files.resolvConf, resolvConfContent(resolv, input.dnsPolicy, input.dnsConfig), { mode: 0o644 })
   return files
 }

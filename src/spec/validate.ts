@@ -23,6 +23,11 @@ import {
   unique,
 } from './validate-rules';
 
+/** Kubernetes' limits on dnsConfig (pkg/apis/core/validation) */
+const MAX_DNS_NAMESERVERS = 3;
+const MAX_DNS_SEARCHES = 32;
+const MAX_DNS_SEARCH_CHARS = 2048;
+
 export interface ValidationResult {
   problems: Problem[];
   warnings: Warning[];
@@ -82,6 +87,41 @@ function checkMetadata(report: Reporter, meta: ObjectMeta): void {
   }
 }
 
+/** validatePodDNSConfig: at most 3 nameservers (IPs), 32 searches (DNS names, 2048 characters in all), named options; None needs a nameserver. */
+function checkDnsConfig(report: Reporter, spec: PodSpec): void {
+  const config = spec.dnsConfig;
+  if (spec.dnsPolicy === 'None') {
+    if (config === undefined) {
+      report.error('spec.dnsConfig', 'required value: must provide `dnsConfig` when `dnsPolicy` is None');
+      return;
+    }
+    if ((config.nameservers ?? []).length === 0) {
+      report.error('spec.dnsConfig.nameservers', 'required value: must provide at least one DNS nameserver when `dnsPolicy` is None');
+    }
+  }
+  if (config === undefined) return;
+  const nameservers = config.nameservers ?? [];
+  if (nameservers.length > MAX_DNS_NAMESERVERS) {
+    report.error('spec.dnsConfig.nameservers', `must not have more than ${MAX_DNS_NAMESERVERS} nameservers (got ${nameservers.length})`);
+  }
+  nameservers.forEach((ns, i) => {
+    if (isIP(ns) === 0) report.error(`spec.dnsConfig.nameservers[${i}]`, `must be a valid IP address ${got(ns)}`);
+  });
+  const searches = config.searches ?? [];
+  if (searches.length > MAX_DNS_SEARCHES) {
+    report.error('spec.dnsConfig.searches', `must not have more than ${MAX_DNS_SEARCHES} search paths (got ${searches.length})`);
+  }
+  const searchChars = searches.join(' ').length;
+  if (searchChars > MAX_DNS_SEARCH_CHARS) {
+    report.error('spec.dnsConfig.searches', `must not have more than ${MAX_DNS_SEARCH_CHARS} characters (including spaces) in the search list (got ${searchChars})`);
+  }
+  searches.forEach((search, i) => {
+    // a trailing dot (an absolute name) is allowed, and "." alone
+    if (search !== '.') checkName(report, `spec.dnsConfig.searches[${i}]`, search.replace(/\.$/, ''), dns1123Subdomain);
+  });
+  (config.options ?? []).forEach((option, i) => required(report, `spec.dnsConfig.options[${i}].name`, option.name));
+}
+
 function checkSpec(report: Reporter, spec: PodSpec): void {
   oneOfDefaulted(report, 'spec.restartPolicy', spec.restartPolicy, ['Always', 'OnFailure', 'Never']);
   atLeast(report, 'spec.terminationGracePeriodSeconds', spec.terminationGracePeriodSeconds, 0);
@@ -89,9 +129,7 @@ function checkSpec(report: Reporter, spec: PodSpec): void {
   if (spec.subdomain) checkName(report, 'spec.subdomain', spec.subdomain, dns1123Label);
   if (spec.nodeName) checkName(report, 'spec.nodeName', spec.nodeName, dns1123Subdomain);
   oneOfDefaulted(report, 'spec.dnsPolicy', spec.dnsPolicy, ['ClusterFirstWithHostNet', 'ClusterFirst', 'Default', 'None']);
-  if (spec.dnsPolicy === 'None' && !report.hasWarning('spec.dnsConfig')) {
-    report.error('spec.dnsConfig', 'required value: must provide `dnsConfig` when `dnsPolicy` is None');
-  }
+  checkDnsConfig(report, spec);
   if (spec.shareProcessNamespace === true && spec.hostPID === true) {
     report.error('spec.shareProcessNamespace', 'may not be true when hostPID is true');
   }

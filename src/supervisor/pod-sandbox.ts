@@ -96,7 +96,7 @@ export class PodSandbox {
   start(hostname: string, fqdn: string | null, onReap: (event: ReapEvent) => void, onPauseExit: (status: ExitStatus) => void): void {
     const spec = this.pod.spec
     mkdirSync(join(this.paths.stateDir, 'etc'), { recursive: true, mode: 0o755 })
-    this.etc = writeEtcFiles(join(this.paths.stateDir, 'etc'), { hostname, fqdn, aliases: spec.hostAliases ?? [] })
+    this.etc = writeEtcFiles(join(this.paths.stateDir, 'etc'), { hostname, fqdn, aliases: spec.hostAliases ?? [], dnsPolicy: spec.dnsPolicy, dnsConfig: spec.dnsConfig })
     if (!spec.hostIPC) {
       // containerd's sandbox /dev/shm: one tmpfs shared by the pod's containers, mounted as pause starts
       this.shmSource = join(this.paths.stateDir, 'shm')

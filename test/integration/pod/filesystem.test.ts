@@ -55,3 +55,13 @@ t.test('spec.hostname and spec.subdomain set the hostname and the FQDN in /etc/h
   t.equal(seen.get('hostname'), 'web-0', 'hostname is spec.hostname, not the pod name')
   t.match(seen.get('hosts'), /127\.0\.1\.1 web-0\.web\.default\.svc\.cluster\.local web-0\b/, '/etc/hosts has <hostname>.<subdomain>.<namespace>.svc.cluster.local')
 })
+
+t.test('dnsPolicy None with dnsConfig: the pod\'s /etc/resolv.conf holds only what dnsConfig says', async (t) => {
+  const env = podEnv(t)
+  const r = await env.run(podManifest('dns', [shContainer('a', 'sed "s/^/conf: /" /etc/resolv.conf')], {
+    dnsPolicy: 'None',
+    dnsConfig: { nameservers: ['192.0.2.53'], searches: ['svc.example', 'example'], options: [{ name: 'ndots', value: '2' }, { name: 'edns0' }] },
+  }))
+  t.equal(r.code, 0, 'the pod ran', { stderr: r.stderr })
+  t.same(containerLines(r.stdout, 'a'), ['conf: nameserver 192.0.2.53', 'conf: search svc.example example', 'conf: options ndots:2 edns0'])
+})

@@ -27,7 +27,6 @@ t.test('Kubernetes fields podshim does not implement are warnings naming their p
       serviceAccountName: 'sa',
       priority: 5,
       activeDeadlineSeconds: 60,
-      dnsConfig: { nameservers: ['1.1.1.1'] },
       volumes: [{ name: 'cfg', configMap: { name: 'x' } }],
     });
     p.spec.securityContext = { fsGroup: 2000, sysctls: [] };
@@ -55,7 +54,6 @@ t.test('Kubernetes fields podshim does not implement are warnings naming their p
     ignored('spec.containers[0].tty'),
     ignored('spec.containers[0].volumeMounts[0].mountPropagation'),
     ignored('spec.containers[0].volumeMounts[0].subPathExpr'),
-    ignored('spec.dnsConfig'),
     ignored('spec.nodeSelector'),
     ignored('spec.priority'),
     ignored('spec.securityContext.fsGroup'),
