@@ -8,8 +8,7 @@ import {
   MS_NODEV, MS_NOSUID, MS_PRIVATE, MS_RDONLY, MS_REC, MS_REMOUNT,
   type PlanOp, PlanOpCode,
 } from '../native/contract'
-import { bindOps, defaultMountOps, type MaskedPath, mkdirOp, mountOp, readOnlyRemountOp } from './default-mounts'
-import type { HostDevice } from './host-devices'
+import { bindOps, defaultMountOps, type MaskedPath, mkdirOp, mountOp, type PrivilegedMounts, readOnlyRemountOp } from './default-mounts'
 import type { ImageRootfs } from '../images/resolver'
 
 /** One entry of an image root: a read-only bind of a host path, a symlink, or an empty dir/tmpfs. */
@@ -44,10 +43,8 @@ export interface ContainerPlanInput {
   shmSource: string
   masked: MaskedPath[]
   readonlyPaths: string[]
-  /** privileged: a read-write /sys (default-mounts.ts) */
-  isPrivileged: boolean
-  /** privileged: the host's device nodes */
-  hostDevices: HostDevice[] | null
+  /** a privileged container's host devices (default-mounts.ts), or null */
+  privileged: PrivilegedMounts | null
   /** namespace fds to join, in this order (network before mounting sysfs and mqueue) */
   joinNamespaces: { fd: number; nstype: number; label: string }[]
   stdio: [number, number, number]
@@ -68,7 +65,7 @@ export function containerPlanOps(input: ContainerPlanInput): PlanOp[] {
   ops.push(...rootfsOps(r, input.rootfs, input.overlayDirs))
   ops.push(...defaultMountOps({
     root: r, shmSource: input.shmSource,
-    masked: input.masked, readonlyPaths: input.readonlyPaths, isPrivileged: input.isPrivileged, hostDevices: input.hostDevices,
+    masked: input.masked, readonlyPaths: input.readonlyPaths, privileged: input.privileged,
   }))
   for (const mount of input.mounts) ops.push(...volumeOps(r, mount))
   if (input.readOnlyRootFilesystem) ops.push(mountOp(null, r, null, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV))

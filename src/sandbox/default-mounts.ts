@@ -4,8 +4,8 @@
 // masked and read-only paths containerd applies. Values follow containerd's
 // defaults (REFERENCE-kubelet.md, "Container security defaults"). A
 // privileged container, as containerd makes one, gets the host's devices
-// instead of the default ones and a read-write /sys; its caller passes no
-// masked or read-only paths. Pure.
+// instead of the default ones, a read-write /sys, and nothing masked or
+// read-only. Pure.
 import {
   MS_BIND, MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_RDONLY, MS_REC, MS_REMOUNT, MS_STRICTATIME,
   type PlanOp, PlanOpCode,
@@ -34,10 +34,13 @@ export interface DefaultMountsInput {
   shmSource: string
   masked: MaskedPath[]
   readonlyPaths: string[]
-  /** a privileged container: /sys read-write */
-  isPrivileged: boolean
-  /** the host's device nodes, made in /dev (privileged); null: the default devices, bound */
-  hostDevices: HostDevice[] | null
+  /** a privileged container; null: the default devices, bound, /sys read-only, the masks */
+  privileged: PrivilegedMounts | null
+}
+
+/** What a privileged container's mounts need: the host's device nodes, to be made in its /dev. */
+export interface PrivilegedMounts {
+  hostDevices: HostDevice[]
 }
 
 export function mountOp(source: string | null, target: string, fstype: string | null, flags: number, data: string | null = null): PlanOp {
@@ -86,17 +89,17 @@ export function defaultMountOps(input: DefaultMountsInput): PlanOp[] {
     mkdirOp(`${r}/proc`),
     mountOp('proc', `${r}/proc`, 'proc', MS_NOSUID | MS_NOEXEC | MS_NODEV),
     mkdirOp(`${r}/sys`),
-    mountOp('sysfs', `${r}/sys`, 'sysfs', MS_NOSUID | MS_NOEXEC | MS_NODEV | (input.isPrivileged ? 0 : MS_RDONLY)),
+    mountOp('sysfs', `${r}/sys`, 'sysfs', MS_NOSUID | MS_NOEXEC | MS_NODEV | (input.privileged !== null ? 0 : MS_RDONLY)),
     mkdirOp(`${r}/dev`),
     mountOp('tmpfs', `${r}/dev`, 'tmpfs', MS_NOSUID | MS_STRICTATIME, 'mode=755,size=65536k'),
   ]
-  if (input.hostDevices === null) {
+  if (input.privileged === null) {
     for (const dev of DEFAULT_DEVICES) {
       ops.push({ op: PlanOpCode.Touch, path: `${r}/dev/${dev}`, mode: 0o666 })
       ops.push(mountOp(`/dev/${dev}`, `${r}/dev/${dev}`, null, MS_BIND))
     }
   } else {
-    ops.push(...deviceNodeOps(`${r}/dev`, input.hostDevices))
+    ops.push(...deviceNodeOps(`${r}/dev`, input.privileged.hostDevices))
   }
   ops.push(
     mkdirOp(`${r}/dev/pts`),
@@ -111,6 +114,8 @@ export function defaultMountOps(input: DefaultMountsInput): PlanOp[] {
     { op: PlanOpCode.Symlink, target: '/proc/self/fd/1', path: `${r}/dev/stdout` },
     { op: PlanOpCode.Symlink, target: '/proc/self/fd/2', path: `${r}/dev/stderr` },
   )
+  // containerd: nothing masked or read-only in a privileged container
+  if (input.privileged !== null) return ops
   for (const masked of input.masked) {
     ops.push(masked.isDir
       ? mountOp('tmpfs', `${r}${masked.path}`, 'tmpfs', MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, 'size=0k')

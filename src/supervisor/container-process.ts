@@ -101,7 +101,7 @@ export function startContainerProcess(input: {
   const spec = processSpec({
     pod, container, image: image.config, hostname: input.hostname, nodeName: hostHostname(),
     lookupUser: userLookup(image.lookupRoot),
-    hasDeviceFilter: sandbox.deviceFilterError === null,
+    hasDeviceFilter: sandbox.hasDeviceFilter,
   })
   const exe = findExecutable(spec.argv[0], spec.env, isExecutableIn(image.lookupRoot))
   if (exe === undefined) throw new SyscallError('execve', 2, { path: spec.argv[0] })
@@ -157,10 +157,8 @@ export function startContainerProcess(input: {
         // last, as containerd sorts mounts by depth: a volume holding the path is there before it
         mounts: [...etcMounts, ...mounts, terminationMount],
         shmSource: sandbox.shmSource,
-        // containerd: a privileged container has the host's devices, a writable /sys and nothing masked
-        ...(isPrivileged ? { masked: [], readonlyPaths: [] } : kernelMasks()),
-        isPrivileged,
-        hostDevices: isPrivileged ? hostDevices() : null,
+        ...kernelMasks(),
+        privileged: isPrivileged ? { hostDevices: hostDevices() } : null,
         joinNamespaces: sandbox.joinNamespaces,
         stdio: [devNull, outWrite, errWrite],
         parentPid: pod.spec.hostPID ? process.pid : 0,

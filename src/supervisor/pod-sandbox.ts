@@ -79,8 +79,6 @@ export class PodSandbox {
   readonly canSetOomScoreAdj = hasCapability(CAP_SYS_RESOURCE)
   /** the device cgroup program every unprivileged container's leaf gets (src/cgroup/device-filter.ts), or -1 */
   private deviceFilterFd = -1
-  /** why there is none (no cgroup BPF here), once start() tried */
-  deviceFilterError: string | null = null
   /** what the sandbox could not do as Kubernetes would, as warning events for the supervisor */
   readonly warnings: { reason: string; message: string }[] = []
 
@@ -125,14 +123,18 @@ export class PodSandbox {
     } catch (err) {
       if (this.deviceFilterFd >= 0) this.native.close(this.deviceFilterFd)
       this.deviceFilterFd = -1
-      this.deviceFilterError = describeError(err)
       this.warnings.push({
         reason: 'DeviceFilterNotSet',
-        message: `containers get no device cgroup filter (${this.deviceFilterError}): MKNOD is left out of the default capability set (a container that adds it can make and open any device node)`,
+        message: `containers get no device cgroup filter (${describeError(err)}): MKNOD is left out of the default capability set (a container that adds it can make and open any device node)`,
       })
     } finally {
       if (pauseLeaf >= 0) closeSync(pauseLeaf)
     }
+  }
+
+  /** Whether unprivileged containers get the device program (else the default capabilities go without MKNOD). */
+  get hasDeviceFilter(): boolean {
+    return this.deviceFilterFd >= 0
   }
 
   /** Put the device program on a container's leaf (before each start: a restart replaces it); privileged containers get none. */

@@ -19,8 +19,7 @@ const base: ContainerPlanInput = {
   shmSource: '/run/p/shm',
   masked: [{ path: '/proc/kcore', isDir: false }, { path: '/proc/acpi', isDir: true }],
   readonlyPaths: ['/proc/sys'],
-  isPrivileged: false,
-  hostDevices: null,
+  privileged: null,
   joinNamespaces: [{ fd: 30, nstype: CLONE_NEWNET, label: 'net' }, { fd: 31, nstype: CLONE_NEWIPC, label: 'ipc' }],
   stdio: [40, 41, 42],
   parentPid: 0,
@@ -71,7 +70,7 @@ t.test('the default devices are bound from the host; a privileged container gets
     { name: 'cpu/1/msr', mode: 0o20600, major: 202, minor: 1, uid: 0, gid: 0 },
     { name: 'vda', mode: 0o60660, major: 254, minor: 0, uid: 0, gid: 6 },
   ]
-  const privileged = containerPlanOps({ ...base, masked: [], readonlyPaths: [], isPrivileged: true, hostDevices: devices })
+  const privileged = containerPlanOps({ ...base, privileged: { hostDevices: devices } })
   t.notOk(privileged.some((o) => o.op === PlanOpCode.Mount && o.source === '/dev/null'), 'nothing bound from the host\'s /dev')
   const dev = privileged.filter((o) => (o.op === PlanOpCode.Mknod || o.op === PlanOpCode.Mkdir) && o.path.startsWith('/run/p/rootfs/dev/') && !/\/dev\/(pts|shm|mqueue)$/.test(o.path))
   t.same(dev, [
@@ -86,6 +85,9 @@ t.test('the default devices are bound from the host; a privileged container gets
     { op: PlanOpCode.Mknod, path: '/run/p/rootfs/dev/vda', mode: 0o60660, major: 254, minor: 0, uid: 0, gid: 6 },
   ], 'each directory made once, before its nodes')
   t.match(privileged.find((o) => o.op === PlanOpCode.Mount && o.fstype === 'sysfs'), { flags: MS_NOSUID | MS_NOEXEC | MS_NODEV })
+  const maskTargets = ['/run/p/rootfs/proc/kcore', '/run/p/rootfs/proc/acpi', '/run/p/rootfs/proc/sys']
+  t.ok(plain.some((o) => o.op === PlanOpCode.Mount && maskTargets.includes(o.target)), 'a plain container gets the masks')
+  t.notOk(privileged.some((o) => o.op === PlanOpCode.Mount && maskTargets.includes(o.target)), 'nothing masked or read-only when privileged')
   t.end()
 })
 
