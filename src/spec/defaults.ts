@@ -70,8 +70,8 @@ export function applyDefaults(pod: Pod, options: DefaultsOptions): DefaultedPod 
     },
     spec: {
       ...spec,
-      containers: spec.containers.map(defaultContainer),
-      initContainers: (spec.initContainers ?? []).map(defaultContainer),
+      containers: spec.containers.map((c) => defaultContainer(c, spec.hostNetwork === true)),
+      initContainers: (spec.initContainers ?? []).map((c) => defaultContainer(c, spec.hostNetwork === true)),
       volumes: (spec.volumes ?? []).map(defaultVolume),
       restartPolicy: spec.restartPolicy || 'Always',
       terminationGracePeriodSeconds: spec.terminationGracePeriodSeconds ?? DEFAULT_TERMINATION_GRACE_PERIOD_SECONDS,
@@ -89,7 +89,7 @@ export function applyDefaults(pod: Pod, options: DefaultsOptions): DefaultedPod 
   };
 }
 
-function defaultContainer(c: Container): DefaultedContainer {
+function defaultContainer(c: Container, hostNetwork: boolean): DefaultedContainer {
   const { livenessProbe, readinessProbe, startupProbe, lifecycle, ...rest } = c;
   const limits = { ...c.resources?.limits };
   // SetDefaults_Pod: a limit without a request makes the request equal to it
@@ -109,7 +109,12 @@ function defaultContainer(c: Container): DefaultedContainer {
           ? e
           : { ...e, valueFrom: { fieldRef: { apiVersion: 'v1', ...e.valueFrom.fieldRef } } },
       ),
-    ports: (c.ports ?? []).map((p) => ({ ...p, protocol: p.protocol || 'TCP' })),
+    // SetDefaults_Pod: under hostNetwork a port's hostPort is its containerPort
+    ports: (c.ports ?? []).map((p) => ({
+      ...p,
+      protocol: p.protocol || 'TCP',
+      ...(hostNetwork && !p.hostPort ? { hostPort: p.containerPort } : {}),
+    })),
     resources: { requests, limits },
     volumeMounts: c.volumeMounts ?? [],
     terminationMessagePath: c.terminationMessagePath || DEFAULT_TERMINATION_MESSAGE_PATH,

@@ -108,7 +108,7 @@ const container = obj({
   workingDir: str,
   env: arr(envVar),
   ports: arr(
-    obj({ name: str, containerPort: int32, protocol: str, ...todos('hostPort', 'hostIP') }),
+    obj({ name: str, containerPort: int32, hostPort: int32, protocol: str, ...todos('hostIP') }),
   ),
   resources: obj({ requests: resourceList, limits: resourceList, ...todos('claims') }),
   volumeMounts: arr(

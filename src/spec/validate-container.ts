@@ -5,7 +5,7 @@
 import type { Reporter } from './check-schema';
 import { dns1123Label, envVarName, hasBackstep, portName, qualifiedName } from './names';
 import type { Quantity } from './quantity';
-import type { Container, EnvVar, ResourceList, SecurityContext } from './types';
+import type { Container, ContainerPort, EnvVar, ResourceList, SecurityContext } from './types';
 import { capabilityNumber } from '../sandbox/capability-sets';
 import { checkLifecycleHandler, checkProbe } from './validate-probe';
 import {
@@ -26,6 +26,8 @@ export interface ContainerContext {
   role: ContainerRole;
   volumeNames: ReadonlySet<string>;
   podGraceSeconds: number;
+  /** spec.hostNetwork: the containers listen on the host's ports themselves */
+  hostNetwork: boolean;
 }
 
 /** Resources podshim turns into cgroup values. */
@@ -46,6 +48,23 @@ const ENV_FIELD_PATHS = [
 ];
 const ENV_SUBSCRIPTED_FIELD_RE = /^metadata\.(labels|annotations)\['(.*)'\]$/;
 
+/**
+ * hostPort: a port number where set (0 is unset). With hostNetwork the
+ * API server defaults it to containerPort and requires the two equal; the
+ * container then listens on the host's port itself, as podshim runs it.
+ * Without hostNetwork kubelet has the CNI portmap plugin forward it into the
+ * pod's network namespace, which podshim does not do.
+ */
+function checkHostPort(report: Reporter, portPath: string, port: ContainerPort, hostNetwork: boolean): void {
+  if (port.hostPort === undefined || port.hostPort === 0) return;
+  inRange(report, `${portPath}.hostPort`, port.hostPort, 1, 65535);
+  if (hostNetwork && port.hostPort !== port.containerPort) {
+    report.error(`${portPath}.containerPort`, `must match \`hostPort\` when \`hostNetwork\` is true ${got(port.containerPort)}`);
+  } else if (!hostNetwork) {
+    report.warn(`${portPath}.hostPort`, 'not implemented by podshim, ignored: nothing forwards the host\'s port into the pod\'s network namespace (with hostNetwork: true a container listens on the host\'s ports itself)');
+  }
+}
+
 export function checkContainer(report: Reporter, path: string, c: Container, context: ContainerContext): void {
   if (required(report, `${path}.name`, c.name)) checkName(report, `${path}.name`, c.name, dns1123Label);
   if (required(report, `${path}.image`, c.image) && c.image.trim() !== c.image) {
@@ -59,6 +78,7 @@ export function checkContainer(report: Reporter, path: string, c: Container, con
     const portPath = `${path}.ports[${i}]`;
     if (port.containerPort === undefined) report.error(`${portPath}.containerPort`, 'required value');
     inRange(report, `${portPath}.containerPort`, port.containerPort, 1, 65535);
+    checkHostPort(report, portPath, port, context.hostNetwork);
     if (port.name !== undefined && port.name !== '') checkName(report, `${portPath}.name`, port.name, portName);
     oneOfDefaulted(report, `${portPath}.protocol`, port.protocol, ['TCP', 'UDP', 'SCTP']);
   });

@@ -3,6 +3,7 @@
 
 import type { Reporter } from './check-schema';
 import { type Quantity, QuantityError, parseQuantity } from './quantity';
+import { ipAddressProblem } from './ip-address';
 
 export const got = (value: unknown): string => `(got ${JSON.stringify(value)})`;
 
@@ -18,6 +19,12 @@ export function required<T>(report: Reporter, path: string, value: T | undefined
     return false;
   }
   return true;
+}
+
+/** An IP address field, as Kubernetes' strict IsValidIPForLegacyField judges it (ip-address.ts). */
+export function checkIpAddress(report: Reporter, path: string, value: string): void {
+  const problem = ipAddressProblem(value);
+  if (problem !== null) report.error(path, `${problem} ${got(value)}`);
 }
 
 export function oneOf(report: Reporter, path: string, value: string | undefined, allowed: readonly string[]): void {

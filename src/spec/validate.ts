@@ -4,15 +4,15 @@
 // of Kubernetes' API validation (pkg/apis/core/validation) plus podshim's own
 // (absolute mountPath and hostPath.path) run over that copy.
 
-import { isIP } from 'node:net';
 import { Reporter, checkField, describeValue, isPlainObject } from './check-schema';
 import { dns1123Label, dns1123Subdomain, hasBackstep, labelValue, qualifiedName } from './names';
 import { POD_SCHEMA, UNIMPLEMENTED_VOLUME_SOURCES } from './schema';
-import type { ObjectMeta, Pod, PodSpec, Problem, Volume, Warning } from './types';
+import type { Container, ObjectMeta, Pod, PodSpec, Problem, Volume, Warning } from './types';
 import { type ContainerRole, checkContainer } from './validate-container';
 import {
   absolutePath,
   atLeast,
+  checkIpAddress,
   checkName,
   checkQuantity,
   got,
@@ -105,7 +105,7 @@ function checkDnsConfig(report: Reporter, spec: PodSpec): void {
     report.error('spec.dnsConfig.nameservers', `must not have more than ${MAX_DNS_NAMESERVERS} nameservers (got ${nameservers.length})`);
   }
   nameservers.forEach((ns, i) => {
-    if (isIP(ns) === 0) report.error(`spec.dnsConfig.nameservers[${i}]`, `must be a valid IP address ${got(ns)}`);
+    checkIpAddress(report, `spec.dnsConfig.nameservers[${i}]`, ns);
   });
   const searches = config.searches ?? [];
   if (searches.length > MAX_DNS_SEARCHES) {
@@ -141,9 +141,7 @@ function checkSpec(report: Reporter, spec: PodSpec): void {
   });
   spec.hostAliases?.forEach((alias, i) => {
     const path = `spec.hostAliases[${i}]`;
-    if (required(report, `${path}.ip`, alias.ip) && isIP(alias.ip) === 0) {
-      report.error(`${path}.ip`, `must be a valid IP address ${got(alias.ip)}`);
-    }
+    if (required(report, `${path}.ip`, alias.ip)) checkIpAddress(report, `${path}.ip`, alias.ip);
     alias.hostnames?.forEach((h, j) => checkName(report, `${path}.hostnames[${j}]`, h, dns1123Subdomain));
   });
 
@@ -153,6 +151,7 @@ function checkSpec(report: Reporter, spec: PodSpec): void {
 
   const volumeNames = new Set(volumes.map((v) => v.name));
   const podGraceSeconds = spec.terminationGracePeriodSeconds ?? DEFAULT_GRACE_SECONDS;
+  const hostNetwork = spec.hostNetwork === true;
   const containers = spec.containers ?? [];
   const initContainers = spec.initContainers ?? [];
   if (containers.length === 0) report.error('spec.containers', 'required value: a pod needs at least one container');
@@ -160,15 +159,29 @@ function checkSpec(report: Reporter, spec: PodSpec): void {
   initContainers.forEach((c, i) => {
     const path = `spec.initContainers[${i}]`;
     const role = c.restartPolicy === 'Always' ? 'sidecar' : 'init';
-    checkContainer(report, path, c, { role, volumeNames, podGraceSeconds });
+    checkContainer(report, path, c, { role, volumeNames, podGraceSeconds, hostNetwork });
     all.push({ path, name: c.name, role });
   });
   containers.forEach((c, i) => {
     const path = `spec.containers[${i}]`;
-    checkContainer(report, path, c, { role: 'container', volumeNames, podGraceSeconds });
+    checkContainer(report, path, c, { role: 'container', volumeNames, podGraceSeconds, hostNetwork });
     all.push({ path, name: c.name, role: 'container' });
   });
   unique(report, all, (c) => c.name, (c) => `${c.path}.name`);
+  uniqueHostPorts(report, containers, hostNetwork);
+}
+
+/**
+ * Kubernetes' AccumulateUniqueHostPorts over the regular containers: one
+ * hostIP/protocol/hostPort each, after defaulting (under hostNetwork a
+ * port's hostPort is its containerPort).
+ */
+function uniqueHostPorts(report: Reporter, containers: readonly Container[], hostNetwork: boolean): void {
+  const ports = containers.flatMap((c, i) => (c.ports ?? []).map((port, j) => ({ port, path: `spec.containers[${i}].ports[${j}].hostPort` })));
+  unique(report, ports, ({ port }) => {
+    const hostPort = port.hostPort || (hostNetwork ? port.containerPort : 0);
+    return hostPort ? `${port.hostIP ?? ''}/${port.protocol || 'TCP'}/${hostPort}` : undefined;
+  }, ({ path }) => path);
 }
 
 function checkVolume(report: Reporter, path: string, volume: Volume): void {
