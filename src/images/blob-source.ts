@@ -4,7 +4,8 @@
 // straight from the file, so a multi-gigabyte `docker save` is never
 // unpacked to disk; a gzip-compressed archive is first decompressed into
 // the store's tmp directory. Member names are looked up, never extracted,
-// so names with ".." cannot reach anything.
+// so names with ".." cannot reach anything; links between members are
+// followed only to other members.
 import { closeSync, createReadStream, createWriteStream, openSync, readFileSync, readSync, rmSync, statSync } from 'node:fs'
 import { open } from 'node:fs/promises'
 import { join, posix } from 'node:path'
@@ -49,6 +50,23 @@ export class DirSource implements BlobSource {
 
 interface Member { offset: number; size: number }
 
+const MAX_LINK_HOPS = 40
+
+/**
+ * Links among the members become the members they name: `docker save` writes
+ * a layer that repeats an earlier one as a symlink to it. Only a name that
+ * is itself a file member of the archive counts; a link out of it (absolute,
+ * "..") or round in a loop names nothing.
+ */
+function resolveLinks(members: Map<string, Member>, links: Map<string, string>): void {
+  for (const [name, first] of links) {
+    let target = first
+    for (let hops = 0; links.has(target) && hops < MAX_LINK_HOPS; hops++) target = links.get(target)!
+    const member = members.get(target)
+    if (member !== undefined && !members.has(name)) members.set(name, member)
+  }
+}
+
 export class ArchiveSource implements BlobSource {
   private constructor(readonly file: string, private readonly members: Map<string, Member>, readonly description: string, private readonly tempFile: string | null) {}
 
@@ -59,16 +77,22 @@ export class ArchiveSource implements BlobSource {
     const magic = Buffer.alloc(2)
     await handle.read(magic, 0, 2, 0)
     await handle.close()
-    if (magic[0] === 0x1f && magic[1] === 0x8b) {
-      tempFile = join(tmpDir, `archive.${process.pid}.${Math.random().toString(36).slice(2, 10)}.tar`)
-      await pipeline(createReadStream(file), createGunzip(), createWriteStream(tempFile, { mode: 0o600 }))
-      path = tempFile
-    }
     const members = new Map<string, Member>()
     try {
-      for await (const { header, offset } of readTar(createReadStream(path))) {
-        if (header.type === 'file') members.set(posix.normalize(header.name), { offset, size: header.size })
+      if (magic[0] === 0x1f && magic[1] === 0x8b) {
+        tempFile = join(tmpDir, `archive.${process.pid}.${Math.random().toString(36).slice(2, 10)}.tar`)
+        await pipeline(createReadStream(file), createGunzip(), createWriteStream(tempFile, { mode: 0o600 }))
+        path = tempFile
       }
+      const links = new Map<string, string>()
+      for await (const { header, offset } of readTar(createReadStream(path))) {
+        const name = posix.normalize(header.name)
+        if (header.type === 'file') members.set(name, { offset, size: header.size })
+        // a symlink's target is relative to its directory, a hard link's to the archive
+        else if (header.type === 'symlink') links.set(name, posix.isAbsolute(header.linkName) ? header.linkName : posix.join(posix.dirname(name), header.linkName))
+        else if (header.type === 'hardlink') links.set(name, posix.normalize(header.linkName))
+      }
+      resolveLinks(members, links)
     } catch (err) {
       if (tempFile !== null) rmSync(tempFile, { force: true })
       throw new Error(`read archive "${file}"`, { cause: err })

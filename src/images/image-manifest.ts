@@ -91,21 +91,50 @@ export function parseIndex(bytes: Buffer): Descriptor[] {
   return doc.manifests.map((m, i) => descriptor(m, `image index manifests[${i}]`))
 }
 
-/** containerd's platform matching: same os and architecture; a variant, when both name one, must agree */
+/** architecture names other tools use, as containerd's platforms.Normalize maps them */
+const ARCH_ALIASES: Record<string, [string, string]> = {
+  aarch64: ['arm64', ''], x86_64: ['amd64', ''], 'x86-64': ['amd64', ''], i386: ['386', ''], armhf: ['arm', 'v7'], armel: ['arm', 'v6'],
+}
+
+/** as containerd's platforms.Normalize: arm64 without a variant is v8, arm v7, amd64 v1 is plain amd64 */
+function normalize(p: { os?: string; architecture?: string; variant?: string | null }): { os: string; architecture: string; variant: string } {
+  let architecture = (p.architecture ?? '').toLowerCase()
+  let variant = (p.variant ?? '').toLowerCase()
+  const alias = ARCH_ALIASES[architecture]
+  if (alias !== undefined) [architecture, variant] = [alias[0], variant || alias[1]]
+  if (/^[0-9]+$/.test(variant)) variant = `v${variant}`
+  if (architecture === 'arm64' && variant === '') variant = 'v8'
+  if (architecture === 'arm' && variant === '') variant = 'v7'
+  if (architecture === 'amd64' && variant === 'v1') variant = ''
+  return { os: (p.os ?? '').toLowerCase(), architecture, variant }
+}
+
+/** the variants a host runs, best first: 32-bit arm also runs older ones (containerd's platforms.Only) */
+function runnableVariants(host: { architecture: string; variant: string }): string[] {
+  if (host.architecture !== 'arm') return [host.variant]
+  const level = Number(host.variant.slice(1))
+  return ['v8', 'v7', 'v6', 'v5'].filter((v) => Number(v.slice(1)) <= level)
+}
+
+/**
+ * containerd's platform matching: same os and architecture, and a variant
+ * the host runs (an amd64 host without a known level takes only plain
+ * amd64, never a v2-v4 build it may not execute); the best variant wins,
+ * and among equals the first in the index.
+ */
 export function selectPlatform(manifests: Descriptor[], want: Platform = hostPlatform()): Descriptor {
-  const matches = manifests.filter((m) => {
-    const p = m.platform
-    if (p === undefined) return false
-    if (p.os !== want.os || p.architecture !== want.architecture) return false
-    return p.variant === undefined || p.variant === '' || want.variant === null || p.variant === want.variant
-  })
-  // an exact variant beats an unspecified one
-  matches.sort((a, b) => Number(b.platform?.variant === want.variant) - Number(a.platform?.variant === want.variant))
-  if (matches.length === 0) {
+  const host = normalize(want)
+  const variants = runnableVariants(host)
+  const ranked = manifests
+    .map((m) => ({ m, p: m.platform === undefined ? null : normalize(m.platform) }))
+    .map(({ m, p }) => ({ m, rank: p !== null && p.os === host.os && p.architecture === host.architecture ? variants.indexOf(p.variant) : -1 }))
+    .filter(({ rank }) => rank >= 0)
+  ranked.sort((a, b) => a.rank - b.rank)
+  if (ranked.length === 0) {
     const offered = manifests.map((m) => m.platform === undefined ? 'unknown' : `${m.platform.os}/${m.platform.architecture}${m.platform.variant ? `/${m.platform.variant}` : ''}`)
     throw new Error(`select platform "${formatPlatform(want)}": the index offers only ${offered.map((p) => `"${p}"`).join(', ') || 'nothing'}`)
   }
-  return matches[0]
+  return ranked[0].m
 }
 
 export function parseManifest(bytes: Buffer): ParsedManifest {

@@ -8,7 +8,7 @@
 import { createHash } from 'node:crypto'
 
 import { type Descriptor, formatPlatform, hostPlatform, manifestKind, parseImageConfig, parseIndex, parseManifest, selectPlatform, type Platform } from './image-manifest'
-import type { ImageRecord, ImageStore } from './store'
+import { type ImageRecord, type ImageStore, digestHex } from './store'
 import { isoTimestamp } from '../utc-time'
 
 export interface ManifestBytes {
@@ -43,11 +43,19 @@ export function sha256Digest(bytes: Buffer): string {
   return `sha256:${createHash('sha256').update(bytes).digest('hex')}`
 }
 
-async function verifiedManifest(fetcher: ImageFetcher, reference: string): Promise<ManifestBytes & { digest: string }> {
+/**
+ * The manifest a tag or digest names. A digest (a tag cannot hold ':') must
+ * be one this store can check, sha256, and the content must have it, and
+ * the size a descriptor gives: otherwise the source could serve anything.
+ */
+async function verifiedManifest(fetcher: ImageFetcher, reference: string, expected?: { size: number; from: string }): Promise<ManifestBytes & { digest: string }> {
+  const isDigest = reference.includes(':')
+  if (isDigest) digestHex(reference)
   const manifest = await fetcher.getManifest(reference)
   const digest = sha256Digest(manifest.bytes)
-  if (reference.includes(':') && reference.startsWith('sha256:') && digest !== reference) {
-    throw new Error(`verify manifest "${reference}": content has digest "${digest}"`)
+  if (isDigest && digest !== reference) throw new Error(`verify manifest "${reference}": content has digest "${digest}"`)
+  if (expected !== undefined && manifest.bytes.length !== expected.size) {
+    throw new Error(`verify manifest "${reference}": ${manifest.bytes.length} bytes where the ${expected.from} gives ${expected.size}`)
   }
   return { ...manifest, digest }
 }
@@ -61,7 +69,7 @@ export async function pullImage(store: ImageStore, req: PullRequest): Promise<Im
     await store.writeBlob(manifest.digest, manifest.bytes)
     if (req.repository !== null) repoDigests.push(`${req.repository}@${manifest.digest}`)
     const chosen = selectPlatform(parseIndex(manifest.bytes), platform)
-    manifest = await verifiedManifest(req.fetcher, chosen.digest)
+    manifest = await verifiedManifest(req.fetcher, chosen.digest, { size: chosen.size, from: 'index' })
     if (manifestKind(manifest.bytes, manifest.mediaType) !== 'manifest') throw new Error(`resolve "${chosen.digest}" for "${formatPlatform(platform)}": nested indexes are not supported`)
   } else if (req.repository !== null) {
     repoDigests.push(`${req.repository}@${manifest.digest}`)

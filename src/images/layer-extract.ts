@@ -89,17 +89,18 @@ export interface ExtractOptions {
 /** Unpack an uncompressed tar stream into `root` (an existing empty directory). */
 export async function extractTar(source: AsyncIterable<Buffer>, root: string, options: ExtractOptions = {}): Promise<number> {
   const isRoot = options.isRoot ?? process.getuid?.() === 0
-  const dirTimes: [string, number][] = []
+  const dirTimes: DirTime[] = []
   let count = 0
   for await (const { header, body } of readTar(source)) {
     count++
     const parts = entryComponents(header.name)
     if (parts.length === 0) {
-      if (header.type === 'dir') applyMetadata(root, header, isRoot, dirTimes)
+      if (header.type === 'dir') applyMetadata(root, [], header, isRoot, dirTimes)
       continue
     }
     const base = parts[parts.length - 1]
-    const dir = join(root, ...resolveDir(root, parts.slice(0, -1), header.name, true))
+    const dirParts = resolveDir(root, parts.slice(0, -1), header.name, true)
+    const dir = join(root, ...dirParts)
     if (base === OPAQUE_WHITEOUT) {
       lsetxattr(dir, 'trusted.overlay.opaque', Buffer.from('y'))
       continue
@@ -146,11 +147,23 @@ export async function extractTar(source: AsyncIterable<Buffer>, root: string, op
       default:
         throw new LayerEntryError(header.name, `entry type "${printable(header.typeFlag)}" is not supported`)
     }
-    applyMetadata(path, header, isRoot, dirTimes)
+    applyMetadata(root, [...dirParts, base], header, isRoot, dirTimes)
   }
-  // directory times last: creating their children changed them
-  for (const [path, mtime] of dirTimes.reverse()) lutimesSync(path, mtime, mtime)
+  // directory times last: creating their children changed them. A later entry may have
+  // replaced a directory (or one of its parents) by a symlink, so each path is walked
+  // again and skipped unless it is still directories all the way down
+  for (const { parts, mtime } of dirTimes.reverse()) {
+    if (isDirectoryPath(root, parts)) lutimesSync(join(root, ...parts), mtime, mtime)
+  }
   return count
+}
+
+/** a directory whose time is set once the layer is unpacked: its components below the root */
+interface DirTime { parts: string[]; mtime: number }
+
+/** whether every component of `parts` below `root` is a directory, none of them a symlink */
+function isDirectoryPath(root: string, parts: string[]): boolean {
+  return parts.every((_, i) => lstatOrNull(join(root, ...parts.slice(0, i + 1)))?.isDirectory() === true)
 }
 
 function printable(flag: string): string {
@@ -167,7 +180,8 @@ async function writeFile(path: string, body: AsyncIterable<Buffer>): Promise<voi
 }
 
 /** ownership first (chown clears setuid), then mode, xattrs, times; never through a symlink */
-function applyMetadata(path: string, header: TarHeader, isRoot: boolean, dirTimes: [string, number][]): void {
+function applyMetadata(root: string, parts: string[], header: TarHeader, isRoot: boolean, dirTimes: DirTime[]): void {
+  const path = join(root, ...parts)
   if (isRoot) lchownSync(path, header.uid, header.gid)
   if (header.type !== 'symlink') chmodSync(path, header.mode)
   for (const [name, value] of header.xattrs) {
@@ -178,7 +192,7 @@ function applyMetadata(path: string, header: TarHeader, isRoot: boolean, dirTime
       throw new LayerEntryError(header.name, `set xattr "${name}": ${(err as Error).message}`)
     }
   }
-  if (header.type === 'dir') dirTimes.push([path, header.mtimeSeconds])
+  if (header.type === 'dir') dirTimes.push({ parts, mtime: header.mtimeSeconds })
   else lutimesSync(path, header.mtimeSeconds, header.mtimeSeconds)
 }
 

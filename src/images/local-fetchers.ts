@@ -18,10 +18,25 @@ function blobPath(digest: string): string {
   return `blobs/sha256/${digestHex(digest)}`
 }
 
+/** a JSON file of a local image, parsed; errors name the file and its source */
+function readJson(source: BlobSource, path: string): unknown {
+  const text = source.readAll(path).toString('utf8')
+  try {
+    return JSON.parse(text) as unknown
+  } catch (err) {
+    throw new Error(`parse "${path}" in ${source.description}: not JSON`, { cause: err })
+  }
+}
+
 function layoutIndex(source: BlobSource): Descriptor[] {
   if (!source.has('index.json') || !source.has('oci-layout')) throw new Error(`read OCI layout in ${source.description}: "oci-layout" or "index.json" is missing`)
-  const doc = JSON.parse(source.readAll('index.json').toString('utf8')) as { manifests?: Descriptor[] }
-  return doc.manifests ?? []
+  const doc = readJson(source, 'index.json') as { manifests?: unknown } | null
+  const invalid = (why: string): Error => new Error(`parse "index.json" in ${source.description}: ${why}`)
+  if (typeof doc !== 'object' || doc === null || !Array.isArray(doc.manifests)) throw invalid('"manifests" is not a list')
+  return doc.manifests.map((m: Partial<Descriptor> | null, i) => {
+    if (typeof m?.mediaType !== 'string' || typeof m.digest !== 'string' || typeof m.size !== 'number') throw invalid(`manifests[${i}] needs mediaType, digest and size`)
+    return m as Descriptor
+  })
 }
 
 /** the digest a layout's tag names (or its only image when no tag is given) */
@@ -79,7 +94,14 @@ async function digestOf(source: AsyncIterable<Buffer>): Promise<{ digest: string
 /** A fetcher over a `docker save` archive; `reference` picks one of several images by its RepoTags. */
 export async function dockerArchiveFetcher(source: BlobSource, reference: string | null): Promise<{ fetcher: ImageFetcher; manifestDigest: string; repoTags: string[] }> {
   if (!source.has('manifest.json')) throw new Error(`read docker archive ${source.description}: "manifest.json" is missing`)
-  const entries = JSON.parse(source.readAll('manifest.json').toString('utf8')) as DockerArchiveEntry[]
+  const entries = readJson(source, 'manifest.json') as DockerArchiveEntry[]
+  const invalid = (why: string): Error => new Error(`parse "manifest.json" in ${source.description}: ${why}`)
+  if (!Array.isArray(entries)) throw invalid('not a list')
+  const isNames = (v: unknown): boolean => Array.isArray(v) && v.every((s) => typeof s === 'string')
+  for (const [i, e] of entries.entries()) {
+    if (typeof e?.Config !== 'string' || !isNames(e.Layers)) throw invalid(`[${i}] needs "Config" (a file name) and "Layers" (a list of file names)`)
+    if (e.RepoTags !== undefined && e.RepoTags !== null && !isNames(e.RepoTags)) throw invalid(`[${i}] "RepoTags" is not a list of names`)
+  }
   let entry: DockerArchiveEntry | undefined
   if (reference === null) {
     if (entries.length !== 1) throw new Error(`choose image in ${source.description}: it holds ${entries.length} images, name one with ":NAME:TAG"`)

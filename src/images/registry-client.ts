@@ -212,21 +212,30 @@ export class RegistryFetcher implements ImageFetcher {
       return `Basic ${basic}`
     }
     if (scheme !== 'bearer' || params.realm === undefined) throw new RegistryError(`authenticate to "${this.ref.domain}": unsupported challenge "${header}"`, 401)
-    const tokenUrl = new URL(params.realm)
+    const tokenUrl = URL.canParse(params.realm) ? new URL(params.realm) : null
+    if (tokenUrl === null || !['http:', 'https:'].includes(tokenUrl.protocol)) {
+      throw new RegistryError(`authenticate to "${this.ref.domain}": the challenge's realm "${params.realm}" is not an http(s) URL`, 401)
+    }
+    const where = `"${tokenUrl.origin}${tokenUrl.pathname}"`
     if (params.service !== undefined) tokenUrl.searchParams.set('service', params.service)
     tokenUrl.searchParams.set('scope', params.scope ?? `repository:${this.ref.path}:pull`)
     const res = await get(tokenUrl.toString(), basic === null ? {} : { Authorization: `Basic ${basic}` })
     if (res.status !== 200) {
       const detail = withDetail(await errorDetail(res))
-      const where = `"${tokenUrl.origin}${tokenUrl.pathname}"`
       if ((res.status === 401 || res.status === 403) && basic !== null) {
         throw new RegistryError(`authenticate to "${this.ref.domain}": the token service ${where} refused the credentials from "${this.options.authFile}": HTTP ${res.status}${detail}`, res.status)
       }
       throw new RegistryError(`fetch token from ${where}: HTTP ${res.status}${detail}`, res.status)
     }
-    const doc = JSON.parse((await readBody(res)).toString('utf8')) as { token?: string; access_token?: string }
-    const token = doc.token ?? doc.access_token
-    if (token === undefined) throw new RegistryError(`fetch token from "${tokenUrl.origin}${tokenUrl.pathname}": response has no token`, 200)
+    const body = (await readBody(res)).toString('utf8')
+    let doc: { token?: unknown; access_token?: unknown } | null
+    try {
+      doc = JSON.parse(body) as typeof doc
+    } catch (err) {
+      throw new RegistryError(`fetch token from ${where}: the response is not JSON`, 200, { cause: err })
+    }
+    const token = doc?.token ?? doc?.access_token
+    if (typeof token !== 'string' || token === '') throw new RegistryError(`fetch token from ${where}: response has no token`, 200)
     return `Bearer ${token}`
   }
 }

@@ -26,7 +26,8 @@ export async function fetchSource(store: ImageStore, source: ImageSource, regist
     switch (source.transport) {
       case 'docker': {
         const fetcher = new RegistryFetcher(source.ref, registry)
-        const names = source.ref.tag === null ? [] : [formatDockerReference({ ...source.ref, digest: null })]
+        // by digest the tag is not recorded: the registry's tag may name another image (containerd's ParseDockerRef drops it)
+        const names = source.ref.tag === null || source.ref.digest !== null ? [] : [formatDockerReference(source.ref)]
         return await pullImage(store, { fetcher, reference: source.ref.digest ?? source.ref.tag!, names, repository: repositoryName(source.ref), onEvent })
       }
       case 'oci':
@@ -51,6 +52,8 @@ export async function fetchSource(store: ImageStore, source: ImageSource, regist
 
 /** the stored image a source names, if present */
 export function findStored(store: ImageStore, source: ImageSource): ImageRecord | null {
+  // beside a digest a tag is only a label: the image is the digest's, recorded as repository@digest (as containerd resolves it)
+  if (source.transport === 'docker' && source.ref.digest !== null) return store.findImage(formatDockerReference({ ...source.ref, tag: null }))
   return store.findImage(sourceName(source))
 }
 

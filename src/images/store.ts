@@ -88,23 +88,28 @@ export class ImageStore {
     const hash = createHash('sha256')
     let size = 0
     const handle = await open(temp, 'wx', 0o600)
+    let isTooBig = false
     try {
       for await (const chunk of Buffer.isBuffer(source) ? [source] : source) {
         hash.update(chunk)
         size += chunk.length
-        if (expectedSize !== undefined && size > expectedSize) throw new Error(`fetch blob "${digest}": more than the ${expectedSize} bytes the manifest gives`)
+        // leaving the loop closes the source: an endless body is not read on
+        isTooBig = expectedSize !== undefined && size > expectedSize
+        if (isTooBig) break
         await handle.write(chunk)
       }
       await handle.sync()
     } catch (err) {
       await handle.close()
       rmSync(temp, { force: true })
-      throw err
+      // a connection lost mid-body says only "aborted": name the blob
+      throw new Error(`fetch blob "${digest}"`, { cause: err })
     }
     await handle.close()
     const actual = `sha256:${hash.digest('hex')}`
-    if (actual !== digest || (expectedSize !== undefined && size !== expectedSize)) {
+    if (isTooBig || actual !== digest || (expectedSize !== undefined && size !== expectedSize)) {
       rmSync(temp, { force: true })
+      if (isTooBig) throw new Error(`fetch blob "${digest}": more than the ${expectedSize} bytes the manifest gives`)
       if (actual !== digest) throw new BlobDigestError(digest, actual, size)
       throw new Error(`verify blob "${digest}": ${size} bytes where the manifest gives ${expectedSize}`)
     }

@@ -126,7 +126,7 @@ const TYPES: Record<string, TarEntryType> = {
   '0': 'file', '\0': 'file', '7': 'file', '1': 'hardlink', '2': 'symlink', '3': 'char', '4': 'block', '5': 'dir', '6': 'fifo',
 }
 
-/** PAX records: "LEN key=value\n" */
+/** PAX records: "LEN key=value\n"; the map, however many headers fill it, stays within MAX_META_BYTES */
 function parsePax(data: Buffer, into: Map<string, Buffer>): void {
   let at = 0
   while (at < data.length) {
@@ -137,9 +137,13 @@ function parsePax(data: Buffer, into: Map<string, Buffer>): void {
     const record = data.subarray(space + 1, at + length - 1)
     const eq = record.indexOf(0x3d)
     if (eq < 0) throw new Error('read tar: malformed pax record')
-    into.set(record.subarray(0, eq).toString('utf8'), record.subarray(eq + 1))
+    // a copy: a slice would keep the whole header's buffer alive beyond what is counted
+    into.set(record.subarray(0, eq).toString('utf8'), Buffer.from(record.subarray(eq + 1)))
     at += length
   }
+  let bytes = 0
+  for (const [key, value] of into) bytes += key.length + value.length
+  if (bytes > MAX_META_BYTES) throw new Error(`read tar: pax headers of more than ${MAX_META_BYTES} bytes`)
 }
 
 async function readPadded(reader: ByteReader, size: number): Promise<Buffer> {
@@ -209,6 +213,8 @@ export async function* readTar(source: AsyncIterable<Buffer>): AsyncGenerator<Ta
       xattrs: new Map(),
     }
     applyPax(header, new Map([...globalPax, ...pax]))
+    // pre-POSIX archives mark a directory only by the trailing slash (as Go's archive/tar reads them)
+    if (typeFlag === '\0' && header.name.endsWith('/')) header.type = 'dir'
     pax = new Map()
     longName = null
     longLink = null

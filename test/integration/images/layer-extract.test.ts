@@ -118,3 +118,21 @@ t.test('extracts a gzip layer file and returns its diff ID', { skip: process.get
   t.equal(await extractLayerFile(join(base, 'layer.tgz'), root), sha256(buildTar(entries)))
   t.equal(readFileSync(join(root, 'hello'), 'utf8'), 'world')
 })
+
+t.test('sets directory times without following a symlink that later replaced a parent', { skip: process.getuid?.() !== 0 && 'needs root' }, async (t) => {
+  const { root, base } = setup(t)
+  const victim = join(base, 'victim')
+  require('node:fs').mkdirSync(victim)
+  const before = statSync(victim).mtimeMs
+  // 'a/victim' is a directory when it is made; 'a' then becomes a link to the host directory holding a victim
+  await extract([
+    { name: 'a/', type: '5' },
+    { name: 'a/victim/', type: '5', mtime: 1000 },
+    { name: 'a', type: '2', linkName: base },
+    { name: 'd/', type: '5', mtime: 1000 },
+    { name: 'd', data: 'a file now', mtime: 1600000000 },
+  ], root)
+  t.equal(statSync(victim).mtimeMs, before, 'the host directory keeps its time')
+  t.equal(readlinkSync(join(root, 'a')), base)
+  t.equal(statSync(join(root, 'd')).mtimeMs, 1600000000 * 1000, 'a directory replaced by a file keeps the file\'s time')
+})

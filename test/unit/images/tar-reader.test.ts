@@ -72,3 +72,18 @@ t.test('reads GNU base-256 sizes', async (t) => {
   const [entry] = await readAll(tar)
   t.equal(entry.body, 'abc')
 })
+
+t.test('bounds the PAX metadata that piles up across headers', async (t) => {
+  const big = (key: string): Record<string, string> => ({ [key]: 'v'.repeat(400_000) })
+  const global = buildTar([...[1, 2, 3].map((i) => ({ name: 'g', type: 'g', pax: big(`podshim.global${i}`) })), { name: 'a', data: 'A' }])
+  await t.rejects(readAll(global, 65536), { message: /pax headers of more than 1048576 bytes/ })
+  const local = buildTar([...[1, 2, 3].map((i) => ({ name: 'x', type: 'x', pax: big(`podshim.local${i}`) })), { name: 'a', data: 'A' }])
+  await t.rejects(readAll(local, 65536), { message: /pax headers of more than 1048576 bytes/ })
+  const fine = buildTar([{ name: 'g', type: 'g', pax: { mtime: '1600000000' } }, { name: 'a', data: 'A' }, { name: 'b', data: 'B' }])
+  t.same((await readAll(fine)).map((e) => e.header.mtimeSeconds), [1600000000, 1600000000], 'a global header applies to every later entry')
+})
+
+t.test('a legacy entry of type NUL whose name ends in "/" is a directory, as Go\'s archive/tar reads it', async (t) => {
+  const tar = buildTar([{ name: 'old/', type: '\0' }, { name: 'old/file', type: '\0', data: 'x' }])
+  t.same((await readAll(tar)).map((e) => [e.header.name, e.header.type, e.body]), [['old/', 'dir', ''], ['old/file', 'file', 'x']])
+})
