@@ -12,7 +12,7 @@ import { parseImageSource, sourceName, type ImageSource } from '../images/refere
 import type { RegistryOptions } from '../images/registry-client'
 import { ImageStore } from '../images/store'
 import { fetchSource } from '../images/store-resolver'
-import { ArchiveSource } from '../images/blob-source'
+import { archiveKind } from '../images/blob-source'
 
 const DEFAULT_DATA_ROOT = '/var/lib/podshim'
 
@@ -32,11 +32,10 @@ export function registryOptions(o: CommonOptions): RegistryOptions {
 
 async function loadSourceOf(path: string): Promise<ImageSource> {
   if (/^(oci|oci-archive|docker-archive):/.test(path)) return parseImageSource(path)
-  if (statSync(path).isDirectory()) return { transport: 'oci', dir: path, tag: null }
-  const archive = await ArchiveSource.open(path, '/tmp')
-  const isDocker = archive.has('manifest.json') && !archive.has('oci-layout')
-  archive.close()
-  return isDocker ? { transport: 'docker-archive', file: path, ref: null } : { transport: 'oci-archive', file: path, tag: null }
+  const stat = statSync(path, { throwIfNoEntry: false })
+  if (stat === undefined) throw new Error(`load "${path}": no such file or directory`)
+  if (stat.isDirectory()) return { transport: 'oci', dir: path, tag: null }
+  return await archiveKind(path) === 'docker-archive' ? { transport: 'docker-archive', file: path, ref: null } : { transport: 'oci-archive', file: path, tag: null }
 }
 
 async function fetchAndReport(source: ImageSource, o: CommonOptions): Promise<void> {

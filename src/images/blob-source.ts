@@ -67,6 +67,31 @@ function resolveLinks(members: Map<string, Member>, links: Map<string, string>):
   }
 }
 
+/**
+ * Which kind of image archive a file is, from its member names: a `docker
+ * save` archive has manifest.json and no oci-layout. The names are read as
+ * the archive streams by (decompressed on the fly), so nothing is written.
+ */
+export async function archiveKind(file: string): Promise<'docker-archive' | 'oci-archive'> {
+  const names = new Set<string>()
+  try {
+    const handle = await open(file, 'r')
+    const magic = Buffer.alloc(2)
+    await handle.read(magic, 0, 2, 0).finally(() => handle.close())
+    const raw = createReadStream(file)
+    const stream = magic[0] === 0x1f && magic[1] === 0x8b ? raw.pipe(createGunzip()) : raw
+    try {
+      for await (const { header } of readTar(stream)) names.add(posix.normalize(header.name))
+    } finally {
+      raw.destroy()
+      stream.destroy()
+    }
+  } catch (err) {
+    throw new Error(`read archive "${file}"`, { cause: err })
+  }
+  return names.has('manifest.json') && !names.has('oci-layout') ? 'docker-archive' : 'oci-archive'
+}
+
 export class ArchiveSource implements BlobSource {
   private constructor(readonly file: string, private readonly members: Map<string, Member>, readonly description: string, private readonly tempFile: string | null) {}
 

@@ -5,7 +5,7 @@ import { mkdirSync, readdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import t from 'tap'
 
-import { ArchiveSource } from '../../../src/images/blob-source'
+import { ArchiveSource, archiveKind } from '../../../src/images/blob-source'
 import { buildTar, buildTarGz } from '../../unit/images/fixtures/tar-builder'
 import { tempDir } from './fixtures/temp-dirs'
 
@@ -62,4 +62,24 @@ t.test('members that are links to other members are read through them, within th
     t.notOk(source.has(name), `${name} leads nowhere in the archive`)
     t.throws(() => source.readAll(name), { message: `read "${name}" in archive "${file}": no such member` })
   }
+})
+
+t.test('archiveKind tells a docker save archive from an OCI one by streaming its names, gzip or not', async (t) => {
+  const dir = tempDir(t, 'podshim-archive-')
+  const docker = [{ name: 'manifest.json', data: '[]' }, { name: 'abc/layer.tar', data: 'x' }]
+  const oci = [{ name: './oci-layout', data: '{}' }, { name: 'index.json', data: '{}' }, { name: 'manifest.json', data: '[]' }]
+  const cases: [string, Buffer, string][] = [
+    ['save.tar', buildTar(docker), 'docker-archive'],
+    ['save.tar.gz', buildTarGz(docker), 'docker-archive'],
+    ['oci.tar', buildTar(oci), 'oci-archive'],
+    ['oci.tar.gz', buildTarGz(oci), 'oci-archive'],
+  ]
+  for (const [name, bytes, kind] of cases) {
+    writeFileSync(join(dir, name), bytes)
+    t.equal(await archiveKind(join(dir, name)), kind, name)
+  }
+  const cut = buildTarGz(docker)
+  writeFileSync(join(dir, 'cut.tar.gz'), cut.subarray(0, cut.length - 20))
+  await t.rejects(archiveKind(join(dir, 'cut.tar.gz')), { message: `read archive "${join(dir, 'cut.tar.gz')}"` })
+  await t.rejects(archiveKind(join(dir, 'none.tar')), { message: `read archive "${join(dir, 'none.tar')}"`, cause: { code: 'ENOENT' } })
 })
