@@ -35,7 +35,9 @@ export class CrashLoopBackoff {
   }
 }
 
+export type RestartPolicy = 'Always' | 'OnFailure' | 'Never'
+
 /** Whether a container that exited with `exitCode` restarts under a pod restartPolicy. */
-export function shouldRestart(policy: 'Always' | 'OnFailure' | 'Never', exitCode: number): boolean {
+export function shouldRestart(policy: RestartPolicy, exitCode: number): boolean {
   return policy === 'Always' || (policy === 'OnFailure' && exitCode !== 0)
 }

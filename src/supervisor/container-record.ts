@@ -35,6 +35,16 @@ export class ContainerRecord {
   stopSignal = 15
   /** why podshim killed the running instance, for its terminated message */
   killMessage: string | undefined
+  /** a liveness/startup failure killed the running instance and asked for its restart (kubelet's ContainersToStart) */
+  isProbeKilled = false
+  /** the lastState before the current one: shown while a retired instance is still the state (a restart under way) */
+  private olderLastState: ContainerState = {}
+  /**
+   * While postStart runs, what the status shows: kubelet's pod worker is
+   * still inside startContainer, so the status is the one from before the
+   * start (not Running, not started, not ready).
+   */
+  private shownDuringPostStart: { state: ContainerState; lastState: ContainerState } | undefined
 
   constructor(readonly spec: DefaultedContainer, readonly kind: ContainerKind, waitingReason: string) {
     this.state = { waiting: { reason: waitingReason } }
@@ -52,8 +62,16 @@ export class ContainerRecord {
     this.state = { waiting: message === undefined ? { reason } : { reason, message } }
   }
 
-  /** A new instance runs: started at once unless a startupProbe must pass first; ready once a readinessProbe says so. */
-  running(process: StartedProcess, probes: { hasStartup: boolean; hasReadiness: boolean }): void {
+  /**
+   * A new instance runs: started at once unless a startupProbe must pass
+   * first; ready once a readinessProbe says so. With a postStart hook, the
+   * status keeps showing the state before the start until postStartDone().
+   */
+  running(process: StartedProcess, probes: { hasStartup: boolean; hasReadiness: boolean }, hasPostStart = false): void {
+    this.shownDuringPostStart = hasPostStart
+      ? { state: this.state, lastState: this.shownLastState }
+      : undefined
+    this.isProbeKilled = false
     this.process = process
     this.containerID = `podshim://${randomBytes(32).toString('hex')}`
     this.state = { running: { startedAt: rfc3339(process.startedAt) } }
@@ -85,7 +103,17 @@ export class ContainerRecord {
   /** when the last instance finished, in ms (the status keeps whole seconds, as the API does) */
   finishedAtMs = 0
 
+  /** The postStart hook returned: the status shows the running instance. */
+  postStartDone(): void {
+    this.shownDuringPostStart = undefined
+  }
+
+  get isInPostStart(): boolean {
+    return this.shownDuringPostStart !== undefined
+  }
+
   private terminate(finishedAt: Date, terminated: NonNullable<ContainerState['terminated']>): void {
+    this.shownDuringPostStart = undefined
     this.finishedAtMs = finishedAt.getTime()
     if (this.containerID !== undefined) terminated.containerID = this.containerID
     this.state = { terminated }
@@ -96,15 +124,24 @@ export class ContainerRecord {
 
   /** The terminated state becomes lastState (before a restart, or while backing off). */
   retire(): void {
-    if (this.state.terminated !== undefined) this.lastState = this.state
+    if (this.state.terminated === undefined || this.lastState === this.state) return
+    this.olderLastState = this.lastState
+    this.lastState = this.state
+  }
+
+  /** retired but not yet replaced (a restart under way): the terminated state is still the state, lastState the one before */
+  private get shownLastState(): ContainerState {
+    return this.lastState === this.state ? this.olderLastState : this.lastState
   }
 
   status(): ContainerStatus {
+    const shown = this.shownDuringPostStart
     const s: ContainerStatus = {
-      name: this.name, state: this.state, lastState: this.lastState, ready: this.ready,
-      restartCount: this.restartCount, image: this.spec.image, imageID: this.imageID, started: this.started,
+      name: this.name, state: shown?.state ?? this.state, lastState: shown?.lastState ?? this.shownLastState, ready: shown ? false : this.ready,
+      restartCount: this.restartCount, image: this.spec.image, imageID: this.imageID, started: shown ? false : this.started,
     }
-    if (this.containerID !== undefined) s.containerID = this.containerID
+    const containerID = shown ? (shown.state.terminated ?? shown.lastState.terminated)?.containerID : this.containerID
+    if (containerID !== undefined) s.containerID = containerID
     return s
   }
 }

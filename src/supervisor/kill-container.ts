@@ -3,9 +3,11 @@
 // hook is abandoned when the grace period runs out; a sidecar then waits for
 // its turn (all app containers, then later sidecars, gone) within what is
 // left; whatever remains is raised to the 2-second minimum, the stop signal
-// is sent, and SIGKILL follows when that runs out.
+// is sent, and SIGKILL follows when that runs out. kubelet keeps the grace
+// period in whole seconds: each wait is taken off it truncated to seconds.
 import type { Clock } from './clock'
 import type { ContainerRecord } from './container-record'
+import type { RestartPolicy } from './backoff'
 
 /** kubelet's minimumGracePeriodInSeconds */
 export const MIN_GRACE_MS = 2000
@@ -37,19 +39,26 @@ async function within(clock: Clock, ms: number, work: Promise<unknown>): Promise
   timer.cancel()
 }
 
+/** Run `wait` for at most ms; how long it took in whole kubelet seconds (Go's int64(d.Seconds())), as ms. */
+async function wholeSecondsOf(clock: Clock, ms: number, wait: Promise<unknown>): Promise<number> {
+  const start = clock.monotonicMs()
+  await within(clock, ms, wait)
+  return Math.trunc((clock.monotonicMs() - start) / 1000) * 1000
+}
+
 export async function killContainer(rec: ContainerRecord, clock: Clock, opts: KillOptions): Promise<void> {
   const process = rec.process
   if (process === undefined || !rec.isRunning) return
   let graceMs = opts.graceMs
-  const start = clock.monotonicMs()
   if (opts.preStop !== undefined && graceMs > 0) {
     const hook = opts.preStop().then((error) => {
       if (error !== undefined) opts.onPreStopFailed?.(error)
     })
-    await within(clock, graceMs, Promise.race([hook, process.exited]))
+    graceMs -= await wholeSecondsOf(clock, graceMs, Promise.race([hook, process.exited]))
   }
-  if (opts.waitForTurn !== undefined) await within(clock, graceMs - (clock.monotonicMs() - start), opts.waitForTurn())
-  graceMs = Math.max(graceMs - (clock.monotonicMs() - start), MIN_GRACE_MS)
+  if (opts.waitForTurn !== undefined && graceMs > 0) graceMs -= await wholeSecondsOf(clock, graceMs, opts.waitForTurn())
+  // as kubelet: always a minimal shutdown window
+  graceMs = Math.max(graceMs, MIN_GRACE_MS)
   if (!rec.isRunning) return
   process.signal(opts.stopSignal)
   const timer = sleep(clock, graceMs)
@@ -59,4 +68,14 @@ export async function killContainer(rec: ContainerRecord, clock: Clock, opts: Ki
     process.signal(SIGKILL)
     await process.exited
   }
+}
+
+/**
+ * kubelet's Killing message for a liveness/startup failure: a sidecar's from
+ * computeInitContainerActions, an app container's from computePodActions,
+ * where "will be restarted" is added only when the pod's policy restarts it.
+ */
+export function unhealthyKillMessage(rec: Pick<ContainerRecord, 'name' | 'kind'>, probe: 'liveness' | 'startup', policy: RestartPolicy): string {
+  if (rec.kind !== 'regular') return `Init container ${rec.name} failed ${probe} probe`
+  return `Container ${rec.name} failed ${probe} probe${policy === 'Never' ? '' : ', will be restarted'}`
 }

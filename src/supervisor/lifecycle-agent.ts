@@ -11,7 +11,7 @@ export interface ProbeCallbacks {
   /** the readinessProbe's state changed */
   onReady(isReady: boolean): void
   /** liveness or startup failed for good: kill (with this grace) and restart by policy */
-  onUnhealthy(killMessage: string, graceMs: number): void
+  onUnhealthy(probe: 'liveness' | 'startup', graceMs: number): void
 }
 
 export interface LifecycleAgent {

@@ -1,6 +1,6 @@
 // Assembles the v1 PodStatus from the supervisor's container records:
-// phase, conditions (with stable lastTransitionTimes), container statuses
-// and the QoS class.
+// phase, conditions (with stable lastTransitionTimes), container statuses,
+// the pod's IPs and the QoS class.
 import { networkInterfaces } from 'node:os'
 import type { DefaultedPod } from '../spec/types'
 import type { ContainerRecord } from './container-record'
@@ -8,6 +8,9 @@ import { podConditions, podPhase, type PodStatus } from './status'
 import { podQosClass } from '../cgroup/values'
 import { containerResources, initContainerResources } from './resources'
 import { rfc3339 } from '../utc-time'
+
+/** The pod's address inside its own network namespace (the downward API's status.podIP, the probes' host) */
+export const POD_LOOPBACK_IP = '127.0.0.1'
 
 export function buildPodStatus(input: {
   pod: DefaultedPod
@@ -42,7 +45,14 @@ export function buildPodStatus(input: {
     containerStatuses: regular,
     qosClass: podQosClass({ containers: containerResources(pod), initContainers: initContainerResources(pod) }),
   }
-  if (input.startTime !== undefined) status.startTime = rfc3339(input.startTime)
+  if (input.startTime !== undefined) {
+    // as kubelet: the sandbox's IP from its start on (kept after it is gone); a hostNetwork pod has the node's.
+    // The pod has only loopback: 127.0.0.1 is where its containers are reached, as the downward API's status.podIP says
+    const podIP = pod.spec.hostNetwork ? hostIP : POD_LOOPBACK_IP
+    status.podIP = podIP
+    status.podIPs = [{ ip: podIP }]
+    status.startTime = rfc3339(input.startTime)
+  }
   if (init.length > 0) status.initContainerStatuses = init.map((i) => i.status)
   return status
 }

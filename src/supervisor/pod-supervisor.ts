@@ -1,8 +1,10 @@
 // The pod lifecycle state machine, as kubelet's pod worker drives it: set up
 // the sandbox, run init containers one at a time (a sidecar counts as done
-// once started and past its startupProbe), start the app containers, run
-// postStart hooks, act on probe results, restart by restartPolicy with
-// crash-loop backoff, notice when the pod is done, and terminate (app
+// once started and past its startupProbe), start the app containers one
+// at a time as kubelet's SyncPod does (each start includes its postStart
+// hook, until which the container does not count as running), act on probe
+// results, restart by restartPolicy with crash-loop backoff, notice when the
+// pod is done, and terminate (app
 // containers in parallel, sidecars after them in reverse order, each by
 // kubelet's killContainer). Every side effect goes through the injected
 // runtime, image resolver, lifecycle agent and clock, so the logic runs the
@@ -14,11 +16,13 @@ import { EventRecorder, containerFieldPath } from './events'
 import { ContainerRecord } from './container-record'
 import type { PodRuntime } from './pod-runtime'
 import { shouldRestart } from './backoff'
-import { formatGoDuration } from '../go-duration'
+import { isRestartAsked, scheduleRestart } from './crash-loop'
 import { buildPodStatus, firstHostAddress } from './pod-status'
 import type { PodStatus } from './status'
-import { describeError, runExitCodeOf } from './describe-error'
-import { killContainer, SIGKILL } from './kill-container'
+import { describeError } from './describe-error'
+import { recordStartFailure } from './start-failure'
+import type { StartedProcess } from './container-process'
+import { killContainer, SIGKILL, unhealthyKillMessage } from './kill-container'
 import { NO_LIFECYCLE, type LifecycleAgent } from './lifecycle-agent'
 import { signalNumber } from './signals'
 
@@ -55,6 +59,8 @@ export class PodSupervisor {
   private readonly finished = new Promise<void>((resolve) => (this.finish = resolve))
   private readonly transitions = new Map<string, string>()
   private hostIP: string | undefined
+  /** the app containers' first starts are under way or done (later starts are restarts) */
+  private isAppStartBegun = false
 
   constructor(readonly pod: DefaultedPod, private readonly deps: SupervisorDeps) {
     this.events = deps.events ?? new EventRecorder(deps.clock)
@@ -140,10 +146,18 @@ export class PodSupervisor {
       void this.startContainer(rec)
       return
     }
+    if (this.isAppStartBegun) return
+    this.isAppStartBegun = true
     for (const rec of this.regular) if (rec.state.waiting?.reason === 'PodInitializing') rec.waiting('ContainerCreating')
-    const isUntouched = (r: ContainerRecord): boolean =>
-      !r.isRunning && !r.isStarting && r.restartTimer === undefined && r.restartCount === 0 && r.state.terminated === undefined && r.lastState.terminated === undefined
-    for (const rec of this.regular) if (isUntouched(rec) && rec.state.waiting?.reason === 'ContainerCreating') void this.startContainer(rec)
+    void this.startAppContainers()
+  }
+
+  /** As kubelet's SyncPod: one after the other in spec order, each start (image, create, start, postStart) done before the next. */
+  private async startAppContainers(): Promise<void> {
+    for (const rec of this.regular) {
+      if (this.isStopping) return
+      await this.startContainer(rec)
+    }
   }
 
   private async startContainer(rec: ContainerRecord): Promise<void> {
@@ -159,47 +173,33 @@ export class PodSupervisor {
       this.events.normal('Pulled', pulledMessage(rec.spec.image, image.pulled), fieldPath)
       this.events.normal('Created', `Created container: ${rec.name}`, fieldPath)
       const process = this.deps.runtime.startContainer(rec.spec, image, rec.restartCount)
-      rec.running(process, this.lifecycle.probesOf(rec.spec))
+      const hasPostStart = rec.spec.lifecycle?.postStart !== undefined
+      rec.running(process, this.lifecycle.probesOf(rec.spec), hasPostStart)
+      // the process runs: a stop kills it from here on, whatever its postStart hook does
+      rec.isStarting = false
       this.events.normal('Started', `Started container ${rec.name}`, fieldPath)
-      if (rec.started) this.onStarted(rec)
-      void process.exited.then((status) => {
+      const instanceExited = process.exited.then((status) => {
         this.lifecycle.containerStopped(rec)
         const details = this.deps.runtime.exitDetails(rec.name, process)
         rec.exited(status, this.deps.clock.now(), details.isOomKilled, rec.killMessage ?? details.message)
         this.onExit(rec)
       })
+      if (hasPostStart) await this.runPostStart(rec, process, instanceExited)
+      // as kubelet: the status shows the container running, and its probes run, once startContainer returned
+      if (!rec.isRunning || rec.process !== process) return
+      this.noteTransitions()
       this.lifecycle.containerStarted(rec, {
         onStarted: () => this.onStarted(rec),
         onReady: (isReady) => {
           rec.ready = isReady && rec.isRunning && !this.isStopping
           this.noteTransitions()
         },
-        onUnhealthy: (message, graceMs) => void this.restartUnhealthy(rec, message, graceMs),
+        onUnhealthy: (probe, graceMs) => void this.restartUnhealthy(rec, probe, graceMs),
       })
-      const hookError = await this.lifecycle.postStart(rec)
-      if (hookError !== undefined && rec.isRunning) {
-        // as kubelet: the hook's output stays out of the event, so secrets cannot leak into it
-        this.events.warning('FailedPostStartHook', 'PostStartHook failed', fieldPath)
-        rec.killMessage = `PostStartHookError: ${hookError}`
-        await this.kill(rec, this.pod.spec.terminationGracePeriodSeconds * 1000, 'FailedPostStartHook')
-      }
+      if (rec.started) this.onStarted(rec)
     } catch (err) {
       rec.isStarting = false
-      const message = describeError(err)
-      const reason = (err as { reason?: string }).reason
-      if (reason !== undefined && reason !== 'CreateContainerConfigError') {
-        // an image that cannot be pulled: kubelet's image backoff is armed by the failure itself
-        rec.waiting(reason, message)
-        rec.backoff.next(this.deps.clock.now().getTime())
-        // kubelet's image manager events, then the container's Failed
-        if (reason === 'ErrImagePull') this.events.warning('Failed', `Failed to pull image "${rec.spec.image}": ${message}`, fieldPath)
-        else if (reason === 'InvalidImageName') this.events.warning('InspectFailed', message, fieldPath)
-        else this.events.warning(reason, message, fieldPath)
-        this.events.warning('Failed', `Error: ${reason}`, fieldPath)
-      } else {
-        rec.startFailed(message, this.deps.clock.now(), runExitCodeOf(err))
-        this.events.warning('Failed', `Error: ${message}`, fieldPath)
-      }
+      recordStartFailure(rec, err, this.deps.clock, this.events)
       this.onExit(rec)
     } finally {
       rec.isStarting = false
@@ -208,18 +208,37 @@ export class PodSupervisor {
     }
   }
 
+  /**
+   * kubelet's startContainer step 4: the hook runs before the start counts
+   * (the container is abandoned by it if it exits meanwhile); on failure
+   * the container is killed with the pod's grace period.
+   */
+  private async runPostStart(rec: ContainerRecord, process: StartedProcess, instanceExited: Promise<void>): Promise<void> {
+    const hookError = await Promise.race([this.lifecycle.postStart(rec), instanceExited.then(() => undefined)])
+    // an instance that exited meanwhile shows its end already (and a restart may be showing its own hook)
+    if (rec.process !== process) return
+    rec.postStartDone()
+    if (hookError === undefined || !rec.isRunning) return
+    // as kubelet: the hook's output stays out of the event, so secrets cannot leak into it
+    this.events.warning('FailedPostStartHook', 'PostStartHook failed', containerFieldPath(rec.name, rec.kind !== 'regular'))
+    rec.killMessage = `PostStartHookError: ${hookError}`
+    await this.kill(rec, this.pod.spec.terminationGracePeriodSeconds * 1000, 'FailedPostStartHook')
+  }
+
   /** The container counts as started (no startupProbe, or it succeeded): a sidecar lets the next init container go. */
   private onStarted(rec: ContainerRecord): void {
     rec.started = true
-    if (rec.kind !== 'init' && !this.lifecycle.probesOf(rec.spec).hasReadiness) rec.ready = true
+    if (rec.kind !== 'init' && !this.isStopping && !this.lifecycle.probesOf(rec.spec).hasReadiness) rec.ready = true
     this.noteTransitions()
     if (rec.kind === 'sidecar') this.runNextInit()
   }
 
-  private async restartUnhealthy(rec: ContainerRecord, message: string, graceMs: number): Promise<void> {
+  private async restartUnhealthy(rec: ContainerRecord, probe: 'liveness' | 'startup', graceMs: number): Promise<void> {
     if (!rec.isRunning || this.isStopping) return
     rec.killMessage = undefined
-    await this.kill(rec, graceMs, message)
+    const policy = this.pod.spec.restartPolicy
+    rec.isProbeKilled = rec.kind === 'regular' && policy !== 'Never'
+    await this.kill(rec, graceMs, unhealthyKillMessage(rec, probe, policy))
   }
 
   private kill(rec: ContainerRecord, graceMs: number, message: string, waitForTurn?: () => Promise<void>): Promise<void> {
@@ -229,7 +248,8 @@ export class PodSupervisor {
     return killContainer(rec, this.deps.clock, {
       graceMs, stopSignal: rec.stopSignal, waitForTurn,
       ...(preStop !== undefined ? { preStop } : {}),
-      onPreStopFailed: (error) => this.events.warning('FailedPreStopHook', error, fieldPath),
+      // as kubelet: without the hook's message, which may hold secrets
+      onPreStopFailed: () => this.events.warning('FailedPreStopHook', 'PreStopHook failed', fieldPath),
     })
   }
 
@@ -249,40 +269,19 @@ export class PodSupervisor {
         this.podFailed = true
         void this.terminate()
       } else this.scheduleRestart(rec)
-    } else if (rec.state.waiting !== undefined || shouldRestart(policy, code)) this.scheduleRestart(rec)
+    } else if (rec.state.waiting !== undefined || shouldRestart(policy, code) || isRestartAsked(rec, this.deps.clock)) this.scheduleRestart(rec)
     this.checkDone()
   }
 
-  /** kubelet's doBackOff: restart now, or wait in CrashLoopBackOff (the last termination stays visible as lastState). */
   private scheduleRestart(rec: ContainerRecord): void {
-    const clock = this.deps.clock
-    const finished = rec.finishedAtMs || clock.now().getTime()
-    const wait = rec.backoff.waitMs(clock.now().getTime(), finished)
-    // an image that could not be pulled never made a container: no restart to count
-    const hasRun = rec.state.terminated !== undefined
-    const restart = (): void => {
-      rec.restartTimer = undefined
-      if (this.isStopping) return this.checkDone()
-      if (rec.state.terminated !== undefined) rec.retire()
-      if (hasRun) {
-        rec.restartCount++
-        rec.backoff.next(clock.now().getTime())
-      }
-      void this.startContainer(rec)
-    }
-    if (wait === 0) return restart()
-    const fieldPath = containerFieldPath(rec.name, rec.kind !== 'regular')
-    const isImage = rec.state.waiting !== undefined
-    if (rec.state.terminated !== undefined) rec.retire()
-    if (isImage) {
-      if (rec.state.waiting?.reason === 'ErrImagePull') rec.waiting('ImagePullBackOff', `Back-off pulling image "${rec.spec.image}"`)
-      this.events.normal('BackOff', `Back-off pulling image "${rec.spec.image}"`, fieldPath)
-      this.events.warning('Failed', `Error: ${rec.state.waiting?.reason ?? 'ImagePullBackOff'}`, fieldPath)
-    } else {
-      rec.waiting('CrashLoopBackOff', `back-off ${formatGoDuration(rec.backoff.currentMs)} restarting failed container=${rec.name} pod=${this.podRef}`)
-      this.events.warning('BackOff', `Back-off restarting failed container ${rec.name} in pod ${this.podRef}`, fieldPath)
-    }
-    rec.restartTimer = clock.after(wait, restart)
+    scheduleRestart(rec, {
+      clock: this.deps.clock, events: this.events, podRef: this.podRef,
+      mayStart: () => {
+        if (this.isStopping) this.checkDone()
+        return !this.isStopping
+      },
+      start: (r) => void this.startContainer(r),
+    })
   }
 
   /** The pod is done when no app container runs or will run again (Never/OnFailure pods). */

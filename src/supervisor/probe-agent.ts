@@ -17,8 +17,6 @@ import { containerFieldPath, type EventRecorder } from './events'
 import type { LifecycleAgent, ProbeCallbacks } from './lifecycle-agent'
 import type { PodSandbox } from './pod-sandbox'
 
-const PROBE_NAMES: Record<ProbeType, string> = { liveness: 'liveness', readiness: 'readiness', startup: 'startup' }
-
 function probeOf(c: DefaultedContainer, type: ProbeType): DefaultedProbe | undefined {
   return type === 'liveness' ? c.livenessProbe : type === 'readiness' ? c.readinessProbe : c.startupProbe
 }
@@ -99,7 +97,7 @@ export class ProbeAgent implements LifecycleAgent {
             callbacks.onStarted()
             for (const w of workers) if (w !== worker) w.trigger()
           } else if (result === 'failure') {
-            callbacks.onUnhealthy(`Container ${rec.name} failed ${PROBE_NAMES[type]} probe, will be restarted`, graceMs)
+            callbacks.onUnhealthy(type, graceMs)
           }
         },
         onUnhealthy: (message) => this.events.warning('Unhealthy', message, fieldPath),

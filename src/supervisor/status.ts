@@ -50,6 +50,8 @@ export interface PodStatus {
   reason?: string
   hostIP: string
   hostIPs: { ip: string }[]
+  podIP?: string
+  podIPs?: { ip: string }[]
   startTime?: string
   initContainerStatuses?: ContainerStatus[]
   containerStatuses: ContainerStatus[]

@@ -111,3 +111,21 @@ t.test('a failing postStart uses kubelet\'s words: FailedPostStartHook "PostStar
   t.match(eventsOf(events, 'app', 'FailedPostStartHook')[0], { type: 'Warning', message: 'PostStartHook failed' })
   t.match(eventsOf(events, 'app', 'Killing')[0], { type: 'Normal', message: 'FailedPostStartHook' })
 })
+
+t.test('postStart blocks the start: the next container starts only once the hook returned', async (t) => {
+  // kubelet's SyncPod starts the app containers one at a time, each startContainer including its postStart
+  // (what istio's holdApplicationUntilProxyStarts relies on): the hook's file is there when `second` starts
+  const env = podEnv(t)
+  const mount = { volumeMounts: [{ name: 'shared', mountPath: '/shared' }] }
+  const r = await env.run(podManifest('poststart-order', [
+    shContainer('first', `echo up; for i in $(seq 200); do [ -f /shared/second-done ] && exit 0; sleep ${waitS(0.05)}; done; exit 1`, {
+      ...mount, lifecycle: { postStart: { exec: { command: ['sh', '-c', `sleep ${waitS(0.5)}; echo hook-done > /shared/hook`] } } },
+    }),
+    shContainer('second', 'echo "saw: $(cat /shared/hook 2>/dev/null)"; touch /shared/second-done', mount),
+  ], { restartPolicy: 'Never', terminationGracePeriodSeconds: 2, volumes: [{ name: 'shared', emptyDir: {} }] }), scaled(20))
+  t.same(containerLines(r.stderr, 'second'), ['saw: hook-done'], 'second started after first\'s postStart', { stderr: r.stderr })
+  const events = parseEvents(r.stderr)
+  const firstStarted = eventsOf(events, 'first', 'Started')[0]
+  const secondStarted = eventsOf(events, 'second', 'Started')[0]
+  t.ok(firstStarted !== undefined && secondStarted !== undefined && secondStarted.ms >= firstStarted.ms, 'Started events in spec order')
+})

@@ -5,25 +5,11 @@ import { PodSupervisor, type PodResult } from '../../../src/supervisor/pod-super
 import type { LifecycleAgent } from '../../../src/supervisor/lifecycle-agent'
 import { NO_LIFECYCLE } from '../../../src/supervisor/lifecycle-agent'
 import { FakeRuntime, fakeImages, flush } from './fixtures/fake-runtime'
+import { c, supervisedPod } from './fixtures/supervised-pod'
 import type { ImageResolver, ResolvedImage } from '../../../src/images/resolver'
 import { HOST_IMAGE_CONFIG } from '../../../src/images/host-image'
 
-function setup(spec: string, lifecycle?: LifecycleAgent) {
-  const { pod } = loadPod(`apiVersion: v1\nkind: Pod\nmetadata: {name: p, uid: u1}\nspec:\n${spec}`, 'test', { newUid: () => 'unused' })
-  const clock = new FakeClock()
-  const runtime = new FakeRuntime()
-  const sup = new PodSupervisor(pod, { runtime, clock, images: fakeImages, ...(lifecycle ? { lifecycle } : {}) })
-  let result: PodResult | undefined
-  const done = sup.run().then((r) => (result = r))
-  const tick = async (ms: number): Promise<void> => {
-    await flush()
-    clock.advance(ms)
-    await flush()
-  }
-  return { sup, clock, runtime, done, tick, result: () => result }
-}
-
-const c = (name: string, extra = ''): string => `  - {name: ${name}, image: podshim/host${extra}}\n`
+const setup = supervisedPod
 
 t.test('crash loop: restart counts rise monotonically with kubelet backoff 0, 10, 20, 40 s', async (t) => {
   const { sup, runtime, tick } = setup(`  restartPolicy: Always\n  containers:\n${c('app')}`)
