@@ -27,27 +27,38 @@ export interface ProcessSpec {
   capabilities: { keep: number; noNewPrivs: boolean }
 }
 
+/** The node the pod runs on, as the downward API tells it: this host. */
+export interface NodeInfo {
+  name: string
+  /** status.hostIP, the same address the pod's status gives */
+  hostIP: string
+}
+
+/** The pod's address inside its own network namespace: only loopback is there (status.podIP, the probes' host). */
+export const POD_LOOPBACK_IP = '127.0.0.1'
+
 /** The value of a downward-API fieldRef (only what exists without a cluster). */
-export function fieldRefValue(pod: DefaultedPod, fieldPath: string, nodeName: string): string {
+export function fieldRefValue(pod: DefaultedPod, fieldPath: string, node: NodeInfo): string {
   const label = /^metadata\.(labels|annotations)\['(.+)'\]$/.exec(fieldPath)
   if (label !== null) return (label[1] === 'labels' ? pod.metadata.labels : pod.metadata.annotations)[label[2]] ?? ''
   switch (fieldPath) {
     case 'metadata.name': return pod.metadata.name
     case 'metadata.namespace': return pod.metadata.namespace
     case 'metadata.uid': return pod.metadata.uid
-    case 'spec.nodeName': return nodeName
+    case 'spec.nodeName': return node.name
     case 'spec.serviceAccountName': return 'default'
-    case 'status.hostIP': case 'status.hostIPs': case 'status.podIP': case 'status.podIPs': return '127.0.0.1'
+    case 'status.hostIP': case 'status.hostIPs': return node.hostIP
+    case 'status.podIP': case 'status.podIPs': return pod.spec.hostNetwork ? node.hostIP : POD_LOOPBACK_IP
     default: throw new ContainerConfigError(`env fieldRef "${fieldPath}" is not supported`)
   }
 }
 
 /** The container's env in order, expanded as kubelet does (each entry may reference the earlier ones). */
-export function containerEnv(pod: DefaultedPod, container: DefaultedContainer, nodeName: string): Map<string, string> {
+export function containerEnv(pod: DefaultedPod, container: DefaultedContainer, node: NodeInfo): Map<string, string> {
   const env = new Map<string, string>()
   for (const entry of container.env) {
     let value: string
-    if (entry.valueFrom?.fieldRef !== undefined) value = fieldRefValue(pod, entry.valueFrom.fieldRef.fieldPath, nodeName)
+    if (entry.valueFrom?.fieldRef !== undefined) value = fieldRefValue(pod, entry.valueFrom.fieldRef.fieldPath, node)
     else value = expandVars(entry.value ?? '', (name) => env.get(name))
     env.set(entry.name, value)
   }
@@ -59,14 +70,14 @@ export function processSpec(input: {
   container: DefaultedContainer
   image: ImageConfig
   hostname: string
-  nodeName: string
+  node: NodeInfo
   /** looks a user name up in the container's /etc/passwd: [uid, gid] */
   lookupUser: (name: string) => [number, number] | undefined
   /** whether the container's cgroup gets the device filter (else no MKNOD by default) */
   hasDeviceFilter: boolean
 }): ProcessSpec {
   const { pod, container, image } = input
-  const own = containerEnv(pod, container, input.nodeName)
+  const own = containerEnv(pod, container, input.node)
   const lookup = (name: string): string | undefined => own.get(name)
   const command = container.command.map((s) => expandVars(s, lookup))
   const args = container.args.map((s) => expandVars(s, lookup))

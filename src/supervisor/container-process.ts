@@ -4,7 +4,7 @@
 // and the terminal; reports its exit once its output has drained. When the
 // main process exits, whatever it left in the container's cgroup is killed,
 // as containerd does for a container's remaining processes.
-import { accessSync, chmodSync, closeSync, constants, existsSync, lstatSync, mkdirSync, openSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import { chmodSync, closeSync, existsSync, lstatSync, mkdirSync, openSync, statSync, writeFileSync } from 'node:fs'
 import { Socket } from 'node:net'
 import { hostname as hostHostname } from 'node:os'
 import { join, posix } from 'node:path'
@@ -20,10 +20,12 @@ import type { DefaultedContainer } from '../spec/types'
 import { CriLogWriter, type LogStream } from '../logs/cri-log'
 import type { PodSandbox } from './pod-sandbox'
 import { spawnOrThrow } from './spawn-or-throw'
+import { firstHostAddress } from './pod-status'
 import { removeTree } from '../remove-tree'
 import { lastCapability } from '../sandbox/capabilities'
 import { hostDevices } from '../sandbox/host-devices'
 import { resolveInRoot } from '../sandbox/resolve-in-root'
+import { isExecutableIn, userLookup } from '../sandbox/image-lookup'
 
 export interface ContainerOutput {
   /** a line of output as bytes; false = stop reading this container until whenDrained calls back */
@@ -58,34 +60,6 @@ function kernelMasks(): { masked: MaskedPath[]; readonlyPaths: string[] } {
   return hostMasks
 }
 
-function userLookup(root: string): (name: string) => [number, number] | undefined {
-  return (name) => {
-    let passwd = ''
-    try {
-      passwd = readFileSync(join(root, 'etc/passwd'), 'utf8')
-    } catch {
-      return undefined
-    }
-    for (const line of passwd.split('\n')) {
-      const f = line.split(':')
-      if (f[0] === name && f.length >= 4) return [Number(f[2]), Number(f[3])]
-    }
-    return undefined
-  }
-}
-
-function isExecutableIn(root: string): (path: string) => boolean {
-  return (path) => {
-    const hostPath = join(root, path)
-    try {
-      accessSync(hostPath, constants.X_OK)
-      return statSync(hostPath).isFile()
-    } catch {
-      return false
-    }
-  }
-}
-
 export function startContainerProcess(input: {
   native: NativeApi
   sandbox: PodSandbox
@@ -99,7 +73,7 @@ export function startContainerProcess(input: {
   const { native, sandbox, container, image } = input
   const pod = sandbox.pod
   const spec = processSpec({
-    pod, container, image: image.config, hostname: input.hostname, nodeName: hostHostname(),
+    pod, container, image: image.config, hostname: input.hostname, node: { name: hostHostname(), hostIP: firstHostAddress() },
     lookupUser: userLookup(image.lookupRoot),
     hasDeviceFilter: sandbox.hasDeviceFilter,
   })

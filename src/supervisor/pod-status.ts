@@ -9,8 +9,7 @@ import { podQosClass } from '../cgroup/values'
 import { containerResources, initContainerResources } from './resources'
 import { rfc3339 } from '../utc-time'
 
-/** The pod's address inside its own network namespace (the downward API's status.podIP, the probes' host) */
-export const POD_LOOPBACK_IP = '127.0.0.1'
+import { POD_LOOPBACK_IP } from '../sandbox/process-spec'
 
 export function buildPodStatus(input: {
   pod: DefaultedPod
@@ -22,7 +21,7 @@ export function buildPodStatus(input: {
   /** condition type → [status, time]: kept across calls so transition times stay put */
   transitions: Map<string, string>
   now: Date
-  /** status.hostIP: firstHostAddress(), looked up once by the caller */
+  /** status.hostIP: firstHostAddress() */
   hostIP: string
 }): PodStatus {
   const { pod } = input
@@ -57,8 +56,18 @@ export function buildPodStatus(input: {
   return status
 }
 
-/** The node's first non-internal IPv4 address (status.hostIP), else loopback. */
+let hostAddress: string | undefined
+
+/**
+ * The node's first non-internal IPv4 address (status.hostIP), else
+ * loopback: looked up once, so the pod's status and its containers'
+ * downward API tell the same address.
+ */
 export function firstHostAddress(): string {
+  return (hostAddress ??= lookUpHostAddress())
+}
+
+function lookUpHostAddress(): string {
   for (const addrs of Object.values(networkInterfaces())) {
     for (const a of addrs ?? []) if (a.family === 'IPv4' && !a.internal) return a.address
   }

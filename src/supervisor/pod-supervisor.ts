@@ -58,7 +58,6 @@ export class PodSupervisor {
   private finish!: () => void
   private readonly finished = new Promise<void>((resolve) => (this.finish = resolve))
   private readonly transitions = new Map<string, string>()
-  private hostIP: string | undefined
   /** the app containers' first starts are under way or done (later starts are restarts) */
   private isAppStartBegun = false
 
@@ -127,7 +126,7 @@ export class PodSupervisor {
       pod: this.pod, init: this.init, regular: this.regular, startTime: this.startTime,
       sandboxReady: this.sandboxReady, isTerminal: isFinal || this.podFailed,
       transitions: this.transitions, now: this.deps.clock.now(),
-      hostIP: (this.hostIP ??= firstHostAddress()),
+      hostIP: firstHostAddress(),
     })
   }
 

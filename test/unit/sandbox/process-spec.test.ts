@@ -16,7 +16,7 @@ ${extra}
 `, 'test', { newUid: () => 'unused' }).pod
 
 const image: ImageConfig = { ...HOST_IMAGE_CONFIG, entrypoint: ['/entry'], cmd: ['default-arg'], env: ['PATH=/bin', 'FROM_IMAGE=1'], workingDir: '/img' }
-const spec = (p: ReturnType<typeof pod>, img = image) => processSpec({ pod: p, container: p.spec.containers[0], image: img, hostname: 'web', nodeName: 'node1', lookupUser: (n) => (n === 'www' ? [33, 34] : undefined), hasDeviceFilter: true })
+const spec = (p: ReturnType<typeof pod>, img = image) => processSpec({ pod: p, container: p.spec.containers[0], image: img, hostname: 'web', node: { name: 'node1', hostIP: '192.0.2.7' }, lookupUser: (n) => (n === 'www' ? [33, 34] : undefined), hasDeviceFilter: true })
 
 t.test('command and args over Entrypoint and Cmd (Kubernetes rules)', (t) => {
   t.same(spec(pod('{name: c, image: x}')).argv, ['/entry', 'default-arg'], 'neither: image entrypoint + cmd')
@@ -71,5 +71,14 @@ t.test('PATH lookup inside the container root', (t) => {
   t.equal(findExecutable('/any/path', [], isExe), '/any/path', 'a path with a slash is used as is')
   t.equal(findExecutable('sh', [], isExe), '/bin/sh', 'the default PATH without one')
   t.equal(findExecutable('nope', ['PATH=/usr/bin'], isExe), undefined)
+  t.end()
+})
+
+t.test('downward API: the node\'s name and address as the pod status tells them; podIP is loopback, or the host\'s under hostNetwork', (t) => {
+  const fields = '{name: c, image: x, env: [' + ['spec.nodeName', 'status.hostIP', 'status.hostIPs', 'status.podIP', 'status.podIPs']
+    .map((f, i) => `{name: V${i}, valueFrom: {fieldRef: {fieldPath: ${f}}}}`).join(', ') + ']}'
+  const values = (p: ReturnType<typeof pod>) => spec(p).env.filter((e) => e.startsWith('V'))
+  t.same(values(pod(fields)), ['V0=node1', 'V1=192.0.2.7', 'V2=192.0.2.7', 'V3=127.0.0.1', 'V4=127.0.0.1'])
+  t.same(values(pod(fields, '  hostNetwork: true')), ['V0=node1', 'V1=192.0.2.7', 'V2=192.0.2.7', 'V3=192.0.2.7', 'V4=192.0.2.7'])
   t.end()
 })
