@@ -1,0 +1,56 @@
+// Every manifest in examples/ runs as the README says (`podshim run
+// examples/<name>.yaml`) and shows what its comments promise: the README's
+// first command must work on a fresh machine, and the examples are how
+// learners meet podshim.
+
+import { readdirSync } from 'node:fs'
+import { join, resolve } from 'node:path'
+import t, { type Test } from 'tap'
+import { containerLines, podEnv, type RunResult } from './fixtures/helpers'
+
+if (process.getuid?.() !== 0) {
+  t.plan(0, 'skip: needs root to create namespaces and cgroups')
+  process.exit(0)
+}
+
+const EXAMPLES = resolve(__dirname, '../../../examples')
+
+/** What each example's comments say it shows. */
+const CHECKS: Record<string, (t: Test, r: RunResult) => void> = {
+  'hello.yaml': (t, r) => {
+    t.match(containerLines(r.stderr, 'hello').join('\n'), /^hello from hello$/m)
+  },
+  'shared.yaml': (t, r) => {
+    const ns = (container: string): Map<string, string> => new Map(containerLines(r.stderr, container)
+      .map((l) => /^(\w+): (\w+:\[\d+\])$/.exec(l)).flatMap((m) => (m === null ? [] : [[m[1], m[2]] as [string, string]])))
+    const writer = ns('writer')
+    const reader = ns('reader')
+    for (const name of ['net', 'ipc', 'uts', 'pid']) t.equal(reader.get(name), writer.get(name), `${name} shared`)
+    t.not(reader.get('mnt'), writer.get('mnt'), 'each its own mount namespace')
+    t.same(containerLines(r.stderr, 'reader').slice(-3), ['hostname: shared', 'emptyDir: written by the writer', "/dev/shm: in the pod's shared memory"])
+  },
+  'reaping.yaml': (t, r) => {
+    t.match(containerLines(r.stderr, 'parent').join('\n'), /^\s+1\s+0 pause$/m, 'pause is PID 1')
+    t.equal(r.stderr.split('\n').filter((l) => /Reaped .*pause reaped orphan process \d+ \(exit code 0\)/.test(l)).length, 3, 'three Reaped events')
+  },
+  'init-sidecar.yaml': (t, r) => {
+    const started = [...r.stderr.matchAll(/Started container (\S+)/g)].map((m) => m[1])
+    t.same(started, ['setup', 'logger', 'app'], 'init, then the sidecar, then the app')
+    t.same(containerLines(r.stderr, 'logger'), ['app line 1', 'app line 2', 'app line 3', 'TERM: the sidecar stops after the app'])
+    t.match(containerLines(r.stderr, 'app'), ['app read: config made by the init container'])
+  },
+}
+
+t.test('every example has its checks here', async (t) => {
+  t.same(readdirSync(EXAMPLES).filter((f) => f.endsWith('.yaml')).sort(), Object.keys(CHECKS).sort())
+})
+
+for (const [file, check] of Object.entries(CHECKS)) {
+  t.test(`examples/${file} runs and shows what it says`, async (t) => {
+    const env = podEnv(t)
+    const r = await env.run(null, { file: join(EXAMPLES, file), args: ['-o', 'json'] })
+    t.equal(r.code, 0, 'podshim run exits 0', { stderr: r.stderr })
+    t.equal(r.status?.phase, 'Succeeded')
+    check(t, r)
+  })
+}
