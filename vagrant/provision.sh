@@ -42,6 +42,15 @@ CFG
 if command -v update-grub >/dev/null; then update-grub >/dev/null 2>&1 || log "update-grub failed"; fi
 if [ -f /sys/fs/cgroup/cgroup.controllers ] && ! grep -qw cgroup /proc/mounts; then
   log "cgroup v2 only; controllers: $(cat /sys/fs/cgroup/cgroup.controllers)"
+  # podshim enables controllers only in the cgroups it makes: the root must
+  # hand cpu, memory and pids down, as systemd does for the units that
+  # account for them (the VM tier's tests prove those limits)
+  for pair in cpu:DefaultCPUAccounting memory:DefaultMemoryAccounting pids:DefaultTasksAccounting; do
+    c=${pair%%:*}
+    if ! grep -qw "$c" /sys/fs/cgroup/cgroup.subtree_control; then
+      log "WARNING: the root cgroup does not hand '$c' down (cgroup.subtree_control: $(cat /sys/fs/cgroup/cgroup.subtree_control)); set ${pair#*:}=yes in /etc/systemd/system.conf and reboot"
+    fi
+  done
 else
   log "WARNING: this boot is not pure cgroup v2; run 'vagrant reload' once"
 fi

@@ -1,33 +1,27 @@
 // The pod's cgroup on disk: `<cgroup2>/<parent>/<pod-uid>/` with pod-level
 // values (kubelet's pod cgroup) and one leaf per container plus `pause/`
 // (cgroup v2's "no internal processes" rule keeps processes out of the pod
-// directory). Controllers are enabled top-down through cgroup.subtree_control.
-// A controller the hierarchy lacks (hybrid hosts bind cpu/memory/pids to v1)
-// is reported as unenforced limits, or is an error in strict mode.
-//
-// Rule: podshim never writes to a cgroup it did not create. The one exception
-// is enabling a controller podshim needs in the cgroup.subtree_control of the
-// parent directory's own parent (the cgroup2 root by default), when the
-// controller is available there but not enabled, as on a pure v2 VM. The
-// parent directory itself (`podshim` by default) is podshim's own.
+// directory). Controllers are enabled top-down through cgroup.subtree_control,
+// from podshim's parent directory down, never above it: podshim writes to no
+// cgroup it did not create (see delegation.ts). The parent directory
+// (`podshim` by default) is podshim's when podshim makes it or when it is
+// named podshim*; a parent someone else made is used as it is.
+// A controller that does not reach the parent (hybrid hosts bind cpu/memory/
+// pids to v1) is reported as unenforced limits, or is an error in strict mode.
 // cgroups(7), Documentation/admin-guide/cgroup-v2.rst
 
 import { basename, dirname, join } from 'node:path'
 import { CgroupFs, errorCode, nodeCgroupFs, parseMemoryEvents, readIfExists, writeCgroupFile } from './cgroup-fs'
 import type { MemoryEvents } from './cgroup-fs'
+import { describeUnenforced, findUnenforced, readControllers, readDelegation } from './delegation'
+import type { LimitTarget, UnenforcedLimit } from './delegation'
 import { killAndRemoveTree, killTree, signalTree, removeParentIfEmpty, REMOVE_TIMEOUT_MS } from './teardown'
 import { CgroupController, CgroupValues, controllerOf } from './values'
 
-export const DEFAULT_PARENT = 'podshim'
+export { describeUnenforced }
+export type { UnenforcedLimit }
 
-export interface UnenforcedLimit {
-  /** the container (leaf) it belongs to; absent for the pod level */
-  container?: string
-  resource: CgroupController
-  file: string
-  value: string
-  reason: string
-}
+export const DEFAULT_PARENT = 'podshim'
 
 export interface CreatePodCgroupOptions {
   /** the cgroup2 mount point (see findCgroup2Mount) */
@@ -60,26 +54,18 @@ const checkParent = (parent: string): void => {
 /** A parent named podshim* is podshim's namespace in the hierarchy: nothing else makes it. */
 const isPodshimParent = (parent: string): boolean => basename(parent).startsWith('podshim')
 
-const readControllers = (cgfs: CgroupFs, file: string): Set<string> =>
-  new Set((readIfExists(cgfs, file) ?? '').split(/\s+/).filter((c) => c !== ''))
-
-/** One line per missing controller, naming each limit it leaves unenforced. */
-export const describeUnenforced = (limits: readonly UnenforcedLimit[]): string => {
-  const byReason = new Map<string, string[]>()
-  for (const l of limits) {
-    const owner = l.container === undefined ? 'the pod' : `container "${l.container}"`
-    const list = byReason.get(l.reason) ?? []
-    list.push(`${l.file} "${l.value}" of ${owner}`)
-    byReason.set(l.reason, list)
-  }
-  return [...byReason].map(([reason, items]) => `${items.join(', ')}: ${reason}`).join('; ')
-}
-
-interface Target {
+interface Target extends LimitTarget {
   dir: string
-  container?: string
-  values: CgroupValues
 }
+
+/**
+ * Enabled for the leaves wherever usable, limit or not: memory.events then
+ * counts every OOM kill of a container, a limitless one's too (runc enables
+ * every controller it can on a container's cgroup).
+ */
+const LEAF_CONTROLLERS: readonly CgroupController[] = ['memory']
+/** attempts at making the pod directory while another pod's teardown removes the shared parent */
+const MAKE_POD_DIR_ATTEMPTS = 5
 
 export class PodCgroup {
   private readonly oomBaseline = new Map<string, number>()
@@ -172,28 +158,23 @@ export const createPodCgroup = (opts: CreatePodCgroupOptions): PodCgroup => {
     })),
   ]
 
-  const grandparent = dirname(parentDir)
-  const available = readControllers(cgfs, join(grandparent, 'cgroup.controllers'))
-  const neededBy = (ts: readonly Target[]): string[] => [
-    ...new Set(ts.flatMap((t) => Object.keys(t.values.files).map(controllerOf))),
-  ].filter((c) => available.has(c))
-  const enable = neededBy(targets)
-  const enableInPod = neededBy(targets.slice(1))
-  const unenforced = findUnenforced(targets, available, grandparent, opts.v1Controllers)
+  // a parent podshim makes now, or an earlier run made, is podshim's; another one is left as it is
+  const isParentPresent = readIfExists(cgfs, join(parentDir, 'cgroup.controllers')) !== undefined
+  const isParentPodshims = !isParentPresent || isPodshimParent(parent)
+  const delegation = readDelegation(cgfs, isParentPodshims ? dirname(parentDir) : parentDir, opts.v1Controllers)
+  const usable = (cs: readonly string[]): string[] => [...new Set(cs)].filter((c) => delegation.usable.has(c))
+  const controllersOf = (ts: readonly Target[]): string[] => ts.flatMap((t) => Object.keys(t.values.files).map(controllerOf))
+  const enableInPod = usable([...controllersOf(targets.slice(1)), ...LEAF_CONTROLLERS])
+  const enable = usable([...controllersOf(targets.slice(0, 1)), ...enableInPod])
+  const unenforced = findUnenforced(targets, delegation)
   if (opts.strict && unenforced.length > 0) {
     throw new Error(`create pod cgroup "${opts.podUid}": limits not enforceable: ${describeUnenforced(unenforced)}`)
   }
 
-  // the one write outside podshim's own cgroups (see the header)
-  enableControllers(cgfs, grandparent, enable)
-
   const created: string[] = []
-  const isParentCreated = mkdirIfAbsent(cgfs, parentDir)
-  if (isParentCreated) created.push(parentDir)
+  let isParentCreated = false
   try {
-    enableControllers(cgfs, parentDir, enable)
-    mkdirNew(cgfs, podDir)
-    created.push(podDir)
+    isParentCreated = makePodDir(cgfs, parentDir, podDir, isParentPodshims ? enable : [], created)
     enableControllers(cgfs, podDir, enableInPod)
     for (const t of targets) {
       if (t.dir !== podDir) {
@@ -201,7 +182,7 @@ export const createPodCgroup = (opts: CreatePodCgroupOptions): PodCgroup => {
         created.push(t.dir)
       }
       for (const [file, value] of Object.entries(t.values.files)) {
-        if (available.has(controllerOf(file))) writeCgroupFile(cgfs, join(t.dir, file), value)
+        if (delegation.usable.has(controllerOf(file))) writeCgroupFile(cgfs, join(t.dir, file), value)
       }
     }
   } catch (err) {
@@ -218,25 +199,32 @@ export const createPodCgroup = (opts: CreatePodCgroupOptions): PodCgroup => {
   return new PodCgroup(cgfs, opts.root, parent, opts.podUid, [...opts.leaves], unenforced, isParentOwned)
 }
 
-const findUnenforced = (
-  targets: readonly Target[],
-  available: ReadonlySet<string>,
-  hierarchy: string,
-  v1?: ReadonlyMap<string, string>,
-): UnenforcedLimit[] => {
-  const out: UnenforcedLimit[] = []
-  for (const t of targets) {
-    for (const file of t.values.declared) {
-      const resource = controllerOf(file)
-      if (available.has(resource)) continue
-      const where = v1?.get(resource)
-      const hint = where === undefined ? 'bound to cgroup v1?' : `bound to cgroup v1 at ${where}`
-      const reason = `${resource} controller not available in cgroup v2 hierarchy ${hierarchy} (${hint})`
-      const value = t.values.files[file] ?? ''
-      out.push({ ...(t.container === undefined ? {} : { container: t.container }), resource, file, value, reason })
+/**
+ * Make the parent (when absent) and the pod directory, enabling `enable` in
+ * the parent. Another pod's teardown removes the shared parent once it is
+ * empty, which can happen between the two mkdirs: then make it again.
+ * Returns whether this call made the parent.
+ */
+const makePodDir = (cgfs: CgroupFs, parentDir: string, podDir: string, enable: readonly string[], created: string[]): boolean => {
+  for (let attempt = 1; ; attempt++) {
+    const isParentCreated = mkdirIfAbsent(cgfs, parentDir)
+    if (isParentCreated) created.push(parentDir)
+    const isLastAttempt = attempt >= MAKE_POD_DIR_ATTEMPTS
+    try {
+      enableControllers(cgfs, parentDir, enable)
+    } catch (err) {
+      if (errorCode(err) === 'ENOENT' && !isLastAttempt) continue
+      throw err
     }
+    try {
+      cgfs.mkdir(podDir)
+    } catch (err) {
+      if (errorCode(err) === 'ENOENT' && !isLastAttempt) continue
+      throw mkdirError(podDir, err)
+    }
+    created.push(podDir)
+    return isParentCreated
   }
-  return out
 }
 
 const mkdirIfAbsent = (cgfs: CgroupFs, dir: string): boolean => {
@@ -249,12 +237,16 @@ const mkdirIfAbsent = (cgfs: CgroupFs, dir: string): boolean => {
   }
 }
 
+const mkdirError = (dir: string, err: unknown): Error => {
+  const hint = errorCode(err) === 'EEXIST' ? ' (left by an earlier run? see removeStalePodCgroup)' : ''
+  return new Error(`create cgroup ${dir}: ${(err as Error).message}${hint}`, { cause: err })
+}
+
 const mkdirNew = (cgfs: CgroupFs, dir: string): void => {
   try {
     cgfs.mkdir(dir)
   } catch (err) {
-    const hint = errorCode(err) === 'EEXIST' ? ' (left by an earlier run? see removeStalePodCgroup)' : ''
-    throw new Error(`create cgroup ${dir}: ${(err as Error).message}${hint}`, { cause: err })
+    throw mkdirError(dir, err)
   }
 }
 

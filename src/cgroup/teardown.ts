@@ -68,15 +68,24 @@ export const isPopulated = (cgfs: CgroupFs, dir: string): boolean => {
   return [dir, ...descendants(cgfs, dir)].some((d) => pidsOf(cgfs, d).length > 0)
 }
 
-/** rmdir dir and every cgroup below it, bottom-up; a missing dir is fine. */
-export const removeTree = (cgfs: CgroupFs, dir: string): void => {
+/**
+ * rmdir dir and every cgroup below it, bottom-up; a missing dir is fine.
+ * When a cgroup is busy (EBUSY: a process entered it after the tree was
+ * seen empty) it stops there, the tree partly removed, and returns that
+ * error, naming the cgroup; any other failure throws.
+ */
+export const removeTree = (cgfs: CgroupFs, dir: string): Error | undefined => {
   for (const d of [dir, ...descendants(cgfs, dir)].reverse()) {
     try {
       cgfs.rmdir(d)
     } catch (err) {
-      if (!isGone(err)) throw new Error(`remove cgroup ${d}: ${(err as Error).message}`, { cause: err })
+      if (isGone(err)) continue
+      const failure = new Error(`remove cgroup ${d}: ${(err as Error).message}`, { cause: err })
+      if (errorCode(err) === 'EBUSY') return failure
+      throw failure
     }
   }
+  return undefined
 }
 
 /** Remove the parent (e.g. `podshim/`) when empty; another pod's cgroup keeps it. */
@@ -93,17 +102,23 @@ export const removeParentIfEmpty = (cgfs: CgroupFs, dir: string): void => {
 /**
  * Kill the tree, wait (bounded) until it is unpopulated, then rmdir it
  * bottom-up. The kill is repeated on each poll: the SIGKILL fallback can
- * race with forks, and cgroup.kill is idempotent.
+ * race with forks, and cgroup.kill is idempotent. An rmdir that meets
+ * EBUSY starts over (kill, wait, rmdir) until the deadline, as runc
+ * retries it: a process can be cloned into a leaf after the check.
  */
 export const killAndRemoveTree = async (cgfs: CgroupFs, dir: string, timeoutMs = REMOVE_TIMEOUT_MS): Promise<void> => {
   const deadline = Date.now() + timeoutMs
   for (;;) {
     killTree(cgfs, dir)
-    if (!isPopulated(cgfs, dir)) break
+    let busy: Error | undefined
+    if (!isPopulated(cgfs, dir)) {
+      busy = removeTree(cgfs, dir)
+      if (busy === undefined) return
+    }
     if (Date.now() >= deadline) {
+      if (busy !== undefined) throw new Error(`${busy.message} (for ${timeoutMs} ms)`, { cause: busy.cause })
       throw new Error(`remove cgroup ${dir}: still populated after ${timeoutMs} ms`)
     }
     await sleep(POLL_MS)
   }
-  removeTree(cgfs, dir)
 }

@@ -154,17 +154,35 @@ export const qosClass = (containers: readonly ContainerResources[]): QosClass =>
 }
 
 type PickAmounts = (c: ContainerResources) => ResourceAmounts
+type AmountKey = keyof ResourceAmounts
+
+interface Aggregate {
+  total: Required<ResourceAmounts>
+  /**
+   * Whether every container declares the amount, as PodLimits' ContainerFn
+   * sees it: an init container is seen together with the sidecars started
+   * before it, a sidecar with those and itself.
+   */
+  isEverywhere: Record<AmountKey, boolean>
+}
 
 /**
  * PodRequests/PodLimits: the sum over app containers and sidecars against
  * the largest init container (plus the sidecars started before it).
  */
-const aggregate = (pod: PodResources, pick: PickAmounts): Required<ResourceAmounts> => {
+const aggregate = (pod: PodResources, pick: PickAmounts): Aggregate => {
   const keys = ['milliCpu', 'memoryBytes'] as const
   const total = { milliCpu: 0, memoryBytes: 0 }
   const sidecars = { milliCpu: 0, memoryBytes: 0 }
   const initMax = { milliCpu: 0, memoryBytes: 0 }
-  for (const c of pod.containers) for (const k of keys) total[k] += pick(c)[k] ?? 0
+  const isEverywhere = { milliCpu: true, memoryBytes: true }
+  for (const c of pod.containers) {
+    for (const k of keys) {
+      const own = pick(c)[k] ?? 0
+      total[k] += own
+      if (own <= 0) isEverywhere[k] = false
+    }
+  }
   for (const c of pod.initContainers ?? []) {
     for (const k of keys) {
       const own = pick(c)[k] ?? 0
@@ -172,11 +190,13 @@ const aggregate = (pod: PodResources, pick: PickAmounts): Required<ResourceAmoun
         total[k] += own
         sidecars[k] += own
       }
-      initMax[k] = Math.max(initMax[k], c.isSidecar ? sidecars[k] : own + sidecars[k])
+      const seen = c.isSidecar ? sidecars[k] : own + sidecars[k]
+      if (seen <= 0) isEverywhere[k] = false
+      initMax[k] = Math.max(initMax[k], seen)
     }
   }
   for (const k of keys) total[k] = Math.max(total[k], initMax[k])
-  return total
+  return { total, isEverywhere }
 }
 
 const memoryQosFiles = (
@@ -233,12 +253,11 @@ export const podCgroupValues = (pod: PodResources, opts: PodValuesOptions = {}):
     containers: pod.containers.map(withDefaultRequests),
     initContainers: pod.initContainers?.map(withDefaultRequests),
   }
-  const all = allContainers(normalized)
-  const qos = qosClass(all)
-  const requests = aggregate(normalized, (c) => c.requests)
-  const limits = aggregate(normalized, (c) => c.limits)
-  const isCpuLimitEverywhere = all.every((c) => isSet(c.limits.milliCpu))
-  const isMemoryLimitEverywhere = all.every((c) => isSet(c.limits.memoryBytes))
+  const qos = qosClass(allContainers(normalized))
+  const requests = aggregate(normalized, (c) => c.requests).total
+  const { total: limits, isEverywhere: isLimitEverywhere } = aggregate(normalized, (c) => c.limits)
+  const isCpuLimitEverywhere = isLimitEverywhere.milliCpu
+  const isMemoryLimitEverywhere = isLimitEverywhere.memoryBytes
   const files: Record<string, string> = {}
   const declared: string[] = []
   const shares = qos === 'BestEffort' ? MIN_SHARES : milliCpuToShares(requests.milliCpu)

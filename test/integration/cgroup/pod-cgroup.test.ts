@@ -24,6 +24,9 @@ const MI = 1024 * 1024
 const root = findCgroup2Mount()
 const parent = `podshim-test-${randomBytes(4).toString('hex')}`
 const parentDir = path.join(root, parent)
+/** a cgroup of the test's own standing for one podshim did not create (a systemd slice, say) */
+const gate = `${parent}-gate`
+const gateDir = path.join(root, gate)
 const available = new Set(fs.readFileSync(path.join(root, 'cgroup.controllers'), 'utf8').split(/\s+/))
 const app = { name: 'app', requests: { milliCpu: 250 }, limits: { milliCpu: 500, memoryBytes: 128 * MI } }
 const children: ChildProcess[] = []
@@ -42,12 +45,17 @@ const options = (podUid: string, strict = false): CreatePodCgroupOptions => ({
 t.teardown(async () => {
   for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL')
   for (const uid of ['pod-a', 'pod-strict']) await removeStalePodCgroup(root, parent, uid).catch(() => undefined)
-  try {
-    fs.rmdirSync(parentDir)
-  } catch {
-    // already gone
+  for (const p of [`${gate}/podshim`, `${gate}/custom`]) await removeStalePodCgroup(root, p, 'pod-gated').catch(() => undefined)
+  for (const dir of [parentDir, path.join(gateDir, 'podshim'), path.join(gateDir, 'custom'), gateDir]) {
+    try {
+      fs.rmdirSync(dir)
+    } catch {
+      // already gone
+    }
   }
 })
+
+const controllersIn = (file: string): string[] => fs.readFileSync(file, 'utf8').split(/\s+/).filter((c) => c !== '')
 
 t.test('create, enforce or report, run a process, kill it, remove', async (t) => {
   const cg = createPodCgroup(options('pod-a'))
@@ -110,4 +118,36 @@ t.test('strict mode throws when a limit cannot be enforced and leaves nothing', 
     await cg.remove()
     t.notOk(fs.existsSync(parentDir))
   }
+})
+
+t.test('a cgroup podshim did not create is never written: what it does not hand down is reported', async (t) => {
+  fs.mkdirSync(gateDir)
+  const gateControl = path.join(gateDir, 'cgroup.subtree_control')
+  const has = new Set(controllersIn(path.join(gateDir, 'cgroup.controllers')))
+  t.same(controllersIn(gateControl), [], 'the gate hands nothing down')
+  const expectReason = (resource: string): string => has.has(resource)
+    ? `${resource} controller not enabled in ${gateControl} (podshim changes no cgroup it did not create)`
+    : `${resource} controller not available in cgroup v2 hierarchy ${gateDir}`
+
+  // a podshim parent below it: podshim makes it, but does not enable anything in the gate
+  const cg = createPodCgroup({ ...options('pod-gated'), parent: `${gate}/podshim` })
+  t.same(controllersIn(gateControl), [], 'the gate is not written')
+  t.equal(cg.unenforced.length, 7, 'every declared value is listed')
+  for (const u of cg.unenforced) t.match(u.reason, expectReason(u.resource), `${u.file} of ${u.container ?? 'the pod'}: says why`)
+  t.notOk(fs.existsSync(path.join(cg.leafPath('app'), 'cpu.max')), 'no cpu controller reached the leaf')
+  await cg.remove()
+  t.notOk(fs.existsSync(path.join(gateDir, 'podshim')), 'its own parent is removed')
+
+  // a parent someone else made: used as it is
+  const custom = path.join(gateDir, 'custom')
+  fs.mkdirSync(custom)
+  const other = createPodCgroup({ ...options('pod-gated'), parent: `${gate}/custom` })
+  t.same(controllersIn(path.join(custom, 'cgroup.subtree_control')), [], 'the parent someone else made is not written')
+  t.same(controllersIn(gateControl), [], 'nor the gate')
+  t.equal(other.unenforced.length, 7)
+  for (const u of other.unenforced) t.match(u.reason, `${u.resource} controller not available in cgroup v2 hierarchy ${custom}`)
+  await other.remove()
+  t.ok(fs.existsSync(custom), 'the parent someone else made stays')
+  fs.rmdirSync(custom)
+  fs.rmdirSync(gateDir)
 })

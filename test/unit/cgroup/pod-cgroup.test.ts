@@ -40,7 +40,8 @@ t.test('pure v2: writes every value and enables only the controllers needed', as
   const cg = createPodCgroup(opts)
   t.same(cg.unenforced, [])
   t.equal(cg.path, podDir)
-  t.equal(read(path.join(root, 'cgroup.subtree_control')), 'cpu pids memory', 'root: no hugetlb')
+  t.equal(read(path.join(root, 'cgroup.subtree_control')), 'cpu memory pids hugetlb', 'the root is left as it was')
+  t.equal(read(path.join(root, 'podshim', 'cgroup.subtree_control')), 'cpu pids memory', 'parent: no hugetlb')
   t.equal(read(path.join(podDir, 'cgroup.subtree_control')), 'cpu memory', 'pod: no pids for leaves')
   t.equal(read(path.join(podDir, 'cpu.weight')), '10', 'Burstable pod: shares 256 from 250m, linear')
   t.equal(read(path.join(podDir, 'pids.max')), '100')
@@ -56,7 +57,7 @@ t.test('pure v2: writes every value and enables only the controllers needed', as
   fs.closeSync(fd)
   await cg.remove()
   t.notOk(fs.existsSync(path.join(root, 'podshim')), 'the podshim parent is gone')
-  t.ok(cgfs.writes.every((w) => w.path.startsWith(path.join(root, 'podshim')) || w.path === path.join(root, 'cgroup.subtree_control')))
+  t.ok(cgfs.writes.length > 0 && cgfs.writes.every((w) => w.path.startsWith(path.join(root, 'podshim') + path.sep)), 'writes only in its own cgroups')
 })
 
 t.test('hybrid: nothing enforced, nothing written outside podshim, one list of limits', async (t) => {
@@ -81,6 +82,70 @@ t.test('hybrid: nothing enforced, nothing written outside podshim, one list of l
   t.equal(cg.oomKilled('app'), false)
   await cg.remove()
   t.same(fs.readdirSync(root).sort(), ['cgroup.controllers', 'cgroup.procs', 'cgroup.subtree_control'])
+})
+
+t.test('a controller the root has but does not hand down: not enabled there, reported unenforced', async (t) => {
+  const { root, cgfs, opts, podDir } = setup(t, { controllers: ALL, rootSubtreeControl: ['cpu'] })
+  const cg = createPodCgroup(opts)
+  t.equal(read(path.join(root, 'cgroup.subtree_control')), 'cpu', 'the root is not written')
+  t.same(cgfs.writes.filter((w) => !w.path.startsWith(path.join(root, 'podshim') + path.sep)), [], 'no write outside its own cgroups')
+  t.equal(read(path.join(podDir, 'app', 'cpu.max')), '50000 100000', 'cpu, handed down, is enforced')
+  const subtreeControl = path.join(root, 'cgroup.subtree_control')
+  t.same(cg.unenforced.map((u) => [u.container, u.file, u.reason]), [
+    [undefined, 'pids.max', `pids controller not enabled in ${subtreeControl} (podshim changes no cgroup it did not create)`],
+    ['app', 'memory.max', `memory controller not enabled in ${subtreeControl} (podshim changes no cgroup it did not create)`],
+  ])
+  await cg.remove()
+  t.throws(() => createPodCgroup({ ...opts, strict: true }), /limits not enforceable: .*memory.max "134217728" of container "app": memory controller not enabled in /)
+  t.notOk(fs.existsSync(path.join(root, 'podshim')), 'strict: nothing created')
+})
+
+t.test('a parent someone else made: its cgroup.subtree_control is left as it is', async (t) => {
+  const { root, cgfs, opts } = setup(t, { controllers: ALL }, { parent: 'custom' })
+  const custom = path.join(root, 'custom')
+  cgfs.mkdir(custom)
+  fs.writeFileSync(path.join(custom, 'cgroup.subtree_control'), 'cpu\n')
+  const cg = createPodCgroup(opts)
+  t.equal(read(path.join(custom, 'cgroup.subtree_control')), 'cpu', 'not written')
+  t.same(cgfs.writes.filter((w) => !w.path.startsWith(cg.path + path.sep)), [], 'writes only in the pod cgroup')
+  t.same(cg.unenforced.map((u) => [u.container, u.file]), [[undefined, 'pids.max'], ['app', 'memory.max']])
+  t.match(cg.unenforced[0].reason, `pids controller not enabled in ${path.join(custom, 'cgroup.subtree_control')}`)
+  await cg.remove()
+  t.ok(fs.existsSync(custom), 'and not removed')
+})
+
+t.test('leaves get the memory controller without any memory limit, so OOM kills are counted', async (t) => {
+  const bare = { name: 'app', requests: {}, limits: {} }
+  const { opts, podDir } = setup(t, { controllers: ALL }, {
+    pod: podCgroupValues({ containers: [bare] }),
+    containers: new Map([['pause', pauseCgroupValues()], ['app', containerCgroupValues(bare)]]),
+    leaves: ['pause', 'app'],
+  })
+  const cg = createPodCgroup(opts)
+  t.equal(read(path.join(podDir, 'cgroup.subtree_control')), 'cpu memory')
+  t.ok(fs.existsSync(path.join(cg.leafPath('app'), 'memory.events')), 'the leaf has memory.events')
+  await cg.remove()
+})
+
+t.test('the shared parent removed by another pod between the two mkdirs is made again', async (t) => {
+  let isRemoved = false
+  const { root, cgfs, opts, podDir } = setup(t, {
+    controllers: ALL,
+    beforeMkdir: (p) => {
+      // another pod's teardown: its rmdir of the (then empty) parent
+      if (p === podDir && !isRemoved) {
+        isRemoved = true
+        fs.rmSync(path.dirname(podDir), { recursive: true })
+      }
+    },
+  })
+  cgfs.mkdir(path.join(root, 'podshim'))
+  const cg = createPodCgroup(opts)
+  t.ok(isRemoved, 'the parent went away in between')
+  t.ok(fs.statSync(cg.leafPath('app')).isDirectory(), 'the pod cgroup was made all the same')
+  t.equal(read(path.join(podDir, 'app', 'memory.max')), String(128 * MI))
+  await cg.remove()
+  t.notOk(fs.existsSync(path.join(root, 'podshim')))
 })
 
 t.test('strict mode throws naming each limit and creates nothing', async (t) => {
@@ -158,6 +223,49 @@ t.test('remove gives up after its timeout when the tree stays populated', async 
   await t.rejects(cg.remove(50), /remove cgroup .*: still populated after 50 ms/)
   fs.writeFileSync(path.join(cg.leafPath('app'), 'cgroup.procs'), '')
   await cg.remove()
+})
+
+t.test('a process that enters a leaf after the check: the EBUSY rmdir is retried after a kill', async (t) => {
+  const late = spawn('sleep', ['30'], { stdio: 'ignore' })
+  t.teardown(() => { if (late.exitCode === null && late.signalCode === null) late.kill('SIGKILL') })
+  await once(late, 'spawn')
+  let appDir = ''
+  let isEntered = false
+  const { opts } = setup(t, {
+    controllers: ALL,
+    hasKill: false,
+    beforeRmdir: (p) => {
+      if (p === appDir && !isEntered) {
+        isEntered = true
+        fs.appendFileSync(path.join(p, 'cgroup.procs'), `${late.pid}\n`)
+      }
+    },
+  })
+  const cg = createPodCgroup(opts)
+  appDir = cg.leafPath('app')
+  const exited = once(late, 'exit')
+  await cg.remove()
+  t.ok(isEntered, 'the process entered between the check and the rmdir')
+  t.equal((await exited)[1], 'SIGKILL', 'the retry killed it')
+  t.notOk(fs.existsSync(cg.path), 'the pod cgroup is gone')
+})
+
+t.test('an rmdir that stays EBUSY: the error names the cgroup and the errno', async (t) => {
+  const ebusy = (p: string) => Object.assign(new Error(`EBUSY: resource busy or locked, rmdir '${p}'`), { code: 'EBUSY' })
+  let isBusy = true
+  let appDir = ''
+  const { opts } = setup(t, {
+    controllers: ALL,
+    beforeRmdir: (p) => {
+      if (isBusy && p === appDir) throw ebusy(p)
+    },
+  })
+  const cg = createPodCgroup(opts)
+  appDir = cg.leafPath('app')
+  await t.rejects(cg.remove(50), { message: `remove cgroup ${appDir}: EBUSY: resource busy or locked, rmdir '${appDir}' (for 50 ms)` })
+  isBusy = false
+  await cg.remove()
+  t.notOk(fs.existsSync(cg.path))
 })
 
 t.test('a configured parent podshim did not create is not removed', async (t) => {

@@ -144,6 +144,26 @@ t.test('pod values: max of init containers against the sum of app containers', a
   }).files['cpu.max'], undefined, 'an app container without a limit means no pod quota')
 })
 
+t.test('pod values: an init container counts as declaring a limit its earlier sidecars declare (PodLimits ContainerFn)', async (t) => {
+  const side = { ...c('side', {}, { milliCpu: 200, memoryBytes: 64 * MI }), isSidecar: true }
+  const v = podCgroupValues({
+    initContainers: [side, c('init', {}, { memoryBytes: 32 * MI })],
+    containers: [c('a', {}, { milliCpu: 500, memoryBytes: 128 * MI })],
+  })
+  t.equal(v.files['cpu.max'], '70000 100000', 'init is seen with the sidecar\'s 200m: every container declares cpu')
+  t.equal(v.files['memory.max'], String(192 * MI))
+  const later = podCgroupValues({
+    initContainers: [side, { ...c('side2', {}, { memoryBytes: MI }), isSidecar: true }],
+    containers: [c('a', {}, { milliCpu: 500, memoryBytes: MI })],
+  })
+  t.equal(later.files['cpu.max'], '70000 100000', 'a later sidecar is seen with the earlier ones')
+  const first = podCgroupValues({
+    initContainers: [c('init', {}, { memoryBytes: 32 * MI }), side],
+    containers: [c('a', {}, { milliCpu: 500, memoryBytes: 128 * MI })],
+  })
+  t.equal(first.files['cpu.max'], undefined, 'an init container before the sidecar declares nothing: no pod quota')
+})
+
 t.test('pod memory QoS sets memory.min to the summed requests', async (t) => {
   const v = podCgroupValues({ containers: [c('a', { memoryBytes: MI }), c('b', { memoryBytes: MI })] }, { memoryQos: {} })
   t.equal(v.files['memory.min'], String(2 * MI))

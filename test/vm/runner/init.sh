@@ -38,9 +38,13 @@ mount -t mqueue mqueue /dev/mqueue 2>/dev/null
 mount -t tmpfs -o mode=0755,nosuid,nodev tmpfs /run
 # A pure cgroup v2 hierarchy: no v1 hierarchy is ever mounted (and the kernel
 # command line has cgroup_no_v1=all), so every controller is on this one.
-# The controllers are not enabled in the root's cgroup.subtree_control
-# here: podshim enables what it needs, as it must on any host.
 mount -t cgroup2 -o nosuid,nodev,noexec,nsdelegate cgroup2 /sys/fs/cgroup
+# Hand every controller down from the root, as systemd does on a pure v2
+# host: podshim enables controllers only in the cgroups it creates, never in
+# the root (a controller the root keeps is reported as not enforced).
+for c in $(cat /sys/fs/cgroup/cgroup.controllers); do
+  echo "+$c" > /sys/fs/cgroup/cgroup.subtree_control || { echo "init: enable $c failed"; finish 125; }
+done
 # Only emergencies on the console, so kernel messages (an OOM kill report,
 # for one) do not tear through the TAP stream. Failures dump dmesg below.
 echo "1 4 1 7" > /proc/sys/kernel/printk
