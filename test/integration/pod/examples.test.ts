@@ -35,9 +35,11 @@ const CHECKS: Record<string, (t: Test, r: RunResult) => void> = {
   },
   'init-sidecar.yaml': (t, r) => {
     const started = [...r.stderr.matchAll(/Started container (\S+)/g)].map((m) => m[1])
-    t.same(started, ['setup', 'logger', 'app'], 'init, then the sidecar, then the app')
-    t.same(containerLines(r.stderr, 'logger'), ['app line 1', 'app line 2', 'app line 3', 'TERM: the sidecar stops after the app'])
-    t.match(containerLines(r.stderr, 'app'), ['app read: config made by the init container'])
+    t.same(started, ['setup', 'helper', 'app'], 'init, then the sidecar, then the app')
+    t.same(containerLines(r.stderr, 'app'), ['app read: config made by the init container', 'app: the sidecar runs beside me'])
+    t.same(containerLines(r.stderr, 'helper'), ['the sidecar is up', 'TERM: the sidecar stops after the app'])
+    const helper = r.status?.initContainerStatuses?.find((s: { name: string }) => s.name === 'helper')
+    t.match(helper?.state?.terminated, { exitCode: 0, reason: 'Completed' })
   },
 }
 

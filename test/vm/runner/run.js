@@ -472,7 +472,7 @@ function buildProjectInitrd (opts, gzip) {
     for (const f of ['package.json', '.taprc', 'tsconfig.json']) {
       if (fs.existsSync(path.join(REPO, f))) w.copy(path.join(REPO, f), `${P}/${f}`)
     }
-    for (const d of ['bin', 'dist']) {
+    for (const d of ['bin', 'dist', 'examples']) {
       if (fs.existsSync(path.join(REPO, d))) w.copy(path.join(REPO, d), `${P}/${d}`, { skip: (rel) => rel.endsWith('.map') })
     }
     // the addon and the native executables, not the object files
