@@ -182,7 +182,10 @@ export const createPodCgroup = (opts: CreatePodCgroupOptions): PodCgroup => {
         created.push(t.dir)
       }
       for (const [file, value] of Object.entries(t.values.files)) {
-        if (delegation.usable.has(controllerOf(file))) writeCgroupFile(cgfs, join(t.dir, file), value)
+        if (!delegation.usable.has(controllerOf(file))) continue
+        // what kubelet writes anyway goes where the kernel has the file (memory.swap.max: only with swap accounting)
+        const path = join(t.dir, file)
+        if (t.values.declared.includes(file) || readIfExists(cgfs, path) !== undefined) writeCgroupFile(cgfs, path, value)
       }
     }
   } catch (err) {

@@ -231,8 +231,18 @@ export const containerCgroupValues = (raw: ContainerResources, opts: ValuesOptio
     memoryQosFiles(files, c.requests.memoryBytes ?? 0, c.limits.memoryBytes ?? 0, opts.memoryQos)
     declared.push(...['memory.min', 'memory.high'].filter((f) => f in files))
   }
+  Object.assign(files, CONTAINER_MEMORY_DEFAULTS)
   return { files, declared }
 }
+
+/**
+ * What kubelet has the runtime write on every container's cgroup v2 leaf,
+ * limit or not (kuberuntime_container_linux.go): memory.oom.group 1, so an
+ * OOM kill takes the container's whole process tree (singleProcessOOMKill
+ * defaults to false on cgroup v2), and memory.swap.max 0, swapBehavior
+ * NoSwap, where the kernel accounts swap (the file exists only then).
+ */
+export const CONTAINER_MEMORY_DEFAULTS: Readonly<Record<string, string>> = { 'memory.oom.group': '1', 'memory.swap.max': '0' }
 
 /** The pause leaf: containerd's sandbox shares (2), no limits. */
 export const pauseCgroupValues = (): CgroupValues => ({

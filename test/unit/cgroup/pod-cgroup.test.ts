@@ -289,3 +289,20 @@ t.test('oomKilled compares oom_kill with the count at start', async (t) => {
   t.same(cg.readMemoryEvents('app'), { low: 0, high: 0, max: 9, oom: 3, oomKill: 3, oomGroupKill: 0 })
   await cg.remove()
 })
+
+t.test('every container leaf gets kubelet\'s memory.oom.group 1 and memory.swap.max 0, the latter only where swap is accounted', async (t) => {
+  const { cgfs, opts, podDir } = setup(t, { controllers: ALL })
+  createPodCgroup(opts)
+  for (const leaf of ['app', 'side']) {
+    t.equal(read(path.join(podDir, leaf, 'memory.oom.group')), '1', `${leaf}: an OOM kill takes the whole container`)
+    t.equal(read(path.join(podDir, leaf, 'memory.swap.max')), '0', `${leaf}: no swap`)
+  }
+  t.equal(read(path.join(podDir, 'pause', 'memory.oom.group')), '0', 'pause: left as it is')
+  t.notOk(cgfs.writes.some((w) => w.path.startsWith(path.join(podDir, 'pause', 'memory.'))))
+
+  const noSwap = setup(t, { controllers: ALL, hasSwapAccounting: false })
+  const cg = createPodCgroup(noSwap.opts)
+  t.same(cg.unenforced, [], 'no swap accounting is nothing to warn about')
+  t.notOk(fs.existsSync(path.join(noSwap.podDir, 'app', 'memory.swap.max')))
+  t.equal(read(path.join(noSwap.podDir, 'app', 'memory.oom.group')), '1')
+})

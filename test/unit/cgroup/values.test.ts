@@ -60,20 +60,23 @@ t.test('qosClass follows GetPodQOS', async (t) => {
   t.equal(qosClass([c('a', { milliCpu: 0, memoryBytes: 0 })]), 'BestEffort', 'zero counts as unset')
 })
 
+/** kubelet's memory.oom.group and swapBehavior NoSwap, on every container (not declared: written where the file exists) */
+const KUBELET_ANYWAY = { 'memory.oom.group': '1', 'memory.swap.max': '0' }
+
 t.test('container leaf values (runtime formula)', async (t) => {
   t.same(containerCgroupValues(c('a', { milliCpu: 250 }, { milliCpu: 500, memoryBytes: 128 * MI })), {
-    files: { 'cpu.weight': '35', 'cpu.max': '50000 100000', 'memory.max': '134217728' },
+    files: { 'cpu.weight': '35', 'cpu.max': '50000 100000', 'memory.max': '134217728', ...KUBELET_ANYWAY },
     declared: ['cpu.weight', 'cpu.max', 'memory.max'],
   })
-  t.same(containerCgroupValues(c('a', {})), { files: { 'cpu.weight': '1' }, declared: [] })
+  t.same(containerCgroupValues(c('a', {})), { files: { 'cpu.weight': '1', ...KUBELET_ANYWAY }, declared: [] }, 'no limits: the OOM group and no swap still')
   t.same(
     containerCgroupValues(c('a', {}, { milliCpu: 1000 })).files,
-    { 'cpu.weight': '100', 'cpu.max': '100000 100000' },
+    { 'cpu.weight': '100', 'cpu.max': '100000 100000', ...KUBELET_ANYWAY },
     'cpu shares default to the limit',
   )
   t.same(
     containerCgroupValues(c('a', {}, { milliCpu: 1000 }), { isCpuCfsQuota: false }).files,
-    { 'cpu.weight': '100' },
+    { 'cpu.weight': '100', ...KUBELET_ANYWAY },
     'cpuCFSQuota=false writes no quota',
   )
   t.same(pauseCgroupValues(), { files: { 'cpu.weight': '1' }, declared: [] })
