@@ -3,6 +3,7 @@
 // helps, never a stack trace. Exit codes (STYLE.md): 0 ok, 1 podshim error,
 // 2 usage, 125 the runtime failed before exec, 126/127 exec failed, else the
 // container's own code or 128+signal.
+import { resolve } from 'node:path'
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander'
 import type { RunOptions } from './commands/run'
 import { describeError } from './supervisor/describe-error'
@@ -19,9 +20,22 @@ function positiveNumber(value: string): number {
   return n
 }
 
-function integer(value: string): number {
-  if (!/^-?\d+$/.test(value)) throw new InvalidArgumentError(`must be an integer (got "${value}")`)
-  return Number(value)
+/** kubelet's podPidsLimit: -1 for none, else the pod's pids.max (a number the kernel takes). */
+function pidsLimit(value: string): number {
+  const n = /^-?\d+$/.test(value) ? Number(value) : NaN
+  if (n !== -1 && !(Number.isSafeInteger(n) && n > 0)) throw new InvalidArgumentError(`must be -1 (unlimited) or a positive integer (got "${value}")`)
+  return n
+}
+
+/** A root as an absolute path: pause and containers mount under it from cwds of their own, and a later run cleans up from its own. */
+function absolute(dir: string): string {
+  if (dir === '') throw new InvalidArgumentError('must be a directory (got "")')
+  return resolve(dir)
+}
+
+/** Each use of the option adds its comma-separated hosts to the ones before. */
+function hostList(value: string, previous: string[] = []): string[] {
+  return [...previous, ...value.split(',').filter(Boolean)]
 }
 
 export function buildProgram(argv: string[] = process.argv): Command {
@@ -33,16 +47,17 @@ export function buildProgram(argv: string[] = process.argv): Command {
   program.command('run')
     .description('run the pod in FILE ("-" for stdin) until it completes or is stopped')
     .argument('<file>', 'a v1 Pod manifest (YAML or JSON)')
-    .addOption(new Option('--state-root <dir>', 'runtime state (pids, status, sockets)').env('PODSHIM_STATE_ROOT').default(DEFAULT_STATE_ROOT))
-    .addOption(new Option('--log-root <dir>', 'container logs, in kubelet\'s CRI format').env('PODSHIM_LOG_ROOT').default(DEFAULT_LOG_ROOT))
-    .addOption(new Option('--data-root <dir>', 'images and emptyDir volumes').env('PODSHIM_DATA_ROOT').default(DEFAULT_DATA_ROOT))
+    .addOption(new Option('--state-root <dir>', 'runtime state (pids, status, sockets)').env('PODSHIM_STATE_ROOT').argParser(absolute).default(DEFAULT_STATE_ROOT))
+    .addOption(new Option('--log-root <dir>', 'container logs, in kubelet\'s CRI format').env('PODSHIM_LOG_ROOT').argParser(absolute).default(DEFAULT_LOG_ROOT))
+    .addOption(new Option('--data-root <dir>', 'images and emptyDir volumes').env('PODSHIM_DATA_ROOT').argParser(absolute).default(DEFAULT_DATA_ROOT))
     .addOption(new Option('--cgroup-parent <name>', 'cgroup under the cgroup2 mount that holds pod cgroups').env('PODSHIM_CGROUP_PARENT').default('podshim'))
     .addOption(new Option('--strict-cgroups', 'fail instead of warning when a resource limit cannot be enforced'))
-    .addOption(new Option('--pids-limit <n>', 'pids.max of the pod cgroup (kubelet podPidsLimit; -1 = unlimited)').argParser(integer).default(-1))
+    .addOption(new Option('--pids-limit <n>', 'pids.max of the pod cgroup (kubelet podPidsLimit; -1 = unlimited)').argParser(pidsLimit).default(-1))
     .addOption(new Option('--time-scale <factor>', 'run every lifecycle timer (backoff, grace periods, probes) this many times faster').env('PODSHIM_TIME_SCALE').argParser(positiveNumber).default(1))
     .addOption(new Option('-o, --output <format>', 'final status format').choices(['text', 'json']).default('text'))
     .addOption(new Option('-q, --quiet', 'print no container output, events or summary'))
-    .addOption(new Option('--insecure-registry <host:port...>', 'registries to pull from over plain HTTP (loopback always may)').env('PODSHIM_INSECURE_REGISTRIES').argParser((v: string, prev: string[] = []) => [...prev, ...v.split(',').filter(Boolean)]))
+    // not variadic (<host:port...>): that would take the FILE after it for one more host
+    .addOption(new Option('--insecure-registry <host:port>', 'a registry to pull from over plain HTTP (loopback always may); repeatable, or comma-separated').env('PODSHIM_INSECURE_REGISTRIES').argParser(hostList))
     .addOption(new Option('--registry-config <file>', 'a docker config.json with registry credentials').env('PODSHIM_REGISTRY_CONFIG'))
     .action(async (file: string, options: Record<string, unknown>) => {
       const opts: RunOptions = {

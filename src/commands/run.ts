@@ -1,8 +1,8 @@
 // `podshim run FILE`: load and validate a Pod manifest, run it to its end in
 // a sandbox of its own, and report its final status. Ctrl-C (or TERM) stops
 // the pod gracefully; a second Ctrl-C kills it at once.
-import { readFileSync, mkdirSync, writeFileSync } from 'node:fs'
-import { join } from 'node:path'
+import { existsSync, readFileSync, mkdirSync, writeFileSync } from 'node:fs'
+import { dirname, join } from 'node:path'
 import { nativeApi, PAUSE_PATH } from '../native/addon'
 import { loadPod } from '../spec'
 import type { DefaultedPod } from '../spec/types'
@@ -62,7 +62,9 @@ export async function runCommand(file: string, opts: RunOptions): Promise<number
   const terminal = new Terminal(isJson ? process.stderr : process.stdout, process.stderr, opts.quiet)
   for (const w of warnings) process.stderr.write(`podshim: warning: ${formatProblem(w)}\n`)
 
-  for (const note of await cleanStalePods(opts.stateRoot)) terminal.notice(`podshim: ${note}`)
+  const stale = await cleanStalePods(opts.stateRoot)
+  for (const note of stale.cleaned) terminal.notice(`podshim: ${note}`)
+  for (const w of stale.warnings) process.stderr.write(`podshim: warning: ${w}\n`)
   refuseUidInUse(opts.stateRoot, pod.metadata.uid)
   const clock = systemClock(opts.timeScale)
   const events = new EventRecorder(clock)
@@ -128,7 +130,11 @@ function createSupervisor(pod: DefaultedPod, opts: RunOptions, ctx: {
 }): PodSupervisor {
   const { uid, name, namespace } = pod.metadata
   const { cgroup, paths, clock, events, terminal } = ctx
-  mkdirSync(paths.stateDir, { recursive: true, mode: 0o700 })
+  try {
+    makeDirs(paths.stateDir, 0o700)
+  } catch (err) {
+    throw new Error(`create pod state directory "${paths.stateDir}"`, { cause: err })
+  }
   writeFileSync(join(paths.stateDir, 'pod.json'), JSON.stringify({
     uid, name, namespace, supervisorPid: process.pid, supervisorStartTime: readProcStat(process.pid)?.startTime, cgroupRoot: cgroup.root, cgroupParent: cgroup.parent, ...paths,
   }) + '\n')
@@ -146,6 +152,21 @@ function createSupervisor(pod: DefaultedPod, opts: RunOptions, ctx: {
     ? new (require('../supervisor/probe-agent') as typeof import('../supervisor/probe-agent')).ProbeAgent(nativeApi, clock, sandbox, events, `${name}_${namespace}(${uid})`)
     : NO_LIFECYCLE
   return new PodSupervisor(pod, { runtime, clock, images, events, lifecycle })
+}
+
+/**
+ * mkdir -p one level at a time: fs.mkdirSync's recursive mode reports
+ * ENOENT for the last path where an ancestor failed with another error
+ * (EROFS on a read-only state root, say), and the error must name that.
+ */
+function makeDirs(dir: string, mode: number): void {
+  const parent = dirname(dir)
+  if (parent !== dir && !existsSync(parent)) makeDirs(parent, mode)
+  try {
+    mkdirSync(dir, { mode })
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
+  }
 }
 
 function hasProbesOrHooks(pod: DefaultedPod): boolean {

@@ -20,6 +20,7 @@ export function formatSummary(podName: string, status: PodStatus, sidecars: Read
   const lines = rows.map((r) => r.map((cell, i) => cell.padEnd(widths[i])).join('  ').trimEnd())
   const messages = [...(status.initContainerStatuses ?? []), ...status.containerStatuses]
     .filter((s) => s.state.terminated?.message !== undefined)
-    .map((s) => `  ${s.name}: ${s.state.terminated!.message!.trim()}`)
+    // a message of many lines (a log tail) stays under its container's name
+    .map((s) => `  ${s.name}: ${s.state.terminated!.message!.trim().split('\n').join('\n    ')}`)
   return [`pod "${podName}" ${status.phase}`, ...lines, ...(messages.length > 0 ? ['messages:', ...messages] : [])].join('\n') + '\n'
 }

@@ -3,17 +3,26 @@
 // Each line: "<RFC3339Nano time> <stream> <P|F> <text>" (F = full line,
 // P = partial: a line cut by a flush or a very long line), as the CRI spec
 // and kubelet's log reader define it. Append-only, so `tail -f` works.
-import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs'
-import { join } from 'node:path'
+// A log that cannot be written (disk full, EIO, a read-only log root) never
+// stops the container or the supervisor: as containerd's redirectLogs, the
+// writer goes on draining the container's output (which still reaches the
+// terminal) and says once what failed.
+import { closeSync, existsSync, mkdirSync, openSync, writeSync } from 'node:fs'
+import { dirname, join } from 'node:path'
 
+import { describeError } from '../supervisor/describe-error'
 import { rfc3339Nano } from '../utc-time'
 
 export type LogStream = 'stdout' | 'stderr'
+
+/** Told the first error of a writer (an Error naming the log file, its cause the system error). */
+export type LogErrorListener = (err: Error) => void
 
 /** Lines longer than this many bytes are split (containerd's default max container log line, 16 KiB). */
 const MAX_LINE_BYTES = 16 * 1024
 
 const NEWLINE = 0x0a
+const CARRIAGE_RETURN = 0x0d
 const NEWLINE_BYTE = Buffer.from('\n')
 const EMPTY = Buffer.alloc(0)
 
@@ -26,20 +35,54 @@ export function podLogDir(logRoot: string, namespace: string, podName: string, u
   return join(logRoot, `${namespace}_${podName}_${uid}`)
 }
 
+/** A line's content as containerd logs it: the "\r" of a "\r\n" ending is dropped with the "\n" (its readLine). */
+function lineContent(line: Buffer): Buffer {
+  return line.length > 0 && line[line.length - 1] === CARRIAGE_RETURN ? line.subarray(0, line.length - 1) : line
+}
+
+/**
+ * mkdir -p one level at a time (mode 0755, as kubelet makes the pod's log
+ * directories): fs.mkdirSync's recursive mode reports ENOENT for the last
+ * path where an ancestor failed with another error (EROFS, EACCES).
+ */
+function makeDirs(dir: string): void {
+  const parent = dirname(dir)
+  if (parent !== dir && !existsSync(parent)) makeDirs(parent)
+  try {
+    mkdirSync(dir, { mode: 0o755 })
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
+  }
+}
+
+/** By default the first error is one warning on stderr. */
+const warnOnStderr: LogErrorListener = (err) => {
+  process.stderr.write(`podshim: warning: ${describeError(err)} (the container's output still reaches the terminal)\n`)
+}
+
 /**
  * Splits a byte stream into lines and writes each as a CRI record; one per
  * container instance. Bytes go to the file as they came (containerd does not
  * decode them), and a line is cut every 16 KiB of bytes.
  */
 export class CriLogWriter {
-  private readonly fd: number
+  /** null where the file could not be opened: records are dropped */
+  private fd: number | null = null
   private pending: Record<LogStream, Buffer> = { stdout: EMPTY, stderr: EMPTY }
+  /** the file ends inside a record (a short write): the next one starts on a line of its own */
+  private isTorn = false
+  private hasFailed = false
   readonly path: string
 
-  constructor(dir: string, restartCount: number) {
-    mkdirSync(dir, { recursive: true, mode: 0o755 })
+  constructor(dir: string, restartCount: number, private readonly onError: LogErrorListener = warnOnStderr) {
     this.path = join(dir, `${restartCount}.log`)
-    this.fd = openSync(this.path, 'a', 0o640)
+    try {
+      makeDirs(dir)
+      // 0640, as containerd opens a container's log file
+      this.fd = openSync(this.path, 'a', 0o640)
+    } catch (err) {
+      this.fail('open', err)
+    }
   }
 
   /** Feed a chunk; returns what the terminal shows: each line it finished, and each 16 KiB cut of one still open. */
@@ -48,7 +91,7 @@ export class CriLogWriter {
     const shown: Buffer[] = []
     let start = 0
     for (let end = data.indexOf(NEWLINE); end >= 0; end = data.indexOf(NEWLINE, start)) {
-      const line = data.subarray(start, end)
+      const line = lineContent(data.subarray(start, end))
       this.record(stream, line, time)
       shown.push(line)
       start = end + 1
@@ -75,7 +118,14 @@ export class CriLogWriter {
   }
 
   close(): void {
-    closeSync(this.fd)
+    if (this.fd === null) return
+    const fd = this.fd
+    this.fd = null
+    try {
+      closeSync(fd)
+    } catch (err) {
+      this.fail('close', err)
+    }
   }
 
   /** A complete line; one longer than the maximum goes out as partial records ending in a full one. */
@@ -89,7 +139,24 @@ export class CriLogWriter {
   }
 
   private writeRecord(time: Date, stream: LogStream, partial: boolean, text: Buffer): void {
-    writeSync(this.fd, criRecord(time, stream, partial, text))
+    if (this.fd === null) return
+    const record = criRecord(time, stream, partial, text)
+    const data = this.isTorn ? Buffer.concat([NEWLINE_BYTE, record]) : record
+    let written = 0
+    try {
+      // a regular file may take part of a write (the disk filling up): the rest follows, or its error
+      while (written < data.length) written += writeSync(this.fd, data, written)
+      this.isTorn = false
+    } catch (err) {
+      if (written > 0) this.isTorn = true
+      this.fail('write', err)
+    }
+  }
+
+  /** Only the first error is told: a full disk fails every record after it. */
+  private fail(action: string, err: unknown): void {
+    if (this.hasFailed) return
+    this.hasFailed = true
+    this.onError(new Error(`${action} container log "${this.path}"`, { cause: err }))
   }
 }
-

@@ -1,6 +1,7 @@
 // Pod events as kubelet records them (type, reason, message, the object they
-// are about), kept in order and passed to listeners as they happen: the
-// terminal prints them, the state directory appends them to events.jsonl.
+// are about), kept in order and passed to listeners as they happen (the
+// terminal prints them). A repeat counts on from the latest of its kind, as
+// kubelet's event aggregation does.
 import type { Clock } from './clock'
 
 export type EventType = 'Normal' | 'Warning'
@@ -29,7 +30,11 @@ export class EventRecorder {
   }
 
   record(type: EventType, reason: string, message: string, fieldPath = ''): PodEvent {
-    const last = this.events.find((e) => e.type === type && e.reason === reason && e.message === message && e.fieldPath === fieldPath)
+    let last: PodEvent | undefined
+    for (let i = this.events.length - 1; i >= 0 && last === undefined; i--) {
+      const e = this.events[i]
+      if (e.type === type && e.reason === reason && e.message === message && e.fieldPath === fieldPath) last = e
+    }
     const event: PodEvent = { type, reason, message, fieldPath, time: this.clock.now(), count: (last?.count ?? 0) + 1 }
     this.events.push(event)
     for (const listener of this.listeners) listener(event)

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { CriLogWriter, criRecord, podLogDir } from '../../../src/logs/cri-log'
@@ -60,5 +60,60 @@ t.test('bytes are written as they came, and a line still open is cut at 16 KiB',
   const file = readFileSync(w.path)
   const first = file.subarray(0, file.indexOf(0x0a))
   t.same(first.subarray(first.length - binary.length), binary, 'invalid UTF-8 and NUL kept')
+  t.end()
+})
+
+t.test('a "\\r\\n" line ending is dropped whole, as containerd reads lines', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'podshim-cri-'))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  const w = new CriLogWriter(dir, 0)
+  t.same(text(w.write('stdout', b('dos\r\nmid\rline\r\n\r\n'))), ['dos', 'mid\rline', ''], 'the terminal shows the lines without it')
+  w.close()
+  const records = readFileSync(w.path, 'latin1').split('\n').slice(0, -1).map((l) => l.split(' ').slice(1).join(' '))
+  t.same(records, ['stdout F dos', 'stdout F mid\rline', 'stdout F '], 'a "\\r" inside a line is kept')
+  t.end()
+})
+
+t.test('a log that cannot be written (disk full) is told once and drained on: nothing throws', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'podshim-cri-'))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  // /dev/full: every write fails with ENOSPC
+  symlinkSync('/dev/full', join(dir, '0.log'))
+  const errors: Error[] = []
+  const w = new CriLogWriter(dir, 0, (err) => errors.push(err))
+  t.same(text(w.write('stdout', b('one\ntwo\n'))), ['one', 'two'], 'the terminal still gets every line')
+  t.same(text(w.write('stderr', b('x'.repeat(20_000)))).map((s) => s.length), [16384])
+  t.equal(String(w.end('stderr')), 'x'.repeat(20_000 - 16384))
+  w.close()
+  t.equal(errors.length, 1, 'one error, however many records failed')
+  t.equal(errors[0].message, `write container log "${join(dir, '0.log')}"`)
+  t.equal((errors[0].cause as NodeJS.ErrnoException).code, 'ENOSPC')
+  t.end()
+})
+
+t.test('a log directory that cannot be made is told with its real error, and the writer still drains', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'podshim-cri-'))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  writeFileSync(join(dir, 'pod'), '')
+  const errors: Error[] = []
+  const w = new CriLogWriter(join(dir, 'pod', 'c'), 0, (err) => errors.push(err))
+  t.same(text(w.write('stdout', b('still shown\n'))), ['still shown'])
+  w.close()
+  t.equal(errors.length, 1)
+  t.match(errors[0].message, /^open container log ".*\/pod\/c\/0\.log"$/)
+  t.match((errors[0].cause as Error).message, `ENOTDIR: not a directory, mkdir '${join(dir, 'pod', 'c')}'`)
+  t.end()
+})
+
+t.test('the file is made 0640 in directories made 0755, as containerd and kubelet make them', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'podshim-cri-'))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  const mask = process.umask(0)
+  t.teardown(() => process.umask(mask))
+  const w = new CriLogWriter(join(dir, 'ns_pod_uid', 'c'), 3)
+  w.close()
+  t.equal(statSync(join(dir, 'ns_pod_uid')).mode & 0o777, 0o755)
+  t.equal(statSync(join(dir, 'ns_pod_uid', 'c')).mode & 0o777, 0o755)
+  t.equal(statSync(w.path).mode & 0o777, 0o640)
   t.end()
 })
