@@ -1,8 +1,8 @@
 // `podshim run FILE`: load and validate a Pod manifest, run it to its end in
 // a sandbox of its own, and report its final status. Ctrl-C (or TERM) stops
 // the pod gracefully; a second Ctrl-C kills it at once.
-import { existsSync, readFileSync, mkdirSync, writeFileSync } from 'node:fs'
-import { dirname, join } from 'node:path'
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { nativeApi, PAUSE_PATH } from '../native/addon'
 import { loadPod } from '../spec'
 import type { DefaultedPod } from '../spec/types'
@@ -20,8 +20,9 @@ import { PodSupervisor } from '../supervisor/pod-supervisor'
 import { PodSandbox, type SandboxPaths } from '../supervisor/pod-sandbox'
 import { SandboxRuntime } from '../supervisor/pod-runtime'
 import { cleanStalePods } from '../supervisor/stale-pods'
-import { readProcStat } from '../proc-stat'
 import { setupPodCgroup } from './pod-cgroup-setup'
+import { claimPodState } from './pod-record'
+import { findCgroup2Mount } from '../cgroup/mount'
 import { formatSummary } from './summary'
 import { randomPodUid } from './random-pod-uid'
 import { removeTree } from '../remove-tree'
@@ -41,8 +42,6 @@ export interface RunOptions {
   insecureRegistries: string[]
   registryConfig: string | null
 }
-
-export class UsageError extends Error {}
 
 /** Signals that stop the pod gracefully (a second one kills it). */
 const STOP_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP']
@@ -65,7 +64,6 @@ export async function runCommand(file: string, opts: RunOptions): Promise<number
   const stale = await cleanStalePods(opts.stateRoot)
   for (const note of stale.cleaned) terminal.notice(`podshim: ${note}`)
   for (const w of stale.warnings) process.stderr.write(`podshim: warning: ${w}\n`)
-  refuseUidInUse(opts.stateRoot, pod.metadata.uid)
   const clock = systemClock(opts.timeScale)
   const events = new EventRecorder(clock)
   events.onEvent((e) => terminal.notice(formatEvent(e)))
@@ -84,13 +82,22 @@ export async function runCommand(file: string, opts: RunOptions): Promise<number
   // SIGHUP: the terminal closed (an ssh session dropped); the pod stops as on Ctrl-C, nothing left behind
   for (const signal of STOP_SIGNALS) process.on(signal, onSignal)
   try {
-    const cgroup = setupPodCgroup(pod, { parent: opts.cgroupParent, strict: opts.strictCgroups, pidsLimit: opts.pidsLimit })
+    const paths = { stateDir: join(opts.stateRoot, 'pods', uid), dataDir: join(opts.dataRoot, 'pods', uid) }
+    const cgroupRoot = findCgroup2Mount()
+    // the record comes first: a supervisor killed from here on leaves nothing the next run does not find
+    claimPodState(pod, paths, { cgroupRoot, cgroupParent: opts.cgroupParent })
+    let cgroup: PodCgroup
+    try {
+      cgroup = setupPodCgroup(pod, { root: cgroupRoot, parent: opts.cgroupParent, strict: opts.strictCgroups, pidsLimit: opts.pidsLimit })
+    } catch (err) {
+      removeTree(paths.stateDir)
+      throw err
+    }
     if (cgroup.unenforced.length > 0) {
       const message = `limits not enforced: ${describeUnenforced(cgroup.unenforced)}`
       process.stderr.write(`podshim: warning: ${message}\n`)
       events.warning('CgroupLimitsNotEnforced', message)
     }
-    const paths = { stateDir: join(opts.stateRoot, 'pods', uid), dataDir: join(opts.dataRoot, 'pods', uid) }
     try {
       supervisor = createSupervisor(pod, opts, { cgroup, paths, clock, events, terminal })
     } catch (err) {
@@ -108,19 +115,7 @@ export async function runCommand(file: string, opts: RunOptions): Promise<number
   }
 }
 
-/** A pod of the same uid still runs (its state outlived the stale-pod cleanup): say so before anything is made. */
-function refuseUidInUse(stateRoot: string, uid: string): void {
-  let owner: { name?: unknown; supervisorPid?: unknown }
-  try {
-    owner = JSON.parse(readFileSync(join(stateRoot, 'pods', uid, 'pod.json'), 'utf8')) as typeof owner
-  } catch {
-    return
-  }
-  throw new UsageError(`metadata.uid "${uid}" is in use by pod "${String(owner.name)}" (supervisor pid ${String(owner.supervisorPid)}): ` +
-    'run this manifest with another metadata.uid, or none (podshim then makes one)')
-}
-
-/** Everything the supervisor needs; the pod's state directory records it for a later cleanup. */
+/** Everything the supervisor needs. */
 function createSupervisor(pod: DefaultedPod, opts: RunOptions, ctx: {
   cgroup: PodCgroup
   paths: SandboxPaths
@@ -130,14 +125,6 @@ function createSupervisor(pod: DefaultedPod, opts: RunOptions, ctx: {
 }): PodSupervisor {
   const { uid, name, namespace } = pod.metadata
   const { cgroup, paths, clock, events, terminal } = ctx
-  try {
-    makeDirs(paths.stateDir, 0o700)
-  } catch (err) {
-    throw new Error(`create pod state directory "${paths.stateDir}"`, { cause: err })
-  }
-  writeFileSync(join(paths.stateDir, 'pod.json'), JSON.stringify({
-    uid, name, namespace, supervisorPid: process.pid, supervisorStartTime: readProcStat(process.pid)?.startTime, cgroupRoot: cgroup.root, cgroupParent: cgroup.parent, ...paths,
-  }) + '\n')
   const hostname = pod.spec.hostNetwork ? hostHostname() : podHostname(pod)
   terminal.register([...pod.spec.initContainers, ...pod.spec.containers].map((c) => c.name))
   const sandbox = new PodSandbox(nativeApi, pod, paths, cgroup, PAUSE_PATH)
@@ -152,21 +139,6 @@ function createSupervisor(pod: DefaultedPod, opts: RunOptions, ctx: {
     ? new (require('../supervisor/probe-agent') as typeof import('../supervisor/probe-agent')).ProbeAgent(nativeApi, clock, sandbox, events, `${name}_${namespace}(${uid})`)
     : NO_LIFECYCLE
   return new PodSupervisor(pod, { runtime, clock, images, events, lifecycle })
-}
-
-/**
- * mkdir -p one level at a time: fs.mkdirSync's recursive mode reports
- * ENOENT for the last path where an ancestor failed with another error
- * (EROFS on a read-only state root, say), and the error must name that.
- */
-function makeDirs(dir: string, mode: number): void {
-  const parent = dirname(dir)
-  if (parent !== dir && !existsSync(parent)) makeDirs(parent, mode)
-  try {
-    mkdirSync(dir, { mode })
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
-  }
 }
 
 function hasProbesOrHooks(pod: DefaultedPod): boolean {

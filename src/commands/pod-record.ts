@@ -1,0 +1,64 @@
+// The pod's state directory and its record, pod.json: made before anything
+// else of the pod exists, so that a supervisor killed at any later point
+// leaves nothing the next run's stale-pod cleanup (supervisor/stale-pods.ts)
+// does not find and undo.
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { dirname, join } from 'node:path'
+
+import type { DefaultedPod } from '../spec/types'
+import type { SandboxPaths } from '../supervisor/pod-sandbox'
+import { readProcStat } from '../proc-stat'
+import { removeTree } from '../remove-tree'
+
+/**
+ * Make the pod's state directory and its record, pod.json, before anything
+ * else of the pod exists: the record names what a later run must clean up
+ * should this supervisor be killed. Stale pods are gone by now, so a record
+ * already there is a pod that runs: its uid is refused, naming it (made
+ * with O_EXCL, so two runs of one uid cannot both get it).
+ */
+export function claimPodState(pod: DefaultedPod, paths: SandboxPaths, cgroup: { cgroupRoot: string; cgroupParent: string }): void {
+  const { uid, name, namespace } = pod.metadata
+  const record = join(paths.stateDir, 'pod.json')
+  try {
+    makeDirs(paths.stateDir, 0o700)
+  } catch (err) {
+    throw new Error(`create pod state directory "${paths.stateDir}"`, { cause: err })
+  }
+  try {
+    writeFileSync(record, JSON.stringify({
+      uid, name, namespace, supervisorPid: process.pid, supervisorStartTime: readProcStat(process.pid)?.startTime, ...cgroup, ...paths,
+    }) + '\n', { flag: 'wx' })
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw uidInUse(record, uid)
+    removeTree(paths.stateDir)
+    throw new Error(`write pod record "${record}"`, { cause: err })
+  }
+}
+
+function uidInUse(record: string, uid: string): Error {
+  let owner: { name?: unknown; supervisorPid?: unknown } = {}
+  try {
+    owner = JSON.parse(readFileSync(record, 'utf8')) as typeof owner
+  } catch {
+    // being written by the run that has it
+  }
+  return new Error(`metadata.uid "${uid}" is in use by pod "${String(owner.name)}" (supervisor pid ${String(owner.supervisorPid)}): ` +
+    'run this manifest with another metadata.uid, or none (podshim then makes one)')
+}
+
+/**
+ * mkdir -p one level at a time: fs.mkdirSync's recursive mode reports
+ * ENOENT for the last path where an ancestor failed with another error
+ * (EROFS on a read-only state root, say), and the error must name that.
+ */
+function makeDirs(dir: string, mode: number): void {
+  const parent = dirname(dir)
+  if (parent !== dir && !existsSync(parent)) makeDirs(parent, mode)
+  try {
+    mkdirSync(dir, { mode })
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
+  }
+}
+
