@@ -116,6 +116,8 @@ function getOnce(
       // no keep-alive (kubelet's DisableKeepAlives): a fresh connection, "Connection: close"
       agent: false,
       rejectUnauthorized: verifyTls,
+      // Go's net/http (kubelet's client) reads header lines ending in a bare LF; llhttp's strict mode refuses them
+      insecureHTTPParser: true,
     }
     let isConnected = false
     const request = (isHttps ? https : http).request(options, (res) => {

@@ -17,6 +17,8 @@ import { waitMs } from '../pod/fixtures/helpers'
 
 const HTTP_PORT = 8080
 const GRPC_PORT = 9000
+/** a raw server answering with bare-LF header lines, as busybox httpd's CGI output does */
+const LF_PORT = 8081
 
 // run inside the namespace by `node -e`: an HTTP server with test routes and a gRPC health server
 const SERVERS = `
@@ -45,7 +47,11 @@ http.createServer((req, res) => {
       stream.end(Buffer.from([0, 0, 0, 0, 2, 8, status]))
     })
   })
-  g.listen(${GRPC_PORT}, '127.0.0.1', () => process.stdout.write('ready\\n'))
+  g.listen(${GRPC_PORT}, '127.0.0.1', () => {
+    require('node:net').createServer((c) => {
+      c.once('data', () => c.end('HTTP/1.0 200 OK\\nContent-Type: text/plain\\n\\nlf ok\\n'))
+    }).listen(${LF_PORT}, '127.0.0.1', () => process.stdout.write('ready\\n'))
+  })
 })
 `
 
@@ -107,6 +113,11 @@ t.test('the prober in a pod network namespace', async (t) => {
     t.same(httpProbeResult(await get('/status/399')), { result: 'warning', message: 'Probe terminated redirects, Response body: body that must not show' })
     t.same(httpProbeResult(await get('/status/500')), { result: 'failure', message: 'HTTP probe failed with statuscode: 500' })
     t.same(httpProbeResult(await get('/status/404')), { result: 'failure', message: 'HTTP probe failed with statuscode: 404' })
+  })
+
+  t.test('http: header lines ending in a bare LF are read, as Go\'s net/http reads them', async (t) => {
+    const req = httpRequestFor({ port: LF_PORT, path: '/', scheme: 'HTTP' }, [], 'probe')
+    t.same(httpProbeResult(await prober.http({ ...req, redirects: 'same-host', verifyTls: false }, waitMs(2000))), { result: 'success', message: 'lf ok\n' })
   })
 
   t.test('http: kubelet headers, overrides, no keep-alive', async (t) => {
