@@ -12,7 +12,7 @@ import { MNT_DETACH, umount2 } from '../native/libc'
 import { pauseCloneFlags, pausePlanOps } from '../sandbox/pause-plan'
 import { prepareVolumes, teardownVolumes, type PreparedVolume } from '../sandbox/volumes'
 import { writeEtcFiles, type EtcFiles } from '../sandbox/etc-files'
-import type { PodCgroup } from '../cgroup/pod-cgroup'
+import { PAUSE_LEAF, type PodCgroup } from '../cgroup/pod-cgroup'
 import type { DefaultedPod } from '../spec/types'
 import { spawnOrThrow } from './spawn-or-throw'
 import { removeTree } from '../remove-tree'
@@ -94,7 +94,7 @@ export class PodSandbox {
   start(hostname: string, fqdn: string | null, onReap: (event: ReapEvent) => void, onPauseExit: (status: ExitStatus) => void): void {
     const spec = this.pod.spec
     mkdirSync(join(this.paths.stateDir, 'etc'), { recursive: true, mode: 0o755 })
-    this.etc = writeEtcFiles(join(this.paths.stateDir, 'etc'), { hostname, fqdn, aliases: spec.hostAliases ?? [], dnsPolicy: spec.dnsPolicy, dnsConfig: spec.dnsConfig })
+    this.etc = writeEtcFiles(join(this.paths.stateDir, 'etc'), { hostname, fqdn, aliases: spec.hostAliases ?? [], dnsPolicy: spec.dnsPolicy, dnsConfig: spec.dnsConfig, hostNetwork: spec.hostNetwork })
     if (!spec.hostIPC) {
       // containerd's sandbox /dev/shm: one tmpfs shared by the pod's containers, mounted as pause starts
       this.shmSource = join(this.paths.stateDir, 'shm')
@@ -118,8 +118,8 @@ export class PodSandbox {
     let pauseLeaf = -1
     try {
       this.deviceFilterFd = this.native.loadDeviceFilter(deviceFilterProgram(DEFAULT_DEVICE_RULES))
-      pauseLeaf = this.cgroup.openLeaf('pause')
-      this.native.attachDeviceFilter(this.deviceFilterFd, pauseLeaf, this.cgroup.leafPath('pause'))
+      pauseLeaf = this.cgroup.openLeaf(PAUSE_LEAF)
+      this.native.attachDeviceFilter(this.deviceFilterFd, pauseLeaf, this.cgroup.leafPath(PAUSE_LEAF))
     } catch (err) {
       if (this.deviceFilterFd >= 0) this.native.close(this.deviceFilterFd)
       this.deviceFilterFd = -1
@@ -152,7 +152,7 @@ export class PodSandbox {
     let killFd: number | null = null
     try {
       ;[reapRead, reapWrite] = this.native.pipe()
-      cgroupFd = this.cgroup.openLeaf('pause')
+      cgroupFd = this.cgroup.openLeaf(PAUSE_LEAF)
       // no PID namespace ends with pause there: it kills the pod's cgroup if the supervisor dies
       if (spec.hostPID) {
         killFd = this.cgroup.openKill()

@@ -4,6 +4,7 @@
 
 import t, { type Test } from 'tap'
 import { hostname } from 'node:os'
+import { readFileSync } from 'node:fs'
 import { containerLines, keyValues, ownNamespace, podEnv, podManifest, shContainer, type Json } from './fixtures/helpers'
 
 if (process.getuid?.() !== 0) {
@@ -77,4 +78,14 @@ t.test('hostPID: true joins the host\'s PID namespace only', async (t) => {
   t.equal(b.get('pid'), host.get('pid'), 'in both containers')
   t.not(a.get('net'), host.get('net'), 'net stays the pod\'s own')
   t.not(a.get('ipc'), host.get('ipc'), 'IPC stays the pod\'s own')
+})
+
+t.test('hostNetwork: /etc/hosts is the host\'s own, under kubelet\'s header, with the hostAliases after it', async (t) => {
+  const env = podEnv(t)
+  const r = await env.run(podManifest('hosts-file', [shContainer('a', 'cat /etc/hosts')], {
+    hostNetwork: true, hostAliases: [{ ip: '10.1.2.3', hostnames: ['db', 'db.local'] }],
+  }))
+  t.equal(r.code, 0, 'podshim run exits 0', { stderr: r.stderr })
+  const expected = `# Kubernetes-managed hosts file (host network).\n${readFileSync('/etc/hosts', 'utf8')}\n# Entries added by HostAliases.\n10.1.2.3\tdb\tdb.local\n`
+  t.same(containerLines(r.stdout, 'a'), expected.split('\n').slice(0, -1))
 })
