@@ -152,10 +152,11 @@ export function startContainerProcess(input: {
   const [[outRead], [errRead]] = pipes
 
   const log = new CriLogWriter(input.logDir, input.restartCount)
-  const drained = Promise.all([
+  const pumps = [
     pump(outRead, 'stdout', log, container.name, input.output),
     pump(errRead, 'stderr', log, container.name, input.output),
-  ])
+  ]
+  const drained = Promise.all(pumps.map((p) => p.done))
   const { pidfd } = spawned
   let isRunning = true
   let exitStatus: ExitStatus | null = null
@@ -169,6 +170,8 @@ export function startContainerProcess(input: {
       } catch {
         // the leaf is already gone (pod teardown)
       }
+      // what is left in the pipes is bounded now: read it out even if the terminal is behind, so the exit (and a stop) never waits on a reader
+      for (const p of pumps) p.flush()
       void drained.then(() => {
         log.close()
         exitStatus = status
@@ -211,14 +214,22 @@ function overlayDirs(dir: string): { upper: string; work: string } {
   return dirs
 }
 
-function pump(fd: number, stream: LogStream, log: CriLogWriter, name: string, output: ContainerOutput): Promise<void> {
-  return new Promise((resolve) => {
-    const socket = new Socket({ fd, readable: true, writable: false })
+interface Pump {
+  /** the pipe ended (or failed) and its last line went out */
+  done: Promise<void>
+  /** read on to the end whatever the terminal does */
+  flush(): void
+}
+
+function pump(fd: number, stream: LogStream, log: CriLogWriter, name: string, output: ContainerOutput): Pump {
+  const socket = new Socket({ fd, readable: true, writable: false })
+  let isFlushing = false
+  const done = new Promise<void>((resolve) => {
     socket.on('data', (chunk: Buffer) => {
       let isBehind = false
       for (const line of log.write(stream, chunk)) if (!output.line(name, stream, line)) isBehind = true
       // the terminal is behind: the container's pipe fills and its writes wait, as with any slow reader
-      if (isBehind) {
+      if (isBehind && !isFlushing) {
         socket.pause()
         output.whenDrained(stream, () => socket.resume())
       }
@@ -231,4 +242,11 @@ function pump(fd: number, stream: LogStream, log: CriLogWriter, name: string, ou
     })
     socket.on('error', () => socket.destroy())
   })
+  return {
+    done,
+    flush: () => {
+      isFlushing = true
+      socket.resume()
+    },
+  }
 }

@@ -4,7 +4,7 @@
 // harness's teardown checks processes, mounts, cgroups and state).
 
 import t from 'tap'
-import { readFileSync, readdirSync, statSync } from 'node:fs'
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { podEnv, podManifest, shContainer, waitMs } from './fixtures/helpers'
@@ -70,4 +70,22 @@ t.test('SIGHUP (the terminal closed) stops the pod as Ctrl-C does', async (t) =>
   const r = await pod.result
   t.equal(r.code, 0, 'stopped cleanly', { stderr: r.stderr })
   t.match(r.stderr, /SIGHUP: stopping pod "hup"/)
+})
+
+t.test('a stop does not wait for a terminal that is not read: the pod is torn down, only podshim\'s own last writes wait', async (t) => {
+  const env = podEnv(t)
+  const line = 'y'.repeat(200)
+  const pod = env.start(podManifest('unread', [shContainer('c', `while true; do echo ${line}; done`)], { terminationGracePeriodSeconds: 1 }))
+  await pod.waitFor(/c +\| y{200}/)
+  pod.child.stdout!.pause()
+  await sleep(waitMs(300))
+  pod.child.kill('SIGINT')
+  // the container dies at its grace period; what it left in its pipes is read out, and the pod goes
+  const deadline = Date.now() + waitMs(10_000)
+  while (existsSync(join(env.stateRoot, 'pods')) && readdirSync(join(env.stateRoot, 'pods')).length > 0 && Date.now() < deadline) await sleep(50)
+  t.same(readdirSync(join(env.stateRoot, 'pods')), [], 'the pod\'s state is gone while stdout is still unread')
+  t.notOk(existsSync(env.cgroupDir) && readdirSync(env.cgroupDir).length > 0, 'and its cgroup')
+  pod.child.stdout!.resume()
+  const r = await pod.result
+  t.equal(r.code, 0, 'a clean stop once the reader reads again', { stderr: r.stderr.slice(-2000) })
 })
