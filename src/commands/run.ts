@@ -26,6 +26,7 @@ import { findCgroup2Mount } from '../cgroup/mount'
 import { formatSummary } from './summary'
 import { randomPodUid } from './random-pod-uid'
 import { removeTree } from '../remove-tree'
+import { describeError } from '../supervisor/describe-error'
 import { timeOfDay } from '../utc-time'
 import { hostname as hostHostname } from 'node:os'
 
@@ -107,8 +108,14 @@ export async function runCommand(file: string, opts: RunOptions): Promise<number
     }
     for (let i = 0; i < signals; i++) supervisor.stop()
     const result = await supervisor.run()
-    if (isJson) process.stdout.write(JSON.stringify(result.status, null, 2) + '\n')
-    else if (!opts.quiet) process.stderr.write(formatSummary(name, result.status, new Set(pod.spec.initContainers.filter((c) => c.restartPolicy === 'Always').map((c) => c.name))))
+    if (isJson) {
+      // the status is what a script runs podshim for: one it could not be given is a failure
+      const error = await writeOut(JSON.stringify(result.status, null, 2) + '\n')
+      if (error !== null) {
+        process.stderr.write(`podshim: write the pod status to stdout: ${describeError(error)}\n`)
+        return 1
+      }
+    } else if (!opts.quiet) process.stderr.write(formatSummary(name, result.status, new Set(pod.spec.initContainers.filter((c) => c.restartPolicy === 'Always').map((c) => c.name))))
     return result.exitCode
   } finally {
     for (const signal of STOP_SIGNALS) process.off(signal, onSignal)
@@ -149,4 +156,13 @@ function hasProbesOrHooks(pod: DefaultedPod): boolean {
 function formatEvent(e: PodEvent): string {
   const object = e.fieldPath === '' ? 'pod' : e.fieldPath
   return `${timeOfDay(e.time)} ${e.type.padEnd(7)} ${e.reason.padEnd(12)} ${object}: ${e.message}`
+}
+
+/** Write to stdout; resolves once written out, with the error if it could not be. */
+function writeOut(text: string): Promise<Error | null> {
+  return new Promise((resolve) => {
+    // the write's callback has the error; without a listener the stream's 'error' event would be a crash
+    process.stdout.once('error', () => undefined)
+    process.stdout.write(text, (err) => resolve(err ?? null))
+  })
 }

@@ -4,10 +4,12 @@
 // harness's teardown checks processes, mounts, cgroups and state).
 
 import t from 'tap'
-import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs'
+import { closeSync, existsSync, openSync, readFileSync, readdirSync, statSync } from 'node:fs'
+import { spawn } from 'node:child_process'
+import { once } from 'node:events'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { podEnv, podManifest, shContainer, waitMs } from './fixtures/helpers'
+import { CLI_PATH, podEnv, podManifest, shContainer, waitMs, withNodeOnPath } from './fixtures/helpers'
 
 if (process.getuid?.() !== 0) {
   t.plan(0, 'skip: needs root to create namespaces and cgroups')
@@ -88,4 +90,17 @@ t.test('a stop does not wait for a terminal that is not read: the pod is torn do
   pod.child.stdout!.resume()
   const r = await pod.result
   t.equal(r.code, 0, 'a clean stop once the reader reads again', { stderr: r.stderr.slice(-2000) })
+})
+
+t.test('-o json whose status cannot be written (a full disk) fails, saying so', async (t) => {
+  const env = podEnv(t)
+  const manifest = env.writeManifest(podManifest('full', [shContainer('c', 'true')]))
+  const full = openSync('/dev/full', 'w')
+  t.teardown(() => closeSync(full))
+  const child = spawn(CLI_PATH, ['run', '-q', '-o', 'json', ...env.rootArgs(), manifest], { stdio: ['ignore', full, 'pipe'], env: withNodeOnPath(process.env) })
+  let stderr = ''
+  child.stderr!.setEncoding('utf8').on('data', (s: string) => { stderr += s })
+  const [code] = await once(child, 'close') as [number | null]
+  t.equal(code, 1, 'exit 1', { stderr })
+  t.equal(stderr, 'podshim: write the pod status to stdout: ENOSPC: no space left on device, write\n', 'one line, no stack trace')
 })
