@@ -7,14 +7,16 @@
 // cloned into a detached mount (open_tree) that the child attaches with
 // move_mount. Teardown unmounts and
 // deletes exactly what setup created.
-import { chmodSync, closeSync, constants, fstatSync, mkdirSync, openSync, readlinkSync, rmSync, statSync, type Stats, writeFileSync } from 'node:fs'
+import { chmodSync, closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readlinkSync, rmSync, statSync, type Stats, writeFileSync } from 'node:fs'
 import { totalmem } from 'node:os'
 import { join, normalize, posix, sep } from 'node:path'
 import type { DefaultedContainer, DefaultedVolume } from '../spec/types'
 import { parseQuantity } from '../spec/quantity'
 import { MNT_DETACH, O_PATH, mkdirAt, mount, openPathAt, openTreeClone, umount2 } from '../native/libc'
 import { MS_NODEV, MS_NOSUID } from '../native/contract'
-import type { VolumeMountPlan } from './container-plan'
+import type { RootEntry, VolumeMountPlan } from './container-plan'
+import type { ResolvedImage } from '../images/resolver'
+import { resolveInRoot } from './resolve-in-root'
 
 export interface PreparedVolume {
   name: string
@@ -49,7 +51,7 @@ export function memoryVolumeBytes(sizeLimitBytes: number | undefined, podMemoryL
 export function prepareVolumes(volumes: DefaultedVolume[], dir: string, podMemoryLimitBytes: number | null): Map<string, PreparedVolume> {
   const prepared = new Map<string, PreparedVolume>()
   try {
-    for (const volume of volumes) prepared.set(volume.name, prepareVolume(volume, dir, podMemoryLimitBytes))
+    volumes.forEach((volume, i) => prepared.set(volume.name, prepareVolume(volume, i, dir, podMemoryLimitBytes)))
   } catch (err) {
     teardownVolumes([...prepared.values()])
     throw err
@@ -57,9 +59,9 @@ export function prepareVolumes(volumes: DefaultedVolume[], dir: string, podMemor
   return prepared
 }
 
-function prepareVolume(volume: DefaultedVolume, dir: string, podMemoryLimitBytes: number | null): PreparedVolume {
+function prepareVolume(volume: DefaultedVolume, index: number, dir: string, podMemoryLimitBytes: number | null): PreparedVolume {
   if (volume.hostPath !== undefined) {
-    checkHostPath(volume.name, volume.hostPath.path, volume.hostPath.type)
+    checkHostPath(`spec.volumes[${index}].hostPath`, volume.name, volume.hostPath.path, volume.hostPath.type)
     return { name: volume.name, hostPath: volume.hostPath.path, owned: false, mounted: false }
   }
   const path = join(dir, 'empty-dir', volume.name)
@@ -80,15 +82,27 @@ function prepareVolume(volume: DefaultedVolume, dir: string, podMemoryLimitBytes
   return prepared
 }
 
-/** Kubernetes' hostPath `type` checks (pkg/volume/hostpath). */
-function checkHostPath(name: string, path: string, type: string): void {
+/**
+ * Kubernetes' hostPath `type` checks (pkg/volume/hostpath). Type "" checks
+ * nothing: a missing path is made when a container mounts it (mountSourceStat).
+ */
+function checkHostPath(field: string, name: string, path: string, type: string): void {
+  const prefix = `${field}: hostPath volume "${name}"`
   const fail = (what: string): never => {
-    throw new VolumeError(`hostPath volume "${name}": ${what} (type "${type}")`)
+    throw new VolumeError(`${prefix}: ${what} (type "${type}")`)
   }
+  try {
+    checkHostPathType(path, type, fail)
+  } catch (err) {
+    if (err instanceof VolumeError) throw err
+    throw new VolumeError(`${prefix}: check "${path}" (type "${type}")`, { cause: err })
+  }
+}
+
+function checkHostPathType(path: string, type: string, fail: (what: string) => never): void {
+  if (type === '') return
   const stat = statOrNull(path)
   switch (type) {
-    case '':
-      return
     case 'DirectoryOrCreate':
       if (stat === null) mkdirSync(path, { recursive: true, mode: 0o755 })
       else if (!stat.isDirectory()) fail(`"${path}" exists and is not a directory`)
@@ -117,11 +131,13 @@ function checkHostPath(name: string, path: string, type: string): void {
   }
 }
 
+/** stat(2), or null where nothing is there; other errors (EACCES, ELOOP) throw. */
 function statOrNull(path: string): Stats | null {
   try {
     return statSync(path)
-  } catch {
-    return null
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null
+    throw err
   }
 }
 
@@ -141,9 +157,13 @@ export function teardownVolumes(volumes: PreparedVolume[]): void {
 
 /**
  * Resolve a container's volumeMounts to mount sources. Returns the plans and
- * the fds the caller must close once the container was spawned.
+ * the fds the caller must close once the container was spawned. Given the
+ * container's image, a mount point the image cannot have made for it is
+ * refused here, naming the volumeMount (checkMountPoint).
  */
-export function resolveVolumeMounts(container: DefaultedContainer, volumes: Map<string, PreparedVolume>): { mounts: VolumeMountPlan[]; fds: number[] } {
+export function resolveVolumeMounts(
+  container: DefaultedContainer, volumes: Map<string, PreparedVolume>, image?: MountPointImage,
+): { mounts: VolumeMountPlan[]; fds: number[] } {
   const mounts: VolumeMountPlan[] = []
   const fds: number[] = []
   try {
@@ -151,10 +171,11 @@ export function resolveVolumeMounts(container: DefaultedContainer, volumes: Map<
       const volume = volumes.get(vm.name)
       if (volume === undefined) throw new VolumeError(`volumeMounts[${i}]: volume "${vm.name}" not found`)
       const target = containerPath(vm.mountPath, `volumeMounts[${i}].mountPath`)
+      if (image !== undefined) checkMountPoint(image, target, mounts.map((m) => m.target), `volumeMounts[${i}].mountPath`)
       const readOnly = vm.readOnly === true
       const recursiveReadOnly = readOnly && (vm.recursiveReadOnly === 'Enabled' || vm.recursiveReadOnly === 'IfPossible')
       if (vm.subPath === undefined || vm.subPath === '') {
-        mounts.push({ source: volume.hostPath, target, readOnly, recursiveReadOnly, isFile: !statSync(volume.hostPath).isDirectory() })
+        mounts.push({ source: volume.hostPath, target, readOnly, recursiveReadOnly, isFile: !mountSourceStat(volume, i).isDirectory() })
         return
       }
       // the checked path, held by fd and detached as a mount tree the child attaches (no path to swap)
@@ -175,6 +196,64 @@ export function resolveVolumeMounts(container: DefaultedContainer, volumes: Map<
   return { mounts, fds }
 }
 
+/**
+ * The stat of a whole volume about to be mounted. A source that is missing
+ * (a hostPath of type "", which nothing checked, or one removed since) is
+ * made a directory, as containerd's CRI makes every missing bind source
+ * (MkdirAll, 0755) when it creates a container.
+ */
+function mountSourceStat(volume: PreparedVolume, i: number): Stats {
+  const field = `volumeMounts[${i}]: volume "${volume.name}"`
+  let stat: Stats | null
+  try {
+    stat = statOrNull(volume.hostPath)
+  } catch (err) {
+    throw new VolumeError(`${field}: stat the mount source "${volume.hostPath}"`, { cause: err })
+  }
+  if (stat !== null) return stat
+  try {
+    mkdirSync(volume.hostPath, { recursive: true, mode: 0o755 })
+    return statSync(volume.hostPath)
+  } catch (err) {
+    throw new VolumeError(`${field}: make the missing mount source "${volume.hostPath}"`, { cause: err })
+  }
+}
+
+/** What checkMountPoint needs of a resolved image. */
+export type MountPointImage = Pick<ResolvedImage, 'ref' | 'rootfs' | 'lookupRoot'>
+
+/**
+ * Refuse a mount point that would have to be made inside one of the host's
+ * read-only directories of an image view (podshim/host's /usr, /etc, …): the
+ * child cannot mkdir there (EROFS) and podshim never writes to the host.
+ * Fine where the point exists, or lies inside an earlier mount (made there).
+ */
+export function checkMountPoint(image: MountPointImage, target: string, earlierTargets: string[], field: string): void {
+  if (image.rootfs.kind !== 'entries') return
+  if (earlierTargets.some((t) => t === '/' || target.startsWith(`${t}/`))) return
+  const path = resolveInRoot(image.lookupRoot, target)
+  let view: RootEntry | undefined
+  for (const entry of image.rootfs.entries) {
+    if ((path === entry.path || path.startsWith(`${entry.path}/`)) && (view === undefined || entry.path.length > view.path.length)) view = entry
+  }
+  if (view?.kind !== 'bind' || !view.readOnly || view.isFile) return
+  const rest = path.slice(view.path.length).split('/').filter((p) => p !== '')
+  for (let n = 1; n <= rest.length; n++) {
+    if (lexists(join(view.source, ...rest.slice(0, n)))) continue
+    const missing = posix.join(view.path, ...rest.slice(0, n))
+    throw new VolumeError(`${field}: cannot make the mount point "${target}": the image "${image.ref}" has the host's ${view.path}, read-only, and no "${missing}" in it`)
+  }
+}
+
+function lexists(path: string): boolean {
+  try {
+    lstatSync(path)
+    return true
+  } catch {
+    return false
+  }
+}
+
 /** An absolute, normalised in-container path with no `..` escaping the root. */
 export function containerPath(path: string, field: string): string {
   if (!path.startsWith('/')) throw new VolumeError(`${field}: must be an absolute path (got "${path}")`)
@@ -183,54 +262,106 @@ export function containerPath(path: string, field: string): string {
   return clean === '' ? '/' : clean
 }
 
+/** Linux's limit of symlinks in one lookup (MAXSYMLINKS). */
+const MAX_LINKS = 40
+
+/** One name still to walk; fromLink: it came from a symlink's target (kubelet creates no directory there). */
+interface Step {
+  name: string
+  fromLink: boolean
+}
+
 /**
- * Open base/sub (creating missing directories, as kubelet does for subPath)
- * so that no symlink can lead outside base; returns an O_PATH fd. The walk
- * goes one name at a time from an fd of the directory before it, never by
- * path (kubelet's doSafeMakeDir): a container swapping a directory of a
- * shared volume for a symlink meanwhile cannot lead a mkdir out of it.
+ * Open base/sub so that it stays inside base after every symlink, as
+ * kubelet's subPath checks (EvalSymlinks of both, then the result must be
+ * within the volume): a symlink that resolves inside the volume is
+ * followed, one that leads out is refused. An absolute target is the host's
+ * path, so it is inside only when it names the volume's own host path. The
+ * missing directories of sub are made, as kubelet's SafeMakeDir does, but
+ * none where a symlink leads. Returns an O_PATH fd.
+ *
+ * The walk goes one name at a time from an fd of the directory before it,
+ * never by path (kubelet's doSafeMakeDir), and `..` in a symlink's target
+ * goes back to the fd it came through: a container swapping a directory of
+ * a shared volume for a symlink meanwhile can neither lead a mkdir out of it
+ * nor get another directory opened than one inside it (as openat2's
+ * RESOLVE_BENEATH, which itself refuses every absolute link).
  */
 export function openInside(base: string, sub: string, field: string): number {
   if (sub.startsWith('/') || normalize(sub).split(sep).includes('..')) {
     throw new VolumeError(`${field}: must be a relative path that does not contain ".." (got "${sub}")`)
   }
-  const parts = sub.split('/').filter((p) => p !== '' && p !== '.')
-  let fd = openSync(base, O_PATH | constants.O_DIRECTORY)
+  const fail = (what: string): never => {
+    throw new VolumeError(`${field}: ${what} (got "${sub}")`)
+  }
+  let baseFd: number
   try {
-    for (const [i, part] of parts.entries()) {
-      const label = join(base, ...parts.slice(0, i + 1))
-      let next = openPathAt(fd, part, label)
+    baseFd = openSync(base, O_PATH | constants.O_DIRECTORY)
+  } catch (err) {
+    throw new VolumeError(`${field}: open the volume's directory "${base}"`, { cause: err })
+  }
+  const realBase = readlinkSync(`/proc/self/fd/${baseFd}`)
+  // the open directories from base down, and their names below base
+  const fds = [baseFd]
+  const names: string[] = []
+  const pending: Step[] = sub.split('/').map((name) => ({ name, fromLink: false }))
+  let links = 0
+  try {
+    while (pending.length > 0) {
+      const { name, fromLink } = pending.shift()!
+      if (name === '' || name === '.') continue
+      if (name === '..') {
+        // only a symlink's target has ".." here (sub itself was refused above)
+        if (fds.length === 1) fail(`a symlink leads outside the volume, above "${base}"`)
+        closeSync(fds.pop()!)
+        names.pop()
+        continue
+      }
+      const dirFd = fds[fds.length - 1]
+      const inVolume = [...names, name].join('/')
+      const label = join(base, inVolume)
+      let next = openPathAt(dirFd, name, label)
       if (next === undefined) {
-        mkdirAt(fd, part, 0o755, label)
-        next = openPathAt(fd, part, label)
-        if (next === undefined) throw new VolumeError(`${field}: "${parts.slice(0, i + 1).join('/')}" vanished as it was made (got "${sub}")`)
+        if (fromLink) fail(`a symlink leads to "${inVolume}", which does not exist`)
+        mkdirAt(dirFd, name, 0o755, label)
+        next = openPathAt(dirFd, name, label)
+        if (next === undefined) fail(`"${inVolume}" vanished as it was made`)
       }
-      closeSync(fd)
-      fd = next
-      if (fstatSync(fd).isSymbolicLink()) {
-        throw new VolumeError(`${field}: "${parts.slice(0, i + 1).join('/')}" is a symlink, which could lead outside the volume (got "${sub}")`)
+      const opened = next!
+      if (!fstatSync(opened).isSymbolicLink()) {
+        fds.push(opened)
+        names.push(name)
+        continue
       }
+      closeSync(opened)
+      if (++links > MAX_LINKS) fail(`"${inVolume}": too many levels of symbolic links`)
+      // the link's text, read from the directory we hold: whatever it says is walked from fds as well
+      const target = readlinkSync(`/proc/self/fd/${dirFd}/${name}`)
+      let rest = target
+      if (target.startsWith('/')) {
+        const within = withinPrefix(target, realBase) ?? withinPrefix(target, normalize(base))
+        if (within === undefined) fail(`"${inVolume}" is a symlink to "${target}", outside the volume`)
+        rest = within!
+        while (fds.length > 1) closeSync(fds.pop()!)
+        names.length = 0
+      }
+      pending.unshift(...rest.split('/').map((n) => ({ name: n, fromLink: true })))
     }
+    const fd = fds.pop()!
     const real = readlinkSync(`/proc/self/fd/${fd}`)
-    const realBase = realPathOf(base)
     if (real !== realBase && !real.startsWith(realBase + '/')) {
-      throw new VolumeError(`${field}: resolves to "${real}", outside the volume (got "${sub}")`)
+      fds.push(fd)
+      fail(`resolves to "${real}", outside the volume`)
     }
-    const opened = fd
-    fd = -1
-    return opened
+    return fd
   } finally {
-    if (fd >= 0) closeSync(fd)
+    for (const fd of fds) closeSync(fd)
   }
 }
 
-/** The kernel's view of where a path leads (readlink of an O_PATH fd's /proc/self/fd entry). */
-function realPathOf(path: string): string {
-  const fd = openSync(path, O_PATH)
-  try {
-    return readlinkSync(`/proc/self/fd/${fd}`)
-  } finally {
-    closeSync(fd)
-  }
+/** The rest of an absolute path below prefix ("" for prefix itself), or undefined when it is not below it. */
+function withinPrefix(path: string, prefix: string): string | undefined {
+  const clean = prefix.replace(/\/+$/, '')
+  if (path === clean) return ''
+  return path.startsWith(`${clean}/`) ? path.slice(clean.length + 1) : undefined
 }
-

@@ -91,6 +91,48 @@ t.test('subPath mounts a directory inside an emptyDir', async (t) => {
   t.same(containerLines(r.stdout, 'reader'), ['written through the subPath'], 'the file is at nested/dir/ in the whole volume')
 })
 
+t.test('a subPath that is a symlink staying inside the volume is followed, as kubelet follows it', async (t) => {
+  const env = podEnv(t)
+  const r = await env.run(podManifest('subpath-link', [shContainer('app', 'cat /x/f; ls -A /x', {
+    volumeMounts: [{ name: 'e', mountPath: '/x', subPath: 'link' }],
+  })], {
+    volumes: [{ name: 'e', emptyDir: {} }],
+    initContainers: [shContainer('init', 'mkdir -p /e/conf && echo through the link > /e/conf/f && ln -s conf /e/link', {
+      volumeMounts: [{ name: 'e', mountPath: '/e' }],
+    })],
+  }))
+  t.equal(r.code, 0, 'podshim run exits 0', { stderr: r.stderr })
+  t.same(containerLines(r.stdout, 'app'), ['through the link', 'f'], 'the mount is the directory the link leads to')
+})
+
+t.test('a hostPath of type "" that does not exist is made a directory (0755), as containerd makes a missing mount source', async (t) => {
+  const env = podEnv(t)
+  mkdirSync(env.dir, { recursive: true })
+  const path = join(env.dir, 'not-yet', 'there')
+  const r = await env.run(podManifest('hostpath-missing', [shContainer('c', 'echo made > /host/f; echo done', {
+    volumeMounts: [{ name: 'host', mountPath: '/host' }],
+  })], { volumes: [{ name: 'host', hostPath: { path } }] }))
+  t.equal(r.code, 0, 'the pod runs', { stderr: r.stderr })
+  t.same(containerLines(r.stdout, 'c'), ['done'], 'the container wrote into it')
+  t.ok(statSync(path).isDirectory(), 'the path is a directory now')
+  t.equal(statSync(path).mode & 0o7777, 0o755, 'mode 0755')
+  t.ok(existsSync(join(path, 'f')), 'what the container wrote is on the host')
+})
+
+t.test('a hostPath of type "" that cannot be made fails the container naming the volumeMount and volume', async (t) => {
+  const env = podEnv(t)
+  mkdirSync(env.dir, { recursive: true })
+  const file = join(env.dir, 'a-file')
+  writeFileSync(file, '')
+  const r = await env.run(podManifest('hostpath-blocked', [shContainer('c', 'echo ran', {
+    volumeMounts: [{ name: 'host', mountPath: '/host' }],
+  })], { volumes: [{ name: 'host', hostPath: { path: join(file, 'sub') } }] }), { args: ['-o', 'json'] })
+  t.not(r.code, 0, 'podshim run fails')
+  const state = r.status?.containerStatuses?.[0]?.state?.terminated
+  t.match(state, { reason: 'StartError', exitCode: 128 }, 'the container failed to start')
+  t.match(state?.message, /^volumeMounts\[0\]: volume "host": stat the mount source ".*a-file\/sub": ENOTDIR/, 'the message names the volumeMount, the volume and the path')
+})
+
 t.test('a subPath with ".." is refused, naming the field', async (t) => {
   const env = podEnv(t)
   const r = await env.run(podManifest('escape', [shContainer('c', 'echo ran', {
