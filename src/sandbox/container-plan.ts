@@ -50,9 +50,21 @@ export interface ContainerPlanInput {
   stdio: [number, number, number]
   parentPid: number
   ids: { uid: number; gid: number; groups: number[] } | null
+  /** the oom_score_adj to write, or null to keep the inherited one (settableOomScoreAdj) */
+  oomScoreAdj: number | null
   capabilities: { keep: number; lastCap: number; noNewPrivs: boolean }
   workingDir: string
   exec: { path: string; argv: string[]; envp: string[] }
+}
+
+/**
+ * The oom_score_adj a process can be given, or null where it keeps the one
+ * it inherits: lowering it below the current value needs CAP_SYS_RESOURCE
+ * (proc(5)), raising it does not.
+ */
+export function settableOomScoreAdj(wanted: number, current: number, canLower: boolean): number | null {
+  if (wanted === current) return null
+  return wanted > current || canLower ? wanted : null
 }
 
 export function containerPlanOps(input: ContainerPlanInput): PlanOp[] {
@@ -129,6 +141,8 @@ interface ProcessInput {
   stdio: [number, number, number]
   parentPid: number
   ids: { uid: number; gid: number; groups: number[] } | null
+  /** written to /proc/self/oom_score_adj; absent or null = keep the inherited value */
+  oomScoreAdj?: number | null
   /** the bounding set kept (a mask), the kernel's highest capability, no_new_privs */
   capabilities: { keep: number; lastCap: number; noNewPrivs: boolean }
   workingDir: string
@@ -141,6 +155,10 @@ function processOps(input: ProcessInput): PlanOp[] {
   const ops: PlanOp[] = [{ op: PlanOpCode.Setsid }]
   input.stdio.forEach((fd, target) => ops.push({ op: PlanOpCode.Dup2, fd, target }))
   ops.push({ op: PlanOpCode.CloseFrom, fd: 3 })
+  // as runc: before the ids, while /proc/self is still root's to write
+  if (input.oomScoreAdj !== undefined && input.oomScoreAdj !== null) {
+    ops.push({ op: PlanOpCode.WriteFile, path: '/proc/self/oom_score_adj', data: String(input.oomScoreAdj) })
+  }
   // before the ids: dropping from the bounding set needs CAP_SETPCAP, which a change to another user loses
   ops.push({ op: PlanOpCode.Capabilities, ...input.capabilities })
   if (input.ids !== null) ops.push({ op: PlanOpCode.SetIds, ...input.ids })

@@ -1,12 +1,16 @@
 // What a container's main process runs: argv from command/args over the
 // image's Entrypoint/Cmd (Kubernetes' rules), the environment (image env,
 // then the container's env with $(VAR) expansion, then HOSTNAME as
-// containerd adds it), the user, and the executable found on PATH inside the
-// container's root. Pure apart from the `isExecutable` probe passed in.
+// containerd adds it, then HOME as runc adds it), the user and groups
+// (kubelet's runAsNonRoot check, then containerd's passwd and group
+// lookups), the oom_score_adj kubelet gives it, and the executable found on
+// PATH inside the container's root. Pure apart from the image lookups passed in.
 import { posix } from 'node:path'
 import type { DefaultedContainer, DefaultedPod } from '../spec/types'
 import type { ImageConfig } from '../images/resolver'
 import { expandVars } from '../spec/expand'
+import { oomScoreAdj, podQosClass, withDefaultRequests } from '../cgroup/values'
+import { containerResources, initContainerResources, resourcesOf } from '../supervisor/resources'
 import { allCapabilities, containerCapabilities } from './capability-sets'
 
 export class ContainerConfigError extends Error {
@@ -22,9 +26,29 @@ export interface ProcessSpec {
   argv: string[]
   env: string[]
   workingDir: string
+  /** always set for a container (root too: its groups come from the image, not from podshim); null = keep the caller's */
   ids: { uid: number; gid: number; groups: number[] } | null
+  /** kubelet's value by QoS class (GetContainerOOMScoreAdjust) */
+  oomScoreAdj: number
   /** the bounding set it keeps (a mask of capability numbers), and no_new_privs (allowPrivilegeEscalation: false) */
   capabilities: { keep: number; noNewPrivs: boolean }
+}
+
+/** One /etc/passwd entry of the image. */
+export interface PasswdEntry {
+  name: string
+  uid: number
+  gid: number
+  home: string
+}
+
+/** The image's /etc/passwd and /etc/group (image-lookup.ts reads them). */
+export interface ImageUsers {
+  byName(name: string): PasswdEntry | undefined
+  byUid(uid: number): PasswdEntry | undefined
+  groupByName(name: string): number | undefined
+  /** the gids of the groups that list the user as a member */
+  memberGroups(user: string): number[]
 }
 
 /** The node the pod runs on, as the downward API tells it: this host. */
@@ -46,7 +70,7 @@ export function fieldRefValue(pod: DefaultedPod, fieldPath: string, node: NodeIn
     case 'metadata.namespace': return pod.metadata.namespace
     case 'metadata.uid': return pod.metadata.uid
     case 'spec.nodeName': return node.name
-    case 'spec.serviceAccountName': return 'default'
+    case 'spec.serviceAccountName': return pod.spec.serviceAccountName
     case 'status.hostIP': case 'status.hostIPs': return node.hostIP
     case 'status.podIP': case 'status.podIPs': return pod.spec.hostNetwork ? node.hostIP : POD_LOOPBACK_IP
     default: throw new ContainerConfigError(`env fieldRef "${fieldPath}" is not supported`)
@@ -71,8 +95,9 @@ export function processSpec(input: {
   image: ImageConfig
   hostname: string
   node: NodeInfo
-  /** looks a user name up in the container's /etc/passwd: [uid, gid] */
-  lookupUser: (name: string) => [number, number] | undefined
+  users: ImageUsers
+  /** the machine's memory (MemTotal), which a Burstable container's oom_score_adj is relative to */
+  machineMemoryBytes: number
   /** whether the container's cgroup gets the device filter (else no MKNOD by default) */
   hasDeviceFilter: boolean
 }): ProcessSpec {
@@ -92,6 +117,9 @@ export function processSpec(input: {
   }
   merged.set('HOSTNAME', input.hostname)
   for (const [k, v] of own) merged.set(k, v)
+  const ids = containerIds(pod, container, image.user, input.users)
+  // as runc: the user's home from the image's passwd, "/" without an entry
+  if (!merged.has('HOME')) merged.set('HOME', input.users.byUid(ids.uid)?.home ?? '/')
 
   const workingDir = container.workingDir !== undefined && container.workingDir !== '' ? container.workingDir : image.workingDir || '/'
   if (!posix.isAbsolute(workingDir)) throw new ContainerConfigError(`workingDir must be an absolute path (got "${workingDir}")`)
@@ -99,7 +127,8 @@ export function processSpec(input: {
     argv,
     env: [...merged].map(([k, v]) => `${k}=${v}`),
     workingDir,
-    ids: containerIds(pod, container, image.user, input.lookupUser),
+    ids,
+    oomScoreAdj: containerOomScoreAdj(pod, container, input.machineMemoryBytes),
     capabilities: {
       // containerd: a privileged container has every capability, whatever capabilities.add/drop say
       keep: container.securityContext?.privileged === true ? allCapabilities() : containerCapabilities(container.securityContext?.capabilities, input.hasDeviceFilter),
@@ -108,29 +137,70 @@ export function processSpec(input: {
   }
 }
 
-/** securityContext (container over pod) over the image's User; null = stay root with no change. */
-function containerIds(pod: DefaultedPod, container: DefaultedContainer, imageUser: string, lookupUser: (name: string) => [number, number] | undefined): ProcessSpec['ids'] {
+/** kubelet's oom_score_adj for a container: by the pod's QoS class, a Burstable one by its memory request (requests default to limits). */
+export function containerOomScoreAdj(pod: DefaultedPod, container: DefaultedContainer, machineMemoryBytes: number): number {
+  const qos = podQosClass({ containers: containerResources(pod), initContainers: initContainerResources(pod) })
+  return oomScoreAdj(qos, withDefaultRequests(resourcesOf(container)).requests.memoryBytes ?? 0, machineMemoryBytes)
+}
+
+const isId = (s: string | undefined): s is string => s !== undefined && /^\d+$/.test(s)
+
+/**
+ * kubelet's verifyRunAsNonRoot, in its order: the effective runAsUser if
+ * set, else the image's user, which kubelet sees only as a uid or a name (no
+ * user is uid 0). A name is refused: kubelet cannot read the image's passwd.
+ */
+function verifyRunAsNonRoot(pod: DefaultedPod, container: DefaultedContainer, runAsUser: number | undefined, imageUser: string): void {
+  const isNonRoot = container.securityContext?.runAsNonRoot ?? pod.spec.securityContext.runAsNonRoot
+  if (isNonRoot !== true) return
+  const where = `(pod: "${pod.metadata.name}_${pod.metadata.namespace}(${pod.metadata.uid})", container: ${container.name})`
+  if (runAsUser !== undefined) {
+    if (runAsUser === 0) throw new ContainerConfigError(`container's runAsUser breaks non-root policy ${where}`)
+    return
+  }
+  const user = imageUser.split(':')[0]
+  if (user !== '' && !isId(user)) throw new ContainerConfigError(`container has runAsNonRoot and image has non-numeric user (${user}), cannot verify user is non-root ${where}`)
+  if (user === '' || Number(user) === 0) throw new ContainerConfigError(`container has runAsNonRoot and image will run as root ${where}`)
+}
+
+/**
+ * securityContext (container over pod) over the image's User, resolved as
+ * containerd does: a uid takes its primary gid from the passwd entry of that
+ * uid (0 without one) unless a group is given (WithUserID); a name must have
+ * an entry (WithUsername). The groups are the primary gid, every /etc/group
+ * group listing the user (WithAdditionalGIDs) and supplementalGroups, the
+ * Merge policy Kubernetes defaults to; sorted and unique, as containerd's mergeGids.
+ */
+function containerIds(pod: DefaultedPod, container: DefaultedContainer, imageUser: string, users: ImageUsers): NonNullable<ProcessSpec['ids']> {
   const podSc = pod.spec.securityContext
   const sc = container.securityContext ?? {}
-  let uid = sc.runAsUser ?? podSc.runAsUser
+  const runAsUser = sc.runAsUser ?? podSc.runAsUser
+  verifyRunAsNonRoot(pod, container, runAsUser, imageUser)
   let gid = sc.runAsGroup ?? podSc.runAsGroup
-  if (uid === undefined && imageUser !== '') {
+  let uid: number
+  let entry: PasswdEntry | undefined
+  if (runAsUser !== undefined) {
+    uid = runAsUser
+    entry = users.byUid(uid)
+  } else {
     const [user, group] = imageUser.split(':')
-    if (/^\d+$/.test(user)) uid = Number(user)
-    else {
-      const found = lookupUser(user)
-      if (found === undefined) throw new ContainerConfigError(`image user "${user}" not found in the container's /etc/passwd`)
-      ;[uid, gid] = [found[0], gid ?? found[1]]
+    if (user === '' || isId(user)) {
+      uid = user === '' ? 0 : Number(user)
+      entry = users.byUid(uid)
+    } else {
+      entry = users.byName(user)
+      if (entry === undefined) throw new ContainerConfigError(`image user "${user}" not found in the container's /etc/passwd`)
+      uid = entry.uid
     }
-    if (gid === undefined && group !== undefined && /^\d+$/.test(group)) gid = Number(group)
+    if (gid === undefined && group !== undefined && group !== '') {
+      gid = isId(group) ? Number(group) : users.groupByName(group)
+      if (gid === undefined) throw new ContainerConfigError(`image group "${group}" not found in the container's /etc/group`)
+    }
   }
-  const nonRoot = sc.runAsNonRoot ?? podSc.runAsNonRoot
-  if (nonRoot === true && (uid ?? 0) === 0) {
-    throw new ContainerConfigError('container has runAsNonRoot and image will run as root')
-  }
-  const groups = podSc.supplementalGroups ?? []
-  if (uid === undefined && gid === undefined && groups.length === 0) return null
-  return { uid: uid ?? 0, gid: gid ?? 0, groups }
+  gid ??= entry?.gid ?? 0
+  const listed = entry === undefined ? [] : users.memberGroups(entry.name)
+  const groups = [...new Set([gid, ...listed, ...(podSc.supplementalGroups ?? [])])].sort((a, b) => a - b)
+  return { uid, gid, groups }
 }
 
 /** PATH lookup as execvp would do it, but inside the container's root; returns the in-container path or undefined. */

@@ -4,14 +4,14 @@
 // and the terminal; reports its exit once its output has drained. When the
 // main process exits, whatever it left in the container's cgroup is killed,
 // as containerd does for a container's remaining processes.
-import { chmodSync, closeSync, existsSync, lstatSync, mkdirSync, openSync, statSync, writeFileSync } from 'node:fs'
+import { chmodSync, closeSync, existsSync, lstatSync, mkdirSync, openSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { Socket } from 'node:net'
-import { hostname as hostHostname } from 'node:os'
+import { hostname as hostHostname, totalmem } from 'node:os'
 import { join, posix } from 'node:path'
 import { CLONE_NEWNS, CLONE_NEWPID, type ExitStatus, type NativeApi } from '../native/contract'
 import { makePipes } from '../native/pipes'
 import { SyscallError } from '../native/syscall-error'
-import { containerPlanOps } from '../sandbox/container-plan'
+import { containerPlanOps, settableOomScoreAdj } from '../sandbox/container-plan'
 import { MASKED_PATHS, READONLY_PATHS, type MaskedPath } from '../sandbox/default-mounts'
 import { findExecutable, processSpec, type ProcessSpec } from '../sandbox/process-spec'
 import { containerPath, resolveVolumeMounts } from '../sandbox/volumes'
@@ -25,7 +25,7 @@ import { removeTree } from '../remove-tree'
 import { lastCapability } from '../sandbox/capabilities'
 import { hostDevices } from '../sandbox/host-devices'
 import { resolveInRoot } from '../sandbox/resolve-in-root'
-import { isExecutableIn, userLookup } from '../sandbox/image-lookup'
+import { imageUsers, isExecutableIn } from '../sandbox/image-lookup'
 
 export interface ContainerOutput {
   /** a line of output as bytes; false = stop reading this container until whenDrained calls back */
@@ -47,6 +47,8 @@ export interface StartedProcess {
   readonly exitStatus: ExitStatus | null
   /** what it runs as: probes and hooks exec with the same env, ids and working dir */
   spec: Pick<ProcessSpec, 'env' | 'ids' | 'capabilities' | 'workingDir'>
+  /** kubelet's oom_score_adj for it where lowering to it was not permitted (it kept the inherited one), else null */
+  oomScoreAdjNotSet?: number | null
 }
 
 let hostMasks: { masked: MaskedPath[]; readonlyPaths: string[] } | undefined
@@ -74,9 +76,12 @@ export function startContainerProcess(input: {
   const pod = sandbox.pod
   const spec = processSpec({
     pod, container, image: image.config, hostname: input.hostname, node: { name: hostHostname(), hostIP: firstHostAddress() },
-    lookupUser: userLookup(image.lookupRoot),
+    users: imageUsers(image.lookupRoot), machineMemoryBytes: totalmem(),
     hasDeviceFilter: sandbox.hasDeviceFilter,
   })
+  // the child inherits the supervisor's oom_score_adj; kubelet's value replaces it where the kernel lets it
+  const inheritedOomScoreAdj = Number(readFileSync('/proc/self/oom_score_adj', 'utf8'))
+  const oomScoreAdj = settableOomScoreAdj(spec.oomScoreAdj, inheritedOomScoreAdj, sandbox.canSetOomScoreAdj)
   const exe = findExecutable(spec.argv[0], spec.env, isExecutableIn(image.lookupRoot))
   if (exe === undefined) throw new SyscallError('execve', 2, { path: spec.argv[0] })
 
@@ -94,7 +99,7 @@ export function startContainerProcess(input: {
   }
 
   const etc = sandbox.etc!
-  const { mounts, fds: mountFds } = resolveVolumeMounts(container, sandbox.volumes)
+  const { mounts, fds: mountFds } = resolveVolumeMounts(container, sandbox.volumes, image)
   // the host view's /etc is the host's, read-only: a file the host lacks cannot be created there. A file that
   // is a symlink (/etc/resolv.conf -> ../run/systemd/resolve/stub-resolv.conf) is mounted where it leads, as runc does
   const etcMounts = [
@@ -137,6 +142,7 @@ export function startContainerProcess(input: {
         stdio: [devNull, outWrite, errWrite],
         parentPid: pod.spec.hostPID ? process.pid : 0,
         ids: spec.ids,
+        oomScoreAdj,
         capabilities: { ...spec.capabilities, lastCap: lastCapability() },
         workingDir: posix.normalize(spec.workingDir),
         exec: { path: exe, argv: spec.argv, envp: spec.env },
@@ -189,6 +195,7 @@ export function startContainerProcess(input: {
       return exitStatus
     },
     spec: { env: spec.env, ids: spec.ids, capabilities: spec.capabilities, workingDir: posix.normalize(spec.workingDir) },
+    oomScoreAdjNotSet: oomScoreAdj === null && spec.oomScoreAdj !== inheritedOomScoreAdj ? spec.oomScoreAdj : null,
     signal: (sig) => {
       if (isRunning) native.signal(pidfd, sig)
     },

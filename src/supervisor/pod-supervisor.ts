@@ -52,6 +52,8 @@ export class PodSupervisor {
   /** a second stop: kill, and stop waiting for images still being pulled */
   private isKillRequested = false
   private readonly images = new Map<string, ResolvedImage>()
+  /** containers already warned that their oom_score_adj could not be lowered (once each, as for pause) */
+  private readonly oomScoreAdjWarned = new Set<string>()
   private podFailed = false
   private startTime: Date | undefined
   private sandboxReady = false
@@ -177,6 +179,11 @@ export class PodSupervisor {
       // the process runs: a stop kills it from here on, whatever its postStart hook does
       rec.isStarting = false
       this.events.normal('Started', `Started container ${rec.name}`, fieldPath)
+      const oomScoreAdj = process.oomScoreAdjNotSet
+      if (oomScoreAdj !== undefined && oomScoreAdj !== null && !this.oomScoreAdjWarned.has(rec.name)) {
+        this.oomScoreAdjWarned.add(rec.name)
+        this.events.warning('OOMScoreAdjNotSet', `container keeps its inherited oom_score_adj: lowering it to ${oomScoreAdj} needs CAP_SYS_RESOURCE`, fieldPath)
+      }
       const instanceExited = process.exited.then((status) => {
         this.lifecycle.containerStopped(rec)
         const details = this.deps.runtime.exitDetails(rec.name, process)

@@ -1,6 +1,6 @@
 import t from 'tap'
 import { PlanOpCode, MS_BIND, MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_RDONLY, MS_REC, MS_REMOUNT, type PlanOp } from '../../../src/native/contract'
-import { containerPlanOps, type ContainerPlanInput } from '../../../src/sandbox/container-plan'
+import { containerPlanOps, joinPlanOps, settableOomScoreAdj, type ContainerPlanInput } from '../../../src/sandbox/container-plan'
 import { pauseCloneFlags, pausePlanOps } from '../../../src/sandbox/pause-plan'
 import { CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWPID, CLONE_NEWUTS } from '../../../src/native/contract'
 
@@ -24,6 +24,7 @@ const base: ContainerPlanInput = {
   stdio: [40, 41, 42],
   parentPid: 0,
   ids: { uid: 1000, gid: 1000, groups: [5] },
+  oomScoreAdj: null,
   capabilities: { keep: 0x1, lastCap: 40, noNewPrivs: true },
   workingDir: '/srv',
   exec: { path: '/bin/sh', argv: ['sh'], envp: ['A=1'] },
@@ -103,6 +104,27 @@ t.test('overlay images mount layers top first', (t) => {
   t.match(ops[3], { op: PlanOpCode.Mount, fstype: 'overlay', data: 'lowerdir=/l/2:/l/1,upperdir=/u,workdir=/w' })
   t.same(ops[4], { op: PlanOpCode.OpenRoot, path: base.root })
   t.throws(() => containerPlanOps({ ...base, rootfs: { kind: 'overlay', layers: ['/l/1'] } }))
+  t.end()
+})
+
+t.test("the container's oom_score_adj is written in the child before its ids change, as runc does", (t) => {
+  const ops = containerPlanOps({ ...base, oomScoreAdj: -997 })
+  const write = index(ops, (o) => o.op === PlanOpCode.WriteFile && o.path === '/proc/self/oom_score_adj')
+  t.ok(write > index(ops, (o) => o.op === PlanOpCode.PivotRoot), "after pivot_root: the container's own /proc")
+  t.match(ops[write], { data: '-997' })
+  t.ok(write < index(ops, (o) => o.op === PlanOpCode.Capabilities) && write < index(ops, (o) => o.op === PlanOpCode.SetIds), 'while still root with every capability')
+  t.notOk(containerPlanOps(base).some((o) => o.op === PlanOpCode.WriteFile), 'null keeps the inherited value')
+  t.notOk(joinPlanOps({ ...base }).some((o) => o.op === PlanOpCode.WriteFile), 'nor does a joining process without one')
+  t.end()
+})
+
+t.test('an oom_score_adj can always be raised; lowering it needs CAP_SYS_RESOURCE', (t) => {
+  t.equal(settableOomScoreAdj(1000, 0, false), 1000, 'BestEffort raises')
+  t.equal(settableOomScoreAdj(900, 0, false), 900, 'Burstable raises')
+  t.equal(settableOomScoreAdj(-997, 0, false), null, 'Guaranteed cannot lower without the capability')
+  t.equal(settableOomScoreAdj(-997, 0, true), -997, 'with it, it can')
+  t.equal(settableOomScoreAdj(900, 950, false), null, 'lowering from a higher inherited value needs it too')
+  t.equal(settableOomScoreAdj(500, 500, false), null, 'already the value: nothing to write')
   t.end()
 })
 

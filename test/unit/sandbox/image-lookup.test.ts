@@ -3,7 +3,7 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, wri
 import { tmpdir } from 'node:os'
 import { basename, join } from 'node:path'
 
-import { isExecutableIn, userLookup } from '../../../src/sandbox/image-lookup'
+import { imageUsers, isExecutableIn } from '../../../src/sandbox/image-lookup'
 
 function imageRoot(t: Test): string {
   const root = mkdtempSync(join(tmpdir(), 'podshim-lookup-'))
@@ -21,8 +21,28 @@ t.test("an image's /etc/passwd that is an absolute symlink is read inside the im
   t.notOk(existsSync(users))
   writeFileSync(join(root, users), 'root:x:0:0::/root:/bin/sh\napp:x:1234:5678::/home/app:/bin/sh\n')
   symlinkSync(users, join(root, 'etc/passwd'))
-  t.same(userLookup(root)('app'), [1234, 5678])
-  t.equal(userLookup(root)('nobody-here'), undefined)
+  t.same(imageUsers(root).byName('app'), { name: 'app', uid: 1234, gid: 5678, home: '/home/app' })
+  t.equal(imageUsers(root).byName('nobody-here'), undefined)
+})
+
+t.test("the image's passwd by uid, and the /etc/group groups that list a user", async (t) => {
+  const root = imageRoot(t)
+  writeFileSync(join(root, 'etc/passwd'), [
+    'root:x:0:0:root:/root:/bin/sh', 'bad:x:notanumber:1::/x:/bin/sh', 'dev:x:1000:1000::/home/dev:/bin/sh', 'dev2:x:1000:7::/other:/bin/sh', '',
+  ].join('\n'))
+  writeFileSync(join(root, 'etc/group'), [
+    'root:x:0:', 'wheel:x:10:root,dev', 'dev:x:1000:dev', 'audio:x:29: dev ', 'video:x:44:other', '',
+  ].join('\n'))
+  const users = imageUsers(root)
+  t.same(users.byUid(1000), { name: 'dev', uid: 1000, gid: 1000, home: '/home/dev' }, 'the first entry of a uid')
+  t.equal(users.byUid(4242), undefined)
+  t.same(users.memberGroups('dev'), [10, 29], "the groups listing it, not the one named after it (containerd's WithAdditionalGIDs)")
+  t.same(users.memberGroups('root'), [10])
+  t.equal(users.groupByName('video'), 44)
+  t.equal(users.groupByName('none'), undefined)
+  const empty = imageRoot(t)
+  t.equal(imageUsers(empty).byUid(0), undefined, 'an image without /etc/passwd has no entries')
+  t.same(imageUsers(empty).memberGroups('root'), [])
 })
 
 t.test('an executable reached through an absolute symlink is the image\'s file', async (t) => {
