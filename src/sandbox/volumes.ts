@@ -1,22 +1,21 @@
 // The pod's volumes on the host side: emptyDir directories (a tmpfs for
 // `medium: Memory`, sized by sizeLimit), hostPath with Kubernetes' `type`
 // checks, and each container's volumeMounts resolved to a mount source.
-// A subPath is resolved without trusting the volume's contents: it must stay
-// inside the volume after every symlink, and is opened O_PATH, so the volume
-// cannot be swapped between the check and the mount: the checked fd is
-// cloned into a detached mount (open_tree) that the child attaches with
-// move_mount. Teardown unmounts and
-// deletes exactly what setup created.
-import { chmodSync, closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readlinkSync, rmSync, statSync, type Stats, writeFileSync } from 'node:fs'
+// A subPath is opened inside its volume (subpath.ts) and held by fd, so the
+// volume cannot be swapped between the check and the mount: the checked fd
+// is cloned into a detached mount (open_tree) that the child attaches with
+// move_mount. Teardown unmounts and deletes exactly what setup created.
+import { chmodSync, closeSync, mkdirSync, rmSync, statSync, type Stats, writeFileSync } from 'node:fs'
 import { totalmem } from 'node:os'
-import { join, normalize, posix, sep } from 'node:path'
+import { join, posix } from 'node:path'
 import type { DefaultedContainer, DefaultedVolume } from '../spec/types'
 import { parseQuantity } from '../spec/quantity'
-import { MNT_DETACH, O_PATH, mkdirAt, mount, openPathAt, openTreeClone, umount2 } from '../native/libc'
+import { MNT_DETACH, mount, openTreeClone, umount2 } from '../native/libc'
 import { MS_NODEV, MS_NOSUID } from '../native/contract'
-import type { RootEntry, VolumeMountPlan } from './container-plan'
-import type { ResolvedImage } from '../images/resolver'
-import { resolveInRoot } from './resolve-in-root'
+import type { VolumeMountPlan } from './container-plan'
+import { VolumeError } from './volume-error'
+import { openInside } from './subpath'
+import { checkMountPoint, type MountPointImage } from './mount-point'
 
 export interface PreparedVolume {
   name: string
@@ -25,13 +24,6 @@ export interface PreparedVolume {
   owned: boolean
   /** a tmpfs podshim mounted there */
   mounted: boolean
-}
-
-export class VolumeError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options)
-    this.name = 'VolumeError'
-  }
 }
 
 /**
@@ -219,149 +211,10 @@ function mountSourceStat(volume: PreparedVolume, i: number): Stats {
   }
 }
 
-/** What checkMountPoint needs of a resolved image. */
-export type MountPointImage = Pick<ResolvedImage, 'ref' | 'rootfs' | 'lookupRoot'>
-
-/**
- * Refuse a mount point that would have to be made inside one of the host's
- * read-only directories of an image view (podshim/host's /usr, /etc, …): the
- * child cannot mkdir there (EROFS) and podshim never writes to the host.
- * Fine where the point exists, or lies inside an earlier mount (made there).
- */
-export function checkMountPoint(image: MountPointImage, target: string, earlierTargets: string[], field: string): void {
-  if (image.rootfs.kind !== 'entries') return
-  if (earlierTargets.some((t) => t === '/' || target.startsWith(`${t}/`))) return
-  const path = resolveInRoot(image.lookupRoot, target)
-  let view: RootEntry | undefined
-  for (const entry of image.rootfs.entries) {
-    if ((path === entry.path || path.startsWith(`${entry.path}/`)) && (view === undefined || entry.path.length > view.path.length)) view = entry
-  }
-  if (view?.kind !== 'bind' || !view.readOnly || view.isFile) return
-  const rest = path.slice(view.path.length).split('/').filter((p) => p !== '')
-  for (let n = 1; n <= rest.length; n++) {
-    if (lexists(join(view.source, ...rest.slice(0, n)))) continue
-    const missing = posix.join(view.path, ...rest.slice(0, n))
-    throw new VolumeError(`${field}: cannot make the mount point "${target}": the image "${image.ref}" has the host's ${view.path}, read-only, and no "${missing}" in it`)
-  }
-}
-
-function lexists(path: string): boolean {
-  try {
-    lstatSync(path)
-    return true
-  } catch {
-    return false
-  }
-}
-
 /** An absolute, normalised in-container path with no `..` escaping the root. */
 export function containerPath(path: string, field: string): string {
   if (!path.startsWith('/')) throw new VolumeError(`${field}: must be an absolute path (got "${path}")`)
   if (path.split('/').includes('..')) throw new VolumeError(`${field}: must not contain ".." (got "${path}")`)
   const clean = posix.normalize(path).replace(/\/+$/, '')
   return clean === '' ? '/' : clean
-}
-
-/** Linux's limit of symlinks in one lookup (MAXSYMLINKS). */
-const MAX_LINKS = 40
-
-/** One name still to walk; fromLink: it came from a symlink's target (kubelet creates no directory there). */
-interface Step {
-  name: string
-  fromLink: boolean
-}
-
-/**
- * Open base/sub so that it stays inside base after every symlink, as
- * kubelet's subPath checks (EvalSymlinks of both, then the result must be
- * within the volume): a symlink that resolves inside the volume is
- * followed, one that leads out is refused. An absolute target is the host's
- * path, so it is inside only when it names the volume's own host path. The
- * missing directories of sub are made, as kubelet's SafeMakeDir does, but
- * none where a symlink leads. Returns an O_PATH fd.
- *
- * The walk goes one name at a time from an fd of the directory before it,
- * never by path (kubelet's doSafeMakeDir), and `..` in a symlink's target
- * goes back to the fd it came through: a container swapping a directory of
- * a shared volume for a symlink meanwhile can neither lead a mkdir out of it
- * nor get another directory opened than one inside it (as openat2's
- * RESOLVE_BENEATH, which itself refuses every absolute link).
- */
-export function openInside(base: string, sub: string, field: string): number {
-  if (sub.startsWith('/') || normalize(sub).split(sep).includes('..')) {
-    throw new VolumeError(`${field}: must be a relative path that does not contain ".." (got "${sub}")`)
-  }
-  const fail = (what: string): never => {
-    throw new VolumeError(`${field}: ${what} (got "${sub}")`)
-  }
-  let baseFd: number
-  try {
-    baseFd = openSync(base, O_PATH | constants.O_DIRECTORY)
-  } catch (err) {
-    throw new VolumeError(`${field}: open the volume's directory "${base}"`, { cause: err })
-  }
-  const realBase = readlinkSync(`/proc/self/fd/${baseFd}`)
-  // the open directories from base down, and their names below base
-  const fds = [baseFd]
-  const names: string[] = []
-  const pending: Step[] = sub.split('/').map((name) => ({ name, fromLink: false }))
-  let links = 0
-  try {
-    while (pending.length > 0) {
-      const { name, fromLink } = pending.shift()!
-      if (name === '' || name === '.') continue
-      if (name === '..') {
-        // only a symlink's target has ".." here (sub itself was refused above)
-        if (fds.length === 1) fail(`a symlink leads outside the volume, above "${base}"`)
-        closeSync(fds.pop()!)
-        names.pop()
-        continue
-      }
-      const dirFd = fds[fds.length - 1]
-      const inVolume = [...names, name].join('/')
-      const label = join(base, inVolume)
-      let next = openPathAt(dirFd, name, label)
-      if (next === undefined) {
-        if (fromLink) fail(`a symlink leads to "${inVolume}", which does not exist`)
-        mkdirAt(dirFd, name, 0o755, label)
-        next = openPathAt(dirFd, name, label)
-        if (next === undefined) fail(`"${inVolume}" vanished as it was made`)
-      }
-      const opened = next!
-      if (!fstatSync(opened).isSymbolicLink()) {
-        fds.push(opened)
-        names.push(name)
-        continue
-      }
-      closeSync(opened)
-      if (++links > MAX_LINKS) fail(`"${inVolume}": too many levels of symbolic links`)
-      // the link's text, read from the directory we hold: whatever it says is walked from fds as well
-      const target = readlinkSync(`/proc/self/fd/${dirFd}/${name}`)
-      let rest = target
-      if (target.startsWith('/')) {
-        const within = withinPrefix(target, realBase) ?? withinPrefix(target, normalize(base))
-        if (within === undefined) fail(`"${inVolume}" is a symlink to "${target}", outside the volume`)
-        rest = within!
-        while (fds.length > 1) closeSync(fds.pop()!)
-        names.length = 0
-      }
-      pending.unshift(...rest.split('/').map((n) => ({ name: n, fromLink: true })))
-    }
-    const fd = fds.pop()!
-    const real = readlinkSync(`/proc/self/fd/${fd}`)
-    if (real !== realBase && !real.startsWith(realBase + '/')) {
-      fds.push(fd)
-      fail(`resolves to "${real}", outside the volume`)
-    }
-    return fd
-  } finally {
-    for (const fd of fds) closeSync(fd)
-  }
-}
-
-/** The rest of an absolute path below prefix ("" for prefix itself), or undefined when it is not below it. */
-function withinPrefix(path: string, prefix: string): string | undefined {
-  const clean = prefix.replace(/\/+$/, '')
-  if (path === clean) return ''
-  return path.startsWith(`${clean}/`) ? path.slice(clean.length + 1) : undefined
 }

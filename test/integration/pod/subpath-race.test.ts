@@ -9,7 +9,8 @@ import { closeSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync } f
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
-import { openInside, VolumeError } from '../../../src/sandbox/volumes'
+import { openInside } from '../../../src/sandbox/subpath'
+import { VolumeError } from '../../../src/sandbox/volume-error'
 
 t.test('a symlink swapped in during the walk never leads a mkdir out of the volume', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'podshim-subpath-race-'))

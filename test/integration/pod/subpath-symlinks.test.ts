@@ -9,7 +9,8 @@ import { closeSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readlinkSyn
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
-import { openInside, VolumeError } from '../../../src/sandbox/volumes'
+import { openInside } from '../../../src/sandbox/subpath'
+import { VolumeError } from '../../../src/sandbox/volume-error'
 
 /** A volume with conf/file, next to a directory outside it; removed at teardown. */
 function fixture(t: Test): { volume: string; outside: string } {

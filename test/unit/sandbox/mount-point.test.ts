@@ -6,7 +6,7 @@ import t from 'tap'
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { checkMountPoint, type MountPointImage } from '../../../src/sandbox/volumes'
+import { checkMountPoint, type MountPointImage } from '../../../src/sandbox/mount-point'
 
 const FIELD = 'volumeMounts[0].mountPath'
 
