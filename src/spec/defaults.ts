@@ -22,7 +22,9 @@ import type {
 export const DEFAULT_NAMESPACE = 'default';
 export const DEFAULT_TERMINATION_GRACE_PERIOD_SECONDS = 30;
 export const DEFAULT_TERMINATION_MESSAGE_PATH = '/dev/termination-log';
-export const DEFAULT_SCHEDULER_NAME = 'default-scheduler';
+export /** the ServiceAccount admission plugin's default */
+const DEFAULT_SERVICE_ACCOUNT = 'default';
+const DEFAULT_SCHEDULER_NAME = 'default-scheduler';
 /** SetDefaults_Probe */
 export const PROBE_DEFAULTS = {
   initialDelaySeconds: 0,
@@ -78,6 +80,8 @@ export function applyDefaults(pod: Pod, options: DefaultsOptions): DefaultedPod 
       dnsPolicy: spec.dnsPolicy || 'ClusterFirst',
       enableServiceLinks: spec.enableServiceLinks ?? true,
       schedulerName: spec.schedulerName || DEFAULT_SCHEDULER_NAME,
+      // v1 conversion takes the deprecated field when the new one is empty; ServiceAccount admission defaults the rest
+      serviceAccountName: spec.serviceAccountName || spec.serviceAccount || DEFAULT_SERVICE_ACCOUNT,
       hostNetwork: spec.hostNetwork ?? false,
       hostPID: spec.hostPID ?? false,
       hostIPC: spec.hostIPC ?? false,

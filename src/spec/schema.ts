@@ -203,6 +203,9 @@ const podSpec = obj({
   enableServiceLinks: bool,
   nodeName: str,
   schedulerName: str,
+  // what the downward API tells; podshim mounts no token (automountServiceAccountToken is not implemented)
+  serviceAccountName: str,
+  serviceAccount: str,
   ...todos(
     'activeDeadlineSeconds',
     'affinity',
@@ -222,8 +225,6 @@ const podSpec = obj({
     'resources',
     'runtimeClassName',
     'schedulingGates',
-    'serviceAccount',
-    'serviceAccountName',
     'setHostnameAsFQDN',
     'tolerations',
     'topologySpreadConstraints',

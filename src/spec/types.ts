@@ -78,6 +78,9 @@ export interface PodSpec {
   enableServiceLinks?: boolean;
   nodeName?: string;
   schedulerName?: string;
+  serviceAccountName?: string;
+  /** DeprecatedServiceAccount: the API server takes it when serviceAccountName is empty */
+  serviceAccount?: string;
 }
 
 export interface PodSecurityContext {
@@ -303,6 +306,8 @@ export interface DefaultedPodSpec
   dnsPolicy: DNSPolicy;
   enableServiceLinks: boolean;
   schedulerName: string;
+  /** the ServiceAccount admission's default, "default" */
+  serviceAccountName: string;
   hostNetwork: boolean;
   hostPID: boolean;
   hostIPC: boolean;

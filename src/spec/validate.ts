@@ -128,6 +128,9 @@ function checkSpec(report: Reporter, spec: PodSpec): void {
   if (spec.hostname) checkName(report, 'spec.hostname', spec.hostname, dns1123Label);
   if (spec.subdomain) checkName(report, 'spec.subdomain', spec.subdomain, dns1123Label);
   if (spec.nodeName) checkName(report, 'spec.nodeName', spec.nodeName, dns1123Subdomain);
+  // the deprecated serviceAccount counts only where serviceAccountName is empty (v1 conversion)
+  if (spec.serviceAccountName) checkName(report, 'spec.serviceAccountName', spec.serviceAccountName, dns1123Subdomain);
+  else if (spec.serviceAccount) checkName(report, 'spec.serviceAccount', spec.serviceAccount, dns1123Subdomain);
   oneOfDefaulted(report, 'spec.dnsPolicy', spec.dnsPolicy, ['ClusterFirstWithHostNet', 'ClusterFirst', 'Default', 'None']);
   checkDnsConfig(report, spec);
   if (spec.shareProcessNamespace === true && spec.hostPID === true) {

@@ -21,6 +21,7 @@ t.test('pod-level defaults', async (t) => {
     dnsPolicy: 'ClusterFirst',
     enableServiceLinks: true,
     schedulerName: 'default-scheduler',
+    serviceAccountName: 'default',
     hostNetwork: false,
     hostPID: false,
     hostIPC: false,
@@ -29,6 +30,12 @@ t.test('pod-level defaults', async (t) => {
     initContainers: [],
     volumes: [],
   });
+});
+
+t.test('serviceAccountName: set, else the deprecated serviceAccount, else "default"', async (t) => {
+  t.equal(defaulted(podWith((p) => { p.spec.serviceAccountName = 'builder'; p.spec.serviceAccount = 'old'; })).spec.serviceAccountName, 'builder');
+  t.equal(defaulted(podWith((p) => { p.spec.serviceAccount = 'old'; })).spec.serviceAccountName, 'old');
+  t.equal(defaulted(podWith((p) => { p.spec.serviceAccountName = ''; })).spec.serviceAccountName, 'default');
 });
 
 t.test('shareProcessNamespace follows hostPID unless set', async (t) => {
