@@ -212,3 +212,16 @@ t.test('a medium: Memory emptyDir is sized as kubelet sizes it: sizeLimit, cappe
   t.ok(lines.includes('/limit=size=65536k'), 'sizeLimit 0 is unset: the pod\'s limit', { lines })
   t.ok(lines.includes('/small=size=16384k'), 'sizeLimit below the limit', { lines })
 })
+
+t.test('a mount point podshim/host\'s read-only /usr lacks is refused naming the volumeMount, not a host path', async (t) => {
+  const env = podEnv(t)
+  const missing = `/usr/share/podshim-test-${process.pid}-${Date.now()}`
+  t.notOk(existsSync(missing), 'the host has no such directory')
+  const r = await env.run(podManifest('ro-point', [
+    shContainer('c', 'true', { volumeMounts: [{ name: 'v', mountPath: `${missing}/html` }] }),
+  ], { volumes: [{ name: 'v', emptyDir: {} }] }), { args: ['-o', 'json'] })
+  t.equal(r.status?.containerStatuses?.[0]?.state?.terminated?.reason, 'StartError', 'a start error', { stderr: r.stderr })
+  t.match(r.stderr, `volumeMounts[0].mountPath: cannot make the mount point "${missing}/html": the image "podshim/host" has the host's /usr, read-only, and no "${missing}" in it`)
+  t.notMatch(r.stderr, /EROFS/, 'no host path error')
+  t.notOk(existsSync(missing), 'nothing was made on the host')
+})
