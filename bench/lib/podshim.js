@@ -87,7 +87,7 @@ async function measurePause({ dir, roots, cleanup, settleMs = 300, timeoutMs = 1
     const pid = Number(readFileSync(pidFile, 'utf8').trim())
     const status = statusFields(pid)
     const cg2 = cgroup2Root()
-    const leaf = cg2 === null ? null : join(cg2, roots.cgroupParent, uid, 'pause')
+    const leaf = cg2 === null ? null : join(cg2, roots.cgroupParent, uid, '_pause')
     const controllers = cg2 === null ? [] : readFileSync(join(cg2, 'cgroup.controllers'), 'utf8').trim().split(/\s+/).filter(Boolean)
     let memoryCurrent = null
     let memoryNote

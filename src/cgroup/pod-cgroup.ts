@@ -1,16 +1,17 @@
 // The pod's cgroup on disk: `<cgroup2>/<parent>/<pod-uid>/` with pod-level
-// values (kubelet's pod cgroup) and one leaf per container plus `pause/`
+// values (kubelet's pod cgroup) and one leaf per container plus `_pause/`
 // (cgroup v2's "no internal processes" rule keeps processes out of the pod
 // directory). Controllers are enabled top-down through cgroup.subtree_control,
 // from podshim's parent directory down, never above it: podshim writes to no
-// cgroup it did not create (see delegation.ts). The parent directory
-// (`podshim` by default) is podshim's when podshim makes it or when it is
-// named podshim*; a parent someone else made is used as it is.
+// cgroup it did not create (see delegation.ts). The parent (`podshim` by
+// default) may be nested, like kubelet's (`a/b`): each level podshim makes is
+// its own, to write and to remove when empty; the last level is podshim's
+// also when named podshim*; a level someone else made is used as it is.
 // A controller that does not reach the parent (hybrid hosts bind cpu/memory/
 // pids to v1) is reported as unenforced limits, or is an error in strict mode.
 // cgroups(7), Documentation/admin-guide/cgroup-v2.rst
 
-import { basename, dirname, join } from 'node:path'
+import { basename, join } from 'node:path'
 import { CgroupFs, errorCode, nodeCgroupFs, parseMemoryEvents, readIfExists, writeCgroupFile } from './cgroup-fs'
 import type { MemoryEvents } from './cgroup-fs'
 import { describeUnenforced, findUnenforced, readControllers, readDelegation } from './delegation'
@@ -23,16 +24,24 @@ export type { UnenforcedLimit }
 
 export const DEFAULT_PARENT = 'podshim'
 
+/**
+ * pause's leaf. Container names are RFC 1123 labels (lowercase
+ * alphanumerics and '-'), which cannot hold '_': no container's leaf can
+ * ever be pause's, not even one of a container named "pause" (whose exit
+ * would kill its leaf, pause in it, and so the whole pod).
+ */
+export const PAUSE_LEAF = '_pause'
+
 export interface CreatePodCgroupOptions {
   /** the cgroup2 mount point (see findCgroup2Mount) */
   root: string
-  /** podshim's own directory under root, relative (default "podshim") */
+  /** podshim's own directory under root, relative, nested or not (default "podshim") */
   parent?: string
   podUid: string
-  /** leaf names: "pause" and the container names */
+  /** leaf names: PAUSE_LEAF and the container names */
   leaves: string[]
   pod: CgroupValues
-  /** leaf name → values (pause: pauseCgroupValues()); a leaf without an entry gets no files */
+  /** leaf name → values (PAUSE_LEAF: pauseCgroupValues()); a leaf without an entry gets no files */
   containers: Map<string, CgroupValues>
   /** throw instead of returning unenforced limits */
   strict?: boolean
@@ -53,6 +62,10 @@ const checkParent = (parent: string): void => {
 
 /** A parent named podshim* is podshim's namespace in the hierarchy: nothing else makes it. */
 const isPodshimParent = (parent: string): boolean => basename(parent).startsWith('podshim')
+
+/** The directory of each level of the parent, top first: `a/b` → `<root>/a`, `<root>/a/b`. */
+const parentLevels = (root: string, parent: string): string[] =>
+  parent.split('/').map((_, i, parts) => join(root, ...parts.slice(0, i + 1)))
 
 interface Target extends LimitTarget {
   dir: string
@@ -77,7 +90,8 @@ export class PodCgroup {
     readonly podUid: string,
     readonly leaves: readonly string[],
     readonly unenforced: readonly UnenforcedLimit[],
-    private readonly isParentOwned: boolean,
+    /** the levels of the parent that are podshim's (removed when empty), top first */
+    private readonly ownedParents: readonly string[],
   ) {}
 
   /** `<root>/<parent>/<podUid>` */
@@ -133,10 +147,13 @@ export class PodCgroup {
     killTree(this.cgfs, this.path)
   }
 
-  /** Kill, wait until empty (bounded), rmdir leaves and pod, and the parent if podshim's and empty. */
+  /** Kill, wait until empty (bounded), rmdir leaves and pod, and each level of the parent that is podshim's and empty. */
   async remove(timeoutMs = REMOVE_TIMEOUT_MS): Promise<void> {
     await killAndRemoveTree(this.cgfs, this.path, timeoutMs)
-    if (this.isParentOwned) removeParentIfEmpty(this.cgfs, join(this.root, this.parent))
+    // bottom-up: a level another pod still uses keeps itself and every level above it
+    for (const dir of [...this.ownedParents].reverse()) {
+      if (!removeParentIfEmpty(this.cgfs, dir)) break
+    }
   }
 }
 
@@ -147,7 +164,10 @@ export const createPodCgroup = (opts: CreatePodCgroupOptions): PodCgroup => {
   checkParent(parent)
   checkName('pod uid', opts.podUid)
   for (const leaf of opts.leaves) checkName('leaf', leaf)
-  const parentDir = join(opts.root, parent)
+  const twice = opts.leaves.find((leaf, i) => opts.leaves.indexOf(leaf) !== i)
+  if (twice !== undefined) throw new Error(`check cgroup leaf: "${twice}" is named twice (two processes would share one leaf)`)
+  const levels = parentLevels(opts.root, parent)
+  const parentDir = levels[levels.length - 1]
   const podDir = join(parentDir, opts.podUid)
   const targets: Target[] = [
     { dir: podDir, values: opts.pod },
@@ -158,10 +178,12 @@ export const createPodCgroup = (opts: CreatePodCgroupOptions): PodCgroup => {
     })),
   ]
 
-  // a parent podshim makes now, or an earlier run made, is podshim's; another one is left as it is
-  const isParentPresent = readIfExists(cgfs, join(parentDir, 'cgroup.controllers')) !== undefined
-  const isParentPodshims = !isParentPresent || isPodshimParent(parent)
-  const delegation = readDelegation(cgfs, isParentPodshims ? dirname(parentDir) : parentDir, opts.v1Controllers)
+  // podshim's levels: those it makes now (the first missing one and all below), or a present podshim* last level;
+  // the level above them is the gate, and a level someone else made is left as it is
+  const firstMissing = levels.findIndex((dir) => readIfExists(cgfs, join(dir, 'cgroup.controllers')) === undefined)
+  let firstOwned = firstMissing >= 0 ? firstMissing : levels.length
+  if (firstMissing < 0 && isPodshimParent(parent)) firstOwned = levels.length - 1
+  const delegation = readDelegation(cgfs, firstOwned === 0 ? opts.root : levels[firstOwned - 1], opts.v1Controllers)
   const usable = (cs: readonly string[]): string[] => [...new Set(cs)].filter((c) => delegation.usable.has(c))
   const controllersOf = (ts: readonly Target[]): string[] => ts.flatMap((t) => Object.keys(t.values.files).map(controllerOf))
   const enableInPod = usable([...controllersOf(targets.slice(1)), ...LEAF_CONTROLLERS])
@@ -172,9 +194,9 @@ export const createPodCgroup = (opts: CreatePodCgroupOptions): PodCgroup => {
   }
 
   const created: string[] = []
-  let isParentCreated = false
+  let firstCreated = levels.length
   try {
-    isParentCreated = makePodDir(cgfs, parentDir, podDir, isParentPodshims ? enable : [], created)
+    firstCreated = makePodDir(cgfs, levels, firstOwned, podDir, enable, created)
     enableControllers(cgfs, podDir, enableInPod)
     for (const t of targets) {
       if (t.dir !== podDir) {
@@ -198,35 +220,36 @@ export const createPodCgroup = (opts: CreatePodCgroupOptions): PodCgroup => {
     }
     throw err
   }
-  const isParentOwned = isParentCreated || isPodshimParent(parent)
-  return new PodCgroup(cgfs, opts.root, parent, opts.podUid, [...opts.leaves], unenforced, isParentOwned)
+  // removed when empty: the levels this call made, and a podshim* last level
+  const ownedFrom = Math.min(firstCreated, isPodshimParent(parent) ? levels.length - 1 : levels.length)
+  return new PodCgroup(cgfs, opts.root, parent, opts.podUid, [...opts.leaves], unenforced, levels.slice(ownedFrom))
 }
 
 /**
- * Make the parent (when absent) and the pod directory, enabling `enable` in
- * the parent. Another pod's teardown removes the shared parent once it is
- * empty, which can happen between the two mkdirs: then make it again.
- * Returns whether this call made the parent.
+ * Make the missing levels of the parent and the pod directory, enabling
+ * `enable` in each level from firstOwned down and in each level made here.
+ * Another pod's teardown removes shared levels once they are empty, which
+ * can happen between two mkdirs: then make them again. Returns the index of
+ * the first level this call made (levels.length: none).
  */
-const makePodDir = (cgfs: CgroupFs, parentDir: string, podDir: string, enable: readonly string[], created: string[]): boolean => {
+const makePodDir = (cgfs: CgroupFs, levels: readonly string[], firstOwned: number, podDir: string, enable: readonly string[], created: string[]): number => {
+  let firstCreated = levels.length
   for (let attempt = 1; ; attempt++) {
-    const isParentCreated = mkdirIfAbsent(cgfs, parentDir)
-    if (isParentCreated) created.push(parentDir)
-    const isLastAttempt = attempt >= MAKE_POD_DIR_ATTEMPTS
     try {
-      enableControllers(cgfs, parentDir, enable)
+      for (const [i, dir] of levels.entries()) {
+        if (mkdirIfAbsent(cgfs, dir)) {
+          created.push(dir)
+          firstCreated = Math.min(firstCreated, i)
+        }
+        if (i >= Math.min(firstOwned, firstCreated)) enableControllers(cgfs, dir, enable)
+      }
+      mkdirNew(cgfs, podDir)
+      created.push(podDir)
+      return firstCreated
     } catch (err) {
-      if (errorCode(err) === 'ENOENT' && !isLastAttempt) continue
+      if (errorCode(err) === 'ENOENT' && attempt < MAKE_POD_DIR_ATTEMPTS) continue
       throw err
     }
-    try {
-      cgfs.mkdir(podDir)
-    } catch (err) {
-      if (errorCode(err) === 'ENOENT' && !isLastAttempt) continue
-      throw mkdirError(podDir, err)
-    }
-    created.push(podDir)
-    return isParentCreated
   }
 }
 
@@ -236,13 +259,14 @@ const mkdirIfAbsent = (cgfs: CgroupFs, dir: string): boolean => {
     return true
   } catch (err) {
     if (errorCode(err) === 'EEXIST') return false
-    throw new Error(`create cgroup ${dir}: ${(err as Error).message}`, { cause: err })
+    throw mkdirError(dir, err)
   }
 }
 
+/** The error of a failed mkdir, naming the cgroup and keeping the errno's code. */
 const mkdirError = (dir: string, err: unknown): Error => {
   const hint = errorCode(err) === 'EEXIST' ? ' (left by an earlier run? see removeStalePodCgroup)' : ''
-  return new Error(`create cgroup ${dir}: ${(err as Error).message}${hint}`, { cause: err })
+  return Object.assign(new Error(`create cgroup ${dir}: ${(err as Error).message}${hint}`, { cause: err }), { code: errorCode(err) })
 }
 
 const mkdirNew = (cgfs: CgroupFs, dir: string): void => {

@@ -88,13 +88,15 @@ export const removeTree = (cgfs: CgroupFs, dir: string): Error | undefined => {
   return undefined
 }
 
-/** Remove the parent (e.g. `podshim/`) when empty; another pod's cgroup keeps it. */
-export const removeParentIfEmpty = (cgfs: CgroupFs, dir: string): void => {
+/** Remove a level of the parent (e.g. `podshim/`) when empty; another pod's cgroup keeps it. Returns whether it is gone. */
+export const removeParentIfEmpty = (cgfs: CgroupFs, dir: string): boolean => {
   try {
     cgfs.rmdir(dir)
+    return true
   } catch (err) {
     const code = errorCode(err)
-    if (code === 'ENOENT' || code === 'ENOTEMPTY' || code === 'EBUSY' || code === 'EEXIST') return
+    if (code === 'ENOENT') return true
+    if (code === 'ENOTEMPTY' || code === 'EBUSY' || code === 'EEXIST') return false
     throw new Error(`remove cgroup ${dir}: ${(err as Error).message}`, { cause: err })
   }
 }

@@ -1,7 +1,8 @@
 // Creates the pod's cgroup with kubelet's values (REFERENCE-kubelet.md §2.9):
-// pod-level values on the pod cgroup, one leaf for pause and one per
-// container. Limits a host cannot enforce are returned, not hidden.
-import { createPodCgroup, type PodCgroup } from '../cgroup/pod-cgroup'
+// pod-level values on the pod cgroup, one leaf for pause (PAUSE_LEAF, a name
+// no container can have) and one per container. Limits a host cannot enforce
+// are returned, not hidden.
+import { createPodCgroup, PAUSE_LEAF, type PodCgroup } from '../cgroup/pod-cgroup'
 import { findCgroup2Mount, findCgroupV1Controllers } from '../cgroup/mount'
 import { containerCgroupValues, pauseCgroupValues, podCgroupValues, type CgroupValues } from '../cgroup/values'
 import type { DefaultedPod } from '../spec/types'
@@ -16,7 +17,7 @@ export interface CgroupSetupOptions {
 }
 
 export function setupPodCgroup(pod: DefaultedPod, opts: CgroupSetupOptions): PodCgroup {
-  const containers = new Map<string, CgroupValues>([['pause', pauseCgroupValues()]])
+  const containers = new Map<string, CgroupValues>([[PAUSE_LEAF, pauseCgroupValues()]])
   for (const c of [...pod.spec.initContainers, ...pod.spec.containers]) containers.set(c.name, containerCgroupValues(resourcesOf(c)))
   return createPodCgroup({
     root: opts.root ?? findCgroup2Mount(),

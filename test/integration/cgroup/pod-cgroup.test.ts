@@ -11,7 +11,7 @@ import { randomBytes } from 'node:crypto'
 import { spawn, ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
 import { findCgroup2Mount, findCgroupV1Controllers } from '../../../src/cgroup/mount'
-import { createPodCgroup, removeStalePodCgroup } from '../../../src/cgroup/pod-cgroup'
+import { createPodCgroup, PAUSE_LEAF, removeStalePodCgroup } from '../../../src/cgroup/pod-cgroup'
 import type { CreatePodCgroupOptions } from '../../../src/cgroup/pod-cgroup'
 import { containerCgroupValues, pauseCgroupValues, podCgroupValues } from '../../../src/cgroup/values'
 
@@ -35,9 +35,9 @@ const options = (podUid: string, strict = false): CreatePodCgroupOptions => ({
   root,
   parent,
   podUid,
-  leaves: ['pause', 'app'],
+  leaves: [PAUSE_LEAF, 'app'],
   pod: podCgroupValues({ containers: [app] }, { pidsLimit: 64 }),
-  containers: new Map([['pause', pauseCgroupValues()], ['app', containerCgroupValues(app)]]),
+  containers: new Map([[PAUSE_LEAF, pauseCgroupValues()], ['app', containerCgroupValues(app)]]),
   strict,
   v1Controllers: findCgroupV1Controllers(),
 })
@@ -46,7 +46,9 @@ t.teardown(async () => {
   for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL')
   for (const uid of ['pod-a', 'pod-strict']) await removeStalePodCgroup(root, parent, uid).catch(() => undefined)
   for (const p of [`${gate}/podshim`, `${gate}/custom`]) await removeStalePodCgroup(root, p, 'pod-gated').catch(() => undefined)
-  for (const dir of [parentDir, path.join(gateDir, 'podshim'), path.join(gateDir, 'custom'), gateDir]) {
+  for (const p of [parent, gate]) await removeStalePodCgroup(root, `${p}/kubepods/burstable`, 'pod-nested').catch(() => undefined)
+  const nested = (dir: string): string[] => [path.join(dir, 'kubepods', 'burstable'), path.join(dir, 'kubepods')]
+  for (const dir of [...nested(parentDir), parentDir, path.join(gateDir, 'podshim'), path.join(gateDir, 'custom'), ...nested(gateDir), gateDir]) {
     try {
       fs.rmdirSync(dir)
     } catch {
@@ -59,7 +61,7 @@ const controllersIn = (file: string): string[] => fs.readFileSync(file, 'utf8').
 
 t.test('create, enforce or report, run a process, kill it, remove', async (t) => {
   const cg = createPodCgroup(options('pod-a'))
-  t.ok(fs.statSync(path.join(parentDir, 'pod-a', 'pause')).isDirectory())
+  t.ok(fs.statSync(path.join(parentDir, 'pod-a', PAUSE_LEAF)).isDirectory())
   t.ok(fs.statSync(cg.leafPath('app')).isDirectory())
 
   const expected: Array<[string | undefined, string, string]> = [
@@ -149,5 +151,29 @@ t.test('a cgroup podshim did not create is never written: what it does not hand 
   await other.remove()
   t.ok(fs.existsSync(custom), 'the parent someone else made stays')
   fs.rmdirSync(custom)
+  fs.rmdirSync(gateDir)
+})
+
+t.test('a nested parent: the levels podshim makes are its own; one it did not make is neither written nor removed', async (t) => {
+  const cg = createPodCgroup({ ...options('pod-nested'), parent: `${parent}/kubepods/burstable` })
+  t.equal(cg.path, path.join(parentDir, 'kubepods', 'burstable', 'pod-nested'), 'every missing level is made')
+  const child = spawn('sleep', ['30'], { stdio: 'ignore' })
+  children.push(child)
+  await once(child, 'spawn')
+  fs.writeFileSync(path.join(cg.leafPath('app'), 'cgroup.procs'), String(child.pid))
+  t.match(fs.readFileSync(`/proc/${child.pid}/cgroup`, 'utf8'), `0::/${parent}/kubepods/burstable/pod-nested/app`, 'the process is in the leaf')
+  const exited = once(child, 'exit')
+  await cg.remove()
+  t.equal((await exited)[1], 'SIGKILL', 'remove killed it')
+  t.notOk(fs.existsSync(parentDir), 'every level it made is gone')
+
+  fs.mkdirSync(gateDir)
+  const gateControl = path.join(gateDir, 'cgroup.subtree_control')
+  const gated = createPodCgroup({ ...options('pod-nested'), parent: `${gate}/kubepods/burstable` })
+  t.ok(fs.statSync(gated.leafPath('app')).isDirectory(), 'made below a level someone else made')
+  t.same(controllersIn(gateControl), [], 'which is not written')
+  await gated.remove()
+  t.notOk(fs.existsSync(path.join(gateDir, 'kubepods')), 'the levels it made are gone')
+  t.ok(fs.existsSync(gateDir), 'the level someone else made stays')
   fs.rmdirSync(gateDir)
 })

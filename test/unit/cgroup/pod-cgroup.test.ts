@@ -3,7 +3,7 @@ import * as fs from 'node:fs'
 import * as path from 'node:path'
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
-import { createPodCgroup, describeUnenforced, removeStalePodCgroup } from '../../../src/cgroup/pod-cgroup'
+import { createPodCgroup, describeUnenforced, PAUSE_LEAF, removeStalePodCgroup } from '../../../src/cgroup/pod-cgroup'
 import type { CreatePodCgroupOptions } from '../../../src/cgroup/pod-cgroup'
 import { containerCgroupValues, pauseCgroupValues, podCgroupValues } from '../../../src/cgroup/values'
 import { FakeCgroupFs, FakeOptions } from './fixtures/fake-cgroup-fs'
@@ -19,10 +19,10 @@ const setup = (t: Test, fake: FakeOptions, extra: Partial<CreatePodCgroupOptions
   const opts: CreatePodCgroupOptions = {
     root,
     podUid: UID,
-    leaves: ['pause', 'app', 'side'],
+    leaves: [PAUSE_LEAF, 'app', 'side'],
     pod: podCgroupValues({ containers: [app, side] }, { pidsLimit: 100 }),
     containers: new Map([
-      ['pause', pauseCgroupValues()],
+      [PAUSE_LEAF, pauseCgroupValues()],
       ['app', containerCgroupValues(app)],
       ['side', containerCgroupValues(side)],
     ]),
@@ -49,7 +49,7 @@ t.test('pure v2: writes every value and enables only the controllers needed', as
   t.equal(read(path.join(podDir, 'app', 'cpu.weight')), '35')
   t.equal(read(path.join(podDir, 'app', 'cpu.max')), '50000 100000')
   t.equal(read(path.join(podDir, 'app', 'memory.max')), String(128 * MI))
-  t.equal(read(path.join(podDir, 'pause', 'cpu.weight')), '1')
+  t.equal(read(path.join(podDir, PAUSE_LEAF, 'cpu.weight')), '1')
   t.equal(cg.leafPath('app'), path.join(podDir, 'app'))
   t.throws(() => cg.leafPath('nope'), /find cgroup leaf "nope": not a leaf of pod/)
   const fd = cg.openLeaf('app')
@@ -64,7 +64,7 @@ t.test('hybrid: nothing enforced, nothing written outside podshim, one list of l
   const v1 = new Map([['cpu', '/sys/fs/cgroup/cpu']])
   const { root, cgfs, opts, podDir } = setup(t, { controllers: ['hugetlb'] }, { v1Controllers: v1 })
   const cg = createPodCgroup(opts)
-  t.ok(fs.statSync(path.join(podDir, 'pause')).isDirectory())
+  t.ok(fs.statSync(path.join(podDir, PAUSE_LEAF)).isDirectory())
   t.ok(fs.statSync(path.join(podDir, 'side')).isDirectory())
   t.same(cg.unenforced.map((u) => [u.container, u.file, u.value]), [
     [undefined, 'cpu.weight', '10'],
@@ -118,8 +118,8 @@ t.test('leaves get the memory controller without any memory limit, so OOM kills 
   const bare = { name: 'app', requests: {}, limits: {} }
   const { opts, podDir } = setup(t, { controllers: ALL }, {
     pod: podCgroupValues({ containers: [bare] }),
-    containers: new Map([['pause', pauseCgroupValues()], ['app', containerCgroupValues(bare)]]),
-    leaves: ['pause', 'app'],
+    containers: new Map([[PAUSE_LEAF, pauseCgroupValues()], ['app', containerCgroupValues(bare)]]),
+    leaves: [PAUSE_LEAF, 'app'],
   })
   const cg = createPodCgroup(opts)
   t.equal(read(path.join(podDir, 'cgroup.subtree_control')), 'cpu memory')
@@ -297,12 +297,79 @@ t.test('every container leaf gets kubelet\'s memory.oom.group 1 and memory.swap.
     t.equal(read(path.join(podDir, leaf, 'memory.oom.group')), '1', `${leaf}: an OOM kill takes the whole container`)
     t.equal(read(path.join(podDir, leaf, 'memory.swap.max')), '0', `${leaf}: no swap`)
   }
-  t.equal(read(path.join(podDir, 'pause', 'memory.oom.group')), '0', 'pause: left as it is')
-  t.notOk(cgfs.writes.some((w) => w.path.startsWith(path.join(podDir, 'pause', 'memory.'))))
+  t.equal(read(path.join(podDir, PAUSE_LEAF, 'memory.oom.group')), '0', 'pause: left as it is')
+  t.notOk(cgfs.writes.some((w) => w.path.startsWith(path.join(podDir, PAUSE_LEAF, 'memory.'))))
 
   const noSwap = setup(t, { controllers: ALL, hasSwapAccounting: false })
   const cg = createPodCgroup(noSwap.opts)
   t.same(cg.unenforced, [], 'no swap accounting is nothing to warn about')
   t.notOk(fs.existsSync(path.join(noSwap.podDir, 'app', 'memory.swap.max')))
   t.equal(read(path.join(noSwap.podDir, 'app', 'memory.oom.group')), '1')
+})
+
+t.test('a nested parent: each missing level is made, enabled and removed when empty, bottom-up', async (t) => {
+  const { root, cgfs, opts } = setup(t, { controllers: ALL }, { parent: 'kubepods/burstable/podshim-x' })
+  const top = path.join(root, 'kubepods')
+  const cg = createPodCgroup(opts)
+  t.equal(cg.path, path.join(top, 'burstable', 'podshim-x', UID))
+  t.same(cg.unenforced, [])
+  for (const dir of ['kubepods', 'kubepods/burstable', 'kubepods/burstable/podshim-x']) {
+    t.equal(read(path.join(root, dir, 'cgroup.subtree_control')), 'cpu pids memory', `${dir}: made and enabled`)
+  }
+  t.equal(read(path.join(cg.leafPath('app'), 'memory.max')), String(128 * MI), 'the controllers reach the leaves')
+  t.ok(cgfs.writes.every((w) => w.path.startsWith(top + path.sep)), 'writes only in its own cgroups')
+  // a second pod finds the levels there: of them only the podshim* one is its own
+  const other = createPodCgroup({ ...opts, podUid: 'other-pod' })
+  await other.remove()
+  t.ok(fs.existsSync(cg.path), 'the first pod keeps the levels above it')
+  await cg.remove()
+  t.notOk(fs.existsSync(top), 'every level podshim made is gone')
+})
+
+t.test('a nested parent below levels someone else made: those are neither written nor removed', async (t) => {
+  const { root, cgfs, opts } = setup(t, { controllers: ALL }, { parent: 'system.slice/custom/a/b' })
+  const custom = path.join(root, 'system.slice', 'custom')
+  cgfs.mkdir(path.dirname(custom))
+  fs.writeFileSync(path.join(path.dirname(custom), 'cgroup.subtree_control'), 'cpu memory pids\n')
+  cgfs.mkdir(custom)
+  fs.writeFileSync(path.join(custom, 'cgroup.subtree_control'), 'cpu memory\n')
+  const cg = createPodCgroup(opts)
+  t.equal(read(path.join(custom, 'cgroup.subtree_control')), 'cpu memory', 'the gate is not written')
+  t.same(cgfs.writes.filter((w) => !w.path.startsWith(path.join(custom, 'a') + path.sep)), [], 'writes only in the levels it made')
+  t.same(cg.unenforced.map((u) => [u.container, u.file]), [[undefined, 'pids.max']], 'what the gate does not hand down is reported')
+  t.match(cg.unenforced[0].reason, `pids controller not enabled in ${path.join(custom, 'cgroup.subtree_control')}`)
+  t.equal(read(path.join(custom, 'a', 'b', 'cgroup.subtree_control')), 'cpu memory')
+  await cg.remove()
+  t.notOk(fs.existsSync(path.join(custom, 'a')), 'the levels it made are gone')
+  t.ok(fs.existsSync(custom), 'the levels someone else made stay')
+})
+
+t.test('nested levels removed by another pod between the mkdirs are made again, and are then its own', async (t) => {
+  let podDir = ''
+  let isRemoved = false
+  const { root, cgfs, opts } = setup(t, {
+    controllers: ALL,
+    beforeMkdir: (p) => {
+      // another pod's teardown: its rmdir of the (then empty) levels it made
+      if (p === podDir && !isRemoved) {
+        isRemoved = true
+        fs.rmSync(path.join(root, 'shared'), { recursive: true })
+      }
+    },
+  }, { parent: 'shared/nested' })
+  podDir = path.join(root, 'shared', 'nested', UID)
+  cgfs.mkdir(path.join(root, 'shared'))
+  cgfs.mkdir(path.join(root, 'shared', 'nested'))
+  const cg = createPodCgroup(opts)
+  t.ok(isRemoved, 'the levels went away in between')
+  t.ok(fs.statSync(cg.leafPath('app')).isDirectory(), 'the pod cgroup was made all the same')
+  await cg.remove()
+  t.notOk(fs.existsSync(path.join(root, 'shared')), 'the levels it made again are its own, removed when empty')
+})
+
+t.test('a leaf named twice is refused: two processes would share it', async (t) => {
+  const { root, opts } = setup(t, { controllers: ALL })
+  t.throws(() => createPodCgroup({ ...opts, leaves: [PAUSE_LEAF, 'app', 'app'] }), /check cgroup leaf: "app" is named twice/)
+  t.notOk(fs.existsSync(path.join(root, 'podshim')), 'nothing created')
+  t.notOk(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(PAUSE_LEAF), 'pause\'s leaf is no RFC 1123 label: no container can be named like it')
 })

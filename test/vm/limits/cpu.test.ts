@@ -53,7 +53,7 @@ t.test('Guaranteed pod, --strict-cgroups: cpu.max, cpu.weight, pod sums; a busy 
   t.equal(readCg(busyDir, 'memory.max'), String(64 * MI), 'busy memory.max')
   t.equal(readCg(join(dir, 'idle'), 'cpu.max'), '10000 100000', 'idle cpu.max: 100m → 10000 100000')
   t.equal(readCg(join(dir, 'idle'), 'cpu.weight'), String(runtimeWeight(shares(100))), `idle cpu.weight: runtime formula of ${shares(100)} shares`)
-  t.equal(readCg(join(dir, 'pause'), 'cpu.weight'), String(runtimeWeight(2)), 'pause cpu.weight: 2 shares')
+  t.equal(readCg(join(dir, '_pause'), 'cpu.weight'), String(runtimeWeight(2)), 'pause cpu.weight: 2 shares')
 
   // outside: usage over wall time while the busy loop runs
   await pod.waitFor(/busy +\| started/, WAIT_MS)

@@ -64,13 +64,15 @@ export interface PodRecord {
 
 /**
  * The pod's cgroup directory, from the pod.json podshim writes into the state
- * root once the cgroup exists (with every value already written). Polls.
+ * root, once pause.pid is there too: pod.json comes before the cgroup, and
+ * pause.pid after it (with every value already written). Polls.
  */
 export async function podCgroupDir(env: PodEnv, uid: string, timeoutMs = WAIT_MS): Promise<{ dir: string, record: PodRecord }> {
   const file = join(env.stateRoot, 'pods', uid, 'pod.json')
+  const pausePid = join(env.stateRoot, 'pods', uid, 'pause.pid')
   const deadline = Date.now() + timeoutMs
   for (;;) {
-    if (existsSync(file)) {
+    if (existsSync(file) && existsSync(pausePid)) {
       try {
         const record = JSON.parse(readFileSync(file, 'utf8')) as PodRecord
         return { dir: join(record.cgroupRoot, record.cgroupParent, record.uid), record }
