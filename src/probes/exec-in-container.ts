@@ -43,6 +43,8 @@ export interface ExecTarget {
   capabilities: { keep: number; noNewPrivs: boolean }
   /** the container's working directory (inside its root) */
   workingDir: string
+  /** the oom_score_adj the container got (containerd gives an exec the container's), or null: it kept the inherited one */
+  oomScoreAdj?: number | null
 }
 
 export interface ExecResult {
@@ -107,6 +109,7 @@ export async function execInContainer(
       ids: target.ids,
       capabilities: { ...target.capabilities, lastCap: lastCapability() },
       workingDir: target.workingDir,
+      oomScoreAdj: target.oomScoreAdj ?? null,
       exec: { path: exe, argv, envp: target.envp },
     })
     try {

@@ -46,7 +46,7 @@ export interface StartedProcess {
   /** how the main process ended, once `exited` resolved; null before */
   readonly exitStatus: ExitStatus | null
   /** what it runs as: probes and hooks exec with the same env, ids and working dir */
-  spec: Pick<ProcessSpec, 'env' | 'ids' | 'capabilities' | 'workingDir'>
+  spec: Pick<ProcessSpec, 'env' | 'ids' | 'capabilities' | 'workingDir'> & { oomScoreAdj: number | null }
   /** kubelet's oom_score_adj for it where lowering to it was not permitted (it kept the inherited one), else null */
   oomScoreAdjNotSet?: number | null
 }
@@ -194,7 +194,7 @@ export function startContainerProcess(input: {
     get exitStatus() {
       return exitStatus
     },
-    spec: { env: spec.env, ids: spec.ids, capabilities: spec.capabilities, workingDir: posix.normalize(spec.workingDir) },
+    spec: { env: spec.env, ids: spec.ids, capabilities: spec.capabilities, workingDir: posix.normalize(spec.workingDir), oomScoreAdj },
     oomScoreAdjNotSet: oomScoreAdj === null && spec.oomScoreAdj !== inheritedOomScoreAdj ? spec.oomScoreAdj : null,
     signal: (sig) => {
       if (isRunning) native.signal(pidfd, sig)

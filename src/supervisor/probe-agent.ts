@@ -58,8 +58,8 @@ export class ProbeAgent implements LifecycleAgent {
       exec: async (argv, timeoutMs) => {
         const cgroupFd = this.sandbox.cgroup.openLeaf(rec.name)
         try {
-          const { env: envp, ids, capabilities, workingDir } = process.spec
-          return await execInContainer(this.native, this.clock, { pid: process.pid, cgroupFd, envp, ids, capabilities, workingDir }, argv, timeoutMs)
+          const { env: envp, ids, capabilities, workingDir, oomScoreAdj } = process.spec
+          return await execInContainer(this.native, this.clock, { pid: process.pid, cgroupFd, envp, ids, capabilities, workingDir, oomScoreAdj }, argv, timeoutMs)
         } finally {
           closeSync(cgroupFd)
         }

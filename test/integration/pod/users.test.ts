@@ -84,6 +84,12 @@ t.test("each container's oom_score_adj by the pod's QoS class", async (t) => {
   const best = await env.run(podManifest('best-effort', [shContainer('c', PRINT)]))
   t.equal(best.code, 0, 'the pod ran', { stderr: best.stderr })
   t.equal(keyValues(containerLines(best.stdout, 'c')).get('oom'), '1000', 'BestEffort: 1000 (raising needs no capability)')
+  // containerd gives a process exec'd into the container (a hook, an exec probe) the container's value too
+  const hooked = await env.run(podManifest('hooked', [shContainer('c', 'while [ ! -s /tmp/hook-oom ]; do sleep 0.05; done; echo "hook=$(cat /tmp/hook-oom)"', {
+    lifecycle: { postStart: { exec: { command: ['sh', '-c', 'cat /proc/self/oom_score_adj > /tmp/hook-oom'] } } },
+  })]))
+  t.equal(hooked.code, 0, 'the pod ran', { stderr: hooked.stderr })
+  t.equal(keyValues(containerLines(hooked.stdout, 'c')).get('hook'), '1000', 'a postStart exec hook runs with the container\'s oom_score_adj')
 
   const guaranteed = await env.run(podManifest('guaranteed', [shContainer('c', PRINT, { resources: { limits: { cpu: '100m', memory: '64Mi' } } })]))
   t.equal(guaranteed.code, 0, 'the pod ran', { stderr: guaranteed.stderr })
