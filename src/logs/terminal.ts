@@ -72,6 +72,8 @@ export class Terminal {
   /** A lifecycle event or notice, on stderr so stdout stays the pod's output (and --output json). */
   notice(text: string): void {
     if (this.quiet) return
+    // an exec probe's output ends in its own newline: one line per event still
+    text = text.replace(/\n+$/, '')
     const dim = this.err.isTTY === true
     this.write(this.err, dim ? `\x1b[2m${text}\x1b[0m\n` : `${text}\n`)
   }

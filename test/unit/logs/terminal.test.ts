@@ -67,3 +67,11 @@ t.test('many containers waiting on one terminal share one drain listener', async
   t.equal(out.stream.listenerCount('drain'), 0)
 })
 
+
+t.test('an event whose message ends in newlines (an exec probe\'s output) is one line', async (t) => {
+  const err = sink()
+  const terminal = new Terminal(sink().stream, err.stream)
+  terminal.notice('Warning Unhealthy spec.containers{c}: Liveness probe failed: not ok\n\n')
+  terminal.notice('next')
+  t.equal(err.text(), 'Warning Unhealthy spec.containers{c}: Liveness probe failed: not ok\nnext\n')
+})
