@@ -76,7 +76,7 @@ export async function runCommand(file: string, opts: RunOptions): Promise<number
   const onSignal = (signal: NodeJS.Signals): void => {
     signals++
     terminal.notice(signals === 1
-      ? `podshim: ${signal}: stopping pod "${name}" (grace period ${pod.spec.terminationGracePeriodSeconds}s; again to kill)`
+      ? `podshim: ${signal}: stopping pod "${name}" (grace period ${graceText(pod.spec.terminationGracePeriodSeconds, opts.timeScale)}; again to kill)`
       : `podshim: ${signal}: killing pod "${name}"`)
     supervisor?.stop()
   }
@@ -151,6 +151,11 @@ function createSupervisor(pod: DefaultedPod, opts: RunOptions, ctx: {
 function hasProbesOrHooks(pod: DefaultedPod): boolean {
   return [...pod.spec.initContainers, ...pod.spec.containers].some((c) =>
     c.livenessProbe !== undefined || c.readinessProbe !== undefined || c.startupProbe !== undefined || c.lifecycle !== undefined)
+}
+
+/** The grace period as the manifest gives it, and as it passes under --time-scale. */
+function graceText(seconds: number, timeScale: number): string {
+  return timeScale === 1 ? `${seconds}s` : `${seconds}s, ${+(seconds / timeScale).toFixed(3)}s at --time-scale ${timeScale}`
 }
 
 function formatEvent(e: PodEvent): string {

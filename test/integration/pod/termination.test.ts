@@ -35,6 +35,16 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   })
 }
 
+t.test('under --time-scale the stop says how long the grace period takes', async (t) => {
+  const env = podEnv(t)
+  const pod = env.start(podManifest('scaled', [shContainer('stubborn', IGNORES_TERM)], { terminationGracePeriodSeconds: 30 }), { args: ['--time-scale', '10'] })
+  await pod.waitFor(/stubborn \| ready/)
+  process.kill(pod.pid, 'SIGINT')
+  const r = await pod.result
+  t.match(r.stderr, /SIGINT: stopping pod "scaled" \(grace period 30s, 3s at --time-scale 10; again to kill\)/)
+  t.equal(r.code, 0, 'stopped cleanly', { stderr: r.stderr })
+})
+
 t.test('a second SIGINT kills at once', async (t) => {
   const env = podEnv(t)
   const pod = env.start(podManifest('stubborn', [shContainer('stubborn', IGNORES_TERM)], { terminationGracePeriodSeconds: 30 }), { args: ['-o', 'json'] })
