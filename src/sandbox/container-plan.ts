@@ -74,7 +74,7 @@ export function containerPlanOps(input: ContainerPlanInput): PlanOp[] {
     // nothing mounted from here on may propagate back to the host
     mountOp(null, '/', null, MS_REC | MS_PRIVATE),
   )
-  ops.push(...rootfsOps(r, input.rootfs, input.overlayDirs))
+  ops.push(...rootfsOps(r, input.rootfs, input.overlayDirs, input.readOnlyRootFilesystem))
   ops.push(...defaultMountOps({
     root: r, shmSource: input.shmSource,
     masked: input.masked, readonlyPaths: input.readonlyPaths, privileged: input.privileged,
@@ -91,10 +91,10 @@ export function containerPlanOps(input: ContainerPlanInput): PlanOp[] {
  * inside the root, so a symlink in an image (`etc -> /host/dir`) cannot take
  * a mount, a directory or a file out of it.
  */
-function rootfsOps(r: string, rootfs: ImageRootfs, dirs: { upper: string; work: string } | null): PlanOp[] {
+function rootfsOps(r: string, rootfs: ImageRootfs, dirs: { upper: string; work: string } | null, isReadOnly: boolean): PlanOp[] {
   const openRoot: PlanOp = { op: PlanOpCode.OpenRoot, path: r }
   if (rootfs.kind === 'entries') {
-    return [mountOp('tmpfs', r, 'tmpfs', MS_NOSUID | MS_NODEV, 'mode=755'), openRoot, ...rootfs.entries.flatMap((e) => rootEntryOps(r, e))]
+    return [mountOp('tmpfs', r, 'tmpfs', MS_NOSUID | MS_NODEV, 'mode=755'), openRoot, ...rootfs.entries.flatMap((e) => rootEntryOps(r, e, isReadOnly))]
   }
   if (dirs === null) throw new Error('an overlay rootfs needs upper and work directories')
   // overlayfs lists the top layer first
@@ -102,7 +102,7 @@ function rootfsOps(r: string, rootfs: ImageRootfs, dirs: { upper: string; work: 
   return [mountOp('overlay', r, 'overlay', MS_NODEV, `lowerdir=${lower},upperdir=${dirs.upper},workdir=${dirs.work}`), openRoot]
 }
 
-function rootEntryOps(r: string, entry: RootEntry): PlanOp[] {
+function rootEntryOps(r: string, entry: RootEntry, isReadOnlyRoot: boolean): PlanOp[] {
   const target = `${r}${entry.path}`
   switch (entry.kind) {
     case 'symlink':
@@ -110,7 +110,8 @@ function rootEntryOps(r: string, entry: RootEntry): PlanOp[] {
     case 'dir':
       return [...parentDirOps(r, entry.path), mkdirOp(target)]
     case 'tmpfs':
-      return [mkdirOp(target), mountOp('tmpfs', target, 'tmpfs', MS_NOSUID | MS_NODEV, entry.data)]
+      // the view's scratch directories (/tmp, /run) are part of its root: read-only with it, as in a real image
+      return [mkdirOp(target), mountOp('tmpfs', target, 'tmpfs', MS_NOSUID | MS_NODEV | (isReadOnlyRoot ? MS_RDONLY : 0), entry.data)]
     case 'bind':
       // an image's read-only view stays read-only below too (a host mount under /opt, say)
       return [...parentDirOps(r, entry.path), placeholder(target, entry.isFile), ...bindOps(entry.source, target, entry.readOnly, 0, true)]

@@ -65,3 +65,15 @@ t.test('dnsPolicy None with dnsConfig: the pod\'s /etc/resolv.conf holds only wh
   t.equal(r.code, 0, 'the pod ran', { stderr: r.stderr })
   t.same(containerLines(r.stdout, 'a'), ['conf: nameserver 192.0.2.53', 'conf: search svc.example example', 'conf: options ndots:2 edns0'])
 })
+
+t.test('readOnlyRootFilesystem: the whole root is read-only, /tmp and /run of the host view included; a volume stays writable', async (t) => {
+  const env = podEnv(t)
+  const probe = 'for p in / /tmp /run /var/tmp /data; do if touch "$p/x" 2>/dev/null; then echo "$p=rw"; else echo "$p=ro"; fi; done'
+  const r = await env.run(podManifest('ro-root', [shContainer('c', probe, {
+    securityContext: { readOnlyRootFilesystem: true },
+    volumeMounts: [{ name: 'data', mountPath: '/data' }],
+  })], { volumes: [{ name: 'data', emptyDir: {} }] }))
+  t.equal(r.code, 0, 'podshim run exits 0', { stderr: r.stderr })
+  const seen = keyValues(containerLines(r.stdout, 'c'))
+  t.same(Object.fromEntries(seen), { '/': 'ro', '/tmp': 'ro', '/run': 'ro', '/var/tmp': 'ro', '/data': 'rw' })
+})

@@ -99,6 +99,14 @@ t.test('readOnlyRootFilesystem remounts the root read-only before pivot_root', (
   t.end()
 })
 
+t.test('readOnlyRootFilesystem makes the host view\'s scratch tmpfs (/tmp, /run) read-only too, as they would be in an image', (t) => {
+  const withScratch: ContainerPlanInput = { ...base, rootfs: { kind: 'entries', entries: [{ kind: 'tmpfs', path: '/tmp', data: 'mode=1777' }] } }
+  const tmp = (ops: PlanOp[]) => ops.find((o) => o.op === PlanOpCode.Mount && o.target === '/run/p/rootfs/tmp') as { flags: number }
+  t.equal(tmp(containerPlanOps({ ...withScratch, readOnlyRootFilesystem: true })).flags & MS_RDONLY, MS_RDONLY)
+  t.equal(tmp(containerPlanOps(withScratch)).flags & MS_RDONLY, 0, 'writable otherwise')
+  t.end()
+})
+
 t.test('overlay images mount layers top first', (t) => {
   const ops = containerPlanOps({ ...base, rootfs: { kind: 'overlay', layers: ['/l/1', '/l/2'] }, overlayDirs: { upper: '/u', work: '/w' } })
   t.match(ops[3], { op: PlanOpCode.Mount, fstype: 'overlay', data: 'lowerdir=/l/2:/l/1,upperdir=/u,workdir=/w' })
