@@ -19,9 +19,6 @@ import type { LimitTarget, UnenforcedLimit } from './delegation'
 import { killAndRemoveTree, killTree, signalTree, removeParentIfEmpty, REMOVE_TIMEOUT_MS } from './teardown'
 import { CgroupController, CgroupValues, controllerOf } from './values'
 
-export { describeUnenforced }
-export type { UnenforcedLimit }
-
 export const DEFAULT_PARENT = 'podshim'
 
 /**

@@ -242,7 +242,7 @@ export const containerCgroupValues = (raw: ContainerResources, opts: ValuesOptio
  * defaults to false on cgroup v2), and memory.swap.max 0, swapBehavior
  * NoSwap, where the kernel accounts swap (the file exists only then).
  */
-export const CONTAINER_MEMORY_DEFAULTS: Readonly<Record<string, string>> = { 'memory.oom.group': '1', 'memory.swap.max': '0' }
+const CONTAINER_MEMORY_DEFAULTS: Readonly<Record<string, string>> = { 'memory.oom.group': '1', 'memory.swap.max': '0' }
 
 /** The pause leaf: containerd's sandbox shares (2), no limits. */
 export const pauseCgroupValues = (): CgroupValues => ({

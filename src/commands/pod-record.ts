@@ -2,12 +2,13 @@
 // else of the pod exists, so that a supervisor killed at any later point
 // leaves nothing the next run's stale-pod cleanup (supervisor/stale-pods.ts)
 // does not find and undo.
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
-import { dirname, join } from 'node:path'
+import { readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
 
 import type { DefaultedPod } from '../spec/types'
 import type { SandboxPaths } from '../supervisor/pod-sandbox'
 import { readProcStat } from '../proc-stat'
+import { makeDirs } from '../make-dirs'
 import { removeTree } from '../remove-tree'
 
 /**
@@ -46,19 +47,3 @@ function uidInUse(record: string, uid: string): Error {
   return new Error(`metadata.uid "${uid}" is in use by pod "${String(owner.name)}" (supervisor pid ${String(owner.supervisorPid)}): ` +
     'run this manifest with another metadata.uid, or none (podshim then makes one)')
 }
-
-/**
- * mkdir -p one level at a time: fs.mkdirSync's recursive mode reports
- * ENOENT for the last path where an ancestor failed with another error
- * (EROFS on a read-only state root, say), and the error must name that.
- */
-function makeDirs(dir: string, mode: number): void {
-  const parent = dirname(dir)
-  if (parent !== dir && !existsSync(parent)) makeDirs(parent, mode)
-  try {
-    mkdirSync(dir, { mode })
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
-  }
-}
-

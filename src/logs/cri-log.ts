@@ -7,9 +7,10 @@
 // stops the container or the supervisor: as containerd's redirectLogs, the
 // writer goes on draining the container's output (which still reaches the
 // terminal) and says once what failed.
-import { closeSync, existsSync, mkdirSync, openSync, writeSync } from 'node:fs'
-import { dirname, join } from 'node:path'
+import { closeSync, openSync, writeSync } from 'node:fs'
+import { join } from 'node:path'
 
+import { makeDirs } from '../make-dirs'
 import { describeError } from '../supervisor/describe-error'
 import { rfc3339Nano } from '../utc-time'
 
@@ -40,21 +41,6 @@ function lineContent(line: Buffer): Buffer {
   return line.length > 0 && line[line.length - 1] === CARRIAGE_RETURN ? line.subarray(0, line.length - 1) : line
 }
 
-/**
- * mkdir -p one level at a time (mode 0755, as kubelet makes the pod's log
- * directories): fs.mkdirSync's recursive mode reports ENOENT for the last
- * path where an ancestor failed with another error (EROFS, EACCES).
- */
-function makeDirs(dir: string): void {
-  const parent = dirname(dir)
-  if (parent !== dir && !existsSync(parent)) makeDirs(parent)
-  try {
-    mkdirSync(dir, { mode: 0o755 })
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
-  }
-}
-
 /** By default the first error is one warning on stderr. */
 const warnOnStderr: LogErrorListener = (err) => {
   process.stderr.write(`podshim: warning: ${describeError(err)} (the container's output still reaches the terminal)\n`)
@@ -77,7 +63,8 @@ export class CriLogWriter {
   constructor(dir: string, restartCount: number, private readonly onError: LogErrorListener = warnOnStderr) {
     this.path = join(dir, `${restartCount}.log`)
     try {
-      makeDirs(dir)
+      // 0755, as kubelet makes the pod's log directories
+      makeDirs(dir, 0o755)
       // 0640, as containerd opens a container's log file
       this.fd = openSync(this.path, 'a', 0o640)
     } catch (err) {

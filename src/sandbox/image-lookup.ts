@@ -9,7 +9,7 @@ import { accessSync, constants, readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 
 import { resolveInRoot } from './resolve-in-root'
-import type { ImageUsers, PasswdEntry } from './process-spec'
+import { isId, type ImageUsers, type PasswdEntry } from './process-spec'
 
 /** The host path of an in-image path, its links followed inside root. */
 function hostPathIn(root: string, path: string): string {
@@ -26,8 +26,6 @@ function recordsOf(root: string, path: string): string[][] {
   }
   return text.split('\n').map((l) => l.trim()).filter((l) => l !== '').map((l) => l.split(':'))
 }
-
-const isId = (s: string | undefined): s is string => s !== undefined && /^\d+$/.test(s)
 
 /** The image's /etc/passwd and /etc/group, read afresh on each question (first matching entry wins, as libcontainer/user). */
 export function imageUsers(root: string): ImageUsers {

@@ -138,12 +138,13 @@ export function processSpec(input: {
 }
 
 /** kubelet's oom_score_adj for a container: by the pod's QoS class, a Burstable one by its memory request (requests default to limits). */
-export function containerOomScoreAdj(pod: DefaultedPod, container: DefaultedContainer, machineMemoryBytes: number): number {
+function containerOomScoreAdj(pod: DefaultedPod, container: DefaultedContainer, machineMemoryBytes: number): number {
   const qos = podQosClass({ containers: containerResources(pod), initContainers: initContainerResources(pod) })
   return oomScoreAdj(qos, withDefaultRequests(resourcesOf(container)).requests.memoryBytes ?? 0, machineMemoryBytes)
 }
 
-const isId = (s: string | undefined): s is string => s !== undefined && /^\d+$/.test(s)
+/** A numeric user or group id as /etc/passwd, /etc/group and an image's User write it. */
+export const isId = (s: string | undefined): s is string => s !== undefined && /^\d+$/.test(s)
 
 /**
  * kubelet's verifyRunAsNonRoot, in its order: the effective runAsUser if

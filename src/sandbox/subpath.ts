@@ -44,13 +44,13 @@ export function openInside(base: string, sub: string, field: string): number {
   } catch (err) {
     throw new VolumeError(`${field}: open the volume's directory "${base}"`, { cause: err })
   }
-  const realBase = readlinkSync(`/proc/self/fd/${baseFd}`)
   // the open directories from base down, and their names below base
   const fds = [baseFd]
   const names: string[] = []
   const pending: Step[] = sub.split('/').map((name) => ({ name, fromLink: false }))
   let links = 0
   try {
+    const realBase = readlinkSync(`/proc/self/fd/${baseFd}`)
     while (pending.length > 0) {
       const { name, fromLink } = pending.shift()!
       if (name === '' || name === '.') continue

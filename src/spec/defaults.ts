@@ -22,7 +22,7 @@ import type {
 export const DEFAULT_NAMESPACE = 'default';
 export const DEFAULT_TERMINATION_GRACE_PERIOD_SECONDS = 30;
 export const DEFAULT_TERMINATION_MESSAGE_PATH = '/dev/termination-log';
-export /** the ServiceAccount admission plugin's default */
+/** the ServiceAccount admission plugin's default */
 const DEFAULT_SERVICE_ACCOUNT = 'default';
 const DEFAULT_SCHEDULER_NAME = 'default-scheduler';
 /** SetDefaults_Probe */

@@ -8,7 +8,6 @@ import { podConditions, podPhase, type PodStatus } from './status'
 import { podQosClass } from '../cgroup/values'
 import { containerResources, initContainerResources } from './resources'
 import { rfc3339 } from '../utc-time'
-
 import { POD_LOOPBACK_IP } from '../sandbox/process-spec'
 
 export function buildPodStatus(input: {

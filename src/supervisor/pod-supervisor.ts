@@ -4,11 +4,10 @@
 // at a time as kubelet's SyncPod does (each start includes its postStart
 // hook, until which the container does not count as running), act on probe
 // results, restart by restartPolicy with crash-loop backoff, notice when the
-// pod is done, and terminate (app
-// containers in parallel, sidecars after them in reverse order, each by
-// kubelet's killContainer). Every side effect goes through the injected
-// runtime, image resolver, lifecycle agent and clock, so the logic runs the
-// same under a FakeClock in unit tests.
+// pod is done, and terminate (app containers in parallel, sidecars after
+// them in reverse order, each by kubelet's killContainer). Every side
+// effect goes through the injected runtime, image resolver, lifecycle agent
+// and clock, so the logic runs the same under a FakeClock in unit tests.
 import { pulledMessage, type ImageResolver, type ResolvedImage } from '../images/resolver'
 import type { DefaultedPod } from '../spec/types'
 import type { Clock } from './clock'
