@@ -64,6 +64,19 @@ const isPodshimParent = (parent: string): boolean => basename(parent).startsWith
 const parentLevels = (root: string, parent: string): string[] =>
   parent.split('/').map((_, i, parts) => join(root, ...parts.slice(0, i + 1)))
 
+/**
+ * The levels of the parent that do not exist yet, as the parent's own
+ * prefixes, top first (`a/b` with `a` present: [`a/b`]): what a run is about
+ * to make, recorded before it makes them, so that a later run can remove
+ * them should this one be killed (removeStalePodCgroup).
+ */
+export const missingParentLevels = (root: string, parent: string, cgfs: CgroupFs = nodeCgroupFs): string[] => {
+  checkParent(parent)
+  const parts = parent.split('/')
+  const first = parts.findIndex((_, i) => readIfExists(cgfs, join(root, ...parts.slice(0, i + 1), 'cgroup.controllers')) === undefined)
+  return first < 0 ? [] : parts.slice(first).map((_, i) => parts.slice(0, first + i + 1).join('/'))
+}
+
 interface Target extends LimitTarget {
   dir: string
 }
@@ -285,14 +298,15 @@ const enableControllers = (cgfs: CgroupFs, dir: string, wanted: readonly string[
 
 /**
  * Remove a pod cgroup found on disk (a crashed supervisor's): kill what
- * runs in it, wait, rmdir bottom-up, then the parent if podshim's and empty.
- * Returns whether there was anything to remove.
+ * runs in it, wait, rmdir bottom-up, then the levels of the parent its run
+ * made (madeLevels, from its record) and a podshim* last level, deepest
+ * first, each only while empty. Returns whether there was anything to remove.
  */
 export const removeStalePodCgroup = async (
   root: string,
   parent: string,
   podUid: string,
-  opts: { fs?: CgroupFs; timeoutMs?: number } = {},
+  opts: { fs?: CgroupFs; timeoutMs?: number; madeLevels?: readonly string[] } = {},
 ): Promise<boolean> => {
   const cgfs = opts.fs ?? nodeCgroupFs
   checkParent(parent)
@@ -306,6 +320,11 @@ export const removeStalePodCgroup = async (
     isPresent = false
   }
   if (isPresent) await killAndRemoveTree(cgfs, podDir, opts.timeoutMs)
-  if (isPodshimParent(parent)) removeParentIfEmpty(cgfs, join(root, parent))
+  const prefixes = parent.split('/').map((_, i, parts) => parts.slice(0, i + 1).join('/'))
+  const made = new Set((opts.madeLevels ?? []).filter((level) => prefixes.includes(level)))
+  if (isPodshimParent(parent)) made.add(parent)
+  for (const level of prefixes.reverse()) {
+    if (!made.has(level) || !removeParentIfEmpty(cgfs, join(root, level))) break
+  }
   return isPresent
 }

@@ -18,7 +18,7 @@ import { removeTree } from '../remove-tree'
  * already there is a pod that runs: its uid is refused, naming it (made
  * with O_EXCL, so two runs of one uid cannot both get it).
  */
-export function claimPodState(pod: DefaultedPod, paths: SandboxPaths, cgroup: { cgroupRoot: string; cgroupParent: string }): void {
+export function claimPodState(pod: DefaultedPod, paths: SandboxPaths, cgroup: { cgroupRoot: string; cgroupParent: string; cgroupParentLevelsMade: string[] }): void {
   const { uid, name, namespace } = pod.metadata
   const record = join(paths.stateDir, 'pod.json')
   try {

@@ -23,6 +23,8 @@ interface PodRecord {
   supervisorStartTime?: string
   cgroupRoot: string
   cgroupParent: string
+  /** the levels of cgroupParent its run was about to make (missingParentLevels), for a cleanup to remove */
+  cgroupParentLevelsMade?: string[]
   dataDir: string
   stateDir: string
 }
@@ -50,7 +52,8 @@ function isPodRecord(value: unknown, podsDir: string, uid: string): value is Pod
     Number.isSafeInteger(r.supervisorPid) && (r.supervisorPid as number) > 0 &&
     r.stateDir === join(podsDir, uid) &&
     typeof r.dataDir === 'string' && isAbsolute(r.dataDir) && basename(r.dataDir) === uid &&
-    typeof r.cgroupRoot === 'string' && typeof r.cgroupParent === 'string'
+    typeof r.cgroupRoot === 'string' && typeof r.cgroupParent === 'string' &&
+    (r.cgroupParentLevelsMade === undefined || (Array.isArray(r.cgroupParentLevelsMade) && r.cgroupParentLevelsMade.every((l) => typeof l === 'string')))
 }
 
 /** Mount points at or below dir, deepest first (from /proc/self/mountinfo). */
@@ -59,7 +62,7 @@ export function mountsUnder(dir: string): string[] {
 }
 
 async function removeStalePod(record: PodRecord): Promise<void> {
-  await removeStalePodCgroup(record.cgroupRoot, record.cgroupParent, record.uid)
+  await removeStalePodCgroup(record.cgroupRoot, record.cgroupParent, record.uid, { madeLevels: record.cgroupParentLevelsMade })
   for (const dir of [record.stateDir, record.dataDir]) {
     for (const point of mountsUnder(dir)) umount2(point, MNT_DETACH)
   }

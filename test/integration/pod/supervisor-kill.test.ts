@@ -51,6 +51,22 @@ t.test('no pod process survives a SIGKILLed supervisor; the next run cleans up',
   // the teardown check proves no mount under the roots and no cgroup parent is left
 })
 
+t.test('a SIGKILLed supervisor under a nested --cgroup-parent: the next run removes the levels it made', async (t) => {
+  const env = podEnv(t)
+  const nested = `${env.cgroupParent}/made/deeper`
+  const pod = env.start(podManifest('nested', [shContainer('a', 'echo ready; exec sleep 1000')]), { args: ['--cgroup-parent', nested] })
+  await pod.waitFor(/a +\| ready/)
+  const [uid] = readdirSync(join(env.stateRoot, 'pods'))
+  t.same(JSON.parse(readFileSync(join(env.stateRoot, 'pods', uid, 'pod.json'), 'utf8')).cgroupParentLevelsMade,
+    [env.cgroupParent, `${env.cgroupParent}/made`, nested], 'the record names the levels the run makes')
+  pod.child.kill('SIGKILL')
+  await pod.result
+  const next = await env.run(podManifest('next', [shContainer('c', 'true')]), { args: ['--cgroup-parent', nested] })
+  t.equal(next.code, 0, 'the next run succeeds', { stderr: next.stderr })
+  t.match(next.stderr, /cleaned up pod "nested"/)
+  t.notOk(existsSync(env.cgroupDir), 'every level is gone, the top one too')
+})
+
 t.test('a container in a PID namespace of its own, running as another user, dies with a SIGKILLed supervisor', async (t) => {
   // its PDEATHSIG is what kills it: pause's death does not reach another PID
   // namespace, and a change of uid clears a parent-death signal set before it

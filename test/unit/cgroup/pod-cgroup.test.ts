@@ -3,7 +3,7 @@ import * as fs from 'node:fs'
 import * as path from 'node:path'
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
-import { createPodCgroup, PAUSE_LEAF, removeStalePodCgroup } from '../../../src/cgroup/pod-cgroup'
+import { createPodCgroup, missingParentLevels, PAUSE_LEAF, removeStalePodCgroup } from '../../../src/cgroup/pod-cgroup'
 import { describeUnenforced } from '../../../src/cgroup/delegation'
 import type { CreatePodCgroupOptions } from '../../../src/cgroup/pod-cgroup'
 import { containerCgroupValues, pauseCgroupValues, podCgroupValues } from '../../../src/cgroup/values'
@@ -373,4 +373,23 @@ t.test('a leaf named twice is refused: two processes would share it', async (t) 
   t.throws(() => createPodCgroup({ ...opts, leaves: [PAUSE_LEAF, 'app', 'app'] }), /check cgroup leaf: "app" is named twice/)
   t.notOk(fs.existsSync(path.join(root, 'podshim')), 'nothing created')
   t.notOk(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(PAUSE_LEAF), 'pause\'s leaf is no RFC 1123 label: no container can be named like it')
+})
+
+t.test('a crashed run\'s nested levels: those its record says it made are removed when empty, one found there is kept', async (t) => {
+  const { root, cgfs, opts } = setup(t, { controllers: ALL }, { parent: 'kept/made/podshim' })
+  cgfs.mkdir(path.join(root, 'kept'))
+  const made = missingParentLevels(root, 'kept/made/podshim', cgfs)
+  t.same(made, ['kept/made', 'kept/made/podshim'], 'recorded before anything is made')
+  createPodCgroup(opts)
+  // the supervisor is killed here: no remove(); the next run cleans up from the record
+  t.equal(await removeStalePodCgroup(root, 'kept/made/podshim', UID, { fs: cgfs, madeLevels: made }), true)
+  t.notOk(fs.existsSync(path.join(root, 'kept', 'made')), 'the levels it made are gone')
+  t.ok(fs.existsSync(path.join(root, 'kept')), 'the level it found is left')
+
+  // without a record of the levels (an older pod.json): only a podshim* last level goes, as before
+  createPodCgroup({ ...opts, parent: 'kept/made2/podshim' })
+  t.equal(await removeStalePodCgroup(root, 'kept/made2/podshim', UID, { fs: cgfs }), true)
+  t.notOk(fs.existsSync(path.join(root, 'kept', 'made2', 'podshim')))
+  t.ok(fs.existsSync(path.join(root, 'kept', 'made2')), 'an unrecorded level is never removed')
+  t.same(missingParentLevels(root, 'kept', cgfs), [], 'nothing to make')
 })

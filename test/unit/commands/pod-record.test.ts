@@ -14,7 +14,7 @@ function roots(t: Test) {
   return { dir, paths: { stateDir: join(dir, 'state/pods/u-1'), dataDir: join(dir, 'data/pods/u-1') } }
 }
 
-const cgroup = { cgroupRoot: '/sys/fs/cgroup', cgroupParent: 'podshim' }
+const cgroup = { cgroupRoot: '/sys/fs/cgroup', cgroupParent: 'podshim', cgroupParentLevelsMade: ['podshim'] }
 
 t.test('the record names everything a later cleanup needs, before anything else exists', async (t) => {
   const { paths } = roots(t)
