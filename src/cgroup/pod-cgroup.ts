@@ -11,10 +11,11 @@
 // pids to v1) is reported as unenforced limits, or is an error in strict mode.
 // cgroups(7), Documentation/admin-guide/cgroup-v2.rst
 
-import { basename, join } from 'node:path'
+import { join } from 'node:path'
 import { CgroupFs, errorCode, nodeCgroupFs, parseMemoryEvents, readIfExists, writeCgroupFile } from './cgroup-fs'
 import type { MemoryEvents } from './cgroup-fs'
-import { describeUnenforced, findUnenforced, readControllers, readDelegation } from './delegation'
+import { describeUnenforced, findUnenforced, readDelegation } from './delegation'
+import { checkName, checkParent, enableControllers, isPodshimParent, makePodDir, mkdirNew, parentLevels } from './cgroup-levels'
 import type { LimitTarget, UnenforcedLimit } from './delegation'
 import { killAndRemoveTree, killTree, signalTree, removeParentIfEmpty, REMOVE_TIMEOUT_MS } from './teardown'
 import { CgroupController, CgroupValues, controllerOf } from './values'
@@ -47,36 +48,6 @@ export interface CreatePodCgroupOptions {
   fs?: CgroupFs
 }
 
-const checkName = (what: string, name: string): void => {
-  if (!/^[A-Za-z0-9_][A-Za-z0-9_.-]*$/.test(name) || name.startsWith('cgroup.')) {
-    throw new Error(`check cgroup ${what}: "${name}" is not a plain directory name`)
-  }
-}
-
-const checkParent = (parent: string): void => {
-  for (const part of parent.split('/')) checkName('parent', part)
-}
-
-/** A parent named podshim* is podshim's namespace in the hierarchy: nothing else makes it. */
-const isPodshimParent = (parent: string): boolean => basename(parent).startsWith('podshim')
-
-/** The directory of each level of the parent, top first: `a/b` → `<root>/a`, `<root>/a/b`. */
-const parentLevels = (root: string, parent: string): string[] =>
-  parent.split('/').map((_, i, parts) => join(root, ...parts.slice(0, i + 1)))
-
-/**
- * The levels of the parent that do not exist yet, as the parent's own
- * prefixes, top first (`a/b` with `a` present: [`a/b`]): what a run is about
- * to make, recorded before it makes them, so that a later run can remove
- * them should this one be killed (removeStalePodCgroup).
- */
-export const missingParentLevels = (root: string, parent: string, cgfs: CgroupFs = nodeCgroupFs): string[] => {
-  checkParent(parent)
-  const parts = parent.split('/')
-  const first = parts.findIndex((_, i) => readIfExists(cgfs, join(root, ...parts.slice(0, i + 1), 'cgroup.controllers')) === undefined)
-  return first < 0 ? [] : parts.slice(first).map((_, i) => parts.slice(0, first + i + 1).join('/'))
-}
-
 interface Target extends LimitTarget {
   dir: string
 }
@@ -87,8 +58,6 @@ interface Target extends LimitTarget {
  * every controller it can on a container's cgroup).
  */
 const LEAF_CONTROLLERS: readonly CgroupController[] = ['memory']
-/** attempts at making the pod directory while another pod's teardown removes the shared parent */
-const MAKE_POD_DIR_ATTEMPTS = 5
 
 export class PodCgroup {
   private readonly oomBaseline = new Map<string, number>()
@@ -235,96 +204,3 @@ export const createPodCgroup = (opts: CreatePodCgroupOptions): PodCgroup => {
   return new PodCgroup(cgfs, opts.root, parent, opts.podUid, [...opts.leaves], unenforced, levels.slice(ownedFrom))
 }
 
-/**
- * Make the missing levels of the parent and the pod directory, enabling
- * `enable` in each level from firstOwned down and in each level made here.
- * Another pod's teardown removes shared levels once they are empty, which
- * can happen between two mkdirs: then make them again. Returns the index of
- * the first level this call made (levels.length: none).
- */
-const makePodDir = (cgfs: CgroupFs, levels: readonly string[], firstOwned: number, podDir: string, enable: readonly string[], created: string[]): number => {
-  let firstCreated = levels.length
-  for (let attempt = 1; ; attempt++) {
-    try {
-      for (const [i, dir] of levels.entries()) {
-        if (mkdirIfAbsent(cgfs, dir)) {
-          created.push(dir)
-          firstCreated = Math.min(firstCreated, i)
-        }
-        if (i >= Math.min(firstOwned, firstCreated)) enableControllers(cgfs, dir, enable)
-      }
-      mkdirNew(cgfs, podDir)
-      created.push(podDir)
-      return firstCreated
-    } catch (err) {
-      if (errorCode(err) === 'ENOENT' && attempt < MAKE_POD_DIR_ATTEMPTS) continue
-      throw err
-    }
-  }
-}
-
-const mkdirIfAbsent = (cgfs: CgroupFs, dir: string): boolean => {
-  try {
-    cgfs.mkdir(dir)
-    return true
-  } catch (err) {
-    if (errorCode(err) === 'EEXIST') return false
-    throw mkdirError(dir, err)
-  }
-}
-
-/** The error of a failed mkdir, naming the cgroup and keeping the errno's code. */
-const mkdirError = (dir: string, err: unknown): Error => {
-  const hint = errorCode(err) === 'EEXIST' ? ' (left by an earlier run? see removeStalePodCgroup)' : ''
-  return Object.assign(new Error(`create cgroup ${dir}: ${(err as Error).message}${hint}`, { cause: err }), { code: errorCode(err) })
-}
-
-const mkdirNew = (cgfs: CgroupFs, dir: string): void => {
-  try {
-    cgfs.mkdir(dir)
-  } catch (err) {
-    throw mkdirError(dir, err)
-  }
-}
-
-/** Enable in dir's subtree_control what is wanted and not yet enabled (dir is podshim's). */
-const enableControllers = (cgfs: CgroupFs, dir: string, wanted: readonly string[]): void => {
-  if (wanted.length === 0) return
-  const enabled = readControllers(cgfs, join(dir, 'cgroup.subtree_control'))
-  const missing = wanted.filter((c) => !enabled.has(c))
-  if (missing.length === 0) return
-  writeCgroupFile(cgfs, join(dir, 'cgroup.subtree_control'), missing.map((c) => `+${c}`).join(' '))
-}
-
-/**
- * Remove a pod cgroup found on disk (a crashed supervisor's): kill what
- * runs in it, wait, rmdir bottom-up, then the levels of the parent its run
- * made (madeLevels, from its record) and a podshim* last level, deepest
- * first, each only while empty. Returns whether there was anything to remove.
- */
-export const removeStalePodCgroup = async (
-  root: string,
-  parent: string,
-  podUid: string,
-  opts: { fs?: CgroupFs; timeoutMs?: number; madeLevels?: readonly string[] } = {},
-): Promise<boolean> => {
-  const cgfs = opts.fs ?? nodeCgroupFs
-  checkParent(parent)
-  checkName('pod uid', podUid)
-  const podDir = join(root, parent, podUid)
-  let isPresent = true
-  try {
-    cgfs.listDirs(podDir)
-  } catch (err) {
-    if (errorCode(err) !== 'ENOENT') throw err
-    isPresent = false
-  }
-  if (isPresent) await killAndRemoveTree(cgfs, podDir, opts.timeoutMs)
-  const prefixes = parent.split('/').map((_, i, parts) => parts.slice(0, i + 1).join('/'))
-  const made = new Set((opts.madeLevels ?? []).filter((level) => prefixes.includes(level)))
-  if (isPodshimParent(parent)) made.add(parent)
-  for (const level of prefixes.reverse()) {
-    if (!made.has(level) || !removeParentIfEmpty(cgfs, join(root, level))) break
-  }
-  return isPresent
-}

@@ -8,7 +8,7 @@
 // must not keep every later run from starting.
 import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { basename, isAbsolute, join, sep } from 'node:path'
-import { removeStalePodCgroup } from '../cgroup/pod-cgroup'
+import { removeStalePodCgroup } from '../cgroup/stale-cgroup'
 import { MNT_DETACH, umount2 } from '../native/libc'
 import { readMountPoints } from '../cgroup/mount'
 import { removeTree } from '../remove-tree'
