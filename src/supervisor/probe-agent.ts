@@ -16,6 +16,7 @@ import type { ContainerRecord } from './container-record'
 import { containerFieldPath, type EventRecorder } from './events'
 import type { LifecycleAgent, ProbeCallbacks } from './lifecycle-agent'
 import type { PodSandbox } from './pod-sandbox'
+import { readProcStat } from '../proc-stat'
 
 function probeOf(c: DefaultedContainer, type: ProbeType): DefaultedProbe | undefined {
   return type === 'liveness' ? c.livenessProbe : type === 'readiness' ? c.readinessProbe : c.startupProbe
@@ -100,7 +101,10 @@ export class ProbeAgent implements LifecycleAgent {
             callbacks.onUnhealthy(type, graceMs)
           }
         },
-        onUnhealthy: (message) => this.events.warning('Unhealthy', message, fieldPath),
+        onUnhealthy: (message) => {
+          // a probe that raced its container's death (it died, its exit not yet handled) says nothing about the app
+          if (rec.containerID === instance && isProcessRunning(rec.process?.pid)) this.events.warning('Unhealthy', message, fieldPath)
+        },
         onWarning: (message) => this.events.warning('ProbeWarning', message, fieldPath),
       })
       workers.push(worker)
@@ -144,4 +148,10 @@ export class ProbeAgent implements LifecycleAgent {
     if (this.netnsFd >= 0) closeSync(this.netnsFd)
     this.netnsFd = -1
   }
+}
+
+/** Whether pid is a live process (not gone, not a zombie waiting to be reaped). */
+function isProcessRunning(pid: number | undefined): boolean {
+  const state = pid === undefined ? undefined : readProcStat(pid)?.state
+  return state !== undefined && state !== 'Z' && state !== 'X'
 }

@@ -221,7 +221,10 @@ t.test('a mount point podshim/host\'s read-only /usr lacks is refused naming the
     shContainer('c', 'true', { volumeMounts: [{ name: 'v', mountPath: `${missing}/html` }] }),
   ], { volumes: [{ name: 'v', emptyDir: {} }] }), { args: ['-o', 'json'] })
   t.equal(r.status?.containerStatuses?.[0]?.state?.terminated?.reason, 'StartError', 'a start error', { stderr: r.stderr })
-  t.match(r.stderr, `volumeMounts[0].mountPath: cannot make the mount point "${missing}/html": the image "podshim/host" has the host's /usr, read-only, and no "${missing}" in it`)
+  // the first directory the host lacks on the way down (a small host, the VM's, has no /usr/share at all)
+  const parts = missing.split('/')
+  const firstMissing = parts.slice(0, parts.findIndex((_, i) => i > 0 && !existsSync(parts.slice(0, i + 1).join('/'))) + 1).join('/')
+  t.match(r.stderr, `volumeMounts[0].mountPath: cannot make the mount point "${missing}/html": the image "podshim/host" has the host's /usr, read-only, and no "${firstMissing}" in it`)
   t.notMatch(r.stderr, /EROFS/, 'no host path error')
   t.notOk(existsSync(missing), 'nothing was made on the host')
 })
