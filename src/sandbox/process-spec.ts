@@ -110,7 +110,8 @@ export function processSpec(input: {
   const argv = command.length > 0 ? [...command, ...args] : [...image.entrypoint, ...(args.length > 0 ? args : image.cmd)]
   if (argv.length === 0) throw new ContainerConfigError('no command specified: neither the container nor the image has one')
 
-  const merged = new Map<string, string>()
+  // containerd's WithDefaultPathEnv: a PATH for images whose config has none; theirs replaces it
+  const merged = new Map<string, string>([['PATH', DEFAULT_PATH]])
   for (const kv of image.env) {
     const eq = kv.indexOf('=')
     merged.set(eq < 0 ? kv : kv.slice(0, eq), eq < 0 ? '' : kv.slice(eq + 1))
@@ -204,10 +205,13 @@ function containerIds(pod: DefaultedPod, container: DefaultedContainer, imageUse
   return { uid, gid, groups }
 }
 
+/** containerd's default PATH (oci.WithDefaultPathEnv) */
+const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
+
 /** PATH lookup as execvp would do it, but inside the container's root; returns the in-container path or undefined. */
 export function findExecutable(file: string, env: string[], isExecutable: (containerPath: string) => boolean): string | undefined {
   if (file.includes('/')) return file
-  const pathVar = env.find((kv) => kv.startsWith('PATH='))?.slice(5) ?? '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
+  const pathVar = env.find((kv) => kv.startsWith('PATH='))?.slice(5) ?? DEFAULT_PATH
   for (const dir of pathVar.split(':')) {
     const candidate = posix.join(dir === '' ? '.' : dir, file)
     if (posix.isAbsolute(candidate) && isExecutable(candidate)) return candidate

@@ -164,3 +164,10 @@ t.test('downward API: spec.serviceAccountName is the manifest\'s, else "default"
   t.equal(sa(pod(c)), 'SA=default')
   t.end()
 })
+
+t.test('an image whose config has no PATH gets containerd\'s default; one with a PATH keeps it', (t) => {
+  t.equal(spec(pod('{name: c, image: x}'), { ...image, env: [] }).env[0], 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin')
+  t.equal(spec(pod('{name: c, image: x}')).env[0], 'PATH=/bin')
+  t.equal(spec(pod('{name: c, image: x, env: [{name: PATH, value: /mine}]}'), { ...image, env: [] }).env.find((e) => e.startsWith('PATH=')), 'PATH=/mine')
+  t.end()
+})
