@@ -80,6 +80,8 @@ export function containerPlanOps(input: ContainerPlanInput): PlanOp[] {
     masked: input.masked, readonlyPaths: input.readonlyPaths, privileged: input.privileged,
   }))
   for (const mount of input.mounts) ops.push(...volumeOps(r, mount))
+  // as runc: a working directory the root lacks is made (0755, root's), in a volume where one is mounted, before the root may turn read-only
+  if (input.workingDir !== '/') ops.push(...parentDirOps(r, input.workingDir), mkdirOp(`${r}${input.workingDir}`))
   if (input.readOnlyRootFilesystem) ops.push(mountOp(null, r, null, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV))
   ops.push({ op: PlanOpCode.PivotRoot, path: r })
   ops.push(...processOps(input))

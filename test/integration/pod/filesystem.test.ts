@@ -77,3 +77,12 @@ t.test('readOnlyRootFilesystem: the whole root is read-only, /tmp and /run of th
   const seen = keyValues(containerLines(r.stdout, 'c'))
   t.same(Object.fromEntries(seen), { '/': 'ro', '/tmp': 'ro', '/run': 'ro', '/var/tmp': 'ro', '/data': 'rw' })
 })
+
+t.test('a workingDir the root lacks is made, as runc makes it', async (t) => {
+  const env = podEnv(t)
+  const r = await env.run(podManifest('new-cwd', [shContainer('c', 'echo "pwd=$(pwd)"; echo "owner=$(stat -c %u:%a .)"', { workingDir: '/tmp/new/sub' })]))
+  t.equal(r.code, 0, 'podshim run exits 0', { stderr: r.stderr })
+  const seen = keyValues(containerLines(r.stdout, 'c'))
+  t.equal(seen.get('pwd'), '/tmp/new/sub')
+  t.equal(seen.get('owner'), '0:755', "root's, 0755")
+})

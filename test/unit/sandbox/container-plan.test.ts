@@ -107,6 +107,17 @@ t.test('readOnlyRootFilesystem makes the host view\'s scratch tmpfs (/tmp, /run)
   t.end()
 })
 
+t.test('the working directory is made inside the root, after the volumes and before a read-only remount, as runc makes it', (t) => {
+  const ops = containerPlanOps({ ...base, workingDir: '/srv/app/sub', readOnlyRootFilesystem: true })
+  const made = ops.filter((o) => o.op === PlanOpCode.Mkdir).map((o) => (o as { path: string }).path)
+  t.same(made.slice(-3), ['/run/p/rootfs/srv', '/run/p/rootfs/srv/app', '/run/p/rootfs/srv/app/sub'])
+  const mkdir = index(ops, (o) => o.op === PlanOpCode.Mkdir && (o as { path: string }).path === '/run/p/rootfs/srv/app/sub')
+  t.ok(mkdir > index(ops, (o) => o.op === PlanOpCode.Mount && o.target === '/run/p/rootfs/srv/data'), 'after the volume at /srv/data')
+  t.ok(mkdir < index(ops, (o) => o.op === PlanOpCode.Mount && o.target === '/run/p/rootfs' && (o.flags & MS_REMOUNT) !== 0), 'before the root turns read-only')
+  t.notOk(containerPlanOps({ ...base, workingDir: '/' }).some((o) => o.op === PlanOpCode.Mkdir && (o as { path: string }).path === '/run/p/rootfs/'), 'nothing for /')
+  t.end()
+})
+
 t.test('overlay images mount layers top first', (t) => {
   const ops = containerPlanOps({ ...base, rootfs: { kind: 'overlay', layers: ['/l/1', '/l/2'] }, overlayDirs: { upper: '/u', work: '/w' } })
   t.match(ops[3], { op: PlanOpCode.Mount, fstype: 'overlay', data: 'lowerdir=/l/2:/l/1,upperdir=/u,workdir=/w' })
