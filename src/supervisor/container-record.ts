@@ -100,8 +100,12 @@ export class ContainerRecord {
     this.runExitCode = runExitCode
   }
 
-  /** when the last instance finished, in ms (the status keeps whole seconds, as the API does) */
-  finishedAtMs = 0
+  /**
+   * when the last instance finished, on the clock's monotonic reading in
+   * kubelet ms (scaled like the backoff it is compared with), or 0; set by
+   * whoever ends the instance (the status keeps the wall time)
+   */
+  finishedClockMs = 0
 
   /** The postStart hook returned: the status shows the running instance. */
   postStartDone(): void {
@@ -114,7 +118,6 @@ export class ContainerRecord {
 
   private terminate(finishedAt: Date, terminated: NonNullable<ContainerState['terminated']>): void {
     this.shownDuringPostStart = undefined
-    this.finishedAtMs = finishedAt.getTime()
     if (this.containerID !== undefined) terminated.containerID = this.containerID
     this.state = { terminated }
     this.process = undefined

@@ -21,8 +21,9 @@ export interface RestartContext {
 
 export function scheduleRestart(rec: ContainerRecord, ctx: RestartContext): void {
   const { clock, events } = ctx
-  const finished = rec.finishedAtMs || clock.now().getTime()
-  const wait = rec.backoff.waitMs(clock.now().getTime(), finished)
+  // kubelet milliseconds on the monotonic clock: under --time-scale the 10 min of clean running that resets the backoff pass scaled too
+  const now = clock.monotonicMs()
+  const wait = rec.backoff.waitMs(now, rec.finishedClockMs || now)
   const hasRun = rec.state.terminated !== undefined
   const restart = (): void => {
     rec.restartTimer = undefined
@@ -30,7 +31,7 @@ export function scheduleRestart(rec: ContainerRecord, ctx: RestartContext): void
     if (rec.state.terminated !== undefined) rec.retire()
     if (hasRun) {
       rec.restartCount++
-      rec.backoff.next(clock.now().getTime())
+      rec.backoff.next(clock.monotonicMs())
     }
     ctx.start(rec)
   }
@@ -55,6 +56,6 @@ export function scheduleRestart(rec: ContainerRecord, ctx: RestartContext): void
  * (then later syncs judge it by restartPolicy alone).
  */
 export function isRestartAsked(rec: ContainerRecord, clock: Clock): boolean {
-  const now = clock.now().getTime()
-  return rec.isProbeKilled && rec.backoff.waitMs(now, rec.finishedAtMs || now) === 0
+  const now = clock.monotonicMs()
+  return rec.isProbeKilled && rec.backoff.waitMs(now, rec.finishedClockMs || now) === 0
 }

@@ -187,6 +187,7 @@ export class PodSupervisor {
         this.lifecycle.containerStopped(rec)
         const details = this.deps.runtime.exitDetails(rec.name, process)
         rec.exited(status, this.deps.clock.now(), details.isOomKilled, rec.killMessage ?? details.message)
+        rec.finishedClockMs = this.deps.clock.monotonicMs()
         this.onExit(rec)
       })
       if (hasPostStart) await this.runPostStart(rec, process, instanceExited)

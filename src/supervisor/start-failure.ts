@@ -14,7 +14,7 @@ export function recordStartFailure(rec: ContainerRecord, err: unknown, clock: Cl
   const reason = (err as { reason?: string }).reason
   if (reason !== undefined && reason !== 'CreateContainerConfigError') {
     rec.waiting(reason, message)
-    rec.backoff.next(clock.now().getTime())
+    rec.backoff.next(clock.monotonicMs())
     // kubelet's image manager events, then the container's Failed
     if (reason === 'ErrImagePull') events.warning('Failed', `Failed to pull image "${rec.spec.image}": ${message}`, fieldPath)
     else if (reason === 'InvalidImageName') events.warning('InspectFailed', message, fieldPath)
@@ -22,6 +22,7 @@ export function recordStartFailure(rec: ContainerRecord, err: unknown, clock: Cl
     events.warning('Failed', `Error: ${reason}`, fieldPath)
   } else {
     rec.startFailed(message, clock.now(), runExitCodeOf(err))
+    rec.finishedClockMs = clock.monotonicMs()
     events.warning('Failed', `Error: ${message}`, fieldPath)
   }
 }
