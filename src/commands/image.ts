@@ -4,11 +4,12 @@
 // otherwise. Registry options: --insecure-registry (plain HTTP; loopback
 // always is) and --registry-config (a docker config.json with credentials).
 import { statSync } from 'node:fs'
+import { resolve } from 'node:path'
 import { Command, Option } from 'commander'
 
 import { pruneImages, removeImage } from '../images/image-gc'
 import { PullProgress } from '../images/pull-progress'
-import { parseImageSource, sourceName, type ImageSource } from '../images/reference'
+import { absoluteSource, parseImageSource, sourceName, type ImageSource } from '../images/reference'
 import type { RegistryOptions } from '../images/registry-client'
 import { ImageStore } from '../images/store'
 import { fetchSource } from '../images/store-resolver'
@@ -30,12 +31,18 @@ export function registryOptions(o: CommonOptions): RegistryOptions {
   return { insecureRegistries: o.insecureRegistry, authFile: o.registryConfig ?? null }
 }
 
+/** The name a local image is stored under: its layout's or archive's path made absolute (absoluteSource); other names as given. */
+function storedName(name: string): string {
+  return /^(oci|oci-archive|docker-archive):/.test(name) ? sourceName(absoluteSource(parseImageSource(name), process.cwd())) : name
+}
+
 async function loadSourceOf(path: string): Promise<ImageSource> {
-  if (/^(oci|oci-archive|docker-archive):/.test(path)) return parseImageSource(path)
+  if (/^(oci|oci-archive|docker-archive):/.test(path)) return absoluteSource(parseImageSource(path), process.cwd())
   const stat = statSync(path, { throwIfNoEntry: false })
   if (stat === undefined) throw new Error(`load "${path}": no such file or directory`)
-  if (stat.isDirectory()) return { transport: 'oci', dir: path, tag: null }
-  return await archiveKind(path) === 'docker-archive' ? { transport: 'docker-archive', file: path, ref: null } : { transport: 'oci-archive', file: path, tag: null }
+  const full = resolve(path)
+  if (stat.isDirectory()) return { transport: 'oci', dir: full, tag: null }
+  return await archiveKind(full) === 'docker-archive' ? { transport: 'docker-archive', file: full, ref: null } : { transport: 'oci-archive', file: full, tag: null }
 }
 
 async function fetchAndReport(source: ImageSource, o: CommonOptions): Promise<void> {
@@ -49,7 +56,7 @@ async function fetchAndReport(source: ImageSource, o: CommonOptions): Promise<vo
 export function registerImageCommands(program: Command): void {
   const image = program.command('image').description('manage the image store (pull, load, ls, rm, inspect, prune)')
   common(image.command('pull').description('pull an image from a registry (or oci:, oci-archive:, docker-archive:)').argument('<image>'))
-    .action(async (ref: string, o: CommonOptions) => fetchAndReport(parseImageSource(ref), o))
+    .action(async (ref: string, o: CommonOptions) => fetchAndReport(absoluteSource(parseImageSource(ref), process.cwd()), o))
   common(image.command('load').description('load an image from an OCI layout directory, an OCI archive or a docker save archive').argument('<path>'))
     .action(async (path: string, o: CommonOptions) => fetchAndReport(await loadSourceOf(path), o))
   common(image.command('ls').description('list stored images'))
@@ -68,12 +75,12 @@ export function registerImageCommands(program: Command): void {
   common(image.command('rm').description('remove images by name or ID (not those a running pod uses)').argument('<image...>'))
     .action((names: string[], o: CommonOptions) => {
       const store = new ImageStore(o.dataRoot)
-      for (const name of names) process.stdout.write(`removed ${removeImage(store, name).id}\n`)
+      for (const name of names) process.stdout.write(`removed ${removeImage(store, storedName(name)).id}\n`)
     })
   common(image.command('inspect').description('print the stored record of an image as JSON').argument('<image>'))
     .action((name: string, o: CommonOptions) => {
       const store = new ImageStore(o.dataRoot)
-      const r = store.findImage(name) ?? store.findImage(`oci:${name}`)
+      const r = store.findImage(storedName(name)) ?? store.findImage(`oci:${resolve(name)}`)
       if (r === null) throw new Error(`inspect image "${name}": no such image`)
       process.stdout.write(JSON.stringify({ ...r, names: store.namesOf(r.id), layerDirs: r.layers.map((l) => store.layerPath(l.diffId)) }, null, 2) + '\n')
     })

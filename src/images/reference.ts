@@ -3,6 +3,7 @@
 // `name@sha256:…`), and the transports of containers/image (`oci:DIR[:TAG]`,
 // `oci-archive:FILE[:TAG]`, `docker-archive:FILE`, `docker://REF`). Pure:
 // the grammar follows distribution/reference (reference.go, normalize.go).
+import { posix } from 'node:path'
 import { ImageError } from './resolver'
 
 export const DEFAULT_DOMAIN = 'docker.io'
@@ -141,6 +142,20 @@ export function parseImageSource(image: string): ImageSource {
 }
 
 /** The name an image from this source is recorded under in the store. */
+/**
+ * The source with its path absolute, taken from cwd: a layout or archive is
+ * stored under its name, and `oci-archive:ctr.tar` from two directories is
+ * two images (as skopeo and podman resolve such paths).
+ */
+export function absoluteSource(source: ImageSource, cwd: string): ImageSource {
+  switch (source.transport) {
+    case 'docker': return source
+    case 'oci': return { ...source, dir: posix.resolve(cwd, source.dir) }
+    case 'oci-archive':
+    case 'docker-archive': return { ...source, file: posix.resolve(cwd, source.file) }
+  }
+}
+
 export function sourceName(source: ImageSource): string {
   switch (source.transport) {
     case 'docker': return formatDockerReference(source.ref)

@@ -6,7 +6,7 @@ import t from 'tap'
 
 import { pruneImages, removeImage } from '../../../src/images/image-gc'
 import type { PullEvent } from '../../../src/images/image-pull'
-import { parseImageSource } from '../../../src/images/reference'
+import { absoluteSource, parseImageSource } from '../../../src/images/reference'
 import { ImageStore } from '../../../src/images/store'
 import { StoreImageResolver, fetchSource } from '../../../src/images/store-resolver'
 import { busyboxLayer, writeLayout } from './fixtures/image-builder'
@@ -129,6 +129,19 @@ t.test('registry pulls', { skip: skip ?? false }, async (t) => {
     t.same([fromOci.id, fromDir.id], [fromDir.id, fromOci.id])
     t.same(fromDocker.layers.map((l) => l.diffId), fromDir.layers.map((l) => l.diffId))
     t.ok(existsSync(join(store.layerPath(fromDocker.layers[0].diffId), 'bin/busybox')))
+    // as docker load: the archive's RepoTags name the image too, so a pod's `image: example/app:2` finds it
+    t.equal(store.findImage('docker.io/example/app:2')?.id, fromDocker.id)
+    t.ok(store.namesOf(fromDocker.id).includes(`docker-archive:${join(dir, 'app.tar')}`))
+  })
+
+  t.test('a relative archive path is the archive in the current directory, stored under its absolute path', async (t) => {
+    const dir = tempDir(t, 'podshim-archives-')
+    skopeoCopy(`oci:${layout}:app`, `oci-archive:${join(dir, 'rel.tar')}:v1`)
+    const source = absoluteSource(parseImageSource('oci-archive:rel.tar:v1'), dir)
+    t.same(source, { transport: 'oci-archive', file: join(dir, 'rel.tar'), tag: 'v1' })
+    const store = new ImageStore(tempDir(t, 'podshim-data-'))
+    const loaded = await fetchSource(store, source, REGISTRY)
+    t.same(store.namesOf(loaded.id), [`oci-archive:${join(dir, 'rel.tar')}:v1`])
   })
 })
 
