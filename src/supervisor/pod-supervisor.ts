@@ -50,6 +50,8 @@ export class PodSupervisor {
   private isStoppedByUser = false
   /** a second stop: kill, and stop waiting for images still being pulled */
   private isKillRequested = false
+  /** the grace period of a stop has passed: images still being pulled are not waited for */
+  private isPullWaitOver = false
   private readonly images = new Map<string, ResolvedImage>()
   /** containers already warned that their oom_score_adj could not be lowered (once each, as for pause) */
   private readonly oomScoreAdjWarned = new Set<string>()
@@ -293,8 +295,8 @@ export class PodSupervisor {
   /** The pod is done when no app container runs or will run again (Never/OnFailure pods). */
   private checkDone(): void {
     if (this.isStopping) {
-      // after a kill, a start still pulling its image is not waited for (it spawns nothing once it returns)
-      if (!this.all.some((r) => r.isRunning || (r.isStarting && !this.isKillRequested))) this.finish()
+      // after a kill or the grace period, a start still pulling its image is not waited for (it spawns nothing once it returns)
+      if (!this.all.some((r) => r.isRunning || (r.isStarting && !this.isKillRequested && !this.isPullWaitOver))) this.finish()
       return
     }
     const isActive = (r: ContainerRecord): boolean => r.isRunning || r.isStarting || r.restartTimer !== undefined || r.state.waiting !== undefined
@@ -313,6 +315,12 @@ export class PodSupervisor {
       this.lifecycle.podTerminating(rec)
     }
     const graceMs = this.pod.spec.terminationGracePeriodSeconds * 1000
+    // a start still pulling its image is waited for at most the grace period (kubelet cancels the pull outright)
+    const pullWait = this.deps.clock.after(graceMs, () => {
+      this.isPullWaitOver = true
+      this.checkDone()
+    })
+    void this.finished.then(() => pullWait.cancel())
     const gone = (recs: ContainerRecord[]): Promise<unknown> => Promise.all(recs.map((r) => r.process?.exited))
     const sidecars = this.init.filter((r) => r.kind === 'sidecar')
     await Promise.all([

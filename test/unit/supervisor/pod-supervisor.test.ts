@@ -277,10 +277,11 @@ function slowImages() {
 function setupWith(spec: string, images: ImageResolver) {
   const { pod } = loadPod(`apiVersion: v1\nkind: Pod\nmetadata: {name: p, uid: u1}\nspec:\n${spec}`, 'test', { newUid: () => 'unused' })
   const runtime = new FakeRuntime()
-  const sup = new PodSupervisor(pod, { runtime, clock: new FakeClock(), images })
+  const clock = new FakeClock()
+  const sup = new PodSupervisor(pod, { runtime, clock, images })
   let result: PodResult | undefined
   const done = sup.run().then((r) => (result = r))
-  return { sup, runtime, done, result: () => result }
+  return { sup, runtime, clock, done, result: () => result }
 }
 
 t.test('a stop while an image is pulled: the pod ends once the pull does, starting nothing', async (t) => {
@@ -298,6 +299,23 @@ t.test('a stop while an image is pulled: the pod ends once the pull does, starti
   t.same(runtime.started.map((p) => p.name), ['side'], 'app never started')
   t.equal(result()!.exitCode, 0, 'stopped cleanly')
   t.same(images.released.sort(), ['sha256:far/away', 'sha256:podshim/host'], 'every image it resolved is released after teardown')
+})
+
+t.test('a stop waits for a pull at most the grace period', async (t) => {
+  const images = slowImages()
+  const { sup, runtime, clock, done, result } = setupWith(`  terminationGracePeriodSeconds: 5\n  containers:\n  - {name: app, image: far/away}\n`, images.resolver)
+  await flush()
+  sup.stop()
+  clock.advance(4999)
+  await flush()
+  t.equal(result(), undefined, 'still waiting within the grace period')
+  clock.advance(1)
+  await done
+  t.ok(runtime.isTornDown, 'torn down at the grace period with the pull still under way')
+  t.equal(result()!.exitCode, 0, 'stopped cleanly')
+  images.resolveNext()
+  await flush()
+  t.same(runtime.started, [], 'and the late pull starts nothing')
 })
 
 t.test('a second stop does not wait for a pull', async (t) => {
