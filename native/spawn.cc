@@ -222,9 +222,17 @@ void intermediate_entry(void *arg) {
 
 /* ====================== END async-signal-safe section ====================== */
 
+/*
+ * Whether the plan changes a credential the kernel's dumpable rule looks at
+ * (commit_creds: euid, egid, fsuid, fsgid): a SetIds to the uid and gid the
+ * caller already has (root setting root's, with its own groups) does not,
+ * so it keeps the shared-memory spawn.
+ */
 bool plan_changes_ids(const struct plan *plan) {
   for (size_t i = 0; i < plan->n_ops; i++) {
-    if (plan->ops[i].code == PLAN_OP_SET_IDS) return true;
+    const struct plan_op *op = &plan->ops[i];
+    if (op->code != PLAN_OP_SET_IDS) continue;
+    if ((uid_t)op->num_a != geteuid() || (gid_t)op->num_b != getegid()) return true;
   }
   return false;
 }

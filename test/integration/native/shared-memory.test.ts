@@ -37,6 +37,17 @@ t.test('a child that changes its ids leaves the supervisor dumpable', async t =>
   t.ok(isDumpable(), 'still dumpable after')
 })
 
+t.test('a child that sets the ids it already has (root, its groups) shares the memory and leaves the supervisor dumpable', async t => {
+  // plan_changes_ids: no credential of the dumpable rule changes, so this plan keeps the shared-memory spawn
+  const [status, output] = await runCaptured(t, [
+    { op: PlanOpCode.SetIds, uid: 0, gid: 0, groups: [0, 7] },
+    execve('/bin/sh', ['sh', '-c', 'id -u; id -G']),
+  ])
+  t.same(status, { code: 0, signal: null, coreDumped: false })
+  t.same(output.trim().split('\n'), ['0', '0 7'], 'root, with the groups the plan gave')
+  t.ok(isDumpable(), 'still dumpable after')
+})
+
 // A helper process finds the two clones among this process's children by
 // the syscall each waits in (/proc/PID/syscall): the intermediate in
 // clone3 (435), waiting for the final child, and the final child in openat
