@@ -76,6 +76,7 @@ export class ProbeAgent implements LifecycleAgent {
     const fieldPath = containerFieldPath(rec.name, rec.kind !== 'regular')
     const instance = rec.containerID
     const workers: ProbeWorker[] = []
+    let readiness: ProbeWorker | undefined
     for (const type of ['startup', 'liveness', 'readiness'] as ProbeType[]) {
       const probe = probeOf(rec.spec, type)
       if (probe === undefined) continue
@@ -96,7 +97,8 @@ export class ProbeAgent implements LifecycleAgent {
           if (type === 'readiness') callbacks.onReady(result === 'success')
           else if (type === 'startup' && result === 'success') {
             callbacks.onStarted()
-            for (const w of workers) if (w !== worker) w.trigger()
+            // kubelet's UpdatePodStatus triggers only readiness at once; liveness waits for its own tick
+            readiness?.trigger()
           } else if (result === 'failure') {
             callbacks.onUnhealthy(type, graceMs)
           }
@@ -108,6 +110,7 @@ export class ProbeAgent implements LifecycleAgent {
         onWarning: (message) => this.events.warning('ProbeWarning', message, fieldPath),
       })
       workers.push(worker)
+      if (type === 'readiness') readiness = worker
     }
     this.workers.set(rec, workers)
     for (const w of workers) w.start()

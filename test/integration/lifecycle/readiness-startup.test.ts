@@ -130,3 +130,25 @@ t.test('startup probe that never succeeds kills and restarts the container', asy
   t.match(s?.lastState, { terminated: { exitCode: 143, reason: 'Error' } }, 'the killed instance is lastState')
   t.equal(s?.started, false, 'never started')
 })
+
+t.test('when startup succeeds, readiness is probed at once and liveness waits for its own period', async (t) => {
+  // kubelet's UpdatePodStatus triggers the readiness worker of a started container; nothing triggers liveness.
+  // Both periods are ~83 min real, so neither would run in this test by its ticker (nor, but for a ~0.03 %
+  // chance, by the start-up jitter): a readiness line is the trigger, a liveness line a wrong trigger.
+  const env = podEnv(t)
+  const long = { periodSeconds: 100_000, timeoutSeconds: 10 }
+  const recordTo = (file: string): object => ({ exec: { command: ['sh', '-c', `echo probed >> ${file}`] } })
+  const pod = env.start(podManifest('startup-then', [shContainer('web',
+    `echo up; sleep ${waitS(0.3)}; touch /tmp/started; trap 'echo ready=$(cat /tmp/ready 2>/dev/null | wc -l); echo live=$(cat /tmp/live 2>/dev/null | wc -l); exit 0' TERM; echo started; sleep 1000 & wait`, {
+      startupProbe: { exec: { command: ['test', '-f', '/tmp/started'] }, periodSeconds: 1, failureThreshold: 600, timeoutSeconds: 10 },
+      readinessProbe: { ...recordTo('/tmp/ready'), ...long },
+      livenessProbe: { ...recordTo('/tmp/live'), ...long },
+    })], { restartPolicy: 'Always', terminationGracePeriodSeconds: 2 }), scaled(SCALE))
+  await pod.waitFor(/web +\| started/, 10_000)
+  await sleep(1000)
+  const r = await stop(pod)
+  const lines = containerLines(r.stderr, 'web')
+  t.ok(lines.includes('ready=1'), `readiness probed once, when startup succeeded (${lines.join(' | ')})`)
+  t.ok(lines.includes('live=0'), 'liveness not probed before its period')
+  t.equal(containerStatus(r.status, 'web')?.restartCount, 0, 'never restarted')
+})
