@@ -55,6 +55,7 @@ export class BuiltinImageResolver implements ImageResolver {
       throw new ImageError(`resolve image "${image}": not the built-in image "${HOST_IMAGE}"`, 'ErrImagePull')
     }
     this.entries ??= hostImageEntries()
-    return { ref: image, imageId: `podshim://${HOST_IMAGE}`, config: HOST_IMAGE_CONFIG, rootfs: { kind: 'entries', entries: this.entries }, lookupRoot: '/' }
+    const imageId = `podshim://${HOST_IMAGE}`
+    return { ref: image, imageId, statusImage: image, imageRef: imageId, config: HOST_IMAGE_CONFIG, rootfs: { kind: 'entries', entries: this.entries }, lookupRoot: '/' }
   }
 }

@@ -19,6 +19,13 @@ export interface ResolvedImage {
   /** the reference as the user wrote it and its canonical form */
   ref: string
   imageId: string
+  /**
+   * The container status's `image` and `imageID`, as containerd's CRI
+   * ContainerStatus gives them: the image's first repository:tag (else the
+   * image as written), and its first repository@digest (else its ID).
+   */
+  statusImage: string
+  imageRef: string
   config: ImageConfig
   /** what the container's new root is built from */
   rootfs: ImageRootfs

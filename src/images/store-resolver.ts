@@ -141,9 +141,38 @@ export class StoreImageResolver implements ImageResolver {
     }
     const layers = record.layers.map((l) => store.layerPath(l.diffId))
     try {
-      return { ref: image, imageId: record.id, config: record.config, rootfs: { kind: 'overlay', layers }, lookupRoot: lookupView(store.root, record.id, layers) }
+      return {
+        ref: image, imageId: record.id, statusImage: statusImageName(image, store.namesOf(record.id)), imageRef: record.repoDigests[0] ?? record.id,
+        config: record.config, rootfs: { kind: 'overlay', layers }, lookupRoot: lookupView(store.root, record.id, layers),
+      }
     } catch (err) {
       throw new ImageError(`prepare image "${image}"`, 'ErrImagePull', { cause: err })
     }
+  }
+}
+
+/**
+ * containerd's ContainerStatus image: a repository:tag of the image (the
+ * one the pod asked for when it is one; containerd takes the first of its
+ * references), else the image as the pod wrote it.
+ */
+function statusImageName(image: string, names: readonly string[]): string {
+  const tags = names.filter(isTagName)
+  let asked: string | undefined
+  try {
+    asked = formatDockerReference(parseDockerReference(image))
+  } catch {
+    // a transport name (oci:…, docker-archive:…): not a repository:tag
+  }
+  if (asked !== undefined && tags.includes(asked)) return asked
+  return tags[0] ?? image
+}
+
+function isTagName(name: string): boolean {
+  try {
+    const ref = parseDockerReference(name)
+    return ref.tag !== null && ref.digest === null
+  } catch {
+    return false
   }
 }

@@ -22,7 +22,9 @@ export class ContainerRecord {
   started = false
   ready = false
   containerID: string | undefined
+  /** the runtime's imageRef and image name, once resolved (before it the status shows the image as written) */
   imageID = ''
+  statusImage: string | undefined
   process: StartedProcess | undefined
   readonly backoff = new CrashLoopBackoff()
   /** the exit code `podshim run` reports for this container (a start failure maps to 125/126/127) */
@@ -141,7 +143,7 @@ export class ContainerRecord {
     const shown = this.shownDuringPostStart
     const s: ContainerStatus = {
       name: this.name, state: shown?.state ?? this.state, lastState: shown?.lastState ?? this.shownLastState, ready: shown ? false : this.ready,
-      restartCount: this.restartCount, image: this.spec.image, imageID: this.imageID, started: shown ? false : this.started,
+      restartCount: this.restartCount, image: this.statusImage ?? this.spec.image, imageID: this.imageID, started: shown ? false : this.started,
     }
     const containerID = shown ? (shown.state.terminated ?? shown.lastState.terminated)?.containerID : this.containerID
     if (containerID !== undefined) s.containerID = containerID

@@ -170,7 +170,8 @@ export class PodSupervisor {
       // held by this pod from here on, released after teardown
       this.images.set(image.imageId, image)
       if (this.isStopping) return
-      rec.imageID = image.imageId
+      rec.imageID = image.imageRef
+      rec.statusImage = image.statusImage
       rec.stopSignal = signalNumber(image.config.stopSignal)
       this.events.normal('Pulled', pulledMessage(rec.spec.image, image.pulled), fieldPath)
       this.events.normal('Created', `Created container: ${rec.name}`, fieldPath)

@@ -11,6 +11,7 @@ import { join } from 'node:path'
 import t from 'tap'
 
 import { unmountAllViews } from '../../../src/images/image-views'
+import { ImageStore } from '../../../src/images/store'
 import { WAIT_SCALE, containerLines, keyValues, pause, podEnv, podManifest, waitS, type PodEnv } from '../pod/fixtures/helpers'
 import { busyboxLayer, writeLayout } from './fixtures/image-builder'
 import { ensureTools, skopeoCopy, startRegistry } from './fixtures/registry'
@@ -101,6 +102,19 @@ t.test('pods of registry images', { skip: skip ?? false }, async (t) => {
     t.same(entries(join(env.stateRoot, 'pods')), [], 'no pod state left')
     t.same(entries(join(env.dataRoot, 'pods')), [], 'no pod data left')
     t.same(entries(env.dataRoot).filter((e) => e !== 'pods'), ['images'], 'the data root keeps only the image store')
+  })
+
+  t.test('the status names the image as containerd does: its repository:tag and the repository@digest it was pulled by', async (t) => {
+    const env = podEnv(t)
+    keepOnlyStore(t, env)
+    const r = await env.start(podManifest('image-names', [{ name: 'one', image: alpha, command: ['/bin/true'] }]), { args: ['-o', 'json'] }).result
+    t.equal(r.code, 0, 'podshim run exits 0', { output: r.stderr })
+    const status = (r.status?.containerStatuses ?? []).find((s: any) => s.name === 'one')
+    const record = new ImageStore(env.dataRoot).findImage(alpha)
+    t.equal(status?.image, alpha, 'image: the repository:tag', { status: r.status })
+    t.match(record?.repoDigests[0], new RegExp(`^${alpha.replace(/[.]/g, '\\.').replace(/:1$/, '')}@sha256:[a-f0-9]{64}$`), 'the store has the repository@digest')
+    t.equal(status?.imageID, record?.repoDigests[0], 'imageID: that repository@digest')
+    t.not(status?.imageID, record?.id, 'not the config digest')
   })
 
   t.test('images that cannot be had: waiting reasons and backoff', async (t) => {

@@ -265,7 +265,7 @@ function slowImages() {
     resolver: {
       async resolve(image: string): Promise<ResolvedImage> {
         await new Promise<void>((resolve) => waiting.push(resolve))
-        return { ref: image, imageId: `sha256:${image}`, config: HOST_IMAGE_CONFIG, rootfs: { kind: 'entries', entries: [] }, lookupRoot: '/' }
+        return { ref: image, imageId: `sha256:${image}`, statusImage: image, imageRef: `sha256:${image}`, config: HOST_IMAGE_CONFIG, rootfs: { kind: 'entries', entries: [] }, lookupRoot: '/' }
       },
       release(image: ResolvedImage): void {
         released.push(image.imageId)
