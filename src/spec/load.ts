@@ -1,5 +1,6 @@
 // Turn manifest text into a plain value: YAML 1.2 (so JSON too), possibly
-// several documents, of which exactly one must be the Pod. Nothing here
+// several documents and lists (`kind: List`, read as their items), of
+// which exactly one object must be the Pod. Nothing here
 // knows the Pod schema beyond `kind`; validate.ts does the rest.
 
 import { parseAllDocuments } from 'yaml';
@@ -10,17 +11,17 @@ const YAML_POSITION_SUFFIX = / at line \d+, column \d+:?$/;
 
 /**
  * Parse `text` (named `source` in errors) and return the Pod document as a
- * plain value. Empty documents are ignored. A single non-empty document is
- * returned whatever its kind, so validation can say what is wrong with it;
- * among several, exactly one must have kind Pod.
- * @throws ManifestError naming the line of a syntax error, or the index
- *   (1-based) and kind of each document that is not the Pod.
+ * plain value. Empty documents are ignored; a list stands for its items. A
+ * single object is returned whatever its kind, so validation can say what
+ * is wrong with it; among several, exactly one must have kind Pod.
+ * @throws ManifestError naming the line of a syntax error, or the document
+ *   (1-based), item and kind of each object that is not the Pod.
  */
 export function parseManifest(text: string, source: string): unknown {
   // merge keys (`<<: *base`) as kubectl's YAML 1.1 reader takes them
   const documents = parseAllDocuments(text, { merge: true });
   const problems: Problem[] = [];
-  const values: { index: number; value: unknown }[] = [];
+  const values: { label: string; value: unknown }[] = [];
 
   documents.forEach((document, i) => {
     const index = i + 1;
@@ -39,7 +40,11 @@ export function parseManifest(text: string, source: string): unknown {
       problems.push({ path: '', message: `yaml error (document ${index}): ${err instanceof Error ? err.message : String(err)}` });
       return;
     }
-    if (value !== null && value !== undefined) values.push({ index, value });
+    if (value === null || value === undefined) return;
+    // kubectl reads a List (`kubectl get pods -o yaml` writes one) as its items
+    const items = listItems(value);
+    if (items === undefined) values.push({ label: `document ${index}`, value });
+    else items.forEach((item, i) => values.push({ label: `document ${index} items[${i}]`, value: item }));
   });
   if (problems.length > 0) throw new ManifestError(source, problems);
 
@@ -49,20 +54,28 @@ export function parseManifest(text: string, source: string): unknown {
   if (values.length === 1) return values[0].value;
 
   const pods = values.filter(({ value }) => kindOf(value) === 'Pod');
-  for (const { index, value } of values) {
+  for (const { label, value } of values) {
     const kind = kindOf(value);
     if (kind !== 'Pod') {
       const what = kind === undefined ? 'has no kind' : `has kind ${JSON.stringify(kind)}`;
-      problems.push({ path: '', message: `unexpected document ${index}: ${what}, only one Pod is allowed` });
+      problems.push({ path: '', message: `unexpected ${label}: ${what}, only one Pod is allowed` });
     } else if (pods.length > 1) {
-      problems.push({ path: '', message: `unexpected document ${index}: one of ${pods.length} Pods, only one is allowed` });
+      problems.push({ path: '', message: `unexpected ${label}: one of ${pods.length} Pods, only one is allowed` });
     }
   }
   if (pods.length === 0) {
-    problems.unshift({ path: '', message: `no pod found: none of ${values.length} documents has kind "Pod"` });
+    problems.unshift({ path: '', message: `no pod found: none of ${values.length} ${values.some(({ label }) => label.includes(' items[')) ? 'objects' : 'documents'} has kind "Pod"` });
   }
   if (problems.length > 0) throw new ManifestError(source, problems);
   return pods[0].value;
+}
+
+/** The items of a list object (kind `List` or `…List`, as kubectl's meta.IsListType takes it), else undefined. */
+function listItems(value: unknown): unknown[] | undefined {
+  const kind = kindOf(value);
+  if (kind === undefined || !kind.endsWith('List')) return undefined;
+  const items = (value as Record<string, unknown>).items;
+  return Array.isArray(items) ? items.filter((item) => item !== null && item !== undefined) : undefined;
 }
 
 function kindOf(value: unknown): string | undefined {

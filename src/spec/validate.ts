@@ -46,6 +46,11 @@ export function validatePod(raw: unknown): ValidationResult {
     report.error('', `manifest must be an object (got ${describeValue(raw)})`);
     return { problems: report.problems, warnings: report.warnings, pod: undefined };
   }
+  if (typeof raw.kind === 'string' && raw.kind !== '' && raw.kind !== 'Pod') {
+    // another kind of object: judging its fields as a Pod's would only bury this
+    report.error('kind', `must be "Pod" ${got(raw.kind)}: podshim runs Pods only`);
+    return { problems: report.problems, warnings: report.warnings, pod: undefined };
+  }
   const pod = checkField(raw, { kind: 'object', fields: POD_SCHEMA }, '', report) as Partial<Pod>;
   if (pod.apiVersion !== 'v1' && required(report, 'apiVersion', pod.apiVersion)) {
     report.error('apiVersion', `must be "v1" ${got(pod.apiVersion)}`);

@@ -76,3 +76,19 @@ t.test('YAML merge keys work as in kubectl; an alias bomb is a manifest error', 
   for (let i = 0, prev = 'a'; i < 6; prev = `b${i}`, i++) bomb += `b${i}: &b${i} [${Array(10).fill(`*${prev}`).join(', ')}]\n`;
   t.throws(() => parseManifest(bomb, 'bomb.yaml'), { name: 'ManifestError', message: /bomb\.yaml[\s\S]*yaml error \(document 1\): Excessive alias count/ });
 });
+
+t.test('a List stands for its items, as kubectl reads it (`kubectl get pods -o yaml` writes one)', async (t) => {
+  const list = (items: string): string => `apiVersion: v1\nkind: List\nmetadata:\n  resourceVersion: ""\nitems:\n${items}`;
+  const podItem = '- apiVersion: v1\n  kind: Pod\n  metadata:\n    name: web\n';
+  t.same(parseManifest(list(podItem), 'x'), { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'web' } }, 'one Pod item');
+  t.same(parseManifest(`kind: ServiceList\nitems: []\n---\n${POD}`, 'x'), { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'web' } }, 'an empty list beside the Pod');
+  t.same(errorOf(list(`${podItem}- kind: Service\n${podItem}`)).problems.map((p) => p.message), [
+    'unexpected document 1 items[0]: one of 2 Pods, only one is allowed',
+    'unexpected document 1 items[1]: has kind "Service", only one Pod is allowed',
+    'unexpected document 1 items[2]: one of 2 Pods, only one is allowed',
+  ]);
+  t.same(errorOf(`${list('- kind: Service\n')}---\nkind: ConfigMap\n`).problems[0].message, 'no pod found: none of 2 objects has kind "Pod"');
+  t.same(parseManifest(list('- kind: Service\n'), 'x'), { kind: 'Service' }, 'a single item of another kind goes on to validation');
+  t.same(errorOf('apiVersion: v1\nkind: List\nitems: []\n').problems.map((p) => p.message), ['no pod found: the manifest is empty']);
+  t.same(parseManifest('kind: List\n', 'x'), { kind: 'List' }, 'a List without items is judged by validation');
+});

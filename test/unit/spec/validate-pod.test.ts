@@ -11,11 +11,16 @@ t.test('the manifest must be an object', async (t) => {
   t.same(problemsOf([1]), ['manifest must be an object (got a list)']);
 });
 
+t.test('an object of another kind gets that one problem, not a Pod schema\'s worth of them', async (t) => {
+  t.same(problemsOf({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web' }, spec: { replicas: 2, template: {} } }),
+    ['kind: must be "Pod" (got "Deployment"): podshim runs Pods only']);
+});
+
 // [what, mutation that breaks it, expected problem, mutation that is fine]
 const cases: RuleCase[] = [
   ['apiVersion', (p) => { p.apiVersion = 'apps/v1'; }, 'apiVersion: must be "v1" (got "apps/v1")', (p) => { p.apiVersion = 'v1'; }],
   ['apiVersion missing', (p) => { delete p.apiVersion; }, 'apiVersion: required value', () => {}],
-  ['kind', (p) => { p.kind = 'Deployment'; }, 'kind: must be "Pod" (got "Deployment")', () => {}],
+  ['kind', (p) => { p.kind = 'Deployment'; }, 'kind: must be "Pod" (got "Deployment"): podshim runs Pods only', () => {}],
   ['metadata missing', (p) => { delete p.metadata; }, 'metadata: required value', () => {}],
   ['spec missing', (p) => { delete p.spec; }, 'spec: required value', () => {}],
   ['name missing', (p) => { p.metadata = {}; }, 'metadata.name: required value', () => {}],
