@@ -1,11 +1,23 @@
-// Turn manifest text into a plain value: YAML 1.2 (so JSON too), possibly
+// Turn manifest text into a plain value: YAML as kubectl reads it (so JSON too), possibly
 // several documents and lists (`kind: List`, read as their items), of
 // which exactly one object must be the Pod. Nothing here
 // knows the Pod schema beyond `kind`; validate.ts does the rest.
 
-import { parseAllDocuments } from 'yaml';
+import { parseAllDocuments, type Tags } from 'yaml';
 import { ManifestError } from './manifest-error';
 import type { Problem } from './types';
+
+/**
+ * Scalars as kubectl's reader (sigs.k8s.io/yaml over go-yaml v2) resolves
+ * them: YAML 1.1, so unquoted yes/no/on/off/y/n are booleans, 0644 is octal
+ * (420) and `<<` merges; but, as go-yaml v2, no base-60 numbers (1:30 stays
+ * a string) and timestamps stay strings.
+ */
+const KUBECTL_YAML = {
+  version: '1.1',
+  merge: true,
+  customTags: (tags: Tags): Tags => tags.filter((tag) => typeof tag === 'string' || (tag.format !== 'TIME' && tag.tag !== 'tag:yaml.org,2002:timestamp')),
+} as const;
 
 const YAML_POSITION_SUFFIX = / at line \d+, column \d+:?$/;
 
@@ -18,8 +30,7 @@ const YAML_POSITION_SUFFIX = / at line \d+, column \d+:?$/;
  *   (1-based), item and kind of each object that is not the Pod.
  */
 export function parseManifest(text: string, source: string): unknown {
-  // merge keys (`<<: *base`) as kubectl's YAML 1.1 reader takes them
-  const documents = parseAllDocuments(text, { merge: true });
+  const documents = parseAllDocuments(text, KUBECTL_YAML);
   const problems: Problem[] = [];
   const values: { label: string; value: unknown }[] = [];
 

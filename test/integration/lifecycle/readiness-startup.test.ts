@@ -20,10 +20,12 @@ const sleep = pause
 const RECORDER = `${DATE_NS} > /tmp/start; trap 'echo start=$(cat /tmp/start); echo first=$(head -1 /tmp/probes 2>/dev/null); echo probes=$(cat /tmp/probes 2>/dev/null | wc -l); exit 0' TERM; echo up; sleep 1000 & wait`
 const RECORDING_PROBE = { exec: { command: ['sh', '-c', `${DATE_NS} >> /tmp/probes`] } }
 
+/** The payload's record (ms); first is undefined when no probe ran. Throws when the record was not printed: no evidence is not "0 probes". */
 function record(lines: string[]): { start: number; first: number | undefined; probes: number } {
   const get = (k: string): string | undefined => lines.find((l) => l.startsWith(`${k}=`))?.slice(k.length + 1)
-  const first = get('first')
-  return { start: Number(BigInt(get('start') ?? '0') / 1_000_000n), first: first === undefined || first === '' ? undefined : Number(BigInt(first) / 1_000_000n), probes: Number(get('probes') ?? 0) }
+  const [start, first, probes] = [get('start'), get('first'), get('probes')]
+  if (start === undefined || first === undefined || probes === undefined) throw new Error(`the payload printed no record (start=, first=, probes=):\n${lines.join('\n')}`)
+  return { start: Number(BigInt(start) / 1_000_000n), first: first === '' ? undefined : Number(BigInt(first) / 1_000_000n), probes: Number(probes) }
 }
 
 t.test('readiness: not probed before initialDelaySeconds, ready after it', async (t) => {

@@ -11,6 +11,7 @@ import { join } from 'node:path'
 
 import { openInside } from '../../../src/sandbox/subpath'
 import { VolumeError } from '../../../src/sandbox/volume-error'
+import { isAlive } from './fixtures/helpers'
 
 t.test('a symlink swapped in during the walk never leads a mkdir out of the volume', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'podshim-subpath-race-'))
@@ -46,6 +47,9 @@ t.test('a symlink swapped in during the walk never leads a mkdir out of the volu
       refused++
     }
   }
-  t.ok(opened + refused === 3000, `${opened} opened inside, ${refused} refused or not there`)
+  // from /proc: the loop above is synchronous, so swapper.exitCode could not have changed yet
+  t.ok(isAlive(swapper.pid!), 'the swapper was still running: the walks raced it')
+  t.ok(opened > 0, `some walks found a directory (${opened} opened inside)`)
+  t.ok(refused > 0, `some walks met the symlink or a moved name (${refused} refused or not there)`)
   t.same(readdirSync(outside), [], 'nothing was made outside the volume')
 })

@@ -70,8 +70,8 @@ t.test('syntax errors name the line', async (t) => {
 });
 
 t.test('YAML merge keys work as in kubectl; an alias bomb is a manifest error', async (t) => {
-  const merged = parseManifest('kind: Pod\nbase: &b {x: 1, y: 2}\nspec:\n  <<: *b\n  y: 3\n', 'm.yaml') as { spec: unknown };
-  t.same(merged.spec, { x: 1, y: 3 });
+  const merged = parseManifest('kind: Pod\nbase: &b {a: 1, b: 2}\nspec:\n  <<: *b\n  b: 3\n', 'm.yaml') as { spec: unknown };
+  t.same(merged.spec, { a: 1, b: 3 });
   let bomb = 'a: &a [x, x, x, x, x, x, x, x, x, x]\n';
   for (let i = 0, prev = 'a'; i < 6; prev = `b${i}`, i++) bomb += `b${i}: &b${i} [${Array(10).fill(`*${prev}`).join(', ')}]\n`;
   t.throws(() => parseManifest(bomb, 'bomb.yaml'), { name: 'ManifestError', message: /bomb\.yaml[\s\S]*yaml error \(document 1\): Excessive alias count/ });
@@ -91,4 +91,15 @@ t.test('a List stands for its items, as kubectl reads it (`kubectl get pods -o y
   t.same(parseManifest(list('- kind: Service\n'), 'x'), { kind: 'Service' }, 'a single item of another kind goes on to validation');
   t.same(errorOf('apiVersion: v1\nkind: List\nitems: []\n').problems.map((p) => p.message), ['no pod found: the manifest is empty']);
   t.same(parseManifest('kind: List\n', 'x'), { kind: 'List' }, 'a List without items is judged by validation');
+});
+
+t.test('scalars are read as kubectl reads them (go-yaml v2, YAML 1.1)', async (t) => {
+  const doc = parseManifest([
+    'bools: [yes, No, ON, off, y, N, true]', 'quoted: ["yes", \'on\']', 'octal: 0644', 'hex: 0x1F', 'binary: 0b101',
+    'underscores: 1_000', 'decimal: 08', 'sexagesimal: 1:30', 'date: 2026-01-01', 'time: 2026-11-20T10:00:00Z', 'n: 1',
+  ].join('\n'), 'x');
+  t.same(doc, {
+    bools: [true, false, true, false, true, false, true], quoted: ['yes', 'on'], octal: 420, hex: 31, binary: 5,
+    underscores: 1000, decimal: 8, sexagesimal: '1:30', date: '2026-01-01', time: '2026-11-20T10:00:00Z', false: 1,
+  }, 'YAML 1.1 booleans and integers; no base-60 numbers; timestamps stay strings; a key n is false, as sigs.k8s.io/yaml makes it');
 });
