@@ -12,15 +12,10 @@ import { expandVars } from '../spec/expand'
 import { oomScoreAdj, podQosClass, withDefaultRequests } from '../cgroup/values'
 import { containerResources, initContainerResources, resourcesOf } from '../supervisor/resources'
 import { allCapabilities, containerCapabilities } from './capability-sets'
+import { ContainerConfigError } from './container-config-error'
+import { type NodeAllocatable, resourceFieldValue } from './downward-resources'
 
-export class ContainerConfigError extends Error {
-  /** kubelet's waiting reason for a container it cannot configure */
-  readonly reason = 'CreateContainerConfigError'
-  constructor(message: string) {
-    super(message)
-    this.name = 'ContainerConfigError'
-  }
-}
+export { ContainerConfigError }
 
 export interface ProcessSpec {
   argv: string[]
@@ -56,6 +51,8 @@ export interface NodeInfo {
   name: string
   /** status.hostIP, the same address the pod's status gives */
   hostIP: string
+  /** what a resourceFieldRef limit the container does not set is (read only when one asks) */
+  allocatable(): NodeAllocatable
 }
 
 /** The pod's address inside its own network namespace: only loopback is there (status.podIP, the probes' host). */
@@ -83,6 +80,7 @@ export function containerEnv(pod: DefaultedPod, container: DefaultedContainer, n
   for (const entry of container.env) {
     let value: string
     if (entry.valueFrom?.fieldRef !== undefined) value = fieldRefValue(pod, entry.valueFrom.fieldRef.fieldPath, node)
+    else if (entry.valueFrom?.resourceFieldRef !== undefined) value = resourceFieldValue(entry.valueFrom.resourceFieldRef, pod, container, node.allocatable)
     else value = expandVars(entry.value ?? '', (name) => env.get(name))
     env.set(entry.name, value)
   }

@@ -107,7 +107,7 @@ function defaultContainer(c: Container, hostNetwork: boolean): DefaultedContaine
     args: c.args ?? [],
     // an env var whose only source podshim ignores was warned about; drop it
     env: (c.env ?? [])
-      .filter((e) => e.valueFrom === undefined || e.valueFrom.fieldRef !== undefined)
+      .filter((e) => e.valueFrom === undefined || e.valueFrom.fieldRef !== undefined || e.valueFrom.resourceFieldRef !== undefined)
       .map((e) =>
         e.valueFrom?.fieldRef === undefined
           ? e

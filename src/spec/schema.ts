@@ -95,7 +95,8 @@ const envVar = obj({
   value: str,
   valueFrom: obj({
     fieldRef: obj({ apiVersion: str, fieldPath: str }),
-    ...todos('resourceFieldRef', 'configMapKeyRef', 'secretKeyRef', 'fileKeyRef'),
+    resourceFieldRef: obj({ containerName: str, resource: str, divisor: quantity }),
+    ...todos('configMapKeyRef', 'secretKeyRef', 'fileKeyRef'),
   }),
 });
 

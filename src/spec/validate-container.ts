@@ -5,7 +5,7 @@
 import type { Reporter } from './check-schema';
 import { dns1123Label, envVarName, hasBackstep, portName, qualifiedName } from './names';
 import type { Quantity } from './quantity';
-import type { Container, ContainerPort, EnvVar, ResourceList, SecurityContext } from './types';
+import type { Container, ContainerPort, EnvVar, ResourceFieldSelector, ResourceList, SecurityContext } from './types';
 import { capabilityNumber } from '../sandbox/capability-sets';
 import { checkLifecycleHandler, checkProbe } from './validate-probe';
 import {
@@ -150,9 +150,13 @@ function checkEnv(report: Reporter, path: string, env: EnvVar): void {
     report.error(`${path}.valueFrom`, `may not have more than one field specified at a time (got ${sources.join(', ')})`);
     return;
   }
+  if (env.valueFrom.resourceFieldRef !== undefined) {
+    checkResourceFieldRef(report, `${path}.valueFrom.resourceFieldRef`, env.valueFrom.resourceFieldRef);
+    return;
+  }
   const fieldRef = env.valueFrom.fieldRef;
   if (fieldRef === undefined) {
-    const ignored = ['resourceFieldRef', 'configMapKeyRef', 'secretKeyRef', 'fileKeyRef'].some((s) =>
+    const ignored = ['configMapKeyRef', 'secretKeyRef', 'fileKeyRef'].some((s) =>
       report.hasWarning(`${path}.valueFrom.${s}`),
     );
     if (!ignored) {
@@ -170,6 +174,38 @@ function checkEnv(report: Reporter, path: string, env: EnvVar): void {
   } else {
     const supported = [...ENV_FIELD_PATHS, "metadata.labels['<KEY>']", "metadata.annotations['<KEY>']"];
     oneOf(report, `${refPath}.fieldPath`, fieldRef.fieldPath, supported);
+  }
+}
+
+const ENV_RESOURCE_FIELDS = ['limits.cpu', 'limits.ephemeral-storage', 'limits.memory', 'requests.cpu', 'requests.ephemeral-storage', 'requests.memory'];
+const HUGEPAGES_FIELD_RE = /^(limits|requests)\.hugepages-/;
+/**
+ * The divisors validateContainerResourceDivisor takes, by their canonical
+ * form: 1m and 1 for cpu; 1, 1k … 1E and 1Ki … 1Ei for the rest. A written
+ * divisor has that form when its value matches in the same family ("1000m"
+ * and "1024Ki" do; "1024" and "1e3" stay as written, and are refused).
+ */
+const DECIMAL_DIVISOR_NANOS = [0n, 3n, 6n, 9n, 12n, 15n, 18n].map((e) => 10n ** e * 1_000_000_000n);
+const BINARY_DIVISOR_NANOS = [10n, 20n, 30n, 40n, 50n, 60n].map((e) => (1n << e) * 1_000_000_000n);
+const CPU_DIVISOR_NANOS = [1_000_000n, 1_000_000_000n];
+
+function isAllowedDivisor(divisor: Quantity, isCpu: boolean): boolean {
+  if (divisor.format === 'DecimalSI') return (isCpu ? CPU_DIVISOR_NANOS : DECIMAL_DIVISOR_NANOS).includes(divisor.nanos);
+  return !isCpu && divisor.format === 'BinarySI' && BINARY_DIVISOR_NANOS.includes(divisor.nanos);
+}
+
+/** validateContainerResourceFieldSelector (env: containerName optional), with its divisor rules. */
+function checkResourceFieldRef(report: Reporter, path: string, ref: ResourceFieldSelector): void {
+  if (!required(report, `${path}.resource`, ref.resource)) return;
+  if (!HUGEPAGES_FIELD_RE.test(ref.resource)) oneOf(report, `${path}.resource`, ref.resource, ENV_RESOURCE_FIELDS);
+  if (ref.divisor === undefined) return;
+  const divisor = checkQuantity(report, `${path}.divisor`, ref.divisor);
+  if (divisor === undefined || divisor.nanos === 0n) return;
+  const isCpu = ref.resource.endsWith('.cpu');
+  const what = isCpu ? 'the cpu' : ref.resource.endsWith('.memory') ? 'the memory' : ref.resource.endsWith('.ephemeral-storage') ? 'the local ephemeral storage' : 'the hugepages';
+  if (!isAllowedDivisor(divisor, isCpu)) {
+    const allowed = isCpu ? '1m and 1' : '1, 1k, 1M, 1G, 1T, 1P, 1E, 1Ki, 1Mi, 1Gi, 1Ti, 1Pi, 1Ei';
+    report.error(`${path}.divisor`, `only divisor's values ${allowed} are supported with ${what} resource ${got(ref.divisor)}`);
   }
 }
 

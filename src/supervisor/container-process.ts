@@ -14,6 +14,7 @@ import { SyscallError } from '../native/syscall-error'
 import { containerPlanOps, settableOomScoreAdj } from '../sandbox/container-plan'
 import { MASKED_PATHS, READONLY_PATHS, type MaskedPath } from '../sandbox/default-mounts'
 import { findExecutable, processSpec, type ProcessSpec } from '../sandbox/process-spec'
+import { hostAllocatable } from '../sandbox/downward-resources'
 import { containerPath, resolveVolumeMounts } from '../sandbox/volumes'
 import type { ResolvedImage } from '../images/resolver'
 import type { DefaultedContainer } from '../spec/types'
@@ -75,7 +76,7 @@ export function startContainerProcess(input: {
   const { native, sandbox, container, image } = input
   const pod = sandbox.pod
   const spec = processSpec({
-    pod, container, image: image.config, hostname: input.hostname, node: { name: hostHostname(), hostIP: firstHostAddress() },
+    pod, container, image: image.config, hostname: input.hostname, node: { name: hostHostname(), hostIP: firstHostAddress(), allocatable: () => hostAllocatable(sandbox.paths.dataDir) },
     users: imageUsers(image.lookupRoot), machineMemoryBytes: totalmem(),
     hasDeviceFilter: sandbox.hasDeviceFilter,
   })

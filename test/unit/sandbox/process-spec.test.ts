@@ -30,7 +30,7 @@ const users: ImageUsers = {
   memberGroups: (n) => GROUPS.filter((g) => g.name !== n && g.members.includes(n)).map((g) => g.gid),
 }
 const GI = 1024 ** 3
-const spec = (p: ReturnType<typeof pod>, img = image) => processSpec({ pod: p, container: p.spec.containers[0], image: img, hostname: 'web', node: { name: 'node1', hostIP: '192.0.2.7' }, users, machineMemoryBytes: 10 * GI, hasDeviceFilter: true })
+const spec = (p: ReturnType<typeof pod>, img = image) => processSpec({ pod: p, container: p.spec.containers[0], image: img, hostname: 'web', node: { name: 'node1', hostIP: '192.0.2.7', allocatable: () => ({ milliCpu: 4000n, memoryBytes: 8n * BigInt(GI), ephemeralStorageBytes: 90n * BigInt(GI) }) }, users, machineMemoryBytes: 10 * GI, hasDeviceFilter: true })
 
 t.test('command and args over Entrypoint and Cmd (Kubernetes rules)', (t) => {
   t.same(spec(pod('{name: c, image: x}')).argv, ['/entry', 'default-arg'], 'neither: image entrypoint + cmd')

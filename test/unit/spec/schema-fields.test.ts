@@ -46,7 +46,6 @@ t.test('Kubernetes fields podshim does not implement are warnings naming their p
   t.same(warningsOf(pod).sort(), [
     ignored('spec.activeDeadlineSeconds'),
     ignored('spec.affinity'),
-    ignored('spec.containers[0].env[0].valueFrom.resourceFieldRef'),
     ignored('spec.containers[0].envFrom'),
     `${ignored('spec.containers[0].ports[0].hostPort')}: nothing forwards the host's port into the pod's network namespace (with hostNetwork: true a container listens on the host's ports itself)`,
     ignored('spec.containers[0].securityContext.procMount'),
