@@ -1,10 +1,11 @@
 // The pod cgroup manager on the real cgroup2 hierarchy, as root. Works on a
 // hybrid host (cpu/memory/pids bound to v1: limits reported unenforced) and
 // on a pure v2 VM (limits written and read back); expectations come from the
-// hierarchy's own cgroup.controllers. Everything lives under a test-unique
-// parent, never `podshim`, and is removed even when a test fails.
+// hierarchy's own cgroup.controllers. Everything lives under a parent unique
+// to each test, never `podshim`, and is removed by that test's teardown even
+// when it fails.
 
-import t from 'tap'
+import t, { type Test } from 'tap'
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 import { randomBytes } from 'node:crypto'
@@ -23,44 +24,58 @@ if (process.getuid?.() !== 0) {
 
 const MI = 1024 * 1024
 const root = findCgroup2Mount()
-const parent = `podshim-test-${randomBytes(4).toString('hex')}`
-const parentDir = path.join(root, parent)
-/** a cgroup of the test's own standing for one podshim did not create (a systemd slice, say) */
-const gate = `${parent}-gate`
-const gateDir = path.join(root, gate)
 const available = new Set(fs.readFileSync(path.join(root, 'cgroup.controllers'), 'utf8').split(/\s+/))
 const app = { name: 'app', requests: { milliCpu: 250 }, limits: { milliCpu: 500, memoryBytes: 128 * MI } }
-const children: ChildProcess[] = []
 
-const options = (podUid: string, strict = false): CreatePodCgroupOptions => ({
-  root,
-  parent,
-  podUid,
-  leaves: [PAUSE_LEAF, 'app'],
-  pod: podCgroupValues({ containers: [app] }, { pidsLimit: 64 }),
-  containers: new Map([[PAUSE_LEAF, pauseCgroupValues()], ['app', containerCgroupValues(app)]]),
-  strict,
-  v1Controllers: findCgroupV1Controllers(),
-})
+interface Fresh {
+  parent: string
+  parentDir: string
+  /** a cgroup of the test's own standing for one podshim did not create (a systemd slice, say) */
+  gate: string
+  gateDir: string
+  /** processes the test started: SIGKILLed at teardown */
+  children: ChildProcess[]
+  options(podUid: string, strict?: boolean): CreatePodCgroupOptions
+}
 
-t.teardown(async () => {
-  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL')
-  for (const uid of ['pod-a', 'pod-strict']) await removeStalePodCgroup(root, parent, uid).catch(() => undefined)
-  for (const p of [`${gate}/podshim`, `${gate}/custom`]) await removeStalePodCgroup(root, p, 'pod-gated').catch(() => undefined)
-  for (const p of [parent, gate]) await removeStalePodCgroup(root, `${p}/kubepods/burstable`, 'pod-nested').catch(() => undefined)
-  const nested = (dir: string): string[] => [path.join(dir, 'kubepods', 'burstable'), path.join(dir, 'kubepods')]
-  for (const dir of [...nested(parentDir), parentDir, path.join(gateDir, 'podshim'), path.join(gateDir, 'custom'), ...nested(gateDir), gateDir]) {
-    try {
-      fs.rmdirSync(dir)
-    } catch {
-      // already gone
+/** Names of this test's own, and a teardown that removes whatever of them is left. */
+function fresh(t: Test): Fresh {
+  const parent = `podshim-test-${randomBytes(4).toString('hex')}`
+  const parentDir = path.join(root, parent)
+  const gate = `${parent}-gate`
+  const gateDir = path.join(root, gate)
+  const children: ChildProcess[] = []
+  t.teardown(async () => {
+    for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL')
+    for (const uid of ['pod-a', 'pod-strict']) await removeStalePodCgroup(root, parent, uid).catch(() => undefined)
+    for (const p of [`${gate}/podshim`, `${gate}/custom`]) await removeStalePodCgroup(root, p, 'pod-gated').catch(() => undefined)
+    for (const p of [parent, gate]) await removeStalePodCgroup(root, `${p}/kubepods/burstable`, 'pod-nested').catch(() => undefined)
+    const nested = (dir: string): string[] => [path.join(dir, 'kubepods', 'burstable'), path.join(dir, 'kubepods')]
+    for (const dir of [...nested(parentDir), parentDir, path.join(gateDir, 'podshim'), path.join(gateDir, 'custom'), ...nested(gateDir), gateDir]) {
+      try {
+        fs.rmdirSync(dir)
+      } catch {
+        // already gone
+      }
     }
-  }
-})
+  })
+  const options = (podUid: string, strict = false): CreatePodCgroupOptions => ({
+    root,
+    parent,
+    podUid,
+    leaves: [PAUSE_LEAF, 'app'],
+    pod: podCgroupValues({ containers: [app] }, { pidsLimit: 64 }),
+    containers: new Map([[PAUSE_LEAF, pauseCgroupValues()], ['app', containerCgroupValues(app)]]),
+    strict,
+    v1Controllers: findCgroupV1Controllers(),
+  })
+  return { parent, parentDir, gate, gateDir, children, options }
+}
 
 const controllersIn = (file: string): string[] => fs.readFileSync(file, 'utf8').split(/\s+/).filter((c) => c !== '')
 
 t.test('create, enforce or report, run a process, kill it, remove', async (t) => {
+  const { parent, parentDir, children, options } = fresh(t)
   const cg = createPodCgroup(options('pod-a'))
   t.ok(fs.statSync(path.join(parentDir, 'pod-a', PAUSE_LEAF)).isDirectory())
   t.ok(fs.statSync(cg.leafPath('app')).isDirectory())
@@ -111,6 +126,7 @@ t.test('create, enforce or report, run a process, kill it, remove', async (t) =>
 })
 
 t.test('strict mode throws when a limit cannot be enforced and leaves nothing', async (t) => {
+  const { parentDir, options } = fresh(t)
   const isMissing = ['cpu', 'memory', 'pids'].some((c) => !available.has(c))
   if (isMissing) {
     t.throws(() => createPodCgroup(options('pod-strict', true)), /limits not enforceable: .*controller not available/)
@@ -124,6 +140,7 @@ t.test('strict mode throws when a limit cannot be enforced and leaves nothing', 
 })
 
 t.test('a cgroup podshim did not create is never written: what it does not hand down is reported', async (t) => {
+  const { gate, gateDir, options } = fresh(t)
   fs.mkdirSync(gateDir)
   const gateControl = path.join(gateDir, 'cgroup.subtree_control')
   const has = new Set(controllersIn(path.join(gateDir, 'cgroup.controllers')))
@@ -156,6 +173,7 @@ t.test('a cgroup podshim did not create is never written: what it does not hand 
 })
 
 t.test('a nested parent: the levels podshim makes are its own; one it did not make is neither written nor removed', async (t) => {
+  const { parent, parentDir, gate, gateDir, children, options } = fresh(t)
   const cg = createPodCgroup({ ...options('pod-nested'), parent: `${parent}/kubepods/burstable` })
   t.equal(cg.path, path.join(parentDir, 'kubepods', 'burstable', 'pod-nested'), 'every missing level is made')
   const child = spawn('sleep', ['30'], { stdio: 'ignore' })

@@ -54,13 +54,17 @@ t.test('a watched child keeps the loop alive', async t => {
 
 t.test('an exception in onExit goes to uncaughtException', async t => {
   const spawned = nativeApi.spawn(plan([execve('/bin/true', ['true'])]))
+  // tap's own listeners go back at teardown, however the test ends
+  const listeners = process.listeners('uncaughtException')
+  process.removeAllListeners('uncaughtException')
+  let onThrown: (err: Error) => void = () => undefined
+  t.teardown(() => {
+    process.removeListener('uncaughtException', onThrown)
+    for (const listener of listeners) process.on('uncaughtException', listener)
+  })
   const seen = new Promise<Error>(resolve => {
-    const listeners = process.listeners('uncaughtException')
-    process.removeAllListeners('uncaughtException')
-    process.once('uncaughtException', err => {
-      for (const listener of listeners) process.on('uncaughtException', listener)
-      resolve(err)
-    })
+    onThrown = resolve
+    process.once('uncaughtException', onThrown)
   })
   nativeApi.watchExit(spawned.pidfd, () => {
     nativeApi.close(spawned.pidfd)

@@ -11,7 +11,7 @@ import {
   CLONE_NEWNS, MS_BIND, MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_PRIVATE, MS_RDONLY, MS_REC, MS_REMOUNT, PlanOpCode, SpawnStage,
 } from '../../../src/native/contract'
 import { SpawnError, syscallErrorFromSpawn } from '../../../src/native/spawn-error'
-import { eventually, execve, plan, runCaptured, sleep, spawnChild, tempDir } from './fixtures/helpers'
+import { eventually, execve, killCgroup, plan, runCaptured, sleep, spawnChild, tempDir } from './fixtures/helpers'
 
 const LIST_FDS = 'for f in /proc/self/fd/*; do [ -e "$f" ] && echo "${f##*/}"; done'
 const O_CLOEXEC = 0o2000000
@@ -138,7 +138,7 @@ t.test('CLONE_INTO_CGROUP starts the child in a cgroup of our own', {
   const fd = openSync(dir, constants.O_RDONLY | constants.O_DIRECTORY)
   t.teardown(async () => {
     closeSync(fd)
-    writeFileSync(join(dir, 'cgroup.kill'), '1')
+    killCgroup(dir)
     await eventually(() => readFileSync(join(dir, 'cgroup.procs'), 'utf8') === '')
     for (let i = 0; i < 50 && existsSync(dir); i++) {
       try {

@@ -15,7 +15,7 @@ import {
   CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWUTS, MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_PRIVATE, MS_REC,
   PlanOpCode, type PlanOp,
 } from '../../../src/native/contract'
-import { SIGTERM, childrenOfThisProcess, eventually, execve, plan, runCaptured, spawnChild, statusField, type Child } from './fixtures/helpers'
+import { SIGTERM, childrenOfThisProcess, eventually, execve, killCgroup, plan, runCaptured, spawnChild, statusField, type Child } from './fixtures/helpers'
 import { waitMs } from '../pod/fixtures/helpers'
 import { findCgroup2Mount } from '../../../src/cgroup/mount'
 
@@ -158,16 +158,22 @@ os.execv(sys.argv[2], ["/pause"])`
   const script = `mount -t tmpfs shm "$1" || exit 10
 mkdir "$1/below"
 python3 -c '${exec}' "$1" "$0" 2>/dev/null & pid=$!
+# pause dies with the shell on every way out but its own exit (pid is cleared once it is reaped)
+trap '[ -z "$pid" ] || kill -KILL $pid 2>/dev/null' EXIT
+trap 'exit 143' TERM
 # TERM only once pause itself (not python before its exec) catches it: SigCgt bit 14
+end=$(( $(date +%s) + $2 ))
 until [ "$(cat /proc/$pid/comm)" = pause ] && [ $(( 0x$(awk '/^SigCgt:/ { print $2 }' /proc/$pid/status) & 0x4000 )) -ne 0 ]; do
   [ -e /proc/$pid ] || exit 11
+  [ $(date +%s) -lt $end ] || exit 12
   sleep 0.01
 done
 cmdline=$(tr '\\0' ' ' < /proc/$pid/cmdline)
-kill -TERM $pid; wait $pid; echo "exit $?"
+kill -TERM $pid; wait $pid; status=$?; pid=; echo "exit $status"
 if grep -q " $1 " /proc/self/mountinfo; then echo mounted; else echo unmounted; fi
 echo "cmdline $cmdline"`
-  return spawnSync('unshare', ['-m', '--propagation', 'private', 'sh', '-c', script, PAUSE_PATH, dir], { encoding: 'utf8', timeout: waitMs(10_000) })
+  // the shell gives up on pause after 5 s (scaled), before spawnSync's 10 s would TERM it
+  return spawnSync('unshare', ['-m', '--propagation', 'private', 'sh', '-c', script, PAUSE_PATH, dir, String(Math.ceil(waitMs(5000) / 1000))], { encoding: 'utf8', timeout: waitMs(10_000) })
 }
 
 t.test('pause unmounts the tmpfs it holds an O_PATH fd 5 of as it shuts down on TERM', async t => {
@@ -200,7 +206,7 @@ function pauseWithFd4(t: Test, which: string): Map<string, string> {
   mkdirSync(cgroup)
   t.teardown(async () => {
     if (!existsSync(cgroup)) return
-    writeFileSync(join(cgroup, 'cgroup.kill'), '1')
+    killCgroup(cgroup)
     await eventually(() => readFileSync(join(cgroup, 'cgroup.procs'), 'utf8').trim() === '')
     rmdirSync(cgroup)
   })
@@ -213,19 +219,37 @@ os.dup2(os.open(cgroup + "/" + which, os.O_WRONLY), 4)
 pid = os.fork()
 if pid == 0:
     os.execv(pause, ["/pause"])
+# spawnSync's timeout TERMs python: leave through the finally below, which kills pause
+signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+deadline = time.monotonic() + float(sys.argv[4])
 def caught():
     with open("/proc/%d/status" % pid) as f:
         return int([l for l in f if l.startswith("SigCgt:")][0].split()[1], 16)
-while open("/proc/%d/comm" % pid).read().strip() != "pause" or not caught() & 0x4000:
-    time.sleep(0.01)
-os.kill(pid, signal.SIGUSR2)
-_, status = os.waitpid(pid, 0)
-print("pause=" + ("signal %d" % os.WTERMSIG(status) if os.WIFSIGNALED(status) else "exit %d" % os.WEXITSTATUS(status)))
-time.sleep(0.05)
-print("sleep=" + ("alive" if sleeper.poll() is None else "dead"))
-sleeper.kill()
-sleeper.wait()`
-  const r = spawnSync('python3', ['-c', script, cgroup, which, PAUSE_PATH], { encoding: 'utf8', timeout: waitMs(10_000) })
+try:
+    while open("/proc/%d/comm" % pid).read().strip() != "pause" or not caught() & 0x4000:
+        if time.monotonic() > deadline:
+            sys.exit("pause never caught TERM")
+        time.sleep(0.01)
+    os.kill(pid, signal.SIGUSR2)
+    while True:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            break
+        if time.monotonic() > deadline:
+            sys.exit("pause did not end on SIGUSR2")
+        time.sleep(0.01)
+    pid = 0
+    print("pause=" + ("signal %d" % os.WTERMSIG(status) if os.WIFSIGNALED(status) else "exit %d" % os.WEXITSTATUS(status)))
+    time.sleep(0.05)
+    print("sleep=" + ("alive" if sleeper.poll() is None else "dead"))
+finally:
+    if pid:
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+    sleeper.kill()
+    sleeper.wait()`
+  // python gives up on pause after 5 s (scaled), before spawnSync's 10 s would TERM it
+  const r = spawnSync('python3', ['-c', script, cgroup, which, PAUSE_PATH, String(waitMs(5000) / 1000)], { encoding: 'utf8', timeout: waitMs(10_000) })
   t.equal(r.status, 0, r.stderr)
   return new Map(r.stdout.trim().split('\n').map((l) => l.split('=') as [string, string]))
 }

@@ -9,7 +9,7 @@ import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { CLI_PATH, podEnv, podManifest, shContainer, waitMs, withNodeOnPath } from './fixtures/helpers'
+import { CLI_PATH, RUN_TIMEOUT_MS, cliEnv, podEnv, podManifest, shContainer, waitMs } from './fixtures/helpers'
 
 if (process.getuid?.() !== 0) {
   t.plan(0, 'skip: needs root to create namespaces and cgroups')
@@ -50,11 +50,18 @@ t.test('a terminal that falls behind holds the container back instead of filling
   await pod.waitFor(/c +\| x{200}/)
   pod.child.stdout!.pause()
   const file = logFile(env.logRoot, 'c')
-  await sleep(waitMs(500))
-  const first = statSync(file).size
-  await sleep(waitMs(500))
-  const second = statSync(file).size
+  // the pipes fill up first: poll until the size has not changed for 500 ms (scaled), or the hang guard
+  const deadline = Date.now() + waitMs(10_000)
+  let first = statSync(file).size
+  let second = first
+  let since = Date.now()
+  while (Date.now() - since < waitMs(500) && Date.now() < deadline) {
+    await sleep(waitMs(100))
+    second = statSync(file).size
+    if (second !== first) [first, since] = [second, Date.now()]
+  }
   t.equal(second, first, `the log stops growing while nobody reads the terminal (${first} bytes)`)
+  t.ok(Date.now() - since >= waitMs(500), 'it stayed the same for 500 ms')
   t.ok(first < 8 * 1024 * 1024, 'within pipe buffers, not unbounded')
   pod.child.stdout!.resume()
   await sleep(waitMs(200))
@@ -97,7 +104,13 @@ t.test('-o json whose status cannot be written (a full disk) fails, saying so', 
   const manifest = env.writeManifest(podManifest('full', [shContainer('c', 'true')]))
   const full = openSync('/dev/full', 'w')
   t.teardown(() => closeSync(full))
-  const child = spawn(CLI_PATH, ['run', '-q', '-o', 'json', ...env.rootArgs(), manifest], { stdio: ['ignore', full, 'pipe'], env: withNodeOnPath(process.env) })
+  const child = spawn(CLI_PATH, ['run', '-q', '-o', 'json', ...env.rootArgs(), manifest], { stdio: ['ignore', full, 'pipe'], env: cliEnv() })
+  // a hang guard: a killed run closes with code null, which fails below
+  const timer = setTimeout(() => child.kill('SIGKILL'), RUN_TIMEOUT_MS)
+  t.teardown(() => {
+    clearTimeout(timer)
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
+  })
   let stderr = ''
   child.stderr!.setEncoding('utf8').on('data', (s: string) => { stderr += s })
   const [code] = await once(child, 'close') as [number | null]

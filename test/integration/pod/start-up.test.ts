@@ -11,12 +11,13 @@
 // two runs get different uids, and that podshim's output is whole however
 // slowly it is read.
 import t, { type Test } from 'tap'
-import { spawnSync } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
+import { once } from 'node:events'
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 
-import { CLI_PATH, podEnv, podManifest, shContainer, waitS, withNodeOnPath } from './fixtures/helpers'
+import { CLI_PATH, RUN_TIMEOUT_MS, cliEnv, podEnv, podManifest, shContainer, waitS, withNodeOnPath } from './fixtures/helpers'
 
 const REPO = resolve(__dirname, '../../..')
 const VERSION = (require(join(REPO, 'package.json')) as { version: string }).version
@@ -193,8 +194,27 @@ t.test('all output reaches a pipe that is read only after podshim is done', asyn
   const env = podEnv(t)
   // 30000 lines of 100 characters, each prefixed "c | ": far more than a pipe holds
   const file = env.writeManifest(podManifest('big-output', [shContainer('c', "head -c 3000000 /dev/zero | tr '\\0' x | fold -w 100")]))
-  const r = spawnSync('sh', ['-c', `"$0" run ${env.rootArgs().join(' ')} "$1" | (sleep ${waitS(1)}; wc -c)`, CLI_PATH, file],
-    { encoding: 'utf8', env: withNodeOnPath(process.env) })
-  t.equal(r.status, 0, r.stderr)
-  t.equal(Number(r.stdout.trim()), 30000 * ('c | '.length + 100 + 1), 'every line, none lost at exit')
+  // its own process group: on a hang, the guard (or the teardown) kills podshim and wc with the shell
+  const sh = spawn('sh', ['-c', `"$0" run ${env.rootArgs().join(' ')} "$1" | (sleep ${waitS(1)}; wc -c)`, CLI_PATH, file],
+    { env: cliEnv(), detached: true, stdio: ['ignore', 'pipe', 'pipe'] })
+  const killGroup = (): void => {
+    if (sh.exitCode !== null || sh.signalCode !== null) return
+    try {
+      process.kill(-sh.pid!, 'SIGKILL')
+    } catch {
+      // the group is gone
+    }
+  }
+  const timer = setTimeout(killGroup, RUN_TIMEOUT_MS)
+  t.teardown(() => {
+    clearTimeout(timer)
+    killGroup()
+  })
+  let stdout = ''
+  let stderr = ''
+  sh.stdout.setEncoding('utf8').on('data', (s: string) => { stdout += s })
+  sh.stderr.setEncoding('utf8').on('data', (s: string) => { stderr += s })
+  const [status] = await once(sh, 'close') as [number | null]
+  t.equal(status, 0, stderr)
+  t.equal(Number(stdout.trim()), 30000 * ('c | '.length + 100 + 1), 'every line, none lost at exit')
 })
