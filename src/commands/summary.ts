@@ -22,5 +22,6 @@ export function formatSummary(podName: string, status: PodStatus, sidecars: Read
     .filter((s) => s.state.terminated?.message !== undefined)
     // a message of many lines (a log tail) stays under its container's name
     .map((s) => `  ${s.name}: ${s.state.terminated!.message!.trim().split('\n').join('\n    ')}`)
-  return [`pod "${podName}" ${status.phase}`, ...lines, ...(messages.length > 0 ? ['messages:', ...messages] : [])].join('\n') + '\n'
+  const why = status.reason !== undefined ? ` (${status.reason}): ${status.message ?? ''}`.trimEnd() : ''
+  return [`pod "${podName}" ${status.phase}${why}`, ...lines, ...(messages.length > 0 ? ['messages:', ...messages] : [])].join('\n') + '\n'
 }

@@ -207,8 +207,8 @@ const podSpec = obj({
   // what the downward API tells; podshim mounts no token (automountServiceAccountToken is not implemented)
   serviceAccountName: str,
   serviceAccount: str,
+  activeDeadlineSeconds: int,
   ...todos(
-    'activeDeadlineSeconds',
     'affinity',
     'automountServiceAccountToken',
     'ephemeralContainers',

@@ -130,6 +130,7 @@ function checkDnsConfig(report: Reporter, spec: PodSpec): void {
 function checkSpec(report: Reporter, spec: PodSpec): void {
   oneOfDefaulted(report, 'spec.restartPolicy', spec.restartPolicy, ['Always', 'OnFailure', 'Never']);
   atLeast(report, 'spec.terminationGracePeriodSeconds', spec.terminationGracePeriodSeconds, 0);
+  inRange(report, 'spec.activeDeadlineSeconds', spec.activeDeadlineSeconds, 1, MAX_ID);
   if (spec.hostname) checkName(report, 'spec.hostname', spec.hostname, dns1123Label);
   if (spec.subdomain) checkName(report, 'spec.subdomain', spec.subdomain, dns1123Label);
   if (spec.nodeName) checkName(report, 'spec.nodeName', spec.nodeName, dns1123Subdomain);

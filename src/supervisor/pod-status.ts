@@ -15,6 +15,8 @@ export function buildPodStatus(input: {
   init: ContainerRecord[]
   regular: ContainerRecord[]
   startTime: Date | undefined
+  /** the pod failed as a whole (kubelet's eviction result, e.g. DeadlineExceeded): phase Failed with this reason and message */
+  failure?: { reason: string; message: string }
   sandboxReady: boolean
   isTerminal: boolean
   /** condition type → [status, time]: kept across calls so transition times stay put */
@@ -26,7 +28,7 @@ export function buildPodStatus(input: {
   const { pod } = input
   const init = input.init.map((r) => ({ status: r.status(), isSidecar: r.kind === 'sidecar' }))
   const regular = input.regular.map((r) => r.status())
-  const phase = podPhase(pod.spec.restartPolicy, init, regular, input.isTerminal)
+  const phase = input.failure !== undefined ? 'Failed' : podPhase(pod.spec.restartPolicy, init, regular, input.isTerminal)
   const since = (type: string, status: string): string => {
     const previous = input.transitions.get(type)
     if (previous !== undefined && previous.startsWith(`${status} `)) return previous.slice(status.length + 1)
@@ -42,6 +44,10 @@ export function buildPodStatus(input: {
     hostIPs: [{ ip: hostIP }],
     containerStatuses: regular,
     qosClass: podQosClass({ containers: containerResources(pod), initContainers: initContainerResources(pod) }),
+  }
+  if (input.failure !== undefined) {
+    status.message = input.failure.message
+    status.reason = input.failure.reason
   }
   if (input.startTime !== undefined) {
     // as kubelet: the sandbox's IP from its start on (kept after it is gone); a hostNetwork pod has the node's.

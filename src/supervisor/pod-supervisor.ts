@@ -24,6 +24,7 @@ import type { StartedProcess } from './container-process'
 import { killContainer, SIGKILL, unhealthyKillMessage } from './kill-container'
 import { NO_LIFECYCLE, type LifecycleAgent } from './lifecycle-agent'
 import { signalNumber } from './signals'
+import { armActiveDeadline, DEADLINE_EXCEEDED } from './active-deadline'
 
 export interface SupervisorDeps {
   runtime: PodRuntime
@@ -56,6 +57,8 @@ export class PodSupervisor {
   /** containers already warned that their oom_score_adj could not be lowered (once each, as for pause) */
   private readonly oomScoreAdjWarned = new Set<string>()
   private podFailed = false
+  /** the pod was failed as a whole (its deadline): the status's reason and message */
+  private failure: { reason: string; message: string } | undefined
   private startTime: Date | undefined
   private sandboxReady = false
   private finish!: () => void
@@ -85,6 +88,7 @@ export class PodSupervisor {
   /** Run the pod to its end (or until stop()); always tears the sandbox down. */
   async run(): Promise<PodResult> {
     this.startTime = this.deps.clock.now()
+    const deadline = armActiveDeadline(this.pod.spec.activeDeadlineSeconds, this.deps.clock, () => this.exceedDeadline())
     try {
       this.deps.runtime.start(
         (reap) => this.events.normal('Reaped', `pause reaped orphan process ${reap.pid} (${reap.signal === null ? `exit code ${reap.code}` : `signal ${reap.signal}`})`),
@@ -101,6 +105,7 @@ export class PodSupervisor {
       this.runNextInit()
       await this.finished
     } finally {
+      deadline?.cancel()
       await this.lifecycle.close()
       const errors = await this.deps.runtime.teardown()
       for (const image of this.images.values()) this.deps.images.release?.(image)
@@ -126,7 +131,7 @@ export class PodSupervisor {
 
   status(isFinal = false): PodStatus {
     return buildPodStatus({
-      pod: this.pod, init: this.init, regular: this.regular, startTime: this.startTime,
+      pod: this.pod, init: this.init, regular: this.regular, startTime: this.startTime, failure: this.failure,
       sandboxReady: this.sandboxReady, isTerminal: isFinal || this.podFailed,
       transitions: this.transitions, now: this.deps.clock.now(),
       hostIP: firstHostAddress(),
@@ -136,6 +141,15 @@ export class PodSupervisor {
   /** Builds the status, for its side effect: each condition's lastTransitionTime is when it changed, not when asked. */
   private noteTransitions(): void {
     this.status()
+  }
+
+  /** activeDeadlineSeconds passed: the pod fails and stops, as kubelet evicts it. */
+  private exceedDeadline(): void {
+    if (this.isStopping) return
+    this.events.normal(DEADLINE_EXCEEDED.reason, DEADLINE_EXCEEDED.message)
+    this.failure = DEADLINE_EXCEEDED
+    this.podFailed = true
+    void this.terminate()
   }
 
   /** Start the next init container whose turn it is, or the app containers once all are done. */

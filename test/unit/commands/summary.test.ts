@@ -24,3 +24,9 @@ t.test('one row per container, and each message under its name, every line of it
   ].join('\n'))
   t.end()
 })
+
+t.test('a pod failed as a whole says why', (t) => {
+  const status = { phase: 'Failed', reason: 'DeadlineExceeded', message: 'Pod was active on the node longer than the specified deadline', containerStatuses: [terminated('web', 143)] } as unknown as PodStatus
+  t.equal(formatSummary('p', status).split('\n')[0], 'pod "p" Failed (DeadlineExceeded): Pod was active on the node longer than the specified deadline')
+  t.end()
+})

@@ -44,7 +44,6 @@ t.test('Kubernetes fields podshim does not implement are warnings naming their p
   t.same(problemsOf(pod), []);
   const ignored = (path: string): string => `${path}: not implemented by podshim, ignored`;
   t.same(warningsOf(pod).sort(), [
-    ignored('spec.activeDeadlineSeconds'),
     ignored('spec.affinity'),
     ignored('spec.containers[0].envFrom'),
     `${ignored('spec.containers[0].ports[0].hostPort')}: nothing forwards the host's port into the pod's network namespace (with hostNetwork: true a container listens on the host's ports itself)`,

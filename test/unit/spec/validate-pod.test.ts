@@ -45,6 +45,8 @@ const cases: RuleCase[] = [
   ['restartPolicy', (p) => { p.spec.restartPolicy = 'Sometimes'; }, 'spec.restartPolicy: unsupported value "Sometimes": supported values: "Always", "OnFailure", "Never"', (p) => { p.spec.restartPolicy = 'OnFailure'; }],
   ['grace period', (p) => { p.spec.terminationGracePeriodSeconds = -1; }, 'spec.terminationGracePeriodSeconds: must be greater than or equal to 0 (got -1)', (p) => { p.spec.terminationGracePeriodSeconds = 0; }],
   ['grace period type', (p) => { p.spec.terminationGracePeriodSeconds = '30'; }, 'spec.terminationGracePeriodSeconds: must be an integer (got string "30")', (p) => { p.spec.terminationGracePeriodSeconds = 30; }],
+  ['activeDeadlineSeconds', (p) => { p.spec.activeDeadlineSeconds = 0; }, 'spec.activeDeadlineSeconds: must be between 1 and 2147483647, inclusive (got 0)', (p) => { p.spec.activeDeadlineSeconds = 1; }],
+  ['activeDeadlineSeconds type', (p) => { p.spec.activeDeadlineSeconds = '60'; }, 'spec.activeDeadlineSeconds: must be an integer (got string "60")', (p) => { p.spec.activeDeadlineSeconds = 2147483647; }],
   ['grace period fraction', (p) => { p.spec.terminationGracePeriodSeconds = 1.5; }, 'spec.terminationGracePeriodSeconds: must be an integer (got number 1.5)', () => {}],
   ['hostname', (p) => { p.spec.hostname = 'my.host'; }, 'spec.hostname: must be a lowercase RFC 1123 label', (p) => { p.spec.hostname = 'my-host'; }],
   ['hostname length', (p) => { p.spec.hostname = 'h'.repeat(64); }, 'spec.hostname: must be no more than 63 characters', (p) => { p.spec.hostname = 'h'.repeat(63); }],
