@@ -10,10 +10,12 @@ import { totalmem } from 'node:os'
 import { join, posix } from 'node:path'
 import type { DefaultedContainer, DefaultedVolume } from '../spec/types'
 import { parseQuantity } from '../spec/quantity'
+import { expandVars } from '../spec/expand'
 import { MNT_DETACH, mount, openTreeClone, umount2 } from '../native/libc'
 import { MS_NODEV, MS_NOSUID } from '../native/contract'
 import type { VolumeMountPlan } from './container-plan'
 import { VolumeError } from './volume-error'
+import { ContainerConfigError } from './container-config-error'
 import { openInside } from './subpath'
 import { checkMountPoint, type MountPointImage } from './mount-point'
 
@@ -154,7 +156,7 @@ export function teardownVolumes(volumes: PreparedVolume[]): void {
  * refused here, naming the volumeMount (checkMountPoint).
  */
 export function resolveVolumeMounts(
-  container: DefaultedContainer, volumes: Map<string, PreparedVolume>, image?: MountPointImage,
+  container: DefaultedContainer, volumes: Map<string, PreparedVolume>, image?: MountPointImage, env?: () => ReadonlyMap<string, string>,
 ): { mounts: VolumeMountPlan[]; fds: number[] } {
   const mounts: VolumeMountPlan[] = []
   const fds: number[] = []
@@ -166,17 +168,19 @@ export function resolveVolumeMounts(
       if (image !== undefined) checkMountPoint(image, target, mounts.map((m) => m.target), `volumeMounts[${i}].mountPath`)
       const readOnly = vm.readOnly === true
       const recursiveReadOnly = readOnly && (vm.recursiveReadOnly === 'Enabled' || vm.recursiveReadOnly === 'IfPossible')
-      if (vm.subPath === undefined || vm.subPath === '') {
+      const isExpr = vm.subPathExpr !== undefined && vm.subPathExpr !== ''
+      const subPath = isExpr ? expandSubPathExpr(vm.subPathExpr!, env?.() ?? new Map()) : vm.subPath
+      if (subPath === undefined || subPath === '') {
         mounts.push({ source: volume.hostPath, target, readOnly, recursiveReadOnly, isFile: !mountSourceStat(volume, i).isDirectory() })
         return
       }
       // the checked path, held by fd and detached as a mount tree the child attaches (no path to swap)
-      const fd = openInside(volume.hostPath, vm.subPath, `volumeMounts[${i}].subPath`)
+      const fd = openInside(volume.hostPath, subPath, `volumeMounts[${i}].${isExpr ? 'subPathExpr' : 'subPath'}`)
       try {
         const isFile = !statSync(`/proc/self/fd/${fd}`).isDirectory()
-        const treeFd = openTreeClone(fd, join(volume.hostPath, vm.subPath))
+        const treeFd = openTreeClone(fd, join(volume.hostPath, subPath))
         fds.push(treeFd)
-        mounts.push({ source: join(volume.hostPath, vm.subPath), treeFd, target, readOnly, recursiveReadOnly, isFile })
+        mounts.push({ source: join(volume.hostPath, subPath), treeFd, target, readOnly, recursiveReadOnly, isFile })
       } finally {
         closeSync(fd)
       }
@@ -186,6 +190,22 @@ export function resolveVolumeMounts(
     throw err
   }
   return { mounts, fds }
+}
+
+/**
+ * kubelet's ExpandContainerVolumeMounts: $(VAR) in a subPathExpr from the
+ * container's env (its own entries, as kubelet makes them, not the
+ * image's); a variable without a value is an error naming every such one.
+ */
+export function expandSubPathExpr(expr: string, env: ReadonlyMap<string, string>): string {
+  const missing = new Set<string>()
+  const expanded = expandVars(expr, (name) => {
+    const value = env.get(name)
+    if (value === undefined || value === '') missing.add(name)
+    return value ?? ''
+  })
+  if (missing.size > 0) throw new ContainerConfigError(`missing value for ${[...missing].sort().join(', ')}`)
+  return expanded
 }
 
 /**

@@ -256,10 +256,14 @@ function checkMounts(report: Reporter, path: string, c: Container, volumeNames: 
     if (mount.recursiveReadOnly !== undefined && mount.recursiveReadOnly !== 'Disabled' && mount.readOnly !== true) {
       report.error(`${mountPath}.recursiveReadOnly`, 'may only be specified when readOnly is true');
     }
-    const subPath = mount.subPath;
-    if (subPath !== undefined && subPath !== '') {
-      if (subPath.startsWith('/')) report.error(`${mountPath}.subPath`, `must be a relative path ${got(subPath)}`);
-      if (hasBackstep(subPath)) report.error(`${mountPath}.subPath`, `must not contain '..' ${got(subPath)}`);
+    for (const field of ['subPath', 'subPathExpr'] as const) {
+      const subPath = mount[field];
+      if (subPath === undefined || subPath === '') continue;
+      if (subPath.startsWith('/')) report.error(`${mountPath}.${field}`, `must be a relative path ${got(subPath)}`);
+      if (hasBackstep(subPath)) report.error(`${mountPath}.${field}`, `must not contain '..' ${got(subPath)}`);
+    }
+    if (mount.subPathExpr && mount.subPath) {
+      report.error(`${mountPath}.subPathExpr`, `subPathExpr and subPath are mutually exclusive ${got(mount.subPathExpr)}`);
     }
   });
   unique(report, mounts, (m) => m.mountPath, (_, i) => `${path}.volumeMounts[${i}].mountPath`, 'must be unique');

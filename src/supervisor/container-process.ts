@@ -13,7 +13,7 @@ import { makePipes } from '../native/pipes'
 import { SyscallError } from '../native/syscall-error'
 import { containerPlanOps, settableOomScoreAdj } from '../sandbox/container-plan'
 import { MASKED_PATHS, READONLY_PATHS, type MaskedPath } from '../sandbox/default-mounts'
-import { findExecutable, processSpec, type ProcessSpec } from '../sandbox/process-spec'
+import { containerEnv, findExecutable, processSpec, type NodeInfo, type ProcessSpec } from '../sandbox/process-spec'
 import { hostAllocatable } from '../sandbox/downward-resources'
 import { containerPath, resolveVolumeMounts } from '../sandbox/volumes'
 import type { ResolvedImage } from '../images/resolver'
@@ -75,8 +75,9 @@ export function startContainerProcess(input: {
 }): StartedProcess {
   const { native, sandbox, container, image } = input
   const pod = sandbox.pod
+  const node: NodeInfo = { name: hostHostname(), hostIP: firstHostAddress(), allocatable: () => hostAllocatable(sandbox.paths.dataDir) }
   const spec = processSpec({
-    pod, container, image: image.config, hostname: input.hostname, node: { name: hostHostname(), hostIP: firstHostAddress(), allocatable: () => hostAllocatable(sandbox.paths.dataDir) },
+    pod, container, image: image.config, hostname: input.hostname, node,
     users: imageUsers(image.lookupRoot), machineMemoryBytes: totalmem(),
     hasDeviceFilter: sandbox.hasDeviceFilter,
   })
@@ -100,7 +101,7 @@ export function startContainerProcess(input: {
   }
 
   const etc = sandbox.etc!
-  const { mounts, fds: mountFds } = resolveVolumeMounts(container, sandbox.volumes, image)
+  const { mounts, fds: mountFds } = resolveVolumeMounts(container, sandbox.volumes, image, () => containerEnv(pod, container, node))
   // the host view's /etc is the host's, read-only: a file the host lacks cannot be created there. A file that
   // is a symlink (/etc/resolv.conf -> ../run/systemd/resolve/stub-resolv.conf) is mounted where it leads, as runc does
   const etcMounts = [

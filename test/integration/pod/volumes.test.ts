@@ -91,6 +91,32 @@ t.test('subPath mounts a directory inside an emptyDir', async (t) => {
   t.same(containerLines(r.stdout, 'reader'), ['written through the subPath'], 'the file is at nested/dir/ in the whole volume')
 })
 
+t.test('subPathExpr: the subPath from the container\'s env, downward API values included', async (t) => {
+  const env = podEnv(t)
+  const r = await env.run(podManifest('subpath-expr', [shContainer('reader', 'ls -A /all/logs; cat /all/logs/*/note', {
+    volumeMounts: [{ name: 'shared', mountPath: '/all' }],
+  })], {
+    volumes: [{ name: 'shared', emptyDir: {} }],
+    initContainers: [shContainer('writer', 'echo by $POD > /mine/note', {
+      env: [{ name: 'POD', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } }, { name: 'DIR', value: 'logs/$(POD)' }],
+      volumeMounts: [{ name: 'shared', mountPath: '/mine', subPathExpr: '$(DIR)-w' }],
+    })],
+  }))
+  t.equal(r.code, 0, 'podshim run exits 0', { stderr: r.stderr })
+  t.same(containerLines(r.stdout, 'reader'), ['subpath-expr-w', 'by subpath-expr'], 'the writer\'s mount was logs/<pod name>-w')
+})
+
+t.test('subPathExpr naming a variable without a value: the container cannot be configured', async (t) => {
+  const env = podEnv(t)
+  const r = await env.run(podManifest('subpath-expr-missing', [shContainer('app', 'echo ran', {
+    env: [{ name: 'EMPTY', value: '' }],
+    volumeMounts: [{ name: 'shared', mountPath: '/mine', subPathExpr: '$(NOPE)/$(EMPTY)' }],
+  })], { volumes: [{ name: 'shared', emptyDir: {} }] }), { args: ['-o', 'json'] })
+  t.not(r.code, 0, 'the pod failed')
+  t.same(containerLines(r.stderr, 'app'), [], 'it never ran')
+  t.match(r.status?.containerStatuses?.[0]?.state?.terminated, { reason: 'StartError', exitCode: 128, message: /missing value for EMPTY, NOPE/ })
+})
+
 t.test('a subPath that is a symlink staying inside the volume is followed, as kubelet follows it', async (t) => {
   const env = podEnv(t)
   const r = await env.run(podManifest('subpath-link', [shContainer('app', 'cat /x/f; ls -A /x', {

@@ -51,7 +51,6 @@ t.test('Kubernetes fields podshim does not implement are warnings naming their p
     ignored('spec.containers[0].stdin'),
     ignored('spec.containers[0].tty'),
     ignored('spec.containers[0].volumeMounts[0].mountPropagation'),
-    ignored('spec.containers[0].volumeMounts[0].subPathExpr'),
     ignored('spec.nodeSelector'),
     ignored('spec.priority'),
     ignored('spec.securityContext.fsGroup'),
