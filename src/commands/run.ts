@@ -6,7 +6,7 @@ import { join } from 'node:path'
 import { nativeApi, PAUSE_PATH } from '../native/addon'
 import { loadPod } from '../spec'
 import type { DefaultedPod } from '../spec/types'
-import { podFqdn, podHostname } from '../spec/hostname'
+import { kernelHostname, podFqdn } from '../spec/hostname'
 import { formatProblem } from '../spec/manifest-error'
 import type { PodCgroup } from '../cgroup/pod-cgroup'
 import { describeUnenforced } from '../cgroup/delegation'
@@ -134,7 +134,7 @@ function createSupervisor(pod: DefaultedPod, opts: RunOptions, ctx: {
 }): PodSupervisor {
   const { uid, name, namespace } = pod.metadata
   const { cgroup, paths, clock, events, terminal } = ctx
-  const hostname = pod.spec.hostNetwork ? hostHostname() : podHostname(pod)
+  const hostname = pod.spec.hostNetwork ? hostHostname() : kernelHostname(pod)
   terminal.register([...pod.spec.initContainers, ...pod.spec.containers].map((c) => c.name))
   const sandbox = new PodSandbox(nativeApi, pod, paths, cgroup, PAUSE_PATH)
   const runtime = new SandboxRuntime(sandbox, hostname, pod.spec.hostNetwork ? null : podFqdn(pod), podLogDir(opts.logRoot, namespace, name, uid), terminal)

@@ -66,6 +66,8 @@ export interface PodSpec {
   activeDeadlineSeconds?: number;
   hostname?: string;
   subdomain?: string;
+  /** the pod's FQDN as its kernel hostname (kubelet's GetNodenameForKernel) */
+  setHostnameAsFQDN?: boolean;
   hostNetwork?: boolean;
   hostPID?: boolean;
   hostIPC?: boolean;

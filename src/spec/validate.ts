@@ -7,6 +7,7 @@
 import { Reporter, checkField, describeValue, isPlainObject } from './check-schema';
 import { dns1123Label, dns1123Subdomain, hasBackstep, labelValue, qualifiedName } from './names';
 import { POD_SCHEMA, UNIMPLEMENTED_VOLUME_SOURCES } from './schema';
+import { kernelHostname } from './hostname';
 import type { Container, ObjectMeta, Pod, PodSpec, Problem, Volume, Warning } from './types';
 import { type ContainerRole, checkContainer } from './validate-container';
 import {
@@ -59,7 +60,7 @@ export function validatePod(raw: unknown): ValidationResult {
     report.error('kind', `must be "Pod" ${got(pod.kind)}`);
   }
   if (required(report, 'metadata', pod.metadata)) checkMetadata(report, pod.metadata);
-  if (required(report, 'spec', pod.spec)) checkSpec(report, pod.spec);
+  if (required(report, 'spec', pod.spec)) checkSpec(report, pod.spec, pod.metadata);
   return { problems: report.problems, warnings: report.warnings, pod: pod as Pod };
 }
 
@@ -127,12 +128,20 @@ function checkDnsConfig(report: Reporter, spec: PodSpec): void {
   (config.options ?? []).forEach((option, i) => required(report, `spec.dnsConfig.options[${i}].name`, option.name));
 }
 
-function checkSpec(report: Reporter, spec: PodSpec): void {
+function checkSpec(report: Reporter, spec: PodSpec, meta: ObjectMeta | undefined): void {
   oneOfDefaulted(report, 'spec.restartPolicy', spec.restartPolicy, ['Always', 'OnFailure', 'Never']);
   atLeast(report, 'spec.terminationGracePeriodSeconds', spec.terminationGracePeriodSeconds, 0);
   inRange(report, 'spec.activeDeadlineSeconds', spec.activeDeadlineSeconds, 1, MAX_ID);
   if (spec.hostname) checkName(report, 'spec.hostname', spec.hostname, dns1123Label);
   if (spec.subdomain) checkName(report, 'spec.subdomain', spec.subdomain, dns1123Label);
+  if (spec.setHostnameAsFQDN === true && spec.hostNetwork !== true && meta?.name) {
+    // kubelet's rule when it makes the sandbox (a pod it cannot start), refused here with the field
+    try {
+      kernelHostname({ metadata: { name: meta.name, namespace: meta.namespace || 'default' }, spec });
+    } catch (err) {
+      report.error('spec.setHostnameAsFQDN', (err as Error).message);
+    }
+  }
   if (spec.nodeName) checkName(report, 'spec.nodeName', spec.nodeName, dns1123Subdomain);
   // the deprecated serviceAccount counts only where serviceAccountName is empty (v1 conversion)
   if (spec.serviceAccountName) checkName(report, 'spec.serviceAccountName', spec.serviceAccountName, dns1123Subdomain);

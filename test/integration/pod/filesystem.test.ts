@@ -56,6 +56,18 @@ t.test('spec.hostname and spec.subdomain set the hostname and the FQDN in /etc/h
   t.match(seen.get('hosts'), /127\.0\.1\.1 web-0\.web\.default\.svc\.cluster\.local web-0\b/, '/etc/hosts has <hostname>.<subdomain>.<namespace>.svc.cluster.local')
 })
 
+t.test('setHostnameAsFQDN: the kernel hostname is the FQDN, as kubelet sets it', async (t) => {
+  const env = podEnv(t)
+  const r = await env.run(podManifest('fqdn-pod', [shContainer('view', `${PRINT_VIEW}; echo "env_hostname=$HOSTNAME"`)], { hostname: 'web-0', subdomain: 'web', setHostnameAsFQDN: true }))
+  t.equal(r.code, 0, 'podshim run exits 0', { output: r.stdout + r.stderr })
+  const seen = keyValues(containerLines(r.stdout, 'view'))
+  const fqdn = 'web-0.web.default.svc.cluster.local'
+  t.equal(seen.get('hostname'), fqdn, 'uname\'s nodename')
+  t.equal(seen.get('etc_hostname'), fqdn, '/etc/hostname')
+  t.equal(seen.get('env_hostname'), fqdn, 'HOSTNAME, as containerd sets it')
+  t.match(seen.get('hosts'), /127\.0\.1\.1 web-0\.web\.default\.svc\.cluster\.local web-0\b/, '/etc/hosts as without it')
+})
+
 t.test('dnsPolicy None with dnsConfig: the pod\'s /etc/resolv.conf holds only what dnsConfig says', async (t) => {
   const env = podEnv(t)
   const r = await env.run(podManifest('dns', [shContainer('a', 'sed "s/^/conf: /" /etc/resolv.conf')], {

@@ -50,6 +50,7 @@ const cases: RuleCase[] = [
   ['grace period fraction', (p) => { p.spec.terminationGracePeriodSeconds = 1.5; }, 'spec.terminationGracePeriodSeconds: must be an integer (got number 1.5)', () => {}],
   ['hostname', (p) => { p.spec.hostname = 'my.host'; }, 'spec.hostname: must be a lowercase RFC 1123 label', (p) => { p.spec.hostname = 'my-host'; }],
   ['hostname length', (p) => { p.spec.hostname = 'h'.repeat(64); }, 'spec.hostname: must be no more than 63 characters', (p) => { p.spec.hostname = 'h'.repeat(63); }],
+  ['setHostnameAsFQDN too long', (p) => { p.metadata.name = 'a'.repeat(40); p.spec.subdomain = 'svc'; p.spec.setHostnameAsFQDN = true; }, 'spec.setHostnameAsFQDN: failed to construct FQDN from pod hostname and cluster domain, FQDN aaaa', (p) => { p.spec.subdomain = 'svc'; p.spec.setHostnameAsFQDN = true; }],
   ['subdomain', (p) => { p.spec.subdomain = 'A'; }, 'spec.subdomain: must be a lowercase RFC 1123 label', (p) => { p.spec.subdomain = 'svc'; }],
   ['dnsPolicy', (p) => { p.spec.dnsPolicy = 'Cluster'; }, 'spec.dnsPolicy: unsupported value "Cluster"', (p) => { p.spec.dnsPolicy = 'Default'; }],
   ['dnsPolicy None', (p) => { p.spec.dnsPolicy = 'None'; }, 'spec.dnsConfig: required value: must provide `dnsConfig` when `dnsPolicy` is None', (p) => { p.spec.dnsPolicy = 'None'; p.spec.dnsConfig = { nameservers: ['1.1.1.1'] }; }],
