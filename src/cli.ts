@@ -7,6 +7,7 @@ import { resolve } from 'node:path'
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander'
 import type { RunOptions } from './commands/run'
 import { describeError } from './supervisor/describe-error'
+import { checkAllowedUnsafeSysctls } from './spec/sysctls'
 import { ManifestError } from './spec/manifest-error'
 import { hintFor } from './hints'
 
@@ -38,6 +39,17 @@ function hostList(value: string, previous: string[] = []): string[] {
   return [...previous, ...value.split(',').filter(Boolean)]
 }
 
+/** kubelet's --allowed-unsafe-sysctls: each use adds its names; each must be a namespaced sysctl. */
+function sysctlList(value: string, previous: string[] = []): string[] {
+  const names = value.split(',').map((n) => n.trim()).filter(Boolean)
+  try {
+    checkAllowedUnsafeSysctls(names)
+  } catch (err) {
+    throw new InvalidArgumentError((err as Error).message)
+  }
+  return [...previous, ...names]
+}
+
 export function buildProgram(argv: string[] = process.argv): Command {
   const program = new Command('podshim')
     .description('run a Kubernetes Pod manifest on this machine the way kubelet, a container runtime and pause do')
@@ -59,6 +71,7 @@ export function buildProgram(argv: string[] = process.argv): Command {
     // not variadic (<host:port...>): that would take the FILE after it for one more host
     .addOption(new Option('--insecure-registry <host:port>', 'a registry to pull from over plain HTTP (loopback always may); repeatable, or comma-separated').env('PODSHIM_INSECURE_REGISTRIES').argParser(hostList))
     .addOption(new Option('--registry-config <file>', 'a docker config.json with registry credentials').env('PODSHIM_REGISTRY_CONFIG'))
+    .addOption(new Option('--allowed-unsafe-sysctls <names>', 'namespaced sysctls a pod may set beyond kubelet\'s safe set (kubelet\'s flag: names or prefixes ending in *); repeatable, or comma-separated').argParser(sysctlList))
     .action(async (file: string, options: Record<string, unknown>) => {
       const opts: RunOptions = {
         stateRoot: options.stateRoot as string, logRoot: options.logRoot as string, dataRoot: options.dataRoot as string,
@@ -67,6 +80,7 @@ export function buildProgram(argv: string[] = process.argv): Command {
         quiet: options.quiet === true,
         insecureRegistries: (options.insecureRegistry as string[] | undefined) ?? [],
         registryConfig: (options.registryConfig as string | undefined) ?? null,
+        allowedUnsafeSysctls: (options.allowedUnsafeSysctls as string[] | undefined) ?? [],
       }
       // each subcommand's code is loaded only when it runs: start-up time is part of every pod's
       const { runCommand } = require('./commands/run') as typeof import('./commands/run')

@@ -8,6 +8,7 @@ import { loadPod } from '../spec'
 import type { DefaultedPod } from '../spec/types'
 import { kernelHostname, podFqdn } from '../spec/hostname'
 import { formatProblem } from '../spec/manifest-error'
+import { forbiddenSysctl } from '../spec/sysctls'
 import type { PodCgroup } from '../cgroup/pod-cgroup'
 import { describeUnenforced } from '../cgroup/delegation'
 import { DefaultImageResolver } from '../images/default-resolver'
@@ -44,6 +45,8 @@ export interface RunOptions {
   quiet: boolean
   insecureRegistries: string[]
   registryConfig: string | null
+  /** kubelet's --allowed-unsafe-sysctls */
+  allowedUnsafeSysctls: string[]
 }
 
 /** Signals that stop the pod gracefully (a second one kills it). */
@@ -60,6 +63,7 @@ function readManifest(file: string): { text: string; source: string } {
 export async function runCommand(file: string, opts: RunOptions): Promise<number> {
   const { text, source } = readManifest(file)
   const { pod, warnings } = loadPod(text, source, { newUid: randomPodUid })
+  admitSysctls(pod, opts.allowedUnsafeSysctls)
   const isJson = opts.output === 'json'
   const terminal = new Terminal(isJson ? process.stderr : process.stdout, process.stderr, opts.quiet)
   for (const w of warnings) process.stderr.write(`podshim: warning: ${formatProblem(w)}\n`)
@@ -122,6 +126,18 @@ export async function runCommand(file: string, opts: RunOptions): Promise<number
   } finally {
     for (const signal of STOP_SIGNALS) process.off(signal, onSignal)
   }
+}
+
+/**
+ * kubelet's sysctl admission: a pod setting a sysctl outside the safe set
+ * and --allowed-unsafe-sysctls is rejected (SysctlForbidden) before it runs.
+ */
+function admitSysctls(pod: DefaultedPod, allowedUnsafe: readonly string[]): void {
+  const host = { network: pod.spec.hostNetwork, ipc: pod.spec.hostIPC }
+  ;(pod.spec.securityContext.sysctls ?? []).forEach(({ name }, i) => {
+    const reason = forbiddenSysctl(name, allowedUnsafe, host)
+    if (reason !== null) throw new Error(`pod "${pod.metadata.name}" rejected (SysctlForbidden): spec.securityContext.sysctls[${i}].name: ${reason}; kubelet's safe set and --allowed-unsafe-sysctls say which may be set`)
+  })
 }
 
 /** Everything the supervisor needs. */

@@ -1,5 +1,7 @@
 // The op list that turns a fresh clone into the pod's pause process: the
-// pod's hostname and loopback in its new UTS and network namespaces, the
+// pod's hostname and loopback in its new UTS and network namespaces, its
+// sysctls (written in those namespaces, as /proc/sys/net and the IPC files
+// are the writer's own namespace's), the
 // sandbox OOM score containerd gives (-998), death with the supervisor, the
 // reap-event pipe on fd 3, the pod's /dev/shm tmpfs (pause shares the
 // supervisor's mount namespace, so the mount is the host's, for every
@@ -8,6 +10,7 @@
 // hostPID pods, the pod cgroup's cgroup.kill on fd 4 and SIGUSR2 as the
 // parent-death signal: there no PID namespace ends with pause, so pause
 // kills the pod's cgroup when the supervisor dies (native/pause.c). Pure.
+import { sysctlProcPath } from '../spec/sysctls'
 import { CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWPID, CLONE_NEWUTS, MS_NODEV, MS_NOEXEC, MS_NOSUID, type PlanOp, PlanOpCode } from '../native/contract'
 
 /** native/pause.c: the fds it takes over */
@@ -49,9 +52,12 @@ export function pausePlanOps(input: {
   shmDir: string | null
   /** an O_WRONLY fd of the pod cgroup's cgroup.kill (hostPID pods), or null */
   killFd: number | null
+  /** the pod's sysctls, written in its new namespaces as the runtime writes them for the sandbox */
+  sysctls?: readonly { name: string; value: string }[]
 }): PlanOp[] {
   const ops: PlanOp[] = []
   if (!input.ns.hostNetwork) ops.push({ op: PlanOpCode.Sethostname, name: input.hostname }, { op: PlanOpCode.LoopbackUp })
+  for (const { name, value } of input.sysctls ?? []) ops.push({ op: PlanOpCode.WriteFile, path: sysctlProcPath(name), data: value })
   if (input.canSetOomScoreAdj) ops.push({ op: PlanOpCode.WriteFile, path: '/proc/self/oom_score_adj', data: String(SANDBOX_OOM_SCORE_ADJ) })
   ops.push({ op: PlanOpCode.Pdeathsig, signal: input.killFd === null ? 9 : PAUSE_KILL_SIGNAL, parentPid: input.parentPid })
   input.fds.forEach((fd, target) => ops.push({ op: PlanOpCode.Dup2, fd, target }))

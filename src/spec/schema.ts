@@ -188,10 +188,10 @@ const podSpec = obj({
     runAsGroup: int,
     runAsNonRoot: bool,
     supplementalGroups: arr(int),
+    sysctls: arr(obj({ name: str, value: str })),
     ...todos(
       'fsGroup',
       'fsGroupChangePolicy',
-      'sysctls',
       'seLinuxOptions',
       'seLinuxChangePolicy',
       'seccompProfile',

@@ -8,7 +8,8 @@ import { Reporter, checkField, describeValue, isPlainObject } from './check-sche
 import { dns1123Label, dns1123Subdomain, hasBackstep, labelValue, qualifiedName } from './names';
 import { POD_SCHEMA, UNIMPLEMENTED_VOLUME_SOURCES } from './schema';
 import { kernelHostname } from './hostname';
-import type { Container, ObjectMeta, Pod, PodSpec, Problem, Volume, Warning } from './types';
+import { SYSCTL_MAX_LENGTH, SYSCTL_NAME_PATTERN, isValidSysctlName, sysctlNamespace } from './sysctls';
+import type { Container, ObjectMeta, Pod, PodSpec, Problem, Sysctl, Volume, Warning } from './types';
 import { type ContainerRole, checkContainer } from './validate-container';
 import {
   absolutePath,
@@ -128,6 +129,24 @@ function checkDnsConfig(report: Reporter, spec: PodSpec): void {
   (config.options ?? []).forEach((option, i) => required(report, `spec.dnsConfig.options[${i}].name`, option.name));
 }
 
+/** validateSysctls, with ValidateHostSysctl: a namespaced sysctl of a namespace the pod shares with the host is refused. */
+function checkSysctls(report: Reporter, sysctls: readonly Sysctl[], spec: PodSpec): void {
+  const seen = new Set<string>();
+  sysctls.forEach(({ name }, i) => {
+    const path = `spec.securityContext.sysctls[${i}].name`;
+    if (!required(report, path, name)) return;
+    if (!isValidSysctlName(name)) {
+      report.error(path, `must have at most ${SYSCTL_MAX_LENGTH} characters and match regex ${SYSCTL_NAME_PATTERN} ${got(name)}`);
+    } else if (seen.has(name)) {
+      report.error(path, `duplicate value ${got(name)}`);
+    }
+    seen.add(name);
+    const ns = sysctlNamespace(name);
+    if (ns === 'ipc' && spec.hostIPC === true) report.error(path, `may not be specified when 'hostIPC' is true ${got(name)}`);
+    if (ns === 'net' && spec.hostNetwork === true) report.error(path, `may not be specified when 'hostNetwork' is true ${got(name)}`);
+  });
+}
+
 function checkSpec(report: Reporter, spec: PodSpec, meta: ObjectMeta | undefined): void {
   oneOfDefaulted(report, 'spec.restartPolicy', spec.restartPolicy, ['Always', 'OnFailure', 'Never']);
   atLeast(report, 'spec.terminationGracePeriodSeconds', spec.terminationGracePeriodSeconds, 0);
@@ -157,6 +176,7 @@ function checkSpec(report: Reporter, spec: PodSpec, meta: ObjectMeta | undefined
   security?.supplementalGroups?.forEach((gid, i) => {
     inRange(report, `spec.securityContext.supplementalGroups[${i}]`, gid, 0, MAX_ID);
   });
+  checkSysctls(report, security?.sysctls ?? [], spec);
   spec.hostAliases?.forEach((alias, i) => {
     const path = `spec.hostAliases[${i}]`;
     if (required(report, `${path}.ip`, alias.ip)) checkIpAddress(report, `${path}.ip`, alias.ip);

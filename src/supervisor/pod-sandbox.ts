@@ -172,6 +172,7 @@ export class PodSandbox {
           canSetOomScoreAdj: this.canSetOomScoreAdj,
           shmDir: spec.hostIPC ? null : this.shmSource,
           killFd,
+          sysctls: spec.securityContext.sysctls ?? [],
         }),
       }, 'start pause')
       this.pausePid = spawned.pid

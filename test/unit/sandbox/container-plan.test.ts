@@ -167,6 +167,11 @@ t.test('pause: namespaces by host* flags, hostname and loopback only with its ow
     { op: PlanOpCode.OpenPath, path: '/s/shm', target: 5 },
     { op: PlanOpCode.Execve, path: '/p', argv: ['/pause'], envp: [] },
   ], 'the /dev/shm tmpfs last before execve, on fd 5 for pause to unmount; its command line is plain /pause')
+  const tuned = pausePlanOps({ ns: { hostNetwork: false, hostPID: false, hostIPC: false }, hostname: 'web', pausePath: '/p', fds: [3, 4, 5, 6], parentPid: 0, canSetOomScoreAdj: false, shmDir: null, killFd: null, sysctls: [{ name: 'net.ipv4.ip_local_port_range', value: '2000 3000' }, { name: 'net/ipv4/conf/eth0.1/rp_filter', value: '1' }] })
+  t.same(tuned.slice(2, 4), [
+    { op: PlanOpCode.WriteFile, path: '/proc/sys/net/ipv4/ip_local_port_range', data: '2000 3000' },
+    { op: PlanOpCode.WriteFile, path: '/proc/sys/net/ipv4/conf/eth0.1/rp_filter', data: '1' },
+  ], 'sysctls right after the namespaces are set up, in them')
   const host = pausePlanOps({ ns: { hostNetwork: true, hostPID: false, hostIPC: true }, hostname: 'web', pausePath: '/p', fds: [3, 4, 5, 6], parentPid: 1, canSetOomScoreAdj: false, shmDir: null, killFd: null })
   t.notOk(host.some((o) => o.op === PlanOpCode.Sethostname || o.op === PlanOpCode.LoopbackUp || o.op === PlanOpCode.WriteFile || o.op === PlanOpCode.Mount || o.op === PlanOpCode.OpenPath))
   t.same(host[host.length - 1], { op: PlanOpCode.Execve, path: '/p', argv: ['/pause'], envp: [] }, 'hostIPC: the host\'s /dev/shm, nothing to mount')

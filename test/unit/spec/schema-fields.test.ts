@@ -54,7 +54,6 @@ t.test('Kubernetes fields podshim does not implement are warnings naming their p
     ignored('spec.nodeSelector'),
     ignored('spec.priority'),
     ignored('spec.securityContext.fsGroup'),
-    ignored('spec.securityContext.sysctls'),
     ignored('spec.tolerations'),
     'spec.volumes[0].configMap: not implemented by podshim, an empty directory is mounted instead',
     'status: set by the API server, ignored',
