@@ -199,7 +199,9 @@ function containerIds(pod: DefaultedPod, container: DefaultedContainer, imageUse
   }
   gid ??= entry?.gid ?? 0
   const listed = entry === undefined ? [] : users.memberGroups(entry.name)
-  const groups = [...new Set([gid, ...listed, ...(podSc.supplementalGroups ?? [])])].sort((a, b) => a - b)
+  // kubelet adds the pod's fsGroup to the supplementary groups, the owner of its volumes
+  const fsGroup = podSc.fsGroup === undefined ? [] : [podSc.fsGroup]
+  const groups = [...new Set([gid, ...listed, ...fsGroup, ...(podSc.supplementalGroups ?? [])])].sort((a, b) => a - b)
   return { uid, gid, groups }
 }
 

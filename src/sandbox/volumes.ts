@@ -5,7 +5,7 @@
 // volume cannot be swapped between the check and the mount: the checked fd
 // is cloned into a detached mount (open_tree) that the child attaches with
 // move_mount. Teardown unmounts and deletes exactly what setup created.
-import { chmodSync, closeSync, mkdirSync, rmSync, statSync, type Stats, writeFileSync } from 'node:fs'
+import { chmodSync, chownSync, closeSync, mkdirSync, rmSync, statSync, type Stats, writeFileSync } from 'node:fs'
 import { totalmem } from 'node:os'
 import { join, posix } from 'node:path'
 import type { DefaultedContainer, DefaultedVolume } from '../spec/types'
@@ -42,10 +42,14 @@ export function memoryVolumeBytes(sizeLimitBytes: number | undefined, podMemoryL
  * Create every volume of the pod under `dir` (podMemoryLimitBytes: the pod's
  * memory limit, or null); on failure, undo what was done and throw.
  */
-export function prepareVolumes(volumes: DefaultedVolume[], dir: string, podMemoryLimitBytes: number | null): Map<string, PreparedVolume> {
+export function prepareVolumes(volumes: DefaultedVolume[], dir: string, podMemoryLimitBytes: number | null, fsGroup?: number): Map<string, PreparedVolume> {
   const prepared = new Map<string, PreparedVolume>()
   try {
-    volumes.forEach((volume, i) => prepared.set(volume.name, prepareVolume(volume, i, dir, podMemoryLimitBytes)))
+    volumes.forEach((volume, i) => {
+      const done = prepareVolume(volume, i, dir, podMemoryLimitBytes)
+      prepared.set(volume.name, done)
+      if (fsGroup !== undefined && done.owned) setVolumeOwnership(done, fsGroup)
+    })
   } catch (err) {
     teardownVolumes([...prepared.values()])
     throw err
@@ -74,6 +78,20 @@ function prepareVolume(volume: DefaultedVolume, index: number, dir: string, podM
     prepared.mounted = true
   }
   return prepared
+}
+
+/**
+ * kubelet's SetVolumeOwnership for a new emptyDir (hostPath volumes are never
+ * changed): its root's group becomes the pod's fsGroup, with group
+ * read-write and setgid, so what containers make in it takes that group.
+ */
+function setVolumeOwnership(volume: PreparedVolume, fsGroup: number): void {
+  try {
+    chownSync(volume.hostPath, statSync(volume.hostPath).uid, fsGroup)
+    chmodSync(volume.hostPath, (statSync(volume.hostPath).mode & 0o7777) | 0o2770)
+  } catch (err) {
+    throw new VolumeError(`volume "${volume.name}": give it the pod's fsGroup ${fsGroup}`, { cause: err })
+  }
 }
 
 /**

@@ -188,10 +188,11 @@ const podSpec = obj({
     runAsGroup: int,
     runAsNonRoot: bool,
     supplementalGroups: arr(int),
+    fsGroup: int,
+    // every volume podshim chowns is new and empty: OnRootMismatch and Always come to the same
+    fsGroupChangePolicy: str,
     sysctls: arr(obj({ name: str, value: str })),
     ...todos(
-      'fsGroup',
-      'fsGroupChangePolicy',
       'seLinuxOptions',
       'seLinuxChangePolicy',
       'seccompProfile',

@@ -91,6 +91,7 @@ export interface PodSecurityContext {
   runAsNonRoot?: boolean;
   supplementalGroups?: number[];
   fsGroup?: number;
+  fsGroupChangePolicy?: string;
   sysctls?: Sysctl[];
 }
 

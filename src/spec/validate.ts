@@ -173,6 +173,8 @@ function checkSpec(report: Reporter, spec: PodSpec, meta: ObjectMeta | undefined
   const security = spec.securityContext;
   inRange(report, 'spec.securityContext.runAsUser', security?.runAsUser, 0, MAX_ID);
   inRange(report, 'spec.securityContext.runAsGroup', security?.runAsGroup, 0, MAX_ID);
+  inRange(report, 'spec.securityContext.fsGroup', security?.fsGroup, 0, MAX_ID);
+  oneOf(report, 'spec.securityContext.fsGroupChangePolicy', security?.fsGroupChangePolicy, ['OnRootMismatch', 'Always']);
   security?.supplementalGroups?.forEach((gid, i) => {
     inRange(report, `spec.securityContext.supplementalGroups[${i}]`, gid, 0, MAX_ID);
   });

@@ -102,7 +102,7 @@ export class PodSandbox {
     }
     mkdirSync(this.paths.dataDir, { recursive: true, mode: 0o700 })
     this.loadDeviceFilter()
-    this.volumes = prepareVolumes(spec.volumes, join(this.paths.dataDir, 'volumes'), podMemoryLimitBytes(this.pod))
+    this.volumes = prepareVolumes(spec.volumes, join(this.paths.dataDir, 'volumes'), podMemoryLimitBytes(this.pod), spec.securityContext.fsGroup)
     this.volumesMade = [...this.volumes.values()]
     this.startPause(hostname, onReap, onPauseExit)
   }

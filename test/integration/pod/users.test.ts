@@ -6,7 +6,8 @@
 // kubelet does, and oom_score_adj follows the pod's QoS class.
 
 import t from 'tap'
-import { readFileSync } from 'node:fs'
+import { mkdirSync, readFileSync, statSync } from 'node:fs'
+import { join } from 'node:path'
 import { containerLines, keyValues, podEnv, podManifest, shContainer } from './fixtures/helpers'
 
 if (process.getuid?.() !== 0) {
@@ -102,4 +103,25 @@ t.test("each container's oom_score_adj by the pod's QoS class", async (t) => {
     t.equal(oom, ownOomScoreAdj, 'Guaranteed without CAP_SYS_RESOURCE: the inherited value')
     t.equal((guaranteed.stdout + guaranteed.stderr).split('\n').filter((l) => warning.test(l)).length, 1, 'and one warning event says why')
   }
+})
+
+t.test('fsGroup: a supplementary group of every container, and the group (setgid) of every emptyDir; hostPath untouched', async (t) => {
+  const env = podEnv(t)
+  const host = join(env.dir, 'host-dir')
+  mkdirSync(host)
+  const script = 'echo "groups=$(id -G)"; echo "dir=$(stat -c "%g %a" /data)"; touch /data/made; echo "file=$(stat -c %g /data/made)"; echo "host=$(stat -c %g /host)"'
+  const r = await env.run(podManifest('fs-group', [shContainer('c', script, {
+    securityContext: { runAsUser: FREE_UID, runAsGroup: 4321 },
+    volumeMounts: [{ name: 'data', mountPath: '/data' }, { name: 'host', mountPath: '/host' }],
+  })], {
+    securityContext: { fsGroup: 2345, fsGroupChangePolicy: 'OnRootMismatch' },
+    volumes: [{ name: 'data', emptyDir: {} }, { name: 'host', hostPath: { path: host, type: 'Directory' } }],
+  }))
+  t.equal(r.code, 0, 'the pod ran', { stderr: r.stderr })
+  const seen = keyValues(containerLines(r.stdout, 'c'))
+  t.ok(seen.get('groups')?.split(' ').includes('2345'), `the fsGroup is among the groups (${seen.get('groups')})`)
+  t.equal(seen.get('dir'), '2345 2777', 'the emptyDir: group fsGroup, setgid, group-writable')
+  t.equal(seen.get('file'), '2345', 'a file made in it takes that group')
+  t.equal(seen.get('host'), '0', 'a hostPath volume keeps its group')
+  t.equal(statSync(host).gid, 0)
 })

@@ -83,6 +83,7 @@ t.test('supplementary groups: the primary gid, /etc/group, then supplementalGrou
   t.same(spec(pod('{name: c, image: x}'), { ...image, user: 'dev' }).ids?.groups, [10, 29, 1001], "dev's groups, not the group named after it twice")
   t.same(spec(pod('{name: c, image: x, securityContext: {runAsUser: 1000}}', '  securityContext: {supplementalGroups: [500, 10, 3]}')).ids?.groups, [3, 10, 29, 500, 1001])
   t.same(spec(pod('{name: c, image: x, securityContext: {runAsUser: 4242}}', '  securityContext: {supplementalGroups: [500]}')).ids?.groups, [0, 500], 'a uid without an entry is in no /etc/group group')
+  t.same(spec(pod('{name: c, image: x, securityContext: {runAsUser: 4242}}', '  securityContext: {fsGroup: 2000, supplementalGroups: [500]}')).ids?.groups, [0, 500, 2000], 'the pod\'s fsGroup, as kubelet adds it')
   t.end()
 })
 

@@ -53,7 +53,6 @@ t.test('Kubernetes fields podshim does not implement are warnings naming their p
     ignored('spec.containers[0].volumeMounts[0].mountPropagation'),
     ignored('spec.nodeSelector'),
     ignored('spec.priority'),
-    ignored('spec.securityContext.fsGroup'),
     ignored('spec.tolerations'),
     'spec.volumes[0].configMap: not implemented by podshim, an empty directory is mounted instead',
     'status: set by the API server, ignored',
