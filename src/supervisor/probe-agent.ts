@@ -13,6 +13,7 @@ import { startProber, type Prober } from '../probes/prober-client'
 import { ProbeWorker, type ProbeType } from '../probes/worker'
 import type { Clock } from './clock'
 import type { ContainerRecord } from './container-record'
+import type { StartedProcess } from './container-process'
 import { containerFieldPath, type EventRecorder } from './events'
 import type { LifecycleAgent, ProbeCallbacks } from './lifecycle-agent'
 import type { PodSandbox } from './pod-sandbox'
@@ -24,7 +25,8 @@ function probeOf(c: DefaultedContainer, type: ProbeType): DefaultedProbe | undef
 
 export class ProbeAgent implements LifecycleAgent {
   private readonly workers = new Map<ContainerRecord, ProbeWorker[]>()
-  private readonly contexts = new Map<ContainerRecord, HandlerContext>()
+  /** each container's handler context, made for its current instance (a restart's process gets a new one) */
+  private readonly contexts = new Map<ContainerRecord, { process: StartedProcess; ctx: HandlerContext }>()
   private readonly terminating = new Set<ContainerRecord>()
   private prober: Prober | undefined
   private netnsFd = -1
@@ -52,8 +54,11 @@ export class ProbeAgent implements LifecycleAgent {
     return this.prober
   }
 
+  /** The context of the container's current instance: exec hooks and probes enter that process's namespaces. */
   private context(rec: ContainerRecord): HandlerContext {
     const process = rec.process!
+    const known = this.contexts.get(rec)
+    if (known !== undefined && known.process === process) return known.ctx
     const ctx: HandlerContext = {
       clock: this.clock, containerName: rec.name, podLabel: this.podLabel, ports: rec.spec.ports, env: rec.spec.env,
       exec: async (argv, timeoutMs) => {
@@ -67,7 +72,7 @@ export class ProbeAgent implements LifecycleAgent {
       },
       prober: () => this.getProber(),
     }
-    this.contexts.set(rec, ctx)
+    this.contexts.set(rec, { process, ctx })
     return ctx
   }
 
@@ -119,7 +124,7 @@ export class ProbeAgent implements LifecycleAgent {
   async postStart(rec: ContainerRecord): Promise<string | undefined> {
     const hook = rec.spec.lifecycle?.postStart
     if (hook === undefined || rec.process === undefined) return undefined
-    const outcome = await runHandler(hook, this.contexts.get(rec) ?? this.context(rec), 'hook', Infinity)
+    const outcome = await runHandler(hook, this.context(rec), 'hook', Infinity)
     if (outcome.result === 'warning') this.events.warning('LifecycleHTTPFallback', outcome.message, containerFieldPath(rec.name, rec.kind !== 'regular'))
     return outcome.result === 'failure' || outcome.result === 'error' ? outcome.message : undefined
   }
@@ -127,7 +132,7 @@ export class ProbeAgent implements LifecycleAgent {
   preStopFor(rec: ContainerRecord): (() => Promise<string | undefined>) | undefined {
     const hook = rec.spec.lifecycle?.preStop
     if (hook === undefined || rec.process === undefined) return undefined
-    const ctx = this.contexts.get(rec) ?? this.context(rec)
+    const ctx = this.context(rec)
     return async () => {
       const outcome = await runHandler(hook, ctx, 'hook', Infinity)
       return outcome.result === 'failure' || outcome.result === 'error' ? outcome.message : undefined

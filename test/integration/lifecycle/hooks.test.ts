@@ -29,6 +29,21 @@ t.test('postStart exec writes a file the main process reads', async (t) => {
   t.equal(r.status?.phase, 'Succeeded')
 })
 
+t.test('postStart exec runs in every instance of a restarted container', async (t) => {
+  const env = podEnv(t)
+  // instances 1 and 2 fail once they saw their hook's file, the third succeeds; /count (an emptyDir) outlives them
+  const script = `n=$(( $(cat /count/n 2>/dev/null || echo 0) + 1 )); echo $n > /count/n
+for i in $(seq 100); do if [ -s /tmp/poststart ]; then echo "instance $n saw $(cat /tmp/poststart)"; [ $n -ge 3 ]; exit $?; fi; sleep ${waitS(0.05)}; done; echo "instance $n: no hook"; exit 2`
+  const r = await env.run(podManifest('poststart-restarts', [shContainer('app', script, {
+    lifecycle: { postStart: { exec: { command: ['sh', '-c', 'echo hook-$$ > /tmp/poststart'] } } },
+    volumeMounts: [{ name: 'count', mountPath: '/count' }],
+  })], { restartPolicy: 'OnFailure', volumes: [{ name: 'count', emptyDir: {} }] }), scaled(200))
+  t.equal(r.code, 0, 'the third instance succeeded', { stderr: r.stderr })
+  t.match(containerLines(r.stderr, 'app'), [/^instance 1 saw hook-\d+$/, /^instance 2 saw hook-\d+$/, /^instance 3 saw hook-\d+$/])
+  t.notMatch(r.stderr, /FailedPostStartHook/, 'no hook failed')
+  t.equal(containerStatus(r.status, 'app')?.restartCount, 2)
+})
+
 t.test('postStart and preStop httpGet reach an HTTP server inside the pod', async (t) => {
   const env = podEnv(t)
   const pod = env.start(podManifest('hooks-http', [shContainer('app', 'echo up; exec sleep 1000', {
