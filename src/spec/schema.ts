@@ -211,6 +211,7 @@ const podSpec = obj({
   serviceAccountName: str,
   serviceAccount: str,
   activeDeadlineSeconds: int,
+  readinessGates: arr(obj({ conditionType: str })),
   ...todos(
     'affinity',
     'automountServiceAccountToken',
@@ -224,7 +225,6 @@ const podSpec = obj({
     'preemptionPolicy',
     'priority',
     'priorityClassName',
-    'readinessGates',
     'resourceClaims',
     'resources',
     'runtimeClassName',

@@ -64,6 +64,8 @@ export interface PodSpec {
   restartPolicy?: RestartPolicy;
   terminationGracePeriodSeconds?: number;
   activeDeadlineSeconds?: number;
+  /** conditions the pod's Ready waits for besides its containers (set by controllers through the API) */
+  readinessGates?: { conditionType: string }[];
   hostname?: string;
   subdomain?: string;
   /** the pod's FQDN as its kernel hostname (kubelet's GetNodenameForKernel) */

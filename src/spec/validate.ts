@@ -151,6 +151,10 @@ function checkSpec(report: Reporter, spec: PodSpec, meta: ObjectMeta | undefined
   oneOfDefaulted(report, 'spec.restartPolicy', spec.restartPolicy, ['Always', 'OnFailure', 'Never']);
   atLeast(report, 'spec.terminationGracePeriodSeconds', spec.terminationGracePeriodSeconds, 0);
   inRange(report, 'spec.activeDeadlineSeconds', spec.activeDeadlineSeconds, 1, MAX_ID);
+  spec.readinessGates?.forEach((gate, i) => {
+    const path = `spec.readinessGates[${i}].conditionType`;
+    if (required(report, path, gate.conditionType)) checkName(report, path, gate.conditionType, qualifiedName);
+  });
   if (spec.hostname) checkName(report, 'spec.hostname', spec.hostname, dns1123Label);
   if (spec.subdomain) checkName(report, 'spec.subdomain', spec.subdomain, dns1123Label);
   if (spec.setHostnameAsFQDN === true && spec.hostNetwork !== true && meta?.name) {

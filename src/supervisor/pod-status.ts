@@ -39,7 +39,7 @@ export function buildPodStatus(input: {
   const { hostIP } = input
   const status: PodStatus = {
     phase,
-    conditions: podConditions({ phase, sandboxReady: input.sandboxReady, init, regular, since }),
+    conditions: podConditions({ phase, sandboxReady: input.sandboxReady, init, regular, since, readinessGates: (pod.spec.readinessGates ?? []).map((g) => g.conditionType) }),
     hostIP,
     hostIPs: [{ ip: hostIP }],
     containerStatuses: regular,

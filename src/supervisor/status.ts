@@ -112,6 +112,8 @@ export function podConditions(input: {
   init: InitStatus[]
   regular: ContainerStatus[]
   since: (type: string, status: 'True' | 'False') => string
+  /** spec.readinessGates' condition types: nothing here sets them, so a pod with one is never Ready */
+  readinessGates?: readonly string[]
 }): PodCondition[] {
   const { phase, init, regular } = input
   const cond = (type: string, ok: boolean, reason?: string, message?: string): PodCondition => {
@@ -134,11 +136,17 @@ export function podConditions(input: {
     : unready.length === 0
       ? cond('ContainersReady', true)
       : cond('ContainersReady', false, 'ContainersNotReady', `containers with unready status: [${unready.join(' ')}]`)
-  return [
-    cond('PodReadyToStartContainers', input.sandboxReady),
-    initialized,
-    { ...ready, type: 'Ready', lastTransitionTime: input.since('Ready', ready.status) },
-    ready,
-    cond('PodScheduled', true),
-  ]
+  const sandbox = cond('PodReadyToStartContainers', input.sandboxReady)
+  const scheduled = cond('PodScheduled', true)
+  // GeneratePodReadyCondition: each gate needs a True condition of its type; with no API server only kubelet's own exist
+  const own = [sandbox, initialized, ready, scheduled]
+  const unmet = (input.readinessGates ?? []).flatMap((type) => {
+    const c = own.find((o) => o.type === type)
+    if (c === undefined) return [`corresponding condition of pod readiness gate "${type}" does not exist.`]
+    return c.status === 'True' ? [] : [`the status of pod readiness gate "${type}" is not "True", but ${c.status}`]
+  })
+  const podReady = ready.status === 'True' && unmet.length > 0
+    ? cond('Ready', false, 'ReadinessGatesNotReady', unmet.join(', '))
+    : { ...ready, type: 'Ready', lastTransitionTime: input.since('Ready', ready.status) }
+  return [sandbox, initialized, podReady, ready, scheduled]
 }

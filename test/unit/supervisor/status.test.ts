@@ -45,3 +45,22 @@ t.test('conditions in kubelet order with reasons', (t) => {
   t.match(ready[2], { type: 'Ready', status: 'True' })
   t.end()
 })
+
+t.test('readinessGates: Ready waits for a True condition of each gate type, which only kubelet\'s own conditions can be here', (t) => {
+  const since = (): string => 't'
+  const ready = st('a', running, { ready: true })
+  const gated = (gates: string[], sandboxReady = true) => podConditions({ phase: 'Running', sandboxReady, init: [], regular: [ready], since, readinessGates: gates })
+  t.match(gated([]).find((c) => c.type === 'Ready'), { status: 'True' }, 'no gate: Ready as ContainersReady')
+  t.match(gated(['example.com/feature-1', 'other']).find((c) => c.type === 'Ready'), {
+    status: 'False', reason: 'ReadinessGatesNotReady',
+    message: 'corresponding condition of pod readiness gate "example.com/feature-1" does not exist., corresponding condition of pod readiness gate "other" does not exist.',
+  })
+  t.match(gated(['example.com/x']).find((c) => c.type === 'ContainersReady'), { status: 'True' }, 'ContainersReady does not look at gates')
+  t.match(gated(['PodScheduled']).find((c) => c.type === 'Ready'), { status: 'True' }, 'a gate on a True condition kubelet sets is met')
+  t.match(gated(['PodReadyToStartContainers'], false).find((c) => c.type === 'Ready'), {
+    status: 'False', reason: 'ReadinessGatesNotReady', message: 'the status of pod readiness gate "PodReadyToStartContainers" is not "True", but False',
+  })
+  const unready = podConditions({ phase: 'Running', sandboxReady: true, init: [], regular: [st('a', running)], since, readinessGates: ['x'] })
+  t.match(unready.find((c) => c.type === 'Ready'), { status: 'False', reason: 'ContainersNotReady' }, 'unready containers come first')
+  t.end()
+})
