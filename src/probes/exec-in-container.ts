@@ -57,6 +57,12 @@ export interface ExecResult {
   stderr: string
   /** the timeout expired and the process was killed */
   timedOut: boolean
+  /**
+   * the command never ran (no such executable, or its execve failed): the
+   * runtime's exec error, not an exit; a probe then errors (kubelet throws
+   * its result away), a hook fails
+   */
+  notRun?: boolean
 }
 
 const NAMESPACES: { name: string; nstype: number }[] = [
@@ -75,7 +81,7 @@ const NAMESPACES: { name: string; nstype: number }[] = [
 export async function execInContainer(
   native: NativeApi, clock: Clock, target: ExecTarget, argv: string[], timeoutMs: number,
 ): Promise<ExecResult> {
-  if (argv.length === 0) return { exitCode: 126, signal: null, output: 'exec: no command given', stderr: '', timedOut: false }
+  if (argv.length === 0) return { exitCode: 126, signal: null, output: 'exec: no command given', stderr: '', timedOut: false, notRun: true }
   const fds: number[] = []
   const open = (path: string): number => {
     // libuv opens every file O_CLOEXEC
@@ -93,7 +99,7 @@ export async function execInContainer(
     const rootOnHost = `/proc/${target.pid}/root`
     const exe = findExecutable(argv[0], target.envp, (path) => isExecutableFile(join(rootOnHost, path)))
     if (exe === undefined) {
-      return { exitCode: 127, signal: null, output: `exec: "${argv[0]}": executable file not found in $PATH`, stderr: '', timedOut: false }
+      return { exitCode: 127, signal: null, output: `exec: "${argv[0]}": executable file not found in $PATH`, stderr: '', timedOut: false, notRun: true }
     }
     const devNull = open('/dev/null')
     const [[oRead, oWrite], [eRead, eWrite]] = makePipes(native, 2)
@@ -120,7 +126,7 @@ export async function execInContainer(
       const exitCode = err.errno === osConstants.errno.ENOENT ? 127 : 126
       for (const fd of [outRead, errRead]) native.close(fd)
       const output = `exec: ${syscallErrorFromSpawn(err).message}`
-      return { exitCode, signal: null, output, stderr: output, timedOut: false }
+      return { exitCode, signal: null, output, stderr: output, timedOut: false, notRun: true }
     }
   } catch (err) {
     for (const fd of [outRead, errRead]) if (fd >= 0) native.close(fd)

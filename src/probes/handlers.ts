@@ -65,6 +65,8 @@ async function runProbeHandler(handler: Handler, ctx: HandlerContext, timeoutMs:
     const vars = new Map(ctx.env.map((e) => [e.name, e.value ?? '']))
     const argv = (handler.exec.command ?? []).map((arg) => expandWithMap(arg, vars))
     const run = await ctx.exec(argv, timeoutMs)
+    // ExecSync's error, not an exit: exec.Probe gives Unknown with the error, which the worker throws away
+    if (run.notRun === true) return { result: 'error', message: run.output }
     // the CRI's timeout error, which kubelet's ExecProbeTimeout turns into a failure
     if (run.timedOut) return { result: 'failure', message: `command ${quote(argv.join(' '))} timed out` }
     return { result: run.exitCode === 0 ? 'success' : 'failure', message: run.output }

@@ -127,6 +127,20 @@ t.test('liveness exec: a probe that outlives timeoutSeconds fails and restarts t
   assertRestarted(t, r, /^Liveness probe failed: command "sleep 10" timed out$/)
 })
 
+t.test('liveness exec: a command that cannot run errors, and the error never restarts the container (kubernetes#106682)', async (t) => {
+  const env = podEnv(t)
+  const pod = env.start(podManifest('live-not-run', [shContainer('web', 'echo up; exec sleep 1000', {
+    livenessProbe: { ...FAST, exec: { command: ['/bin/no-such-probe'] } },
+  })], { restartPolicy: 'Always', terminationGracePeriodSeconds: 2 }), scaled(SCALE))
+  await pod.waitFor(/Unhealthy +spec\.containers\{web\}: Liveness probe errored[^\n]*\n(?:.*\n)*.*Liveness probe errored[^\n]*\n(?:.*\n)*.*Liveness probe errored/, 10_000)
+  const r = await stop(pod)
+  const events = parseEvents(r.stderr)
+  t.match(eventsOf(events, 'web', 'Unhealthy')[0], { type: 'Warning', message: /^Liveness probe errored and resulted in unknown state: exec: ENOENT: no such file or directory, execve '\/bin\/no-such-probe'$/ })
+  t.same(eventsOf(events, 'web', 'Unhealthy').filter((e) => /probe failed/.test(e.message)), [], 'never a failure')
+  t.same(eventsOf(events, 'web', 'Killing').filter((e) => /liveness/.test(e.message)), [], 'never killed for it')
+  t.equal(containerStatus(r.status, 'web')?.restartCount, 0)
+})
+
 t.test('liveness: the probe-level terminationGracePeriodSeconds replaces the pod\'s for the kill', async (t) => {
   const env = podEnv(t)
   // pod grace 600 s = 60 s real at scale 10; the probe's 10 s = 1 s real

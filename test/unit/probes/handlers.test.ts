@@ -79,6 +79,13 @@ t.test('exec probe: exit 0 succeeds, output is the message, $(VAR) from static e
   t.same(await runHandler({ exec: { command: ['slow', 'x'] } }, ctx, 'probe', 1000), { result: 'failure', message: 'command "slow x" timed out' })
 })
 
+t.test('a command that never ran is a probe error (thrown away), but a hook failure', async (t) => {
+  const notRun: ExecResult = { exitCode: 127, signal: null, output: 'exec: "nope": executable file not found in $PATH', stderr: '', timedOut: false, notRun: true }
+  const ctx = context(() => notRun)
+  t.same(await runHandler({ exec: { command: ['nope'] } }, ctx, 'probe', 1000), { result: 'error', message: 'exec: "nope": executable file not found in $PATH' })
+  t.match(await runHandler({ exec: { command: ['nope'] } }, ctx, 'hook', 1000), { result: 'failure', message: /^Exec lifecycle hook \(\[nope\]\) for Container/ })
+})
+
 t.test('a thrown error is a probe error', async (t) => {
   const ctx = context(() => { throw new Error("ENOENT: no such file or directory, open '/proc/42/ns/ipc'") })
   t.same(await runHandler({ exec: { command: ['true'] } }, ctx, 'probe', 1000), { result: 'error', message: "ENOENT: no such file or directory, open '/proc/42/ns/ipc'" })
