@@ -87,8 +87,8 @@ export class ContainerRecord {
     const exitCode = status.code ?? 128 + (status.signal ?? 0)
     const reason = oomKilled ? 'OOMKilled' : exitCode === 0 ? 'Completed' : 'Error'
     this.terminate(finishedAt, {
+      // as kubelet's convertContainerStatus: the signal shows only in the exit code, 128 + signal
       exitCode, reason, finishedAt: rfc3339(finishedAt),
-      ...(status.signal !== null ? { signal: status.signal } : {}),
       ...(message !== undefined && message !== '' ? { message } : {}),
       ...(this.state.running !== undefined ? { startedAt: this.state.running.startedAt } : {}),
     })

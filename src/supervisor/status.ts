@@ -7,7 +7,6 @@ export interface ContainerStateWaiting { reason: string; message?: string }
 export interface ContainerStateRunning { startedAt: string }
 export interface ContainerStateTerminated {
   exitCode: number
-  signal?: number
   reason: string
   message?: string
   startedAt?: string

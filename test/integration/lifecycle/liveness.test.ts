@@ -158,5 +158,5 @@ t.test('liveness: the probe-level terminationGracePeriodSeconds replaces the pod
   const r = await pod.result
   t.ok(restartedAfter >= waitMs(800), `the TERM-ignoring container got the probe's grace period (${restartedAfter} ms ≈ 10 s scaled: ${waitMs(1000)} ms)`)
   t.ok(restartedAfter < waitMs(5000), `not the pod's 600 s (${restartedAfter} ms)`)
-  t.match(containerStatus(r.status, 'web')?.lastState, { terminated: { exitCode: 137, signal: 9 } }, 'the killed instance died of SIGKILL')
+  t.match(containerStatus(r.status, 'web')?.lastState, { terminated: { exitCode: 137 } }, 'the killed instance died of SIGKILL')
 })
