@@ -28,10 +28,26 @@ export function rfc3339(date: Date): string {
   return `${day}T${time}Z`
 }
 
-/** Go's time.RFC3339Nano of a UTC time with ms precision, trailing zeros kept as CRI logs do: 2024-01-02T03:04:05.678000000Z. */
-export function rfc3339Nano(date: Date): string {
-  const { day, time, ms } = fields(date)
-  return `${day}T${time}.${ms}000000Z`
+const NS_PER_MS = 1_000_000n
+const NS_PER_S = 1_000_000_000n
+/** the wall clock when this process began keeping time, against the monotonic clock then */
+const ANCHOR_MS = Date.now()
+const ANCHOR_HR = process.hrtime.bigint()
+
+/** Nanoseconds since the epoch: the wall clock's reading at start, advanced by the monotonic clock (in order, to the ns). */
+export function wallClockNs(): bigint {
+  return BigInt(ANCHOR_MS) * NS_PER_MS + (process.hrtime.bigint() - ANCHOR_HR)
+}
+
+/**
+ * Go's time.RFC3339Nano of a UTC time in ns since the epoch, as containerd
+ * stamps CRI log lines: the fraction's trailing zeros dropped, and with
+ * them the dot of a whole second (2024-01-02T03:04:05.6781Z, …:05Z).
+ */
+export function rfc3339Nano(ns: bigint): string {
+  const { day, time } = fields(new Date(Number(ns / NS_PER_MS)))
+  const fraction = String(((ns % NS_PER_S) + NS_PER_S) % NS_PER_S).padStart(9, '0').replace(/0+$/, '')
+  return `${day}T${time}${fraction === '' ? '' : `.${fraction}`}Z`
 }
 
 /** The time of day, for event lines: 03:04:05.678. */

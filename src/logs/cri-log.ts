@@ -12,7 +12,7 @@ import { join } from 'node:path'
 
 import { makeDirs } from '../make-dirs'
 import { describeError } from '../supervisor/describe-error'
-import { rfc3339Nano } from '../utc-time'
+import { rfc3339Nano, wallClockNs } from '../utc-time'
 
 export type LogStream = 'stdout' | 'stderr'
 
@@ -27,8 +27,8 @@ const CARRIAGE_RETURN = 0x0d
 const NEWLINE_BYTE = Buffer.from('\n')
 const EMPTY = Buffer.alloc(0)
 
-/** Pure: one CRI log record, its text as the bytes came. `time` in ms with an optional extra ns part. */
-export function criRecord(time: Date, stream: LogStream, partial: boolean, text: Buffer): Buffer {
+/** Pure: one CRI log record, its text as the bytes came. `time` in ns since the epoch. */
+export function criRecord(time: bigint, stream: LogStream, partial: boolean, text: Buffer): Buffer {
   return Buffer.concat([Buffer.from(`${rfc3339Nano(time)} ${stream} ${partial ? 'P' : 'F'} `), text, NEWLINE_BYTE])
 }
 
@@ -73,7 +73,7 @@ export class CriLogWriter {
   }
 
   /** Feed a chunk; returns what the terminal shows: each line it finished, and each 16 KiB cut of one still open. */
-  write(stream: LogStream, chunk: Buffer, time = new Date()): Buffer[] {
+  write(stream: LogStream, chunk: Buffer, time = wallClockNs()): Buffer[] {
     const data = this.pending[stream].length === 0 ? chunk : Buffer.concat([this.pending[stream], chunk])
     const shown: Buffer[] = []
     let start = 0
@@ -96,7 +96,7 @@ export class CriLogWriter {
   }
 
   /** The stream ended: a trailing line without newline is written as a partial record (containerd's tag for it). */
-  end(stream: LogStream, time = new Date()): Buffer | undefined {
+  end(stream: LogStream, time = wallClockNs()): Buffer | undefined {
     const rest = this.pending[stream]
     this.pending[stream] = EMPTY
     if (rest.length === 0) return undefined
@@ -116,7 +116,7 @@ export class CriLogWriter {
   }
 
   /** A complete line; one longer than the maximum goes out as partial records ending in a full one. */
-  private record(stream: LogStream, line: Buffer, time: Date): void {
+  private record(stream: LogStream, line: Buffer, time: bigint): void {
     let rest = line
     while (rest.length > MAX_LINE_BYTES) {
       this.writeRecord(time, stream, true, rest.subarray(0, MAX_LINE_BYTES))
@@ -125,7 +125,7 @@ export class CriLogWriter {
     this.writeRecord(time, stream, false, rest)
   }
 
-  private writeRecord(time: Date, stream: LogStream, partial: boolean, text: Buffer): void {
+  private writeRecord(time: bigint, stream: LogStream, partial: boolean, text: Buffer): void {
     if (this.fd === null) return
     const record = criRecord(time, stream, partial, text)
     const data = this.isTorn ? Buffer.concat([NEWLINE_BYTE, record]) : record

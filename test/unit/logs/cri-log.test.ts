@@ -6,10 +6,10 @@ import { CriLogWriter, criRecord, podLogDir } from '../../../src/logs/cri-log'
 import { rfc3339Nano } from '../../../src/utc-time'
 
 t.test('CRI line format', (t) => {
-  const time = new Date(Date.UTC(2016, 9, 6, 0, 17, 9, 669))
-  t.equal(rfc3339Nano(time), '2016-10-06T00:17:09.669000000Z')
-  t.equal(String(criRecord(time, 'stdout', false, Buffer.from('log line'))), '2016-10-06T00:17:09.669000000Z stdout F log line\n')
-  t.equal(String(criRecord(time, 'stderr', true, Buffer.from('part'))), '2016-10-06T00:17:09.669000000Z stderr P part\n')
+  const time = BigInt(Date.UTC(2016, 9, 6, 0, 17, 9, 669)) * 1_000_000n + 794_202n
+  t.equal(rfc3339Nano(time), '2016-10-06T00:17:09.669794202Z')
+  t.equal(String(criRecord(time, 'stdout', false, Buffer.from('log line'))), '2016-10-06T00:17:09.669794202Z stdout F log line\n')
+  t.equal(String(criRecord(time, 'stderr', true, Buffer.from('part'))), '2016-10-06T00:17:09.669794202Z stderr P part\n')
   t.equal(podLogDir('/var/log/podshim', 'default', 'web', 'u1'), '/var/log/podshim/default_web_u1')
   t.end()
 })
