@@ -101,6 +101,12 @@ const GRPC_DEADLINE_EXCEEDED = 4
 
 
 /** pkg/probe/grpc Probe: only SERVING is a success; nothing is a probe error. */
+/** grpc-go's codes.Code names, as a status error prints them */
+const GRPC_CODE_NAMES = [
+  'OK', 'Canceled', 'Unknown', 'InvalidArgument', 'DeadlineExceeded', 'NotFound', 'AlreadyExists', 'PermissionDenied',
+  'ResourceExhausted', 'FailedPrecondition', 'Aborted', 'OutOfRange', 'Unimplemented', 'Internal', 'Unavailable', 'DataLoss', 'Unauthenticated',
+]
+
 export function grpcProbeResult(answer: GrpcResponse | ErrorResponse, addr: string, timeoutMs: number): HandlerResult {
   if ('error' in answer) {
     if (answer.error === 'context deadline exceeded') {
@@ -109,13 +115,13 @@ export function grpcProbeResult(answer: GrpcResponse | ErrorResponse, addr: stri
     return { result: 'failure', message: `error: failed to connect service at "${addr}": ${answer.error}` }
   }
   if (answer.grpcStatus === GRPC_UNIMPLEMENTED) {
-    return { result: 'failure', message: `this server does not implement the grpc health protocol (grpc.health.v1.Health): ${answer.grpcMessage}` }
+    return { result: 'failure', message: `error: this server does not implement the grpc health protocol (grpc.health.v1.Health): ${answer.grpcMessage}` }
   }
   if (answer.grpcStatus === GRPC_DEADLINE_EXCEEDED) {
     return { result: 'failure', message: `timeout: health rpc did not complete within ${formatGoDuration(timeoutMs)}` }
   }
   if (answer.grpcStatus !== 0) {
-    return { result: 'failure', message: `error: health rpc probe failed: rpc error: code = ${answer.grpcStatus} desc = ${answer.grpcMessage}` }
+    return { result: 'failure', message: `error: health rpc probe failed: rpc error: code = ${GRPC_CODE_NAMES[answer.grpcStatus] ?? `Code(${answer.grpcStatus})`} desc = ${answer.grpcMessage}` }
   }
   if (answer.servingStatus !== 1) {
     const name = SERVING_STATUS[answer.servingStatus] ?? String(answer.servingStatus)

@@ -62,8 +62,36 @@ export function decodeServingStatus(data: Buffer): number {
   return status
 }
 
-export function grpcCheck(req: GrpcRequest): Promise<GrpcResponse | ErrorResponse> {
-  return new Promise((resolve) => {
+/** grpc-go's connection backoff (DefaultConfig): 1 s, ×1.6 a try, ±20 % jitter, at most 120 s. */
+function dialBackoffMs(attempt: number): number {
+  return Math.min(1000 * 1.6 ** attempt, 120_000) * (1 + 0.2 * (Math.random() * 2 - 1))
+}
+
+/**
+ * The check as kubelet dials it, with grpc.WithBlock: a connection that
+ * fails is tried again with grpc-go's backoff until the probe's timeout, so
+ * a port nobody listens on ends in the timeout (context deadline exceeded),
+ * not in the refusal.
+ */
+export async function grpcCheck(req: GrpcRequest): Promise<GrpcResponse | ErrorResponse> {
+  const deadline = req.timeoutMs === null ? Infinity : Date.now() + req.timeoutMs
+  for (let attempt = 0; ; attempt++) {
+    const left = deadline - Date.now()
+    const { answer, isDialError } = await checkOnce({ ...req, timeoutMs: Number.isFinite(left) ? Math.max(0, left) : null })
+    if (!isDialError) return answer
+    const wait = dialBackoffMs(attempt)
+    if (wait >= deadline - Date.now()) {
+      await new Promise((resolve) => setTimeout(resolve, Math.max(0, deadline - Date.now())))
+      return { id: req.id, error: 'context deadline exceeded' }
+    }
+    await new Promise((resolve) => setTimeout(resolve, wait))
+  }
+}
+
+function checkOnce(req: GrpcRequest): Promise<{ answer: GrpcResponse | ErrorResponse; isDialError: boolean }> {
+  return new Promise((resolveOnce) => {
+    let isDialError = false
+    const resolve = (answer: GrpcResponse | ErrorResponse): void => resolveOnce({ answer, isDialError })
     const authority = `${req.host.includes(':') ? `[${req.host}]` : req.host}:${req.port}`
     let isDone = false
     let isConnected = false
@@ -80,6 +108,7 @@ export function grpcCheck(req: GrpcRequest): Promise<GrpcResponse | ErrorRespons
       else done({ id: req.id, grpcStatus: GRPC_DEADLINE_EXCEEDED, grpcMessage: 'context deadline exceeded', servingStatus: 0 })
     }, req.timeoutMs)
     session.on('error', (err: NodeJS.ErrnoException) => {
+      isDialError = !isConnected
       done({ id: req.id, error: isConnected ? err.message : dialErrorText(req.host, req.port, err) })
     })
     session.on('connect', () => (isConnected = true))
@@ -120,7 +149,8 @@ export function grpcCheck(req: GrpcRequest): Promise<GrpcResponse | ErrorRespons
     stream.on('error', (err: Error) => {
       // a refused connection cancels the pending stream first; its cause is the dial error
       const cause = (err as { cause?: NodeJS.ErrnoException }).cause
-      if (!isConnected && cause !== undefined) done({ id: req.id, error: dialErrorText(req.host, req.port, cause) })
+      isDialError = !isConnected && cause !== undefined
+      if (isDialError) done({ id: req.id, error: dialErrorText(req.host, req.port, cause!) })
       else done({ id: req.id, error: err.message })
     })
     stream.end(encodeHealthCheckRequest(req.service))

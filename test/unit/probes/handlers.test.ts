@@ -45,7 +45,10 @@ t.test('grpc results: only SERVING succeeds', async (t) => {
   const addr = '127.0.0.1:9000'
   t.equal(grpcProbeResult({ id: 1, grpcStatus: 0, grpcMessage: '', servingStatus: 1 }, addr, 1000).result, 'success')
   t.same(grpcProbeResult({ id: 1, grpcStatus: 0, grpcMessage: '', servingStatus: 2 }, addr, 1000).message, 'service unhealthy (responded with "NOT_SERVING")')
-  t.match(grpcProbeResult({ id: 1, grpcStatus: 12, grpcMessage: 'unknown service', servingStatus: 0 }, addr, 1000).message, /does not implement the grpc health protocol/)
+  t.equal(grpcProbeResult({ id: 1, grpcStatus: 12, grpcMessage: 'unknown service', servingStatus: 0 }, addr, 1000).message, 'error: this server does not implement the grpc health protocol (grpc.health.v1.Health): unknown service')
+  t.equal(grpcProbeResult({ id: 1, grpcStatus: 14, grpcMessage: 'going away', servingStatus: 0 }, addr, 1000).message, 'error: health rpc probe failed: rpc error: code = Unavailable desc = going away', 'the code by its grpc-go name')
+  t.equal(grpcProbeResult({ id: 1, grpcStatus: 42, grpcMessage: 'x', servingStatus: 0 }, addr, 1000).message, 'error: health rpc probe failed: rpc error: code = Code(42) desc = x')
+  t.same(grpcProbeResult({ id: 1, error: 'context deadline exceeded' }, addr, 1000).message, 'timeout: failed to connect service "127.0.0.1:9000" within 1s: context deadline exceeded')
   t.same(grpcProbeResult({ id: 1, grpcStatus: 4, grpcMessage: '', servingStatus: 0 }, addr, 1000).message, 'timeout: health rpc did not complete within 1s')
   t.same(grpcProbeResult({ id: 1, error: 'dial tcp 127.0.0.1:9000: connect: connection refused' }, addr, 1000), {
     result: 'failure', message: 'error: failed to connect service at "127.0.0.1:9000": dial tcp 127.0.0.1:9000: connect: connection refused',
