@@ -91,6 +91,10 @@ function requestErrorText(url: URL, err: NodeJS.ErrnoException): string {
     const port = Number(url.port) || (url.protocol === 'https:' ? 443 : 80)
     return dialErrorText(url.hostname.replace(/^\[|\]$/g, ''), port, err)
   }
+  // TLS met a plain-text answer: Go's transport sees "HTTP/" where a TLS record should be
+  if (url.protocol === 'https:' && err.code === 'EPROTO' && /wrong version number|packet length too long/.test(err.message)) {
+    return 'http: server gave HTTP response to HTTPS client'
+  }
   if (err.code === 'ECONNRESET' && err.message === 'socket hang up') return 'EOF'
   if (err.code === 'ECONNRESET') return 'read: connection reset by peer'
   return err.message

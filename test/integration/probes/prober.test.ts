@@ -136,6 +136,13 @@ t.test('the prober in a pod network namespace', async (t) => {
     t.same(await get('/loop'), { id: (await get('/ok') as { id: number }).id - 1, error: `Get "http://127.0.0.1:${HTTP_PORT}/loop?n=10": stopped after 10 redirects` })
   })
 
+  t.test('https to a plain HTTP server: Go\'s words for it, not OpenSSL\'s', async (t) => {
+    const req = httpRequestFor({ port: HTTP_PORT, path: '/ok', scheme: 'HTTPS' }, [], 'probe')
+    t.same(await prober.http({ ...req, redirects: 'same-host', verifyTls: false }, waitMs(2000)), {
+      id: (await get('/ok') as { id: number }).id - 1, error: `Get "https://127.0.0.1:${HTTP_PORT}/ok": http: server gave HTTP response to HTTPS client`,
+    })
+  })
+
   t.test('http: timeout and refused', async (t) => {
     const started = Date.now()
     t.match(await get('/slow', 300), { error: `Get "http://127.0.0.1:${HTTP_PORT}/slow": context deadline exceeded (Client.Timeout exceeded while awaiting headers)` })
