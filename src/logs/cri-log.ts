@@ -6,18 +6,23 @@
 // A log that cannot be written (disk full, EIO, a read-only log root) never
 // stops the container or the supervisor: as containerd's redirectLogs, the
 // writer goes on draining the container's output (which still reaches the
-// terminal) and says once what failed.
-import { closeSync, openSync, writeSync } from 'node:fs'
+// terminal) and says once what failed. Rotation and the removal of old
+// instances' logs are kubelet's (log-rotation.ts).
+import { closeSync, fstatSync, openSync, writeSync } from 'node:fs'
 import { join } from 'node:path'
 
 import { makeDirs } from '../make-dirs'
 import { describeError } from '../supervisor/describe-error'
 import { rfc3339Nano, wallClockNs } from '../utc-time'
+import { LOG_MAX_BYTES, removeOldInstanceLogs, rotateLog } from './log-rotation'
 
 export type LogStream = 'stdout' | 'stderr'
 
 /** Told the first error of a writer (an Error naming the log file, its cause the system error). */
 export type LogErrorListener = (err: Error) => void
+
+/** kubelet's containerLogMonitorInterval: how often a log's size is held against the limit */
+const ROTATION_CHECK_MS = 10_000
 
 /** Lines longer than this many bytes are split (containerd's default max container log line, 16 KiB). */
 const MAX_LINE_BYTES = 16 * 1024
@@ -58,6 +63,9 @@ export class CriLogWriter {
   /** the file ends inside a record (a short write): the next one starts on a line of its own */
   private isTorn = false
   private hasFailed = false
+  /** bytes in the current file, and when its size was last held against the rotation limit (kubelet's 10 s monitor) */
+  private size = 0
+  private lastRotationCheckMs = -Infinity
   readonly path: string
 
   constructor(dir: string, restartCount: number, private readonly onError: LogErrorListener = warnOnStderr) {
@@ -65,11 +73,17 @@ export class CriLogWriter {
     try {
       // 0755, as kubelet makes the pod's log directories
       makeDirs(dir, 0o755)
-      // 0640, as containerd opens a container's log file
-      this.fd = openSync(this.path, 'a', 0o640)
+      removeOldInstanceLogs(dir, restartCount)
+      this.open()
     } catch (err) {
       this.fail('open', err)
     }
+  }
+
+  private open(): void {
+    // 0640, as containerd opens a container's log file
+    this.fd = openSync(this.path, 'a', 0o640)
+    this.size = fstatSync(this.fd).size
   }
 
   /** Feed a chunk; returns what the terminal shows: each line it finished, and each 16 KiB cut of one still open. */
@@ -137,6 +151,30 @@ export class CriLogWriter {
     } catch (err) {
       if (written > 0) this.isTorn = true
       this.fail('write', err)
+    }
+    this.size += written
+    if (this.size > LOG_MAX_BYTES) this.rotateIfDue()
+  }
+
+  /** As kubelet's log manager, which looks every 10 s: a log past the limit is rotated, at most once a period. */
+  private rotateIfDue(): void {
+    const now = Date.now()
+    if (now - this.lastRotationCheckMs < ROTATION_CHECK_MS || this.fd === null) return
+    this.lastRotationCheckMs = now
+    try {
+      closeSync(this.fd)
+      this.fd = null
+      rotateLog(this.path, new Date(now), (err) => this.fail('rotate', err))
+      this.open()
+    } catch (err) {
+      this.fail('rotate', err)
+      if (this.fd === null) {
+        try {
+          this.open()
+        } catch {
+          // the first error was told; records are dropped from here on
+        }
+      }
     }
   }
 

@@ -8,7 +8,7 @@ import { chmodSync, closeSync, existsSync, lstatSync, mkdirSync, openSync, readF
 import { Socket } from 'node:net'
 import { hostname as hostHostname, totalmem } from 'node:os'
 import { join, posix } from 'node:path'
-import { CLONE_NEWNS, CLONE_NEWPID, type ExitStatus, type NativeApi } from '../native/contract'
+import { CLONE_NEWNS, CLONE_NEWPID, type ExitStatus, type NativeApi, type SpawnedProcess } from '../native/contract'
 import { makePipes } from '../native/pipes'
 import { SyscallError } from '../native/syscall-error'
 import { containerPlanOps, settableOomScoreAdj } from '../sandbox/container-plan'
@@ -63,7 +63,7 @@ function kernelMasks(): { masked: MaskedPath[]; readonlyPaths: string[] } {
   return hostMasks
 }
 
-export function startContainerProcess(input: {
+interface StartInput {
   native: NativeApi
   sandbox: PodSandbox
   container: DefaultedContainer
@@ -72,7 +72,9 @@ export function startContainerProcess(input: {
   logDir: string
   restartCount: number
   output: ContainerOutput
-}): StartedProcess {
+}
+
+export function startContainerProcess(input: StartInput): StartedProcess {
   const { native, sandbox, container, image } = input
   const pod = sandbox.pod
   const node: NodeInfo = { name: hostHostname(), hostIP: firstHostAddress(), allocatable: () => hostAllocatable(sandbox.paths.dataDir) }
@@ -84,82 +86,18 @@ export function startContainerProcess(input: {
   // the child inherits the supervisor's oom_score_adj; kubelet's value replaces it where the kernel lets it
   const inheritedOomScoreAdj = Number(readFileSync('/proc/self/oom_score_adj', 'utf8'))
   const oomScoreAdj = settableOomScoreAdj(spec.oomScoreAdj, inheritedOomScoreAdj, sandbox.canSetOomScoreAdj)
-  const exe = findExecutable(spec.argv[0], spec.env, isExecutableIn(image.lookupRoot))
-  if (exe === undefined) throw new SyscallError('execve', 2, { path: spec.argv[0] })
-
-  const dir = join(sandbox.paths.stateDir, 'containers', container.name)
-  const root = join(dir, 'rootfs')
-  mkdirSync(root, { recursive: true, mode: 0o755 })
-  // as kubelet: a fresh file per instance, writable by any user the container runs as (chmod: the umask is not asked)
-  const terminationLog = join(dir, 'termination-log')
-  writeFileSync(terminationLog, '')
-  chmodSync(terminationLog, 0o666)
-  // as kubelet: one more bind mount, at whatever path the container names; the child resolves it inside the root
-  // at mount time (below a volume or /dev as mounted by then), making the directories it lacks
-  const terminationMount = {
-    source: terminationLog, target: containerPath(container.terminationMessagePath, 'terminationMessagePath'), readOnly: false, isFile: true,
-  }
-
-  const etc = sandbox.etc!
-  const { mounts, fds: mountFds } = resolveVolumeMounts(container, sandbox.volumes, image, () => containerEnv(pod, container, node))
-  // the host view's /etc is the host's, read-only: a file the host lacks cannot be created there. A file that
-  // is a symlink (/etc/resolv.conf -> ../run/systemd/resolve/stub-resolv.conf) is mounted where it leads, as runc does
-  const etcMounts = [
-    { source: etc.hostname, target: '/etc/hostname', readOnly: false, isFile: true },
-    { source: etc.hosts, target: '/etc/hosts', readOnly: false, isFile: true },
-    { source: etc.resolvConf, target: '/etc/resolv.conf', readOnly: false, isFile: true },
-  ].filter((m) => image.rootfs.kind !== 'entries' || lexists(join(image.lookupRoot, m.target)))
-    .map((m) => ({ ...m, target: resolveInRoot(image.lookupRoot, m.target) }))
-  const ownPidNs = !pod.spec.hostPID && !pod.spec.shareProcessNamespace
-  const isPrivileged = container.securityContext?.privileged === true
-  // what only the child keeps: closed here once it has them, or on any failure
-  const childFds = [...mountFds]
-  let pipes: Array<[number, number]> = []
-  let spawned
+  // containerd opens the log file as it starts the container: a start that fails (no such executable, a mount) leaves it empty
+  const log = new CriLogWriter(input.logDir, input.restartCount)
+  let started: { spawned: SpawnedProcess; pipes: Array<[number, number]>; terminationLog: string }
   try {
-    const devNull = openSync('/dev/null', 'r')
-    childFds.push(devNull)
-    pipes = makePipes(native, 2)
-    const [[, outWrite], [, errWrite]] = pipes
-    const cgroupFd = sandbox.cgroup.openLeaf(container.name)
-    childFds.push(cgroupFd)
-    // containerd: a privileged container's devices are not filtered
-    if (!isPrivileged) sandbox.filterDevices(container.name, cgroupFd)
-    sandbox.cgroup.markStarted(container.name)
-    spawned = spawnOrThrow(native, {
-      cloneFlags: CLONE_NEWNS | (ownPidNs ? CLONE_NEWPID : 0),
-      pidNsFd: sandbox.pidNsFd,
-      cgroupFd,
-      ops: containerPlanOps({
-        root,
-        rootfs: image.rootfs,
-        overlayDirs: image.rootfs.kind === 'overlay' ? overlayDirs(dir) : null,
-        readOnlyRootFilesystem: container.securityContext?.readOnlyRootFilesystem === true,
-        // last, as containerd sorts mounts by depth: a volume holding the path is there before it
-        mounts: [...etcMounts, ...mounts, terminationMount],
-        shmSource: sandbox.shmSource,
-        ...kernelMasks(),
-        privileged: isPrivileged ? { hostDevices: hostDevices() } : null,
-        joinNamespaces: sandbox.joinNamespaces,
-        stdio: [devNull, outWrite, errWrite],
-        parentPid: pod.spec.hostPID ? process.pid : 0,
-        ids: spec.ids,
-        oomScoreAdj,
-        capabilities: { ...spec.capabilities, lastCap: lastCapability() },
-        workingDir: posix.normalize(spec.workingDir),
-        exec: { path: exe, argv: spec.argv, envp: spec.env },
-      }),
-    }, `start container "${container.name}"`)
+    started = spawnContainer(input, spec, oomScoreAdj, node)
   } catch (err) {
-    for (const [read] of pipes) native.close(read)
+    log.close()
     throw err
-  } finally {
-    for (const fd of childFds) closeSync(fd)
-    for (const [, write] of pipes) native.close(write)
   }
+  const { spawned, pipes, terminationLog } = started
   const [[outRead], [errRead]] = pipes
 
-  const log = new CriLogWriter(input.logDir, input.restartCount)
   const pumps = [
     pump(outRead, 'stdout', log, container.name, input.output),
     pump(errRead, 'stderr', log, container.name, input.output),
@@ -228,6 +166,86 @@ interface Pump {
   done: Promise<void>
   /** read on to the end whatever the terminal does */
   flush(): void
+}
+
+/** The container's root, mounts and plan, and its spawn: the main process, its output pipes and its termination-log file. */
+function spawnContainer(input: StartInput, spec: ProcessSpec, oomScoreAdj: number | null, node: NodeInfo): { spawned: SpawnedProcess; pipes: Array<[number, number]>; terminationLog: string } {
+  const { native, sandbox, container, image } = input
+  const pod = sandbox.pod
+  const exe = findExecutable(spec.argv[0], spec.env, isExecutableIn(image.lookupRoot))
+  if (exe === undefined) throw new SyscallError('execve', 2, { path: spec.argv[0] })
+
+  const dir = join(sandbox.paths.stateDir, 'containers', container.name)
+  const root = join(dir, 'rootfs')
+  mkdirSync(root, { recursive: true, mode: 0o755 })
+  // as kubelet: a fresh file per instance, writable by any user the container runs as (chmod: the umask is not asked)
+  const terminationLog = join(dir, 'termination-log')
+  writeFileSync(terminationLog, '')
+  chmodSync(terminationLog, 0o666)
+  // as kubelet: one more bind mount, at whatever path the container names; the child resolves it inside the root
+  // at mount time (below a volume or /dev as mounted by then), making the directories it lacks
+  const terminationMount = {
+    source: terminationLog, target: containerPath(container.terminationMessagePath, 'terminationMessagePath'), readOnly: false, isFile: true,
+  }
+
+  const etc = sandbox.etc!
+  const { mounts, fds: mountFds } = resolveVolumeMounts(container, sandbox.volumes, image, () => containerEnv(pod, container, node))
+  // the host view's /etc is the host's, read-only: a file the host lacks cannot be created there. A file that
+  // is a symlink (/etc/resolv.conf -> ../run/systemd/resolve/stub-resolv.conf) is mounted where it leads, as runc does
+  const etcMounts = [
+    { source: etc.hostname, target: '/etc/hostname', readOnly: false, isFile: true },
+    { source: etc.hosts, target: '/etc/hosts', readOnly: false, isFile: true },
+    { source: etc.resolvConf, target: '/etc/resolv.conf', readOnly: false, isFile: true },
+  ].filter((m) => image.rootfs.kind !== 'entries' || lexists(join(image.lookupRoot, m.target)))
+    .map((m) => ({ ...m, target: resolveInRoot(image.lookupRoot, m.target) }))
+  const ownPidNs = !pod.spec.hostPID && !pod.spec.shareProcessNamespace
+  const isPrivileged = container.securityContext?.privileged === true
+  // what only the child keeps: closed here once it has them, or on any failure
+  const childFds = [...mountFds]
+  let pipes: Array<[number, number]> = []
+  let spawned: SpawnedProcess
+  try {
+    const devNull = openSync('/dev/null', 'r')
+    childFds.push(devNull)
+    pipes = makePipes(native, 2)
+    const [[, outWrite], [, errWrite]] = pipes
+    const cgroupFd = sandbox.cgroup.openLeaf(container.name)
+    childFds.push(cgroupFd)
+    // containerd: a privileged container's devices are not filtered
+    if (!isPrivileged) sandbox.filterDevices(container.name, cgroupFd)
+    sandbox.cgroup.markStarted(container.name)
+    spawned = spawnOrThrow(native, {
+      cloneFlags: CLONE_NEWNS | (ownPidNs ? CLONE_NEWPID : 0),
+      pidNsFd: sandbox.pidNsFd,
+      cgroupFd,
+      ops: containerPlanOps({
+        root,
+        rootfs: image.rootfs,
+        overlayDirs: image.rootfs.kind === 'overlay' ? overlayDirs(dir) : null,
+        readOnlyRootFilesystem: container.securityContext?.readOnlyRootFilesystem === true,
+        // last, as containerd sorts mounts by depth: a volume holding the path is there before it
+        mounts: [...etcMounts, ...mounts, terminationMount],
+        shmSource: sandbox.shmSource,
+        ...kernelMasks(),
+        privileged: isPrivileged ? { hostDevices: hostDevices() } : null,
+        joinNamespaces: sandbox.joinNamespaces,
+        stdio: [devNull, outWrite, errWrite],
+        parentPid: pod.spec.hostPID ? process.pid : 0,
+        ids: spec.ids,
+        oomScoreAdj,
+        capabilities: { ...spec.capabilities, lastCap: lastCapability() },
+        workingDir: posix.normalize(spec.workingDir),
+        exec: { path: exe, argv: spec.argv, envp: spec.env },
+      }),
+    }, `start container "${container.name}"`)
+  } catch (err) {
+    for (const [read] of pipes) native.close(read)
+    throw err
+  } finally {
+    for (const fd of childFds) closeSync(fd)
+    for (const [, write] of pipes) native.close(write)
+  }
+  return { spawned, pipes, terminationLog }
 }
 
 function pump(fd: number, stream: LogStream, log: CriLogWriter, name: string, output: ContainerOutput): Pump {

@@ -80,3 +80,22 @@ t.test('restartPolicy OnFailure: a failed container restarts, then the pod succe
   t.same(readdirSync(logDir).sort(), ['0.log', '1.log'], 'one log file per instance')
   t.match(readFileSync(join(logDir, '1.log'), 'utf8'), /stdout F second run/)
 })
+
+t.test('logs of restarts: the current instance and the one before, as kubelet\'s container GC keeps them', async (t) => {
+  const env = podEnv(t)
+  const script = 'n=$(( $(cat /state/n 2>/dev/null || echo 0) + 1 )); echo $n > /state/n; echo "run $n"; [ $n -ge 4 ]'
+  const r = await env.run(podManifest('gc', [shContainer('flaky', script, { volumeMounts: [{ name: 'state', mountPath: '/state' }] })], {
+    restartPolicy: 'OnFailure', volumes: [{ name: 'state', emptyDir: {} }],
+  }), { args: ['-o', 'json', '--time-scale', String(400 / WAIT_SCALE)], timeoutMs: 10_000 })
+  t.equal(r.code, 0, 'the fourth run succeeded', { stderr: r.stderr })
+  const logDir = join(env.logRoot, readdirSync(env.logRoot)[0], 'flaky')
+  t.same(readdirSync(logDir).sort(), ['2.log', '3.log'], 'instances 0 and 1 are gone')
+  t.match(readFileSync(join(logDir, '3.log'), 'utf8'), /stdout F run 4\n$/)
+})
+
+t.test('a container that fails to start has an empty log, as containerd opens it first', async (t) => {
+  const env = podEnv(t)
+  const r = await env.run(podManifest('no-binary', [{ name: 'nope', image: 'podshim/host', command: ['/bin/no-such-binary'] }]), { args: ['-o', 'json'] })
+  t.match(r.status?.containerStatuses?.[0]?.state?.terminated, { reason: 'StartError', exitCode: 128 })
+  t.equal(readFileSync(join(env.logRoot, readdirSync(env.logRoot)[0], 'nope', '0.log'), 'utf8'), '')
+})
