@@ -15,6 +15,7 @@ import { DefaultImageResolver } from '../images/default-resolver'
 import { PullProgress } from '../images/pull-progress'
 import { NO_LIFECYCLE } from '../supervisor/lifecycle-agent'
 import { podLogDir } from '../logs/cri-log'
+import { compressionsDone } from '../logs/log-rotation'
 import { Terminal } from '../logs/terminal'
 import { systemClock, type Clock } from '../supervisor/clock'
 import { EventRecorder, type PodEvent } from '../supervisor/events'
@@ -114,6 +115,7 @@ export async function runCommand(file: string, opts: RunOptions): Promise<number
     }
     for (let i = 0; i < signals; i++) supervisor.stop()
     const result = await supervisor.run()
+    await compressionsDone()
     if (isJson) {
       // the status is what a script runs podshim for: one it could not be given is a failure
       const error = await writeOut(JSON.stringify(result.status, null, 2) + '\n')

@@ -11,8 +11,6 @@
 //    ones before the previous, rotated files included.
 import { createReadStream, createWriteStream, readdirSync, renameSync, rmSync } from 'node:fs'
 import { basename, dirname, join } from 'node:path'
-import { pipeline } from 'node:stream/promises'
-import { createGzip } from 'node:zlib'
 
 /** kubelet's containerLogMaxSize default */
 export const LOG_MAX_BYTES = 10 * 1024 * 1024
@@ -45,12 +43,27 @@ export function rotateLog(path: string, now: Date, onError: (err: Error) => void
   renameSync(path, target)
   const rotated = rotatedLogs(path)
   for (const old of rotated.slice(0, Math.max(0, rotated.length - (LOG_MAX_FILES - 1)))) rmSync(old, { force: true })
-  for (const file of rotatedLogs(path).slice(0, -1)) if (!file.endsWith('.gz')) void compress(file).catch(onError)
+  for (const file of rotatedLogs(path).slice(0, -1)) {
+    if (file.endsWith('.gz') || compressing.has(file)) continue
+    const done = compress(file).catch(onError).finally(() => compressing.delete(file))
+    compressing.set(file, done)
+  }
+}
+
+/** rotated logs being gzipped, by file */
+const compressing = new Map<string, Promise<void>>()
+
+/** Resolves once every gzip under way is done: the run waits for them, so no half-written .gz is left. */
+export function compressionsDone(): Promise<void> {
+  return Promise.all(compressing.values()).then(() => undefined)
 }
 
 async function compress(file: string): Promise<void> {
   const temp = `${file}.gz.tmp`
   try {
+    // loaded by the first rotation only: every pod start would pay for them
+    const { pipeline } = require('node:stream/promises') as typeof import('node:stream/promises')
+    const { createGzip } = require('node:zlib') as typeof import('node:zlib')
     await pipeline(createReadStream(file), createGzip(), createWriteStream(temp, { mode: 0o640 }))
     renameSync(temp, `${file}.gz`)
     rmSync(file, { force: true })

@@ -3,7 +3,7 @@
 // log files under the log root.
 
 import t from 'tap'
-import { readFileSync, readdirSync } from 'node:fs'
+import { readFileSync, readdirSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { WAIT_SCALE, containerLines, podEnv, podManifest, shContainer } from './fixtures/helpers'
 
@@ -98,4 +98,16 @@ t.test('a container that fails to start has an empty log, as containerd opens it
   const r = await env.run(podManifest('no-binary', [{ name: 'nope', image: 'podshim/host', command: ['/bin/no-such-binary'] }]), { args: ['-o', 'json'] })
   t.match(r.status?.containerStatuses?.[0]?.state?.terminated, { reason: 'StartError', exitCode: 128 })
   t.equal(readFileSync(join(env.logRoot, readdirSync(env.logRoot)[0], 'nope', '0.log'), 'utf8'), '')
+})
+
+t.test('a log past 10Mi is rotated, as kubelet rotates it', async (t) => {
+  const env = podEnv(t)
+  const r = await env.run(podManifest('big-log', [shContainer('loud', 'head -c 11000000 /dev/zero | tr "\\0" x | fold -w 999; echo; echo last line')]), { args: ['-q'] })
+  t.equal(r.code, 0, 'the pod ran', { stderr: r.stderr })
+  const logDir = join(env.logRoot, readdirSync(env.logRoot)[0], 'loud')
+  const files = readdirSync(logDir).sort()
+  t.equal(files.length, 2, `the log and one rotated file (${files.join(' ')})`)
+  t.match(files[1], /^0\.log\.\d{8}-\d{6}$/)
+  t.ok(statSync(join(logDir, files[1])).size > 10 * 1024 * 1024, 'rotated past 10Mi')
+  t.match(readFileSync(join(logDir, '0.log'), 'utf8'), /stdout F last line\n$/, 'the rest went on in a new 0.log')
 })

@@ -3,11 +3,7 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { gunzipSync } from 'node:zlib'
 import { CriLogWriter } from '../../../src/logs/cri-log'
-import { LOG_MAX_BYTES, removeOldInstanceLogs, rotateLog, rotationStamp } from '../../../src/logs/log-rotation'
-
-const until = async (check: () => boolean): Promise<void> => {
-  for (let i = 0; i < 200 && !check(); i++) await new Promise((resolve) => setTimeout(resolve, 10))
-}
+import { LOG_MAX_BYTES, compressionsDone, removeOldInstanceLogs, rotateLog, rotationStamp } from '../../../src/logs/log-rotation'
 
 t.test('kubelet\'s rotation stamp, UTC', async (t) => {
   t.equal(rotationStamp(new Date(Date.UTC(2026, 10, 3, 4, 5, 6))), '20261103-040506')
@@ -22,7 +18,7 @@ t.test('rotation: renamed with its time, the older rotated ones gzipped, at most
     rotateLog(log, new Date(Date.UTC(2026, 10, 3, 4, 5, i)), (err) => errors.push(err))
     writeFileSync(log, 'current\n')
   }
-  await until(() => readdirSync(dir).filter((f) => f.endsWith('.gz')).length === 3 && !readdirSync(dir).some((f) => f.endsWith('.tmp')))
+  await compressionsDone()
   t.same(readdirSync(dir).sort(), ['0.log', '0.log.20261103-040502.gz', '0.log.20261103-040503.gz', '0.log.20261103-040504.gz', '0.log.20261103-040505'])
   t.equal(String(gunzipSync(readFileSync(join(dir, '0.log.20261103-040504.gz')))), 'log 4\n', 'the gzip holds the rotated log')
   t.equal(readFileSync(join(dir, '0.log.20261103-040505'), 'utf8'), 'log 5\n', 'the newest rotated log stays plain, as kubelet leaves it')
