@@ -15,7 +15,8 @@
 // MilliCPUToQuota with a 100000 µs period and a 1000 µs minimum.
 // cgroups(7), Documentation/admin-guide/cgroup-v2.rst
 
-export type QosClass = 'Guaranteed' | 'Burstable' | 'BestEffort'
+import { allContainers, isSet, qosClass, withDefaultRequests } from './qos'
+
 export type CgroupController = 'cpu' | 'memory' | 'pids'
 
 export interface ResourceAmounts {
@@ -77,8 +78,6 @@ export const MIN_QUOTA_US = 1000
 export const MIN_SHARES = 2
 export const MAX_SHARES = 262144
 export const MAX_WEIGHT = 10000
-export const GUARANTEED_OOM_SCORE_ADJ = -997
-export const BEST_EFFORT_OOM_SCORE_ADJ = 1000
 const PAGE_SIZE_BYTES = 4096
 const MEMORY_THROTTLING_FACTOR = 0.9
 
@@ -120,38 +119,6 @@ export const controllerOf = (file: string): CgroupController => {
   throw new Error(`find controller of cgroup file "${file}": not a cpu, memory or pids file`)
 }
 
-const isSet = (v: number | undefined): v is number => v !== undefined && v > 0
-
-/**
- * Requests default to limits where only a limit is given, as the API
- * server's defaulting does (and kubelet repeats for cpu shares).
- */
-export const withDefaultRequests = <T extends ContainerResources>(c: T): T => ({
-  ...c,
-  requests: {
-    milliCpu: isSet(c.requests.milliCpu) ? c.requests.milliCpu : c.limits.milliCpu,
-    memoryBytes: isSet(c.requests.memoryBytes) ? c.requests.memoryBytes : c.limits.memoryBytes,
-  },
-})
-
-/** GetPodQOS over every container of the pod (init and app); zero counts as unset. */
-export const qosClass = (containers: readonly ContainerResources[]): QosClass => {
-  let hasAny = false
-  let isGuaranteed = true
-  const req = { milliCpu: 0, memoryBytes: 0 }
-  const lim = { milliCpu: 0, memoryBytes: 0 }
-  for (const raw of containers) {
-    const c = withDefaultRequests(raw)
-    for (const key of ['milliCpu', 'memoryBytes'] as const) {
-      if (isSet(c.requests[key])) { req[key] += c.requests[key]; hasAny = true }
-      if (isSet(c.limits[key])) { lim[key] += c.limits[key]; hasAny = true } else isGuaranteed = false
-    }
-  }
-  if (!hasAny) return 'BestEffort'
-  return isGuaranteed && req.milliCpu === lim.milliCpu && req.memoryBytes === lim.memoryBytes
-    ? 'Guaranteed'
-    : 'Burstable'
-}
 
 type PickAmounts = (c: ContainerResources) => ResourceAmounts
 type AmountKey = keyof ResourceAmounts
@@ -250,13 +217,6 @@ export const pauseCgroupValues = (): CgroupValues => ({
   declared: [],
 })
 
-const allContainers = (pod: PodResources): ContainerResources[] =>
-  [...(pod.initContainers ?? []), ...pod.containers]
-
-/** The pod's QoS class over all its containers, init containers included (kubelet's GetPodQOS). */
-export const podQosClass = (pod: PodResources): QosClass =>
-  qosClass(allContainers({ containers: pod.containers.map(withDefaultRequests), initContainers: pod.initContainers?.map(withDefaultRequests) }))
-
 /** ResourceConfigForPod, plus pids.max from kubelet's podPidsLimit. */
 export const podCgroupValues = (pod: PodResources, opts: PodValuesOptions = {}): CgroupValues => {
   const normalized: PodResources = {
@@ -290,20 +250,4 @@ export const podCgroupValues = (pod: PodResources, opts: PodValuesOptions = {}):
   files['pids.max'] = pids > 0 ? String(pids) : 'max'
   if (pids > 0) declared.push('pids.max')
   return { files, declared }
-}
-
-/**
- * GetContainerOOMScoreAdjust: Guaranteed −997, BestEffort 1000, Burstable
- * `1000 − 1000*request/machine` kept within [3, 999] (above any Guaranteed
- * container, below BestEffort).
- */
-export const oomScoreAdj = (qos: QosClass, memoryRequestBytes: number, machineMemoryBytes: number): number => {
-  if (qos === 'Guaranteed') return GUARANTEED_OOM_SCORE_ADJ
-  if (qos === 'BestEffort') return BEST_EFFORT_OOM_SCORE_ADJ
-  const adj = machineMemoryBytes > 0
-    ? 1000 - Math.trunc((1000 * memoryRequestBytes) / machineMemoryBytes)
-    : 1000
-  if (adj < 1000 + GUARANTEED_OOM_SCORE_ADJ) return 1000 + GUARANTEED_OOM_SCORE_ADJ
-  if (adj === BEST_EFFORT_OOM_SCORE_ADJ) return adj - 1
-  return adj
 }

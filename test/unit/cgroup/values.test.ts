@@ -1,15 +1,13 @@
 import t from 'tap'
+import { oomScoreAdj, podQosClass, qosClass } from '../../../src/cgroup/qos'
 import {
-  podQosClass,
   containerCgroupValues,
   ContainerResources,
   controllerOf,
   milliCpuToQuota,
   milliCpuToShares,
-  oomScoreAdj,
   pauseCgroupValues,
   podCgroupValues,
-  qosClass,
   sharesToWeightLinear,
   sharesToWeightRuntime,
 } from '../../../src/cgroup/values'
