@@ -30,3 +30,8 @@ export function runExitCodeOf(err: unknown): number {
   }
   return 125
 }
+
+/** How a process ended, for events: "exit code 3" or "signal 9". */
+export function howEnded(status: { code: number | null; signal: number | null }): string {
+  return status.signal === null ? `exit code ${status.code}` : `signal ${status.signal}`
+}

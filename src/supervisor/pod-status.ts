@@ -78,3 +78,14 @@ function lookUpHostAddress(): string {
   }
   return '127.0.0.1'
 }
+
+/**
+ * `podshim run`'s exit code from the pod's end: 0 when it succeeded or was
+ * stopped cleanly on request, else the first failed container's (its start
+ * failure's 125-127 included; sidecars do not count), else 1.
+ */
+export function runExitCode(phase: PodStatus['phase'], isCleanStop: boolean, records: readonly ContainerRecord[]): number {
+  if (phase === 'Succeeded' || isCleanStop) return 0
+  const failed = records.find((r) => r.state.terminated !== undefined && r.state.terminated.exitCode !== 0 && r.kind !== 'sidecar')
+  return failed?.runExitCode ?? 1
+}

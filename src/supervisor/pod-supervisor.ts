@@ -1,14 +1,15 @@
 // The pod lifecycle state machine, as kubelet's pod worker drives it: set up
 // the sandbox, run init containers one at a time (a sidecar counts as done
 // once started and past its startupProbe), start the app containers one
-// at a time as kubelet's SyncPod does (each start includes its postStart
-// hook, until which the container does not count as running), act on probe
+// at a time as kubelet's SyncPod does (each start, container-launch.ts,
+// includes its postStart hook, until which the container does not count as
+// running), fail the pod at its activeDeadlineSeconds, act on probe
 // results, restart by restartPolicy with crash-loop backoff, notice when the
 // pod is done, and terminate (app containers in parallel, sidecars after
 // them in reverse order, each by kubelet's killContainer). Every side
 // effect goes through the injected runtime, image resolver, lifecycle agent
 // and clock, so the logic runs the same under a FakeClock in unit tests.
-import { pulledMessage, type ImageResolver, type ResolvedImage } from '../images/resolver'
+import type { ImageResolver, ResolvedImage } from '../images/resolver'
 import type { DefaultedPod } from '../spec/types'
 import type { Clock } from './clock'
 import { EventRecorder, containerFieldPath } from './events'
@@ -16,14 +17,14 @@ import { ContainerRecord } from './container-record'
 import type { PodRuntime } from './pod-runtime'
 import { shouldRestart } from './backoff'
 import { isRestartAsked, scheduleRestart } from './crash-loop'
-import { buildPodStatus, firstHostAddress } from './pod-status'
+import { buildPodStatus, firstHostAddress, runExitCode } from './pod-status'
 import type { PodStatus } from './status'
-import { describeError } from './describe-error'
+import { describeError, howEnded } from './describe-error'
 import { recordStartFailure } from './start-failure'
 import type { StartedProcess } from './container-process'
 import { killContainer, SIGKILL, unhealthyKillMessage } from './kill-container'
 import { NO_LIFECYCLE, type LifecycleAgent } from './lifecycle-agent'
-import { signalNumber } from './signals'
+import { launchInstance, type LaunchContext } from './container-launch'
 import { armActiveDeadline, DEADLINE_EXCEEDED } from './active-deadline'
 
 export interface SupervisorDeps {
@@ -54,8 +55,7 @@ export class PodSupervisor {
   /** the grace period of a stop has passed: images still being pulled are not waited for */
   private isPullWaitOver = false
   private readonly images = new Map<string, ResolvedImage>()
-  /** containers already warned that their oom_score_adj could not be lowered (once each, as for pause) */
-  private readonly oomScoreAdjWarned = new Set<string>()
+  private readonly launchContext: LaunchContext
   private podFailed = false
   /** the pod was failed as a whole (its deadline): the status's reason and message */
   private failure: { reason: string; message: string } | undefined
@@ -70,6 +70,10 @@ export class PodSupervisor {
   constructor(readonly pod: DefaultedPod, private readonly deps: SupervisorDeps) {
     this.events = deps.events ?? new EventRecorder(deps.clock)
     this.lifecycle = deps.lifecycle ?? NO_LIFECYCLE
+    this.launchContext = {
+      runtime: deps.runtime, images: deps.images, clock: deps.clock, events: this.events, lifecycle: this.lifecycle,
+      held: this.images, oomScoreAdjWarned: new Set(), isStopping: () => this.isStopping, onExit: (rec) => this.onExit(rec),
+    }
     const hasInit = pod.spec.initContainers.length > 0
     this.init = pod.spec.initContainers.map((c) => new ContainerRecord(c, c.restartPolicy === 'Always' ? 'sidecar' : 'init', 'PodInitializing'))
     this.regular = pod.spec.containers.map((c) => new ContainerRecord(c, 'regular', hasInit ? 'PodInitializing' : 'ContainerCreating'))
@@ -91,10 +95,10 @@ export class PodSupervisor {
     const deadline = armActiveDeadline(this.pod.spec.activeDeadlineSeconds, this.deps.clock, () => this.exceedDeadline())
     try {
       this.deps.runtime.start(
-        (reap) => this.events.normal('Reaped', `pause reaped orphan process ${reap.pid} (${reap.signal === null ? `exit code ${reap.code}` : `signal ${reap.signal}`})`),
+        (reap) => this.events.normal('Reaped', `pause reaped orphan process ${reap.pid} (${howEnded(reap)})`),
         (status) => {
           if (this.isStopping) return
-          this.events.warning('SandboxExited', `pause exited unexpectedly (${status.signal === null ? `exit code ${status.code}` : `signal ${status.signal}`}): stopping the pod`)
+          this.events.warning('SandboxExited', `pause exited unexpectedly (${howEnded(status)}): stopping the pod`)
           this.podFailed = true
           void this.terminate()
         })
@@ -113,7 +117,8 @@ export class PodSupervisor {
       for (const err of errors) this.events.warning('TeardownFailed', describeError(err))
     }
     const status = this.status(true)
-    return { status, exitCode: this.exitCode(status.phase) }
+    const isCleanStop = this.isStoppedByUser && !this.podFailed
+    return { status, exitCode: runExitCode(status.phase, isCleanStop, this.all) }
   }
 
   /** First call: graceful termination; a second call kills at once. */
@@ -177,36 +182,12 @@ export class PodSupervisor {
   }
 
   private async startContainer(rec: ContainerRecord): Promise<void> {
-    const fieldPath = containerFieldPath(rec.name, rec.kind !== 'regular')
     rec.isStarting = true
     try {
-      const image = await this.deps.images.resolve(rec.spec.image, rec.spec.imagePullPolicy, (m) => this.events.normal('Pulling', m, fieldPath))
-      // held by this pod from here on, released after teardown
-      this.images.set(image.imageId, image)
-      if (this.isStopping) return
-      rec.imageID = image.imageRef
-      rec.statusImage = image.statusImage
-      rec.stopSignal = signalNumber(image.config.stopSignal)
-      this.events.normal('Pulled', pulledMessage(rec.spec.image, image.pulled), fieldPath)
-      this.events.normal('Created', `Created container: ${rec.name}`, fieldPath)
-      const process = this.deps.runtime.startContainer(rec.spec, image, rec.restartCount)
+      const launched = await launchInstance(rec, this.launchContext)
+      if (launched === undefined) return
+      const { process, instanceExited } = launched
       const hasPostStart = rec.spec.lifecycle?.postStart !== undefined
-      rec.running(process, this.lifecycle.probesOf(rec.spec), hasPostStart)
-      // the process runs: a stop kills it from here on, whatever its postStart hook does
-      rec.isStarting = false
-      this.events.normal('Started', `Started container ${rec.name}`, fieldPath)
-      const oomScoreAdj = process.oomScoreAdjNotSet
-      if (oomScoreAdj !== undefined && oomScoreAdj !== null && !this.oomScoreAdjWarned.has(rec.name)) {
-        this.oomScoreAdjWarned.add(rec.name)
-        this.events.warning('OOMScoreAdjNotSet', `container keeps its inherited oom_score_adj: lowering it to ${oomScoreAdj} needs CAP_SYS_RESOURCE`, fieldPath)
-      }
-      const instanceExited = process.exited.then((status) => {
-        this.lifecycle.containerStopped(rec)
-        const details = this.deps.runtime.exitDetails(rec.name, process)
-        rec.exited(status, this.deps.clock.now(), details.isOomKilled, rec.killMessage ?? details.message)
-        rec.finishedClockMs = this.deps.clock.monotonicMs()
-        this.onExit(rec)
-      })
       if (hasPostStart) await this.runPostStart(rec, process, instanceExited)
       // as kubelet: the status shows the container running, and its probes run, once startContainer returned
       if (!rec.isRunning || rec.process !== process) return
@@ -344,12 +325,5 @@ export class PodSupervisor {
     ])
     await gone(this.all)
     this.checkDone()
-  }
-
-  /** run's exit code, from the pod's final phase. */
-  private exitCode(phase: PodStatus['phase']): number {
-    if (phase === 'Succeeded' || (this.isStoppedByUser && !this.podFailed)) return 0
-    const failed = this.all.find((r) => r.state.terminated !== undefined && r.state.terminated.exitCode !== 0 && r.kind !== 'sidecar')
-    return failed?.runExitCode ?? 1
   }
 }

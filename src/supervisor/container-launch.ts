@@ -1,0 +1,65 @@
+// One container instance's way from its image to a running process, as
+// kubelet's startContainer steps 1-3 go: the image (pulled as its policy
+// says, with kubelet's Pulling/Pulled events), Created, the runtime's
+// start, Started, and the instance's exit recorded on the container. The
+// supervisor goes on from there (postStart, probes, restarts).
+import { pulledMessage, type ImageResolver, type ResolvedImage } from '../images/resolver'
+import type { Clock } from './clock'
+import type { ContainerRecord } from './container-record'
+import type { StartedProcess } from './container-process'
+import { containerFieldPath, type EventRecorder } from './events'
+import type { LifecycleAgent } from './lifecycle-agent'
+import type { PodRuntime } from './pod-runtime'
+import { signalNumber } from './signals'
+
+export interface LaunchContext {
+  runtime: PodRuntime
+  images: ImageResolver
+  clock: Clock
+  events: EventRecorder
+  lifecycle: LifecycleAgent
+  /** the images this pod holds (released after teardown), by ID */
+  held: Map<string, ResolvedImage>
+  /** containers already warned that their oom_score_adj could not be lowered (once each, as for pause) */
+  oomScoreAdjWarned: Set<string>
+  isStopping(): boolean
+  /** the instance ended: its terminated state is recorded */
+  onExit(rec: ContainerRecord): void
+}
+
+/**
+ * Start rec's next instance; undefined when the pod began stopping while
+ * its image was resolved. Returns the process and a promise of its exit
+ * having been recorded. Throws what the image or the runtime threw.
+ */
+export async function launchInstance(rec: ContainerRecord, ctx: LaunchContext): Promise<{ process: StartedProcess; instanceExited: Promise<void> } | undefined> {
+  const { events } = ctx
+  const fieldPath = containerFieldPath(rec.name, rec.kind !== 'regular')
+  const image = await ctx.images.resolve(rec.spec.image, rec.spec.imagePullPolicy, (m) => events.normal('Pulling', m, fieldPath))
+  // held by this pod from here on, released after teardown
+  ctx.held.set(image.imageId, image)
+  if (ctx.isStopping()) return undefined
+  rec.imageID = image.imageRef
+  rec.statusImage = image.statusImage
+  rec.stopSignal = signalNumber(image.config.stopSignal)
+  events.normal('Pulled', pulledMessage(rec.spec.image, image.pulled), fieldPath)
+  events.normal('Created', `Created container: ${rec.name}`, fieldPath)
+  const process = ctx.runtime.startContainer(rec.spec, image, rec.restartCount)
+  rec.running(process, ctx.lifecycle.probesOf(rec.spec), rec.spec.lifecycle?.postStart !== undefined)
+  // the process runs: a stop kills it from here on, whatever its postStart hook does
+  rec.isStarting = false
+  events.normal('Started', `Started container ${rec.name}`, fieldPath)
+  const oomScoreAdj = process.oomScoreAdjNotSet
+  if (oomScoreAdj !== undefined && oomScoreAdj !== null && !ctx.oomScoreAdjWarned.has(rec.name)) {
+    ctx.oomScoreAdjWarned.add(rec.name)
+    events.warning('OOMScoreAdjNotSet', `container keeps its inherited oom_score_adj: lowering it to ${oomScoreAdj} needs CAP_SYS_RESOURCE`, fieldPath)
+  }
+  const instanceExited = process.exited.then((status) => {
+    ctx.lifecycle.containerStopped(rec)
+    const details = ctx.runtime.exitDetails(rec.name, process)
+    rec.exited(status, ctx.clock.now(), details.isOomKilled, rec.killMessage ?? details.message)
+    rec.finishedClockMs = ctx.clock.monotonicMs()
+    ctx.onExit(rec)
+  })
+  return { process, instanceExited }
+}
