@@ -65,6 +65,10 @@ export async function runCommand(file: string, opts: RunOptions): Promise<number
   const { text, source } = readManifest(file)
   const { pod, warnings } = loadPod(text, source, { newUid: randomPodUid })
   admitSysctls(pod, opts.allowedUnsafeSysctls)
+  // kubelet's OS admission: this node runs Linux
+  if (pod.spec.os !== undefined && pod.spec.os.name !== 'linux') {
+    throw new Error(`pod "${pod.metadata.name}" rejected (PodOSNotSupported): spec.os.name: Failed to admit pod as the OS field doesn't match node OS (got "${pod.spec.os.name}", this node runs linux)`)
+  }
   const isJson = opts.output === 'json'
   const terminal = new Terminal(isJson ? process.stderr : process.stdout, process.stderr, opts.quiet)
   for (const w of warnings) process.stderr.write(`podshim: warning: ${formatProblem(w)}\n`)

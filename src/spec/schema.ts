@@ -212,6 +212,7 @@ const podSpec = obj({
   serviceAccount: str,
   activeDeadlineSeconds: int,
   readinessGates: arr(obj({ conditionType: str })),
+  os: obj({ name: str }),
   ...todos(
     'affinity',
     'automountServiceAccountToken',
@@ -220,7 +221,6 @@ const podSpec = obj({
     'hostnameOverride',
     'imagePullSecrets',
     'nodeSelector',
-    'os',
     'overhead',
     'preemptionPolicy',
     'priority',

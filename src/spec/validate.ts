@@ -151,6 +151,7 @@ function checkSpec(report: Reporter, spec: PodSpec, meta: ObjectMeta | undefined
   oneOfDefaulted(report, 'spec.restartPolicy', spec.restartPolicy, ['Always', 'OnFailure', 'Never']);
   atLeast(report, 'spec.terminationGracePeriodSeconds', spec.terminationGracePeriodSeconds, 0);
   inRange(report, 'spec.activeDeadlineSeconds', spec.activeDeadlineSeconds, 1, MAX_ID);
+  if (spec.os !== undefined && required(report, 'spec.os.name', spec.os.name)) oneOf(report, 'spec.os.name', spec.os.name, ['linux', 'windows']);
   spec.readinessGates?.forEach((gate, i) => {
     const path = `spec.readinessGates[${i}].conditionType`;
     if (required(report, path, gate.conditionType)) checkName(report, path, gate.conditionType, qualifiedName);

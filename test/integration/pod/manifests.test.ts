@@ -30,6 +30,18 @@ t.test('an unknown field is an error naming its path', async (t) => {
   t.same(problems, ['spec.containers[0].bogus: unknown field'], 'one line, naming spec.containers[0].bogus')
 })
 
+t.test('a pod kubelet would not admit is rejected before anything is made: another OS, an unsafe sysctl', async (t) => {
+  const env = podEnv(t)
+  const windows = await env.run(podManifest('for-windows', [shContainer('a', 'true')], { os: { name: 'windows' } }))
+  assertRefused(t, env, windows)
+  t.match(windows.stderr, 'podshim: pod "for-windows" rejected (PodOSNotSupported): spec.os.name: Failed to admit pod as the OS field doesn\'t match node OS (got "windows", this node runs linux)')
+  const unsafe = await env.run(podManifest('unsafe', [shContainer('a', 'true')], { securityContext: { sysctls: [{ name: 'kernel.msgmax', value: '1' }] } }))
+  assertRefused(t, env, unsafe)
+  t.match(unsafe.stderr, 'rejected (SysctlForbidden)')
+  const linux = await env.run(podManifest('for-linux', [shContainer('a', 'echo ran')], { os: { name: 'linux' } }))
+  t.equal(linux.code, 0, 'os.name linux runs', { stderr: linux.stderr })
+})
+
 t.test('several errors are reported at once, one line each with its field path', async (t) => {
   const env = podEnv(t)
   const manifest = podManifest('Bad_Name', [

@@ -63,6 +63,8 @@ const cases: RuleCase[] = [
   ['hostNetwork type', (p) => { p.spec.hostNetwork = 'yes'; }, 'spec.hostNetwork: must be a boolean (got string "yes")', (p) => { p.spec.hostNetwork = true; }],
   ['runAsUser', (p) => { p.spec.securityContext = { runAsUser: -1 }; }, 'spec.securityContext.runAsUser: must be between 0 and 2147483647, inclusive (got -1)', (p) => { p.spec.securityContext = { runAsUser: 1000, runAsGroup: 0, runAsNonRoot: true }; }],
   ['supplementalGroups', (p) => { p.spec.securityContext = { supplementalGroups: [1, 2147483648] }; }, 'spec.securityContext.supplementalGroups[1]: must be between 0 and 2147483647, inclusive', (p) => { p.spec.securityContext = { supplementalGroups: [1, 2] }; }],
+  ['os name', (p) => { p.spec.os = { name: 'darwin' }; }, 'spec.os.name: unsupported value "darwin": supported values: "linux", "windows"', (p) => { p.spec.os = { name: 'linux' }; }],
+  ['os name missing', (p) => { p.spec.os = {}; }, 'spec.os.name: required value', () => {}],
   ['readinessGates', (p) => { p.spec.readinessGates = [{ conditionType: 'bad type' }]; }, 'spec.readinessGates[0].conditionType: name part must consist', (p) => { p.spec.readinessGates = [{ conditionType: 'example.com/feature-1' }]; }],
   ['fsGroup', (p) => { p.spec.securityContext = { fsGroup: -1 }; }, 'spec.securityContext.fsGroup: must be between 0 and 2147483647, inclusive (got -1)', (p) => { p.spec.securityContext = { fsGroup: 2000, fsGroupChangePolicy: 'OnRootMismatch' }; }],
   ['fsGroupChangePolicy', (p) => { p.spec.securityContext = { fsGroup: 1, fsGroupChangePolicy: 'Never' }; }, 'spec.securityContext.fsGroupChangePolicy: unsupported value "Never": supported values: "OnRootMismatch", "Always"', (p) => { p.spec.securityContext = { fsGroupChangePolicy: 'Always' }; }],
