@@ -207,15 +207,15 @@ const podSpec = obj({
   enableServiceLinks: bool,
   nodeName: str,
   schedulerName: str,
-  // what the downward API tells; podshim mounts no token (automountServiceAccountToken is not implemented)
+  // what the downward API tells; podshim mounts no token (there is no API server to issue one): false is what it does
   serviceAccountName: str,
   serviceAccount: str,
+  automountServiceAccountToken: bool,
   activeDeadlineSeconds: int,
   readinessGates: arr(obj({ conditionType: str })),
   os: obj({ name: str }),
   ...todos(
     'affinity',
-    'automountServiceAccountToken',
     'ephemeralContainers',
     'hostUsers',
     'hostnameOverride',

@@ -66,6 +66,8 @@ export interface PodSpec {
   activeDeadlineSeconds?: number;
   /** conditions the pod's Ready waits for besides its containers (set by controllers through the API) */
   readinessGates?: { conditionType: string }[];
+  /** podshim mounts no token whatever it says; true gets a warning */
+  automountServiceAccountToken?: boolean;
   /** the OS the pod is for: kubelet admits only its node's */
   os?: { name: string };
   hostname?: string;

@@ -151,6 +151,9 @@ function checkSpec(report: Reporter, spec: PodSpec, meta: ObjectMeta | undefined
   oneOfDefaulted(report, 'spec.restartPolicy', spec.restartPolicy, ['Always', 'OnFailure', 'Never']);
   atLeast(report, 'spec.terminationGracePeriodSeconds', spec.terminationGracePeriodSeconds, 0);
   inRange(report, 'spec.activeDeadlineSeconds', spec.activeDeadlineSeconds, 1, MAX_ID);
+  if (spec.automountServiceAccountToken === true) {
+    report.warn('spec.automountServiceAccountToken', 'no service account token is mounted: podshim has no API server to issue one');
+  }
   if (spec.os !== undefined && required(report, 'spec.os.name', spec.os.name)) oneOf(report, 'spec.os.name', spec.os.name, ['linux', 'windows']);
   spec.readinessGates?.forEach((gate, i) => {
     const path = `spec.readinessGates[${i}].conditionType`;

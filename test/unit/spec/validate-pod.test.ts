@@ -123,3 +123,9 @@ t.test('a map key "__proto__" is judged as a key, not dropped', async (t) => {
   const raw = JSON.parse('{"apiVersion":"v1","kind":"Pod","metadata":{"name":"p","labels":{"__proto__":"x"}},"spec":{"containers":[{"name":"c","image":"i"}]}}');
   t.match(problemsOf(raw), [/^metadata\.labels: /]);
 });
+
+t.test('automountServiceAccountToken: false is what podshim does; true says no token is mounted', async (t) => {
+  t.same(warningsOf(podWith((p) => { p.spec.automountServiceAccountToken = false; })), []);
+  t.same(warningsOf(podWith((p) => { p.spec.automountServiceAccountToken = true; })), ['spec.automountServiceAccountToken: no service account token is mounted: podshim has no API server to issue one']);
+  t.same(problemsOf(podWith((p) => { p.spec.automountServiceAccountToken = 'no'; })), ['spec.automountServiceAccountToken: must be a boolean (got string "no")']);
+});
