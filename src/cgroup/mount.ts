@@ -14,6 +14,8 @@ interface MountEntry {
   mountPoint: string
   fsType: string
   superOptions: string[]
+  /** the optional fields: shared:N, master:N, propagate_from:N, unbindable */
+  optional: string[]
 }
 
 /** Undo the octal escapes the kernel puts in mountinfo paths (\040 = space). */
@@ -30,6 +32,7 @@ const parseLine = (line: string): MountEntry | undefined => {
     mountPoint: unescapeMountPath(fields[4]),
     fsType: fields[sep + 1],
     superOptions: (fields[sep + 3] ?? '').split(','),
+    optional: fields.slice(6, sep),
   }
 }
 
@@ -76,3 +79,16 @@ export const findCgroup2Mount = (mountinfoPath = MOUNTINFO_PATH): string => {
 /** The controllers bound to cgroup v1 hierarchies in this mount namespace. */
 export const findCgroupV1Controllers = (mountinfoPath = MOUNTINFO_PATH): Map<string, string> =>
   parseCgroupV1Controllers(readFileSync(mountinfoPath, 'utf8'))
+
+/**
+ * The mount a path is on (the deepest mount point above it), with whether
+ * mounts made under it on the host reach other namespaces: shared (shared:N)
+ * or a slave (master:N). containerd's ensureSharedOrSlave asks this.
+ */
+export function propagationOf(path: string, mountinfoPath = MOUNTINFO_PATH): { mountPoint: string; isSharedOrSlave: boolean } {
+  const under = (m: string): boolean => m === '/' || path === m || path.startsWith(`${m}/`)
+  // the last listed of the deepest: a later mount on the same point hides the earlier one
+  const mount = parseMountInfo(readFileSync(mountinfoPath, 'utf8')).filter((e) => under(e.mountPoint))
+    .reduce<MountEntry | undefined>((best, e) => (best === undefined || e.mountPoint.length >= best.mountPoint.length ? e : best), undefined)
+  return { mountPoint: mount?.mountPoint ?? '/', isSharedOrSlave: mount?.optional.some((o) => o.startsWith('shared:') || o.startsWith('master:')) ?? false }
+}

@@ -5,7 +5,7 @@
 // ids, chdir and exec. Everything is decided here; the child only acts.
 // Pure: the caller resolves host facts (image entries, fds) beforehand.
 import {
-  MS_NODEV, MS_NOSUID, MS_PRIVATE, MS_RDONLY, MS_REC, MS_REMOUNT,
+  MS_NODEV, MS_NOSUID, MS_PRIVATE, MS_RDONLY, MS_REC, MS_REMOUNT, MS_SLAVE,
   type PlanOp, PlanOpCode,
 } from '../native/contract'
 import { bindOps, defaultMountOps, type MaskedPath, mkdirOp, mountOp, type PrivilegedMounts, readOnlyRemountOp } from './default-mounts'
@@ -30,6 +30,8 @@ export interface VolumeMountPlan {
   /** read-only for the mounts below it too (recursiveReadOnly) */
   recursiveReadOnly?: boolean
   isFile: boolean
+  /** mountPropagation HostToContainer: a slave of the host's mount, so host mounts under it show in the container */
+  isHostToContainer?: boolean
 }
 
 export interface ContainerPlanInput {
@@ -70,16 +72,16 @@ export function settableOomScoreAdj(wanted: number, current: number, canLower: b
 export function containerPlanOps(input: ContainerPlanInput): PlanOp[] {
   const r = input.root
   const ops: PlanOp[] = input.joinNamespaces.map(({ fd, nstype, label }) => ({ op: PlanOpCode.Setns, fd, nstype, label }))
-  ops.push(
-    // nothing mounted from here on may propagate back to the host
-    mountOp(null, '/', null, MS_REC | MS_PRIVATE),
-  )
-  ops.push(...rootfsOps(r, input.rootfs, input.overlayDirs, input.readOnlyRootFilesystem))
+  // nothing mounted from here on may propagate back to the host; with a HostToContainer volume the
+  // mounts are slaves instead, as containerd's rootfsPropagation rslave, and every other mount private
+  const isSlave = input.mounts.some((m) => m.isHostToContainer === true)
+  ops.push(mountOp(null, '/', null, MS_REC | (isSlave ? MS_SLAVE : MS_PRIVATE)))
+  ops.push(...rootfsOps(r, input.rootfs, input.overlayDirs, input.readOnlyRootFilesystem, isSlave))
   ops.push(...defaultMountOps({
     root: r, shmSource: input.shmSource,
     masked: input.masked, readonlyPaths: input.readonlyPaths, privileged: input.privileged,
   }))
-  for (const mount of input.mounts) ops.push(...volumeOps(r, mount))
+  for (const mount of input.mounts) ops.push(...volumeOps(r, mount, isSlave))
   // as runc: a working directory the root lacks is made (0755, root's), in a volume where one is mounted, before the root may turn read-only
   if (input.workingDir !== '/') ops.push(...parentDirOps(r, input.workingDir), mkdirOp(`${r}${input.workingDir}`))
   if (input.readOnlyRootFilesystem) ops.push(mountOp(null, r, null, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV))
@@ -93,10 +95,10 @@ export function containerPlanOps(input: ContainerPlanInput): PlanOp[] {
  * inside the root, so a symlink in an image (`etc -> /host/dir`) cannot take
  * a mount, a directory or a file out of it.
  */
-function rootfsOps(r: string, rootfs: ImageRootfs, dirs: { upper: string; work: string } | null, isReadOnly: boolean): PlanOp[] {
+function rootfsOps(r: string, rootfs: ImageRootfs, dirs: { upper: string; work: string } | null, isReadOnly: boolean, isSlave: boolean): PlanOp[] {
   const openRoot: PlanOp = { op: PlanOpCode.OpenRoot, path: r }
   if (rootfs.kind === 'entries') {
-    return [mountOp('tmpfs', r, 'tmpfs', MS_NOSUID | MS_NODEV, 'mode=755'), openRoot, ...rootfs.entries.flatMap((e) => rootEntryOps(r, e, isReadOnly))]
+    return [mountOp('tmpfs', r, 'tmpfs', MS_NOSUID | MS_NODEV, 'mode=755'), openRoot, ...rootfs.entries.flatMap((e) => rootEntryOps(r, e, isReadOnly, isSlave))]
   }
   if (dirs === null) throw new Error('an overlay rootfs needs upper and work directories')
   // overlayfs lists the top layer first
@@ -104,7 +106,7 @@ function rootfsOps(r: string, rootfs: ImageRootfs, dirs: { upper: string; work: 
   return [mountOp('overlay', r, 'overlay', MS_NODEV, `lowerdir=${lower},upperdir=${dirs.upper},workdir=${dirs.work}`), openRoot]
 }
 
-function rootEntryOps(r: string, entry: RootEntry, isReadOnlyRoot: boolean): PlanOp[] {
+function rootEntryOps(r: string, entry: RootEntry, isReadOnlyRoot: boolean, isSlave: boolean): PlanOp[] {
   const target = `${r}${entry.path}`
   switch (entry.kind) {
     case 'symlink':
@@ -116,15 +118,23 @@ function rootEntryOps(r: string, entry: RootEntry, isReadOnlyRoot: boolean): Pla
       return [mkdirOp(target), mountOp('tmpfs', target, 'tmpfs', MS_NOSUID | MS_NODEV | (isReadOnlyRoot ? MS_RDONLY : 0), entry.data)]
     case 'bind':
       // an image's read-only view stays read-only below too (a host mount under /opt, say)
-      return [...parentDirOps(r, entry.path), placeholder(target, entry.isFile), ...bindOps(entry.source, target, entry.readOnly, 0, true)]
+      return [...parentDirOps(r, entry.path), placeholder(target, entry.isFile), ...bindOps(entry.source, target, entry.readOnly, 0, true), ...privateOps(target, isSlave)]
   }
 }
 
-function volumeOps(r: string, mount: VolumeMountPlan): PlanOp[] {
+/** Under a slave root, a bind of a host path is a slave too: made private, as a mount with propagation None is. */
+function privateOps(target: string, isSlave: boolean): PlanOp[] {
+  return isSlave ? [mountOp(null, target, null, MS_REC | MS_PRIVATE)] : []
+}
+
+function volumeOps(r: string, mount: VolumeMountPlan, isSlave: boolean): PlanOp[] {
   const target = `${r}${mount.target}`
   const ops = [...parentDirOps(r, mount.target), placeholder(target, mount.isFile)]
   const recursive = mount.recursiveReadOnly === true
-  if (mount.treeFd === undefined) return [...ops, ...bindOps(mount.source, target, mount.readOnly, 0, recursive)]
+  if (mount.treeFd === undefined) {
+    const propagation = mount.isHostToContainer === true ? [mountOp(null, target, null, MS_REC | MS_SLAVE)] : privateOps(target, isSlave)
+    return [...ops, ...bindOps(mount.source, target, mount.readOnly, 0, recursive), ...propagation]
+  }
   ops.push({ op: PlanOpCode.MoveMount, fd: mount.treeFd, target })
   if (mount.readOnly) ops.push(readOnlyRemountOp(target, 0, recursive))
   return ops

@@ -18,6 +18,7 @@ import { VolumeError } from './volume-error'
 import { ContainerConfigError } from './container-config-error'
 import { openInside } from './subpath'
 import { checkMountPoint, type MountPointImage } from './mount-point'
+import { propagationOf } from '../cgroup/mount'
 
 export interface PreparedVolume {
   name: string
@@ -186,10 +187,13 @@ export function resolveVolumeMounts(
       if (image !== undefined) checkMountPoint(image, target, mounts.map((m) => m.target), `volumeMounts[${i}].mountPath`)
       const readOnly = vm.readOnly === true
       const recursiveReadOnly = readOnly && (vm.recursiveReadOnly === 'Enabled' || vm.recursiveReadOnly === 'IfPossible')
+      // HostToContainer (and Bidirectional, which podshim mounts as it): the host's mount must pass mounts on
+      const isHostToContainer = vm.mountPropagation === 'HostToContainer' || vm.mountPropagation === 'Bidirectional'
+      if (isHostToContainer) checkSharedOrSlave(volume.hostPath, `volumeMounts[${i}].mountPropagation`)
       const isExpr = vm.subPathExpr !== undefined && vm.subPathExpr !== ''
       const subPath = isExpr ? expandSubPathExpr(vm.subPathExpr!, env?.() ?? new Map()) : vm.subPath
       if (subPath === undefined || subPath === '') {
-        mounts.push({ source: volume.hostPath, target, readOnly, recursiveReadOnly, isFile: !mountSourceStat(volume, i).isDirectory() })
+        mounts.push({ source: volume.hostPath, target, readOnly, recursiveReadOnly, isFile: !mountSourceStat(volume, i).isDirectory(), isHostToContainer })
         return
       }
       // the checked path, held by fd and detached as a mount tree the child attaches (no path to swap)
@@ -208,6 +212,12 @@ export function resolveVolumeMounts(
     throw err
   }
   return { mounts, fds }
+}
+
+/** containerd's ensureSharedOrSlave: a HostToContainer source must be on a shared or slave mount of the host. */
+function checkSharedOrSlave(path: string, field: string): void {
+  const { mountPoint, isSharedOrSlave } = propagationOf(path)
+  if (!isSharedOrSlave) throw new VolumeError(`${field}: path "${path}" is mounted on "${mountPoint}" but it is not a shared or slave mount`)
 }
 
 /**

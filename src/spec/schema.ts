@@ -120,7 +120,7 @@ const container = obj({
       subPath: str,
       recursiveReadOnly: str,
       subPathExpr: str,
-      ...todos('mountPropagation'),
+      mountPropagation: str,
     }),
   ),
   livenessProbe: probe,

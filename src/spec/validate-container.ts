@@ -252,9 +252,18 @@ function checkMounts(report: Reporter, path: string, c: Container, volumeNames: 
       if (hasBackstep(mount.mountPath)) report.error(`${mountPath}.mountPath`, `must not contain '..' ${got(mount.mountPath)}`);
     }
     oneOf(report, `${mountPath}.recursiveReadOnly`, mount.recursiveReadOnly, ['Disabled', 'IfPossible', 'Enabled']);
-    // (Kubernetes also requires mountPropagation None, which is all podshim does: that field is ignored, with a warning)
-    if (mount.recursiveReadOnly !== undefined && mount.recursiveReadOnly !== 'Disabled' && mount.readOnly !== true) {
+    const isRecursiveReadOnly = mount.recursiveReadOnly !== undefined && mount.recursiveReadOnly !== 'Disabled';
+    if (isRecursiveReadOnly && mount.readOnly !== true) {
       report.error(`${mountPath}.recursiveReadOnly`, 'may only be specified when readOnly is true');
+    }
+    const propagation = mount.mountPropagation;
+    if (isRecursiveReadOnly && propagation !== undefined && propagation !== 'None') {
+      report.error(`${mountPath}.recursiveReadOnly`, 'may only be specified when mountPropagation is None or not specified');
+    }
+    oneOf(report, `${mountPath}.mountPropagation`, propagation, ['Bidirectional', 'HostToContainer', 'None']);
+    if (propagation === 'Bidirectional') {
+      if (c.securityContext?.privileged !== true) report.error(`${mountPath}.mountPropagation`, 'Bidirectional mount propagation is available only to privileged containers');
+      else report.warn(`${mountPath}.mountPropagation`, 'Bidirectional is not implemented by podshim: mounted as HostToContainer (mounts the container makes there stay in it)');
     }
     for (const field of ['subPath', 'subPathExpr'] as const) {
       const subPath = mount[field];

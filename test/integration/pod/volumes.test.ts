@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process'
 import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { join } from 'node:path'
-import { containerLines, podEnv, podManifest, shContainer } from './fixtures/helpers'
+import { containerLines, podEnv, podManifest, shContainer, waitS } from './fixtures/helpers'
 
 if (process.getuid?.() !== 0) {
   t.plan(0, 'skip: needs root to create namespaces and cgroups')
@@ -89,6 +89,56 @@ t.test('subPath mounts a directory inside an emptyDir', async (t) => {
   t.equal(r.code, 0, 'podshim run exits 0', { stderr: r.stderr })
   t.same(containerLines(r.stdout, 'writer'), ['from-writer'], 'the subPath mount is the (new, empty) subdirectory')
   t.same(containerLines(r.stdout, 'reader'), ['written through the subPath'], 'the file is at nested/dir/ in the whole volume')
+})
+
+t.test('mountPropagation HostToContainer: a mount the host makes under the volume shows in the container; None: it does not', async (t) => {
+  const env = podEnv(t)
+  // the volume's host directory, on a shared mount of the test's own (containerd requires shared or slave)
+  const shared = join(env.dir, 'shared')
+  mkdirSync(join(shared, 'sub'), { recursive: true })
+  execFileSync('mount', ['--bind', shared, shared])
+  execFileSync('mount', ['--make-shared', shared])
+  t.teardown(() => {
+    for (const m of [join(shared, 'sub'), shared]) {
+      try {
+        execFileSync('umount', ['-l', m], { stdio: 'ignore' })
+      } catch {
+        // not mounted (the test failed before it)
+      }
+    }
+  })
+  const watch = (dir: string): string => `echo up; i=0; while [ $i -lt 100 ] && [ ! -e ${dir}/sub/marker ]; do sleep ${waitS(0.05)}; i=$((i+1)); done; if [ -e ${dir}/sub/marker ]; then echo "sees=$(cat ${dir}/sub/marker)"; else echo sees=nothing; fi`
+  const pod = env.start(podManifest('propagation', [
+    shContainer('slave', watch('/h'), { volumeMounts: [{ name: 'h', mountPath: '/h', mountPropagation: 'HostToContainer' }] }),
+    shContainer('private', watch('/h'), { volumeMounts: [{ name: 'h', mountPath: '/h' }] }),
+  ], { volumes: [{ name: 'h', hostPath: { path: shared, type: 'Directory' } }] }))
+  await pod.waitFor(/slave +\| up[\s\S]*private +\| up|private +\| up[\s\S]*slave +\| up/)
+  // a mount the host makes after the containers started
+  execFileSync('mount', ['-t', 'tmpfs', 'propagated', join(shared, 'sub')])
+  writeFileSync(join(shared, 'sub', 'marker'), 'from-host')
+  const r = await pod.result
+  t.equal(r.code, 0, 'the pod ran', { stderr: r.stderr })
+  t.same(containerLines(r.stdout, 'slave'), ['up', 'sees=from-host'], 'HostToContainer: the host\'s new mount reached the container')
+  t.same(containerLines(r.stdout, 'private'), ['up', 'sees=nothing'], 'None: it did not')
+})
+
+t.test('mountPropagation HostToContainer of a path on a private mount fails as containerd fails it', async (t) => {
+  const env = podEnv(t)
+  const dir = join(env.dir, 'private-dir')
+  mkdirSync(dir)
+  execFileSync('mount', ['--bind', dir, dir])
+  execFileSync('mount', ['--make-private', dir])
+  t.teardown(() => {
+    try {
+      execFileSync('umount', ['-l', dir], { stdio: 'ignore' })
+    } catch {
+      // not mounted
+    }
+  })
+  const r = await env.run(podManifest('not-shared', [shContainer('c', 'echo ran', {
+    volumeMounts: [{ name: 'h', mountPath: '/h', mountPropagation: 'HostToContainer' }],
+  })], { volumes: [{ name: 'h', hostPath: { path: dir } }] }), { args: ['-o', 'json'] })
+  t.match(r.status?.containerStatuses?.[0]?.state?.terminated, { reason: 'StartError', message: `volumeMounts[0].mountPropagation: path "${dir}" is mounted on "${dir}" but it is not a shared or slave mount` })
 })
 
 t.test('subPathExpr: the subPath from the container\'s env, downward API values included', async (t) => {

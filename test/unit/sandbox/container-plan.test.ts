@@ -1,5 +1,5 @@
 import t from 'tap'
-import { PlanOpCode, MS_BIND, MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_RDONLY, MS_REC, MS_REMOUNT, type PlanOp } from '../../../src/native/contract'
+import { PlanOpCode, MS_BIND, MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_PRIVATE, MS_RDONLY, MS_REC, MS_REMOUNT, MS_SLAVE, type PlanOp } from '../../../src/native/contract'
 import { containerPlanOps, joinPlanOps, settableOomScoreAdj, type ContainerPlanInput } from '../../../src/sandbox/container-plan'
 import { pauseCloneFlags, pausePlanOps } from '../../../src/sandbox/pause-plan'
 import { CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWPID, CLONE_NEWUTS } from '../../../src/native/contract'
@@ -56,6 +56,19 @@ t.test('image entries, default mounts and a read-only volume under the new root'
   const volRemount = ops.find((o) => o.op === PlanOpCode.Mount && o.target === '/run/p/rootfs/srv/data' && (o.flags & MS_REMOUNT) !== 0)
   t.ok(volRemount !== undefined && ((volRemount as { flags: number }).flags & (MS_BIND | MS_RDONLY)) === (MS_BIND | MS_RDONLY), 'readOnly volume is remounted read-only')
   t.ok(ops.some((o) => o.op === PlanOpCode.Mkdir && o.path === '/run/p/rootfs/srv'), 'parents of a mount path are created')
+  t.end()
+})
+
+t.test('mountPropagation: the tree is private; with a HostToContainer volume it is a slave tree, that volume a slave and every other bind private', (t) => {
+  const mountOf = (ops: PlanOp[], target: string, flag: number): boolean => ops.some((o) => o.op === PlanOpCode.Mount && o.target === target && o.flags === (MS_REC | flag))
+  const plain = containerPlanOps(base)
+  t.ok(mountOf(plain, '/', MS_PRIVATE), 'rprivate /')
+  t.notOk(plain.some((o) => o.op === PlanOpCode.Mount && (o.flags & MS_SLAVE) !== 0), 'no slave anywhere')
+  const slave = containerPlanOps({ ...base, mounts: [...base.mounts, { source: '/host/dir', target: '/srv/host', readOnly: false, isFile: false, isHostToContainer: true }] })
+  t.ok(mountOf(slave, '/', MS_SLAVE), 'rslave /, as containerd\'s rootfsPropagation')
+  t.ok(mountOf(slave, '/run/p/rootfs/srv/host', MS_SLAVE), 'the HostToContainer volume is a slave of the host\'s mount')
+  t.ok(mountOf(slave, '/run/p/rootfs/srv/data', MS_PRIVATE), 'a volume without propagation is private')
+  t.ok(mountOf(slave, '/run/p/rootfs/usr', MS_PRIVATE), 'and so is a bind of the host view')
   t.end()
 })
 

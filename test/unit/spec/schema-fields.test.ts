@@ -50,7 +50,6 @@ t.test('Kubernetes fields podshim does not implement are warnings naming their p
     ignored('spec.containers[0].securityContext.procMount'),
     ignored('spec.containers[0].stdin'),
     ignored('spec.containers[0].tty'),
-    ignored('spec.containers[0].volumeMounts[0].mountPropagation'),
     ignored('spec.nodeSelector'),
     ignored('spec.priority'),
     ignored('spec.tolerations'),

@@ -129,3 +129,13 @@ t.test('automountServiceAccountToken: false is what podshim does; true says no t
   t.same(warningsOf(podWith((p) => { p.spec.automountServiceAccountToken = true; })), ['spec.automountServiceAccountToken: no service account token is mounted: podshim has no API server to issue one']);
   t.same(problemsOf(podWith((p) => { p.spec.automountServiceAccountToken = 'no'; })), ['spec.automountServiceAccountToken: must be a boolean (got string "no")']);
 });
+
+t.test('mountPropagation Bidirectional in a privileged container is mounted as HostToContainer, and says so', async (t) => {
+  const pod = podWith((p) => {
+    p.spec.volumes = [{ name: 'd', hostPath: { path: '/mnt' } }];
+    p.spec.containers[0].securityContext = { privileged: true };
+    p.spec.containers[0].volumeMounts = [{ name: 'd', mountPath: '/x', mountPropagation: 'Bidirectional' }];
+  });
+  t.same(problemsOf(pod), []);
+  t.same(warningsOf(pod), ['spec.containers[0].volumeMounts[0].mountPropagation: Bidirectional is not implemented by podshim: mounted as HostToContainer (mounts the container makes there stay in it)']);
+});
