@@ -9,6 +9,10 @@ import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { containerLines, podEnv, podManifest, shContainer, waitS } from './fixtures/helpers'
+import { MNT_DETACH, mount, umount2 } from '../../../src/native/libc'
+import { MS_BIND, MS_PRIVATE } from '../../../src/native/contract'
+
+const MS_SHARED = 0x100000
 
 if (process.getuid?.() !== 0) {
   t.plan(0, 'skip: needs root to create namespaces and cgroups')
@@ -96,12 +100,13 @@ t.test('mountPropagation HostToContainer: a mount the host makes under the volum
   // the volume's host directory, on a shared mount of the test's own (containerd requires shared or slave)
   const shared = join(env.dir, 'shared')
   mkdirSync(join(shared, 'sub'), { recursive: true })
-  execFileSync('mount', ['--bind', shared, shared])
-  execFileSync('mount', ['--make-shared', shared])
+  // by the addon's mount(2), not mount(8): the VM guest's busybox mount has no propagation flags
+  mount(shared, shared, null, MS_BIND, null)
+  mount(null, shared, null, MS_SHARED, null)
   t.teardown(() => {
     for (const m of [join(shared, 'sub'), shared]) {
       try {
-        execFileSync('umount', ['-l', m], { stdio: 'ignore' })
+        umount2(m, MNT_DETACH)
       } catch {
         // not mounted (the test failed before it)
       }
@@ -114,7 +119,7 @@ t.test('mountPropagation HostToContainer: a mount the host makes under the volum
   ], { volumes: [{ name: 'h', hostPath: { path: shared, type: 'Directory' } }] }))
   await pod.waitFor(/slave +\| up[\s\S]*private +\| up|private +\| up[\s\S]*slave +\| up/)
   // a mount the host makes after the containers started
-  execFileSync('mount', ['-t', 'tmpfs', 'propagated', join(shared, 'sub')])
+  mount('propagated', join(shared, 'sub'), 'tmpfs', 0, null)
   writeFileSync(join(shared, 'sub', 'marker'), 'from-host')
   const r = await pod.result
   t.equal(r.code, 0, 'the pod ran', { stderr: r.stderr })
@@ -126,11 +131,11 @@ t.test('mountPropagation HostToContainer of a path on a private mount fails as c
   const env = podEnv(t)
   const dir = join(env.dir, 'private-dir')
   mkdirSync(dir)
-  execFileSync('mount', ['--bind', dir, dir])
-  execFileSync('mount', ['--make-private', dir])
+  mount(dir, dir, null, MS_BIND, null)
+  mount(null, dir, null, MS_PRIVATE, null)
   t.teardown(() => {
     try {
-      execFileSync('umount', ['-l', dir], { stdio: 'ignore' })
+      umount2(dir, MNT_DETACH)
     } catch {
       // not mounted
     }
