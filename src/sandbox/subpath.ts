@@ -1,7 +1,7 @@
 // A volumeMount's subPath opened inside its volume without trusting the
 // volume's contents (a container may change a shared volume meanwhile):
 // kubelet's rules, walked one name at a time from directory fds.
-import { closeSync, constants, fstatSync, openSync, readlinkSync } from 'node:fs'
+import { chmodSync, closeSync, constants, fstatSync, openSync, readlinkSync } from 'node:fs'
 import { join, normalize, sep } from 'node:path'
 import { O_PATH, mkdirAt, openPathAt } from '../native/libc'
 import { VolumeError } from './volume-error'
@@ -51,6 +51,9 @@ export function openInside(base: string, sub: string, field: string): number {
   let links = 0
   try {
     const realBase = readlinkSync(`/proc/self/fd/${baseFd}`)
+    // as kubelet's doSafeMakeDir: a directory made here gets the volume's own mode (an emptyDir's 0777, 02777
+    // with an fsGroup), set after the mkdir that the umask cut, so any user of the container can write in it
+    const dirMode = fstatSync(baseFd).mode & 0o7777
     while (pending.length > 0) {
       const { name, fromLink } = pending.shift()!
       if (name === '' || name === '.') continue
@@ -67,9 +70,11 @@ export function openInside(base: string, sub: string, field: string): number {
       let next = openPathAt(dirFd, name, label)
       if (next === undefined) {
         if (fromLink) fail(`a symlink leads to "${inVolume}", which does not exist`)
-        mkdirAt(dirFd, name, 0o755, label)
+        mkdirAt(dirFd, name, dirMode, label)
         next = openPathAt(dirFd, name, label)
         if (next === undefined) fail(`"${inVolume}" vanished as it was made`)
+        // through the O_PATH fd of what was made: nothing swapped in by name is changed
+        if (!fstatSync(next!).isSymbolicLink()) chmodSync(`/proc/self/fd/${next}`, dirMode)
       }
       const opened = next!
       if (!fstatSync(opened).isSymbolicLink()) {

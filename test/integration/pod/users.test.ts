@@ -109,10 +109,12 @@ t.test('fsGroup: a supplementary group of every container, and the group (setgid
   const env = podEnv(t)
   const host = join(env.dir, 'host-dir')
   mkdirSync(host)
-  const script = 'echo "groups=$(id -G)"; echo "dir=$(stat -c "%g %a" /data)"; touch /data/made; echo "file=$(stat -c %g /data/made)"; echo "host=$(stat -c %g /host)"'
+  const script = 'echo "groups=$(id -G)"; echo "dir=$(stat -c "%g %a" /data)"; touch /data/made; echo "file=$(stat -c %g /data/made)"; echo "host=$(stat -c %g /host)"; ' +
+    'echo "sub=$(stat -c "%g %a" /sub)"; if touch /sub/x 2>/dev/null; then echo sub_write=ok; else echo sub_write=refused; fi'
   const r = await env.run(podManifest('fs-group', [shContainer('c', script, {
     securityContext: { runAsUser: FREE_UID, runAsGroup: 4321 },
-    volumeMounts: [{ name: 'data', mountPath: '/data' }, { name: 'host', mountPath: '/host' }],
+    env: [{ name: 'POD', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } }],
+    volumeMounts: [{ name: 'data', mountPath: '/data' }, { name: 'host', mountPath: '/host' }, { name: 'data', mountPath: '/sub', subPathExpr: 'logs/$(POD)' }],
   })], {
     securityContext: { fsGroup: 2345, fsGroupChangePolicy: 'OnRootMismatch' },
     volumes: [{ name: 'data', emptyDir: {} }, { name: 'host', hostPath: { path: host, type: 'Directory' } }],
@@ -123,5 +125,7 @@ t.test('fsGroup: a supplementary group of every container, and the group (setgid
   t.equal(seen.get('dir'), '2345 2777', 'the emptyDir: group fsGroup, setgid, group-writable')
   t.equal(seen.get('file'), '2345', 'a file made in it takes that group')
   t.equal(seen.get('host'), '0', 'a hostPath volume keeps its group')
+  t.equal(seen.get('sub'), '2345 2777', 'a directory made for a subPath takes the volume\'s mode (kubelet\'s doSafeMakeDir) and group')
+  t.equal(seen.get('sub_write'), 'ok', 'so a non-root container writes in it')
   t.equal(statSync(host).gid, 0)
 })
