@@ -30,13 +30,23 @@ export function rfc3339(date: Date): string {
 
 const NS_PER_MS = 1_000_000n
 const NS_PER_S = 1_000_000_000n
-/** the wall clock when this process began keeping time, against the monotonic clock then */
-const ANCHOR_MS = Date.now()
-const ANCHOR_HR = process.hrtime.bigint()
+/** a reading of the wall clock (ms) against the monotonic clock (ns) at the same moment */
+let anchorMs = Date.now()
+let anchorHr = process.hrtime.bigint()
 
-/** Nanoseconds since the epoch: the wall clock's reading at start, advanced by the monotonic clock (in order, to the ns). */
+/**
+ * Nanoseconds since the epoch, as Go's time.Now() gives containerd: the
+ * wall clock (ms) with the monotonic clock's ns within the ms. When the two
+ * part (the wall clock was set or stepped, a suspend), the wall clock wins.
+ */
 export function wallClockNs(): bigint {
-  return BigInt(ANCHOR_MS) * NS_PER_MS + (process.hrtime.bigint() - ANCHOR_HR)
+  const hr = process.hrtime.bigint()
+  const nowMs = Date.now()
+  const ns = BigInt(anchorMs) * NS_PER_MS + (hr - anchorHr)
+  if (Math.abs(Number(ns / NS_PER_MS) - nowMs) <= 1) return ns
+  anchorMs = nowMs
+  anchorHr = hr
+  return BigInt(nowMs) * NS_PER_MS
 }
 
 /**

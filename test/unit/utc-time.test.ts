@@ -43,3 +43,17 @@ t.test('the wall clock in ns: the system time, and in order', async (t) => {
   const drift = Number(a / 1_000_000n) - Date.now()
   t.ok(Math.abs(drift) < 1000, `within a second of Date.now() (${drift} ms)`)
 })
+
+t.test('a wall clock that was set or stepped wins over the monotonic one', async (t) => {
+  const realNow = Date.now
+  t.teardown(() => {
+    Date.now = realNow
+  })
+  wallClockNs()
+  Date.now = () => realNow() + 60_000
+  const stepped = Number(wallClockNs() / 1_000_000n) - realNow()
+  t.ok(stepped >= 59_000 && stepped <= 61_000, `a minute ahead, as the wall clock now is (${stepped} ms)`)
+  Date.now = realNow
+  const back = Number(wallClockNs() / 1_000_000n) - realNow()
+  t.ok(Math.abs(back) < 1000, `and back with it (${back} ms)`)
+})
