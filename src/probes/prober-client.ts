@@ -206,7 +206,7 @@ export function startProber(native: NativeApi, netnsFd: number, options: ProberO
     },
     tcp: (host, port, timeoutMs) => request({ kind: 'tcp', host, port }, timeoutMs) as Promise<TcpResponse | ErrorResponse>,
     http: (req, timeoutMs) => request({ kind: 'http', ...req }, timeoutMs) as Promise<HttpResponse | ErrorResponse>,
-    grpc: (req, timeoutMs) => request({ kind: 'grpc', ...req }, timeoutMs) as Promise<GrpcResponse | ErrorResponse>,
+    grpc: (req, timeoutMs) => request({ kind: 'grpc', ...req, timeScale: clock.scale }, timeoutMs) as Promise<GrpcResponse | ErrorResponse>,
     async close() {
       isClosed = true
       const proc = running

@@ -79,7 +79,7 @@ export async function grpcCheck(req: GrpcRequest): Promise<GrpcResponse | ErrorR
     const left = deadline - Date.now()
     const { answer, isDialError } = await checkOnce({ ...req, timeoutMs: Number.isFinite(left) ? Math.max(0, left) : null })
     if (!isDialError) return answer
-    const wait = dialBackoffMs(attempt)
+    const wait = dialBackoffMs(attempt) / (req.timeScale ?? 1)
     if (wait >= deadline - Date.now()) {
       await new Promise((resolve) => setTimeout(resolve, Math.max(0, deadline - Date.now())))
       return { id: req.id, error: 'context deadline exceeded' }

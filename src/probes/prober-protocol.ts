@@ -36,6 +36,8 @@ export interface GrpcRequest {
   service: string
   userAgent: string
   timeoutMs: number | null
+  /** --time-scale: the dial backoff (kubelet time) passes this many times faster, as the timeout does */
+  timeScale?: number
 }
 
 export type ProberRequest = TcpRequest | HttpRequest | GrpcRequest

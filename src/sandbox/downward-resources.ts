@@ -52,13 +52,14 @@ const ALLOCATABLE_OF: Readonly<Record<string, (n: NodeAllocatable) => bigint>> =
  */
 export function resourceFieldValue(ref: ResourceFieldSelector, pod: DefaultedPod, container: DefaultedContainer, node: () => NodeAllocatable): string {
   let target = container
-  // defaultPodLimitsForDownwardAPI fills in the limits of the container itself and of the pod's app containers (not its init containers)
+  // defaultPodLimitsForDownwardAPI fills in the limits of the container itself and of the pod's app containers;
+  // a containerName is looked up in that defaulted pod, where an init container has none, even naming itself
   let isDefaulted = true
   if (ref.containerName !== undefined && ref.containerName !== '') {
     const app = pod.spec.containers.find((c) => c.name === ref.containerName)
     const found = app ?? pod.spec.initContainers.find((c) => c.name === ref.containerName)
     if (found === undefined) throw new ContainerConfigError(`container ${ref.containerName} not found`)
-    isDefaulted = app !== undefined || found === container
+    isDefaulted = app !== undefined
     target = found
   }
   const dot = ref.resource.indexOf('.')

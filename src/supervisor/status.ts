@@ -137,8 +137,9 @@ export function podConditions(input: {
       : cond('ContainersReady', false, 'ContainersNotReady', `containers with unready status: [${unready.join(' ')}]`)
   const sandbox = cond('PodReadyToStartContainers', input.sandboxReady)
   const scheduled = cond('PodScheduled', true)
-  // GeneratePodReadyCondition: each gate needs a True condition of its type; with no API server only kubelet's own exist
-  const own = [sandbox, initialized, ready, scheduled]
+  // GeneratePodReadyCondition: each gate needs a True condition of its type among those generateAPIPodStatus has made
+  // by then (with no API server, only PodReadyToStartContainers and Initialized: ContainersReady and PodScheduled come after)
+  const own = [sandbox, initialized]
   const unmet = (input.readinessGates ?? []).flatMap((type) => {
     const c = own.find((o) => o.type === type)
     if (c === undefined) return [`corresponding condition of pod readiness gate "${type}" does not exist.`]

@@ -59,7 +59,8 @@ t.test('containerName reads another container of the pod, as kubelet defaults it
   t.equal(value({ resource: 'limits.cpu', divisor: '1m', containerName: 'app' }, bare), '1500')
   t.equal(value({ resource: 'limits.memory', divisor: '1Gi', containerName: 'bare' }, app), '8', 'an app container\'s missing limit is defaulted')
   t.equal(value({ resource: 'limits.memory', containerName: 'setup' }, app), '0', 'an init container named from another is not (defaultPodLimitsForDownwardAPI merges only app containers)')
-  t.equal(value({ resource: 'limits.memory', divisor: '1Gi', containerName: 'setup' }, pod.spec.initContainers[0]), '8', 'but the container itself is')
+  t.equal(value({ resource: 'limits.memory', divisor: '1Gi' }, pod.spec.initContainers[0]), '8', 'but the container itself is, when it names none')
+  t.equal(value({ resource: 'limits.memory', containerName: 'setup' }, pod.spec.initContainers[0]), '0', 'naming itself, it is looked up in the defaulted pod, where init containers are not')
   t.throws(() => value({ resource: 'limits.cpu', containerName: 'nope' }), new ContainerConfigError('container nope not found'))
 })
 

@@ -56,7 +56,8 @@ t.test('readinessGates: Ready waits for a True condition of each gate type, whic
     message: 'corresponding condition of pod readiness gate "example.com/feature-1" does not exist., corresponding condition of pod readiness gate "other" does not exist.',
   })
   t.match(gated(['example.com/x']).find((c) => c.type === 'ContainersReady'), { status: 'True' }, 'ContainersReady does not look at gates')
-  t.match(gated(['PodScheduled']).find((c) => c.type === 'Ready'), { status: 'True' }, 'a gate on a True condition kubelet sets is met')
+  t.match(gated(['Initialized']).find((c) => c.type === 'Ready'), { status: 'True' }, 'a gate on a True condition kubelet made before Ready is met')
+  t.match(gated(['PodScheduled']).find((c) => c.type === 'Ready'), { status: 'False', message: 'corresponding condition of pod readiness gate "PodScheduled" does not exist.' }, 'one it makes after Ready does not exist yet')
   t.match(gated(['PodReadyToStartContainers'], false).find((c) => c.type === 'Ready'), {
     status: 'False', reason: 'ReadinessGatesNotReady', message: 'the status of pod readiness gate "PodReadyToStartContainers" is not "True", but False',
   })
