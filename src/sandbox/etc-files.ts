@@ -41,7 +41,10 @@ export interface EtcFiles {
 
 /** Write the pod's files under dir; resolv.conf from the host's and the pod's DNS settings (resolv-conf.ts). */
 export function writeEtcFiles(dir: string, input: {
+  /** the kernel hostname, for /etc/hostname (the FQDN under setHostnameAsFQDN) */
   hostname: string
+  /** the short hostname /etc/hosts names beside the FQDN (kubelet's: the kernel one may be the FQDN) */
+  hostsName?: string
   fqdn: string | null
   aliases: HostAlias[]
   dnsPolicy: DNSPolicy
@@ -53,7 +56,7 @@ export function writeEtcFiles(dir: string, input: {
   writeFileSync(files.hostname, `${input.hostname}\n`, { mode: 0o644 })
   const nodeHosts = input.hostNetwork ? readIfPresent('/etc/hosts') : undefined
   const hosts = nodeHosts === undefined
-    ? hostsFileContent(input.hostname, input.fqdn, input.aliases)
+    ? hostsFileContent(input.hostsName ?? input.hostname, input.fqdn, input.aliases)
     : hostNetworkHostsContent(nodeHosts, input.aliases)
   writeFileSync(files.hosts, hosts, { mode: 0o644 })
   // a host without a resolver configuration: the pod gets an empty one

@@ -14,6 +14,7 @@ import { prepareVolumes, teardownVolumes, type PreparedVolume } from '../sandbox
 import { writeEtcFiles, type EtcFiles } from '../sandbox/etc-files'
 import { PAUSE_LEAF, type PodCgroup } from '../cgroup/pod-cgroup'
 import type { DefaultedPod } from '../spec/types'
+import { podHostname } from '../spec/hostname'
 import { spawnOrThrow } from './spawn-or-throw'
 import { removeTree } from '../remove-tree'
 import { CAP_SYS_RESOURCE, hasCapability } from '../sandbox/capabilities'
@@ -94,7 +95,7 @@ export class PodSandbox {
   start(hostname: string, fqdn: string | null, onReap: (event: ReapEvent) => void, onPauseExit: (status: ExitStatus) => void): void {
     const spec = this.pod.spec
     mkdirSync(join(this.paths.stateDir, 'etc'), { recursive: true, mode: 0o755 })
-    this.etc = writeEtcFiles(join(this.paths.stateDir, 'etc'), { hostname, fqdn, aliases: spec.hostAliases ?? [], dnsPolicy: spec.dnsPolicy, dnsConfig: spec.dnsConfig, hostNetwork: spec.hostNetwork })
+    this.etc = writeEtcFiles(join(this.paths.stateDir, 'etc'), { hostname, hostsName: spec.hostNetwork ? hostname : podHostname(this.pod), fqdn, aliases: spec.hostAliases ?? [], dnsPolicy: spec.dnsPolicy, dnsConfig: spec.dnsConfig, hostNetwork: spec.hostNetwork })
     if (!spec.hostIPC) {
       // containerd's sandbox /dev/shm: one tmpfs shared by the pod's containers, mounted as pause starts
       this.shmSource = join(this.paths.stateDir, 'shm')

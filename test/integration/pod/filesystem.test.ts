@@ -53,7 +53,7 @@ t.test('spec.hostname and spec.subdomain set the hostname and the FQDN in /etc/h
   t.equal(r.code, 0, 'podshim run exits 0', { output: r.stdout + r.stderr })
   const seen = keyValues(containerLines(r.stdout, 'view'))
   t.equal(seen.get('hostname'), 'web-0', 'hostname is spec.hostname, not the pod name')
-  t.match(seen.get('hosts'), /127\.0\.1\.1 web-0\.web\.default\.svc\.cluster\.local web-0\b/, '/etc/hosts has <hostname>.<subdomain>.<namespace>.svc.cluster.local')
+  t.match(seen.get('hosts'), /127\.0\.1\.1 web-0\.web\.default\.svc\.cluster\.local web-0\|/, '/etc/hosts has <hostname>.<subdomain>.<namespace>.svc.cluster.local')
 })
 
 t.test('setHostnameAsFQDN: the kernel hostname is the FQDN, as kubelet sets it', async (t) => {
@@ -65,7 +65,7 @@ t.test('setHostnameAsFQDN: the kernel hostname is the FQDN, as kubelet sets it',
   t.equal(seen.get('hostname'), fqdn, 'uname\'s nodename')
   t.equal(seen.get('etc_hostname'), fqdn, '/etc/hostname')
   t.equal(seen.get('env_hostname'), fqdn, 'HOSTNAME, as containerd sets it')
-  t.match(seen.get('hosts'), /127\.0\.1\.1 web-0\.web\.default\.svc\.cluster\.local web-0\b/, '/etc/hosts as without it')
+  t.match(seen.get('hosts'), /127\.0\.1\.1 web-0\.web\.default\.svc\.cluster\.local web-0\|/, '/etc/hosts as without it: the FQDN, then the short name')
 })
 
 t.test('dnsPolicy None with dnsConfig: the pod\'s /etc/resolv.conf holds only what dnsConfig says', async (t) => {
