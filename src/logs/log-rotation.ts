@@ -9,6 +9,9 @@
 //  - of a container's dead instances only the newest keeps its log
 //    (MaxPerPodContainer 1): an instance's start removes the logs of the
 //    ones before the previous, rotated files included.
+//  - a container's first instance takes its restart count from the logs
+//    already there (calcRestartCountByLogDir): a pod run again with the
+//    same uid goes on from its last log instead of writing into it.
 import { createReadStream, createWriteStream, readdirSync, renameSync, rmSync } from 'node:fs'
 import { basename, dirname, join } from 'node:path'
 
@@ -87,4 +90,20 @@ export function removeOldInstanceLogs(dir: string, restartCount: number): void {
     const m = INSTANCE_LOG.exec(name)
     if (m !== null && Number(m[1]) < restartCount - 1) rmSync(join(dir, name), { force: true })
   }
+}
+
+/** kubelet's calcRestartCountByLogDir: one past the highest instance with a log in dir (its rotated files count), 0 without any. */
+export function nextRestartCount(dir: string): number {
+  let names: string[]
+  try {
+    names = readdirSync(dir)
+  } catch {
+    return 0
+  }
+  let next = 0
+  for (const name of names) {
+    const m = INSTANCE_LOG.exec(name)
+    if (m !== null) next = Math.max(next, Number(m[1]) + 1)
+  }
+  return next
 }

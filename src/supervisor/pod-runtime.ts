@@ -5,6 +5,7 @@ import type { ExitStatus } from '../native/contract'
 import type { ResolvedImage } from '../images/resolver'
 import type { DefaultedContainer } from '../spec/types'
 import { terminationMessage } from '../logs/termination-message'
+import { nextRestartCount } from '../logs/log-rotation'
 import { PodSandbox, type ReapEvent } from './pod-sandbox'
 import { startContainerProcess, type ContainerOutput, type StartedProcess } from './container-process'
 
@@ -24,6 +25,12 @@ export interface PodRuntime {
   /** pause is exiting or gone: its PID namespace's members die first, and must not be restarted into it */
   isSandboxExiting(): boolean
   startContainer(container: DefaultedContainer, image: ResolvedImage, restartCount: number): StartedProcess
+  /**
+   * kubelet's calcRestartCountByLogDir: a container with no instance yet
+   * continues from the logs already under its log directory (a pod run
+   * again with the same uid), one past the highest; 0 without any
+   */
+  restartCountFromLogs?(container: string): number
   exitDetails(container: string, process: StartedProcess): ExitDetails
   /** Undo everything; returns the errors of the steps that failed. */
   teardown(): Promise<unknown[]>
@@ -52,6 +59,10 @@ export class SandboxRuntime implements PodRuntime {
 
   isSandboxExiting(): boolean {
     return this.sandbox.isPauseExiting()
+  }
+
+  restartCountFromLogs(container: string): number {
+    return nextRestartCount(`${this.logDir}/${container}`)
   }
 
   startContainer(container: DefaultedContainer, image: ResolvedImage, restartCount: number): StartedProcess {

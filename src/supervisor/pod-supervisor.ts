@@ -77,6 +77,7 @@ export class PodSupervisor {
     const hasInit = pod.spec.initContainers.length > 0
     this.init = pod.spec.initContainers.map((c) => new ContainerRecord(c, c.restartPolicy === 'Always' ? 'sidecar' : 'init', 'PodInitializing'))
     this.regular = pod.spec.containers.map((c) => new ContainerRecord(c, 'regular', hasInit ? 'PodInitializing' : 'ContainerCreating'))
+    for (const rec of [...this.init, ...this.regular]) rec.restartCount = deps.runtime.restartCountFromLogs?.(rec.name) ?? 0
     // a container's start, kill or backoff comes with an event; exits, readiness and the sandbox are noted where they happen
     this.events.onEvent(() => this.noteTransitions())
   }

@@ -111,3 +111,17 @@ t.test('a log past 10Mi is rotated, as kubelet rotates it', async (t) => {
   t.ok(statSync(join(logDir, files[1])).size > 10 * 1024 * 1024, 'rotated past 10Mi')
   t.match(readFileSync(join(logDir, '0.log'), 'utf8'), /stdout F last line\n$/, 'the rest went on in a new 0.log')
 })
+
+t.test('a pod run again with the same uid goes on from its last log, as kubelet counts restarts from the log directory', async (t) => {
+  const env = podEnv(t)
+  const manifest = podManifest('again', [shContainer('c', 'echo run; exit 3', { terminationMessagePolicy: 'FallbackToLogsOnError' })])
+  manifest.metadata = { name: 'again', uid: '7d0c1a52-4b8e-4a51-9a8e-0c2f3b4d5e6f' }
+  const first = await env.run(manifest, { args: ['-o', 'json'] })
+  t.equal(first.status?.containerStatuses?.[0]?.restartCount, 0)
+  const second = await env.run(manifest, { args: ['-o', 'json'] })
+  const status = second.status?.containerStatuses?.[0]
+  t.equal(status?.restartCount, 1, 'the second run\'s container is instance 1')
+  const logDir = join(env.logRoot, readdirSync(env.logRoot)[0], 'c')
+  t.same(readdirSync(logDir).sort(), ['0.log', '1.log'], 'the first run\'s log is kept, the second has its own')
+  t.equal(status?.state?.terminated?.message, 'run\n', 'the fallback message is the second run\'s log alone')
+})

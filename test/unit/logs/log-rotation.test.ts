@@ -3,7 +3,7 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { gunzipSync } from 'node:zlib'
 import { CriLogWriter } from '../../../src/logs/cri-log'
-import { LOG_MAX_BYTES, compressionsDone, removeOldInstanceLogs, rotateLog, rotationStamp } from '../../../src/logs/log-rotation'
+import { LOG_MAX_BYTES, compressionsDone, nextRestartCount, removeOldInstanceLogs, rotateLog, rotationStamp } from '../../../src/logs/log-rotation'
 
 t.test('kubelet\'s rotation stamp, UTC', async (t) => {
   t.equal(rotationStamp(new Date(Date.UTC(2026, 10, 3, 4, 5, 6))), '20261103-040506')
@@ -50,4 +50,10 @@ t.test('container GC: an instance\'s start leaves the logs of itself and the one
   t.same(readdirSync(dir).sort(), ['12.log', 'other'], 'the writer of instance 12 removes 10 and older')
   t.notOk(existsSync(join(dir, '11.log')))
   removeOldInstanceLogs(join(dir, 'missing'), 5)
+})
+
+t.test('kubelet\'s calcRestartCountByLogDir: one past the highest instance with a log, rotated ones counted', async (t) => {
+  t.equal(nextRestartCount(join(t.testdir({}), 'missing')), 0)
+  t.equal(nextRestartCount(t.testdir({ other: 'x' })), 0)
+  t.equal(nextRestartCount(t.testdir({ '0.log': 'a', '3.log.20261103-040500.gz': 'b', '2.log': 'c', 'x.log': 'd' })), 4)
 })
