@@ -9,6 +9,7 @@ import { dialErrorText } from './prober-net'
 
 const GRPC_DEADLINE_EXCEEDED = 4
 const GRPC_INTERNAL = 13
+const GRPC_UNAVAILABLE = 14
 
 /** HealthCheckRequest as a length-prefixed gRPC message. */
 export function encodeHealthCheckRequest(service: string): Buffer {
@@ -111,7 +112,15 @@ function checkOnce(req: GrpcRequest): Promise<{ answer: GrpcResponse | ErrorResp
       isDialError = !isConnected
       done({ id: req.id, error: isConnected ? err.message : dialErrorText(req.host, req.port, err) })
     })
-    session.on('connect', () => (isConnected = true))
+    session.on('close', () => {
+      isDialError = !isConnected
+      // after the preface, grpc-go's words for a connection gone mid-call
+      if (isConnected) done({ id: req.id, grpcStatus: GRPC_UNAVAILABLE, grpcMessage: 'error reading from server: EOF', servingStatus: 0 })
+      else done({ id: req.id, error: 'connection closed before the server preface' })
+    })
+    // grpc-go's transport is ready only with the server's HTTP/2 preface (its SETTINGS): until then the dial goes on,
+    // so a server that speaks something else, or closes at once, ends in the dial's timeout as under kubelet
+    session.on('remoteSettings', () => (isConnected = true))
     const headers: http2.OutgoingHttpHeaders = {
       ':method': 'POST',
       ':path': '/grpc.health.v1.Health/Check',
@@ -140,7 +149,10 @@ function checkOnce(req: GrpcRequest): Promise<{ answer: GrpcResponse | ErrorResp
     stream.on('data', (chunk: Buffer) => chunks.push(chunk))
     stream.on('end', () => {
       const data = Buffer.concat(chunks)
-      if (grpcStatus === undefined) {
+      if (!isConnected) {
+        isDialError = true
+        done({ id: req.id, error: 'connection closed before the server preface' })
+      } else if (grpcStatus === undefined) {
         done({ id: req.id, grpcStatus: GRPC_INTERNAL, grpcMessage: 'server closed the stream without sending trailers', servingStatus: 0 })
       } else {
         done({ id: req.id, grpcStatus, grpcMessage, servingStatus: grpcStatus === 0 ? decodeServingStatus(data) : 0 })
@@ -149,8 +161,8 @@ function checkOnce(req: GrpcRequest): Promise<{ answer: GrpcResponse | ErrorResp
     stream.on('error', (err: Error) => {
       // a refused connection cancels the pending stream first; its cause is the dial error
       const cause = (err as { cause?: NodeJS.ErrnoException }).cause
-      isDialError = !isConnected && cause !== undefined
-      if (isDialError) done({ id: req.id, error: dialErrorText(req.host, req.port, cause!) })
+      isDialError = !isConnected
+      if (isDialError && cause !== undefined) done({ id: req.id, error: dialErrorText(req.host, req.port, cause) })
       else done({ id: req.id, error: err.message })
     })
     stream.end(encodeHealthCheckRequest(req.service))

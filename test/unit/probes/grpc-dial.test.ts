@@ -4,7 +4,7 @@
 // health server on 127.0.0.1 that starts listening only after a while.
 import t from 'tap'
 import { createServer, type Http2Server } from 'node:http2'
-import type { AddressInfo } from 'node:net'
+import { createServer as createNetServer, type AddressInfo, type Socket } from 'node:net'
 import { grpcCheck } from '../../../src/probes/prober-grpc'
 
 /** A grpc.health.v1.Health server that answers SERVING. */
@@ -45,4 +45,17 @@ t.test('scaled 10 times, the backoff is 100 ms: the server that comes up at 200 
 
 t.test('unscaled, the first retry comes after ~1 s: past the timeout, which ends the probe', async (t) => {
   t.same(await checkWhileItStarts(t, 1), { id: 1, error: 'context deadline exceeded' })
+})
+
+t.test('a port that speaks something else, or closes at once, is dialed until the timeout, as grpc-go waits for the server preface', async (t) => {
+  for (const serve of [(s: Socket) => s.end('HTTP/1.1 400 Bad Request\r\n\r\n'), (s: Socket) => s.destroy()]) {
+    // read what the client sends (else the socket never ends), and take a reset when it hangs up
+    const server = createNetServer((s) => { s.on('error', () => undefined); s.resume(); serve(s) })
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    t.teardown(() => new Promise((resolve) => server.close(resolve)))
+    const { port } = server.address() as AddressInfo
+    const started = Date.now()
+    t.same(await grpcCheck({ id: 2, kind: 'grpc', host: '127.0.0.1', port, service: '', userAgent: 'x', timeoutMs: 300, timeScale: 10 }), { id: 2, error: 'context deadline exceeded' })
+    t.ok(Date.now() - started >= 250, 'it waited out the timeout')
+  }
 })
