@@ -95,6 +95,8 @@ async function runHookHandler(handler: Handler, ctx: HandlerContext, timeoutMs: 
     const argv = handler.exec.command ?? []
     const run = await ctx.exec(argv, timeoutMs)
     if (run.exitCode === 0 && !run.timedOut) return { result: 'success', message: '' }
+    // a command that never ran is the runtime's exec error, not an exit code (as for probes)
+    if (run.notRun === true) return { result: 'failure', message: `Exec lifecycle hook ([${argv.join(' ')}]) ${where} failed - error: ${run.output}, message: ""` }
     const code = run.exitCode ?? 128 + (run.signal ?? 0)
     const error = run.timedOut ? `command ${quote(argv.join(' '))} timed out` : `command '${argv.join(' ')}' exited with ${code}: ${run.stderr}`
     return { result: 'failure', message: `Exec lifecycle hook ([${argv.join(' ')}]) ${where} failed - error: ${error}, message: ${quote(run.output)}` }

@@ -86,7 +86,9 @@ t.test('a command that never ran is a probe error (thrown away), but a hook fail
   const notRun: ExecResult = { exitCode: 127, signal: null, output: 'exec: "nope": executable file not found in $PATH', stderr: '', timedOut: false, notRun: true }
   const ctx = context(() => notRun)
   t.same(await runHandler({ exec: { command: ['nope'] } }, ctx, 'probe', 1000), { result: 'error', message: 'exec: "nope": executable file not found in $PATH' })
-  t.match(await runHandler({ exec: { command: ['nope'] } }, ctx, 'hook', 1000), { result: 'failure', message: /^Exec lifecycle hook \(\[nope\]\) for Container/ })
+  t.match(await runHandler({ exec: { command: ['nope'] } }, ctx, 'hook', 1000), {
+    result: 'failure', message: /^Exec lifecycle hook \(\[nope\]\) for Container "[^"]*" in Pod "[^"]*" failed - error: exec: "nope": executable file not found in \$PATH, message: ""$/,
+  })
 })
 
 t.test('a thrown error is a probe error', async (t) => {
