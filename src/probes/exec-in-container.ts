@@ -62,7 +62,7 @@ export interface ExecResult {
    * runtime's exec error, not an exit; a probe then errors (kubelet throws
    * its result away), a hook fails
    */
-  notRun?: boolean
+  isNotStarted?: boolean
 }
 
 const NAMESPACES: { name: string; nstype: number }[] = [
@@ -81,7 +81,7 @@ const NAMESPACES: { name: string; nstype: number }[] = [
 export async function execInContainer(
   native: NativeApi, clock: Clock, target: ExecTarget, argv: string[], timeoutMs: number,
 ): Promise<ExecResult> {
-  if (argv.length === 0) return { exitCode: 126, signal: null, output: 'exec: no command given', stderr: '', timedOut: false, notRun: true }
+  if (argv.length === 0) return { exitCode: 126, signal: null, output: 'exec: no command given', stderr: '', timedOut: false, isNotStarted: true }
   const fds: number[] = []
   const open = (path: string): number => {
     // libuv opens every file O_CLOEXEC
@@ -99,7 +99,7 @@ export async function execInContainer(
     const rootOnHost = `/proc/${target.pid}/root`
     const exe = findExecutable(argv[0], target.envp, (path) => isExecutableFile(join(rootOnHost, path)))
     if (exe === undefined) {
-      return { exitCode: 127, signal: null, output: `exec: "${argv[0]}": executable file not found in $PATH`, stderr: '', timedOut: false, notRun: true }
+      return { exitCode: 127, signal: null, output: `exec: "${argv[0]}": executable file not found in $PATH`, stderr: '', timedOut: false, isNotStarted: true }
     }
     const devNull = open('/dev/null')
     const [[oRead, oWrite], [eRead, eWrite]] = makePipes(native, 2)
@@ -126,7 +126,7 @@ export async function execInContainer(
       const exitCode = err.errno === osConstants.errno.ENOENT ? 127 : 126
       for (const fd of [outRead, errRead]) native.close(fd)
       const output = `exec: ${syscallErrorFromSpawn(err).message}`
-      return { exitCode, signal: null, output, stderr: output, timedOut: false, notRun: true }
+      return { exitCode, signal: null, output, stderr: output, timedOut: false, isNotStarted: true }
     }
   } catch (err) {
     for (const fd of [outRead, errRead]) if (fd >= 0) native.close(fd)

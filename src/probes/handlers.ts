@@ -66,7 +66,7 @@ async function runProbeHandler(handler: Handler, ctx: HandlerContext, timeoutMs:
     const argv = (handler.exec.command ?? []).map((arg) => expandWithMap(arg, vars))
     const run = await ctx.exec(argv, timeoutMs)
     // ExecSync's error, not an exit: exec.Probe gives Unknown with the error, which the worker throws away
-    if (run.notRun === true) return { result: 'error', message: run.output }
+    if (run.isNotStarted === true) return { result: 'error', message: run.output }
     // the CRI's timeout error, which kubelet's ExecProbeTimeout turns into a failure
     if (run.timedOut) return { result: 'failure', message: `command ${quote(argv.join(' '))} timed out` }
     return { result: run.exitCode === 0 ? 'success' : 'failure', message: run.output }
@@ -96,7 +96,7 @@ async function runHookHandler(handler: Handler, ctx: HandlerContext, timeoutMs: 
     const run = await ctx.exec(argv, timeoutMs)
     if (run.exitCode === 0 && !run.timedOut) return { result: 'success', message: '' }
     // a command that never ran is the runtime's exec error, not an exit code (as for probes)
-    if (run.notRun === true) return { result: 'failure', message: `Exec lifecycle hook ([${argv.join(' ')}]) ${where} failed - error: ${run.output}, message: ""` }
+    if (run.isNotStarted === true) return { result: 'failure', message: `Exec lifecycle hook ([${argv.join(' ')}]) ${where} failed - error: ${run.output}, message: ""` }
     const code = run.exitCode ?? 128 + (run.signal ?? 0)
     const error = run.timedOut ? `command ${quote(argv.join(' '))} timed out` : `command '${argv.join(' ')}' exited with ${code}: ${run.stderr}`
     return { result: 'failure', message: `Exec lifecycle hook ([${argv.join(' ')}]) ${where} failed - error: ${error}, message: ${quote(run.output)}` }

@@ -79,9 +79,9 @@ t.test('exec in a running container', async (t) => {
 
   t.test('a missing command is exit 127 with containerd\'s message; a missing cwd is an error', async (t) => {
     const run = await execInContainer(nativeApi, clock, target, ['no-such-command'], waitMs(5000))
-    t.same({ exitCode: run.exitCode, output: run.output, notRun: run.notRun }, { exitCode: 127, output: 'exec: "no-such-command": executable file not found in $PATH', notRun: true })
+    t.same({ exitCode: run.exitCode, output: run.output, isNotStarted: run.isNotStarted }, { exitCode: 127, output: 'exec: "no-such-command": executable file not found in $PATH', isNotStarted: true })
     const ran = await execInContainer(nativeApi, clock, target, ['sh', '-c', 'exit 127'], waitMs(5000))
-    t.same({ exitCode: ran.exitCode, notRun: ran.notRun }, { exitCode: 127, notRun: undefined }, 'a command that ran and exited 127 did run')
+    t.same({ exitCode: ran.exitCode, isNotStarted: ran.isNotStarted }, { exitCode: 127, isNotStarted: undefined }, 'a command that ran and exited 127 did run')
     await t.rejects(execInContainer(nativeApi, clock, { ...target, workingDir: '/no/such/dir' }, ['true'], waitMs(5000)), { message: /chdir/ })
   })
 

@@ -83,8 +83,8 @@ t.test('exec probe: exit 0 succeeds, output is the message, $(VAR) from static e
 })
 
 t.test('a command that never ran is a probe error (thrown away), but a hook failure', async (t) => {
-  const notRun: ExecResult = { exitCode: 127, signal: null, output: 'exec: "nope": executable file not found in $PATH', stderr: '', timedOut: false, notRun: true }
-  const ctx = context(() => notRun)
+  const isNotStarted: ExecResult = { exitCode: 127, signal: null, output: 'exec: "nope": executable file not found in $PATH', stderr: '', timedOut: false, isNotStarted: true }
+  const ctx = context(() => isNotStarted)
   t.same(await runHandler({ exec: { command: ['nope'] } }, ctx, 'probe', 1000), { result: 'error', message: 'exec: "nope": executable file not found in $PATH' })
   t.match(await runHandler({ exec: { command: ['nope'] } }, ctx, 'hook', 1000), {
     result: 'failure', message: /^Exec lifecycle hook \(\[nope\]\) for Container "[^"]*" in Pod "[^"]*" failed - error: exec: "nope": executable file not found in \$PATH, message: ""$/,
