@@ -43,8 +43,14 @@ export async function launchInstance(rec: ContainerRecord, ctx: LaunchContext): 
   rec.statusImage = image.statusImage
   rec.stopSignal = signalNumber(image.config.stopSignal)
   events.normal('Pulled', pulledMessage(rec.spec.image, image.pulled), fieldPath)
-  events.normal('Created', `Created container: ${rec.name}`, fieldPath)
-  const process = ctx.runtime.startContainer(rec.spec, image, rec.restartCount)
+  // Created once the configuration is made: a container kubelet cannot configure is never created
+  let isCreated = false
+  const created = (): void => {
+    if (!isCreated) events.normal('Created', `Created container: ${rec.name}`, fieldPath)
+    isCreated = true
+  }
+  const process = ctx.runtime.startContainer(rec.spec, image, rec.restartCount, created)
+  created()
   rec.running(process, ctx.lifecycle.probesOf(rec.spec), rec.spec.lifecycle?.postStart !== undefined)
   // the process runs: a stop kills it from here on, whatever its postStart hook does
   rec.isStarting = false

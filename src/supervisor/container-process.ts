@@ -15,7 +15,7 @@ import { containerPlanOps, settableOomScoreAdj } from '../sandbox/container-plan
 import { MASKED_PATHS, READONLY_PATHS, type MaskedPath } from '../sandbox/default-mounts'
 import { containerEnv, findExecutable, processSpec, type NodeInfo, type ProcessSpec } from '../sandbox/process-spec'
 import { hostAllocatable } from '../sandbox/downward-resources'
-import { containerPath, resolveVolumeMounts } from '../sandbox/volumes'
+import { containerPath, expandSubPathExpr, resolveVolumeMounts } from '../sandbox/volumes'
 import type { ResolvedImage } from '../images/resolver'
 import type { DefaultedContainer } from '../spec/types'
 import { CriLogWriter, type LogStream } from '../logs/cri-log'
@@ -72,6 +72,8 @@ interface StartInput {
   logDir: string
   restartCount: number
   output: ContainerOutput
+  /** the configuration is made (kubelet's generateContainerConfig passed): the container counts as created */
+  onCreated?: () => void
 }
 
 export function startContainerProcess(input: StartInput): StartedProcess {
@@ -86,6 +88,10 @@ export function startContainerProcess(input: StartInput): StartedProcess {
   // the child inherits the supervisor's oom_score_adj; kubelet's value replaces it where the kernel lets it
   const inheritedOomScoreAdj = Number(readFileSync('/proc/self/oom_score_adj', 'utf8'))
   const oomScoreAdj = settableOomScoreAdj(spec.oomScoreAdj, inheritedOomScoreAdj, sandbox.canSetOomScoreAdj)
+  // the rest of kubelet's configuration: the subPathExprs (a variable without a value is a config error)
+  const ownEnv = containerEnv(pod, container, node)
+  for (const vm of container.volumeMounts) if (vm.subPathExpr) expandSubPathExpr(vm.subPathExpr, ownEnv)
+  input.onCreated?.()
   // containerd opens the log file as it starts the container: a start that fails (no such executable, a mount) leaves it empty
   const log = new CriLogWriter(input.logDir, input.restartCount)
   let started: { spawned: SpawnedProcess; pipes: Array<[number, number]>; terminationLog: string }

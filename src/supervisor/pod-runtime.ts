@@ -24,7 +24,12 @@ export interface PodRuntime {
   readonly sandboxWarnings: readonly { reason: string; message: string }[]
   /** pause is exiting or gone: its PID namespace's members die first, and must not be restarted into it */
   isSandboxExiting(): boolean
-  startContainer(container: DefaultedContainer, image: ResolvedImage, restartCount: number): StartedProcess
+  /**
+   * Configure, create and start an instance. `onCreated` is called once its
+   * configuration is made (kubelet's generateContainerConfig): a
+   * ContainerConfigError comes before it, a runtime failure after it.
+   */
+  startContainer(container: DefaultedContainer, image: ResolvedImage, restartCount: number, onCreated?: () => void): StartedProcess
   /**
    * kubelet's calcRestartCountByLogDir: a container with no instance yet
    * continues from the logs already under its log directory (a pod run
@@ -65,10 +70,10 @@ export class SandboxRuntime implements PodRuntime {
     return nextRestartCount(`${this.logDir}/${container}`)
   }
 
-  startContainer(container: DefaultedContainer, image: ResolvedImage, restartCount: number): StartedProcess {
+  startContainer(container: DefaultedContainer, image: ResolvedImage, restartCount: number, onCreated?: () => void): StartedProcess {
     return startContainerProcess({
       native: this.sandbox.native, sandbox: this.sandbox, container, image, hostname: this.hostname,
-      logDir: `${this.logDir}/${container.name}`, restartCount, output: this.output,
+      logDir: `${this.logDir}/${container.name}`, restartCount, output: this.output, onCreated,
     })
   }
 

@@ -7,7 +7,7 @@
 // numbers are read here from /proc and statfs(2), not from src/.
 
 import t from 'tap'
-import { readFileSync, statfsSync } from 'node:fs'
+import { existsSync, readFileSync, readdirSync, statfsSync } from 'node:fs'
 import { hostname } from 'node:os'
 import { containerLines, keyValues, podEnv, podManifest, shContainer } from './fixtures/helpers'
 
@@ -74,4 +74,9 @@ t.test('a resourceFieldRef naming a container the pod does not have: the contain
   t.not(r.code, 0, 'the pod failed', { stderr: r.stderr })
   t.same(containerLines(r.stderr, 'app'), [], 'it never ran')
   t.match(r.status?.containerStatuses?.[0]?.state?.terminated, { reason: 'StartError', exitCode: 128, message: /container nope not found/ })
+  // kubelet's generateContainerConfig fails before CreateContainer: no Created event, and no log file
+  t.notMatch(r.stderr, /Created +spec\.containers\{app\}/, 'never created')
+  t.match(r.stderr, /Failed +spec\.containers\{app\}: Error: container nope not found/)
+  const logs = existsSync(env.logRoot) ? readdirSync(env.logRoot, { recursive: true }).map(String) : []
+  t.same(logs.filter((f) => f.endsWith('.log')), [], 'no log file')
 })

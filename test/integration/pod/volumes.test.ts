@@ -170,6 +170,7 @@ t.test('subPathExpr naming a variable without a value: the container cannot be c
   t.not(r.code, 0, 'the pod failed')
   t.same(containerLines(r.stderr, 'app'), [], 'it never ran')
   t.match(r.status?.containerStatuses?.[0]?.state?.terminated, { reason: 'StartError', exitCode: 128, message: /missing value for EMPTY, NOPE/ })
+  t.notMatch(r.stderr, /Created +spec\.containers\{app\}/, 'a config error: never created, as kubelet')
 })
 
 t.test('a subPath that is a symlink staying inside the volume is followed, as kubelet follows it', async (t) => {
