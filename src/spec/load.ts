@@ -16,8 +16,23 @@ import type { Problem } from './types';
 const KUBECTL_YAML = {
   version: '1.1',
   merge: true,
-  customTags: (tags: Tags): Tags => tags.filter((tag) => typeof tag === 'string' || (tag.format !== 'TIME' && tag.tag !== 'tag:yaml.org,2002:timestamp')),
+  customTags: (tags: Tags): Tags => [
+    ...tags.filter((tag) => typeof tag === 'string' || (tag.format !== 'TIME' && tag.tag !== 'tag:yaml.org,2002:timestamp')),
+    ...GO_INT_PREFIXES.map(([test, base]) => ({ tag: 'tag:yaml.org,2002:int', default: true, test, resolve: (text: string) => goInt(text, base) })),
+  ],
 } as const;
+
+/** Integer forms Go's strconv.ParseInt(s, 0, 64) takes that YAML 1.1 does not: 0o17, and 0X/0B/0O in capitals. */
+const GO_INT_PREFIXES: readonly [RegExp, number][] = [
+  [/^[-+]?0[oO][0-7_]+$/, 8],
+  [/^[-+]?0X[0-9a-fA-F_]+$/, 16],
+  [/^[-+]?0B[01_]+$/, 2],
+];
+
+function goInt(text: string, base: number): number {
+  const value = parseInt(text.replace(/^[-+]?0[a-zA-Z]/, '').replace(/_/g, ''), base);
+  return text.startsWith('-') ? -value : value;
+}
 
 const YAML_POSITION_SUFFIX = / at line \d+, column \d+:?$/;
 

@@ -96,10 +96,10 @@ t.test('a List stands for its items, as kubectl reads it (`kubectl get pods -o y
 t.test('scalars are read as kubectl reads them (go-yaml v2, YAML 1.1)', async (t) => {
   const doc = parseManifest([
     'bools: [yes, No, ON, off, y, N, true]', 'quoted: ["yes", \'on\']', 'octal: 0644', 'hex: 0x1F', 'binary: 0b101',
-    'underscores: 1_000', 'decimal: 08', 'sexagesimal: 1:30', 'date: 2026-01-01', 'time: 2026-11-20T10:00:00Z', 'n: 1',
+    'underscores: 1_000', 'decimal: 08', 'goOctal: 0o17', 'capitals: [0X1f, 0B11, 0O17, -0o10]', 'sexagesimal: 1:30', 'date: 2026-01-01', 'time: 2026-11-20T10:00:00Z', 'n: 1',
   ].join('\n'), 'x');
   t.same(doc, {
     bools: [true, false, true, false, true, false, true], quoted: ['yes', 'on'], octal: 420, hex: 31, binary: 5,
-    underscores: 1000, decimal: 8, sexagesimal: '1:30', date: '2026-01-01', time: '2026-11-20T10:00:00Z', false: 1,
+    underscores: 1000, decimal: 8, goOctal: 15, capitals: [31, 3, 15, -8], sexagesimal: '1:30', date: '2026-01-01', time: '2026-11-20T10:00:00Z', false: 1,
   }, 'YAML 1.1 booleans and integers; no base-60 numbers; timestamps stay strings; a key n is false, as sigs.k8s.io/yaml makes it');
 });
