@@ -23,6 +23,11 @@ export interface NodeAllocatable {
 const EVICTION_MEMORY_BYTES = 100n * 1024n * 1024n
 const EVICTION_NODEFS_PERCENT = 10n
 
+/** The node's allocatable memory as kubelet has it with no reservations: MemTotal less the memory.available<100Mi hard eviction threshold. */
+export function allocatableMemoryBytes(): number {
+  return Math.max(0, totalmem() - Number(EVICTION_MEMORY_BYTES))
+}
+
 /** This host's allocatable amounts; `dataRoot` stands for kubelet's root directory (the ephemeral storage). */
 export function hostAllocatable(dataRoot: string): NodeAllocatable {
   let storage = 0n
@@ -34,7 +39,7 @@ export function hostAllocatable(dataRoot: string): NodeAllocatable {
   }
   return {
     milliCpu: BigInt(cpus().length) * 1000n,
-    memoryBytes: BigInt(totalmem()) > EVICTION_MEMORY_BYTES ? BigInt(totalmem()) - EVICTION_MEMORY_BYTES : 0n,
+    memoryBytes: BigInt(allocatableMemoryBytes()),
     ephemeralStorageBytes: storage - (storage * EVICTION_NODEFS_PERCENT) / 100n,
   }
 }

@@ -6,7 +6,6 @@
 // is cloned into a detached mount (open_tree) that the child attaches with
 // move_mount. Teardown unmounts and deletes exactly what setup created.
 import { chmodSync, chownSync, closeSync, mkdirSync, rmSync, statSync, type Stats, writeFileSync } from 'node:fs'
-import { totalmem } from 'node:os'
 import { join, posix } from 'node:path'
 import type { DefaultedContainer, DefaultedVolume } from '../spec/types'
 import { parseQuantity } from '../spec/quantity'
@@ -16,6 +15,7 @@ import { MS_NODEV, MS_NOSUID } from '../native/contract'
 import type { VolumeMountPlan } from './container-plan'
 import { VolumeError } from './volume-error'
 import { ContainerConfigError } from './container-config-error'
+import { allocatableMemoryBytes } from './downward-resources'
 import { openInside } from './subpath'
 import { checkMountPoint, type MountPointImage } from './mount-point'
 import { propagationOf } from '../cgroup/mount'
@@ -32,10 +32,11 @@ export interface PreparedVolume {
 /**
  * The size of a `medium: Memory` emptyDir's tmpfs, as kubelet sizes it
  * (SizeMemoryBackedVolumes): the smaller of sizeLimit (0 is unset) and the
- * memory the pod may use: its memory limit, else the machine's memory.
+ * memory the pod may use: its memory limit, else the node's allocatable
+ * memory (calculateEmptyDirMemorySize).
  */
-export function memoryVolumeBytes(sizeLimitBytes: number | undefined, podMemoryLimitBytes: number | null, machineBytes: number): number {
-  const podBytes = podMemoryLimitBytes ?? machineBytes
+export function memoryVolumeBytes(sizeLimitBytes: number | undefined, podMemoryLimitBytes: number | null, allocatableBytes: number): number {
+  const podBytes = podMemoryLimitBytes !== null && podMemoryLimitBytes <= allocatableBytes ? podMemoryLimitBytes : allocatableBytes
   return sizeLimitBytes !== undefined && sizeLimitBytes > 0 ? Math.min(sizeLimitBytes, podBytes) : podBytes
 }
 
@@ -69,7 +70,7 @@ function prepareVolume(volume: DefaultedVolume, index: number, dir: string, podM
   const prepared: PreparedVolume = { name: volume.name, hostPath: path, owned: true, mounted: false }
   if (volume.emptyDir?.medium === 'Memory') {
     const sizeLimit = volume.emptyDir.sizeLimit === undefined ? undefined : Number(parseQuantity(volume.emptyDir.sizeLimit).value())
-    const size = memoryVolumeBytes(sizeLimit, podMemoryLimitBytes, totalmem())
+    const size = memoryVolumeBytes(sizeLimit, podMemoryLimitBytes, allocatableMemoryBytes())
     try {
       mount('tmpfs', path, 'tmpfs', MS_NOSUID | MS_NODEV, `mode=1777,size=${size}`)
     } catch (err) {
