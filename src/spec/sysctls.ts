@@ -13,6 +13,9 @@ const SYSCTL_SEGMENT = '[a-z0-9]([-_a-z0-9]*[a-z0-9])?';
 export const SYSCTL_NAME_PATTERN = `(${SYSCTL_SEGMENT}[\\./])*${SYSCTL_SEGMENT}`;
 const SYSCTL_NAME_RE = new RegExp(`^${SYSCTL_NAME_PATTERN}$`);
 export const SYSCTL_MAX_LENGTH = 253;
+/** IsValidSysctlPattern: a name, or a prefix of one ending in `*` */
+const SYSCTL_PATTERN = `^(${SYSCTL_SEGMENT}[\\./])*([a-z0-9][-_a-z0-9]*)?[a-z0-9*]$`;
+const SYSCTL_PATTERN_RE = new RegExp(SYSCTL_PATTERN);
 
 /** kubelet's safe set (safe_sysctls.go): always allowed. */
 export const SAFE_SYSCTLS: readonly string[] = [
@@ -71,6 +74,10 @@ export function sysctlProcPath(name: string): string {
  */
 export function checkAllowedUnsafeSysctls(patterns: readonly string[]): void {
   for (const pattern of patterns) {
+    const normal = normalizeSysctlName(pattern)
+    if (normal.length > SYSCTL_MAX_LENGTH || !SYSCTL_PATTERN_RE.test(normal)) {
+      throw new Error(`sysctl "${normal}" must have at most ${SYSCTL_MAX_LENGTH} characters and match regex ${SYSCTL_PATTERN}`)
+    }
     const name = normalizeSysctlName(pattern.endsWith('*') ? pattern.slice(0, -1) : pattern);
     if (sysctlNamespace(name) === null) throw new Error(`the sysctls "${name}" are not known to be namespaced`);
   }

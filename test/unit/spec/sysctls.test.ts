@@ -45,4 +45,6 @@ t.test('--allowed-unsafe-sysctls takes only namespaced sysctls, as kubelet', asy
   t.doesNotThrow(() => checkAllowedUnsafeSysctls(['kernel.msg*', 'net.*', 'fs.mqueue.*', 'kernel.sem', 'net.core.somaxconn']));
   t.throws(() => checkAllowedUnsafeSysctls(['kernel.msg*', 'vm.swappiness']), { message: 'the sysctls "vm.swappiness" are not known to be namespaced' });
   t.throws(() => checkAllowedUnsafeSysctls(['kernel.*']), { message: 'the sysctls "kernel." are not known to be namespaced' });
+  t.throws(() => checkAllowedUnsafeSysctls(['net.*.foo']), { message: /^sysctl "net\.\*\.foo" must have at most 253 characters and match regex / }, 'a * only at the end');
+  t.throws(() => checkAllowedUnsafeSysctls(['Net.core']), { message: /must have at most 253 characters/ });
 });
