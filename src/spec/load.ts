@@ -4,6 +4,7 @@
 // knows the Pod schema beyond `kind`; validate.ts does the rest.
 
 import { parseAllDocuments, type Tags } from 'yaml';
+import { describeValue } from './check-schema';
 import { ManifestError } from './manifest-error';
 import type { Problem } from './types';
 
@@ -67,10 +68,7 @@ export function parseManifest(text: string, source: string): unknown {
       return;
     }
     if (value === null || value === undefined) return;
-    // kubectl reads a List (`kubectl get pods -o yaml` writes one) as its items
-    const items = listItems(value);
-    if (items === undefined) values.push({ label: `document ${index}`, value });
-    else items.forEach((item, i) => values.push({ label: `document ${index} items[${i}]`, value: item }));
+    flatten(value, `document ${index}`, values, problems);
   });
   if (problems.length > 0) throw new ManifestError(source, problems);
 
@@ -96,12 +94,26 @@ export function parseManifest(text: string, source: string): unknown {
   return pods[0].value;
 }
 
-/** The items of a list object (kind `List` or `…List`, as kubectl's meta.IsListType takes it), else undefined. */
-function listItems(value: unknown): unknown[] | undefined {
+/**
+ * kubectl's FlattenListVisitor: a list object (kind `List` or `…List`, as
+ * meta.IsListType takes it) stands for its items, lists in it for theirs;
+ * anything else is one object.
+ */
+function flatten(value: unknown, label: string, out: { label: string; value: unknown }[], problems: Problem[]): void {
   const kind = kindOf(value);
-  if (kind === undefined || !kind.endsWith('List')) return undefined;
+  if (kind === undefined || !kind.endsWith('List')) {
+    out.push({ label, value });
+    return;
+  }
   const items = (value as Record<string, unknown>).items;
-  return Array.isArray(items) ? items.filter((item) => item !== null && item !== undefined) : undefined;
+  if (items === null || items === undefined) return;
+  if (!Array.isArray(items)) {
+    problems.push({ path: '', message: `${label}: the items of a ${kind} must be a list (got ${describeValue(items)})` });
+    return;
+  }
+  items.forEach((item, i) => {
+    if (item !== null && item !== undefined) flatten(item, `${label} items[${i}]`, out, problems);
+  });
 }
 
 function kindOf(value: unknown): string | undefined {

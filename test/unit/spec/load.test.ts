@@ -90,7 +90,9 @@ t.test('a List stands for its items, as kubectl reads it (`kubectl get pods -o y
   t.same(errorOf(`${list('- kind: Service\n')}---\nkind: ConfigMap\n`).problems[0].message, 'no pod found: none of 2 objects has kind "Pod"');
   t.same(parseManifest(list('- kind: Service\n'), 'x'), { kind: 'Service' }, 'a single item of another kind goes on to validation');
   t.same(errorOf('apiVersion: v1\nkind: List\nitems: []\n').problems.map((p) => p.message), ['no pod found: the manifest is empty']);
-  t.same(parseManifest('kind: List\n', 'x'), { kind: 'List' }, 'a List without items is judged by validation');
+  t.same(errorOf('kind: List\n').problems.map((p) => p.message), ['no pod found: the manifest is empty'], 'a List without items is empty');
+  t.same(errorOf('kind: List\nitems: 5\n').problems.map((p) => p.message), ['document 1: the items of a List must be a list (got number 5)']);
+  t.same(parseManifest(list(`- kind: List\n  items:\n  - kind: List\n    items:\n${podItem.replace(/^/gm, '    ')}`), 'x'), { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'web' } }, 'Lists in Lists, as kubectl\'s FlattenListVisitor');
 });
 
 t.test('scalars are read as kubectl reads them (go-yaml v2, YAML 1.1)', async (t) => {
