@@ -8,7 +8,7 @@ import { loadPod } from '../spec'
 import type { DefaultedPod } from '../spec/types'
 import { kernelHostname, podFqdn } from '../spec/hostname'
 import { formatProblem } from '../spec/manifest-error'
-import { forbiddenSysctl } from '../spec/sysctls'
+import { admissionFailure, rejectedStatus } from './admission'
 import type { PodCgroup } from '../cgroup/pod-cgroup'
 import { describeUnenforced } from '../cgroup/delegation'
 import { DefaultImageResolver } from '../images/default-resolver'
@@ -64,14 +64,15 @@ function readManifest(file: string): { text: string; source: string } {
 export async function runCommand(file: string, opts: RunOptions): Promise<number> {
   const { text, source } = readManifest(file)
   const { pod, warnings } = loadPod(text, source, { newUid: randomPodUid })
-  admitSysctls(pod, opts.allowedUnsafeSysctls)
-  // kubelet's OS admission: this node runs Linux
-  if (pod.spec.os !== undefined && pod.spec.os.name !== 'linux') {
-    throw new Error(`pod "${pod.metadata.name}" rejected (PodOSNotSupported): spec.os.name: Failed to admit pod as the OS field doesn't match node OS (got "${pod.spec.os.name}", this node runs linux)`)
-  }
   const isJson = opts.output === 'json'
-  const terminal = new Terminal(isJson ? process.stderr : process.stdout, process.stderr, opts.quiet)
   for (const w of warnings) process.stderr.write(`podshim: warning: ${formatProblem(w)}\n`)
+  const rejection = admissionFailure(pod, opts.allowedUnsafeSysctls)
+  if (rejection !== null) {
+    process.stderr.write(`podshim: pod "${pod.metadata.name}" rejected (${rejection.reason}): ${rejection.detail}\n`)
+    if (isJson) await writeOut(JSON.stringify(rejectedStatus(pod, rejection), null, 2) + '\n')
+    return 1
+  }
+  const terminal = new Terminal(isJson ? process.stderr : process.stdout, process.stderr, opts.quiet)
 
   const stale = await cleanStalePods(opts.stateRoot)
   for (const note of stale.cleaned) terminal.notice(`podshim: ${note}`)
@@ -132,18 +133,6 @@ export async function runCommand(file: string, opts: RunOptions): Promise<number
   } finally {
     for (const signal of STOP_SIGNALS) process.off(signal, onSignal)
   }
-}
-
-/**
- * kubelet's sysctl admission: a pod setting a sysctl outside the safe set
- * and --allowed-unsafe-sysctls is rejected (SysctlForbidden) before it runs.
- */
-function admitSysctls(pod: DefaultedPod, allowedUnsafe: readonly string[]): void {
-  const host = { network: pod.spec.hostNetwork, ipc: pod.spec.hostIPC }
-  ;(pod.spec.securityContext.sysctls ?? []).forEach(({ name }, i) => {
-    const reason = forbiddenSysctl(name, allowedUnsafe, host)
-    if (reason !== null) throw new Error(`pod "${pod.metadata.name}" rejected (SysctlForbidden): spec.securityContext.sysctls[${i}].name: ${reason}; kubelet's safe set and --allowed-unsafe-sysctls say which may be set`)
-  })
 }
 
 /** Everything the supervisor needs. */

@@ -38,6 +38,10 @@ t.test('a pod kubelet would not admit is rejected before anything is made: anoth
   const unsafe = await env.run(podManifest('unsafe', [shContainer('a', 'true')], { securityContext: { sysctls: [{ name: 'kernel.msgmax', value: '1' }] } }))
   assertRefused(t, env, unsafe)
   t.match(unsafe.stderr, 'rejected (SysctlForbidden)')
+  // -o json: the status kubelet's rejectPod leaves
+  const json = await env.run(podManifest('unsafe', [shContainer('a', 'true')], { securityContext: { sysctls: [{ name: 'kernel.msgmax', value: '1' }] } }), { args: ['-o', 'json'] })
+  t.equal(json.code, 1)
+  t.same(json.status, { phase: 'Failed', reason: 'SysctlForbidden', message: 'Pod was rejected: forbidden sysctl: "kernel.msgmax" not allowlisted', qosClass: 'BestEffort' })
   const linux = await env.run(podManifest('for-linux', [shContainer('a', 'echo ran')], { os: { name: 'linux' } }))
   t.equal(linux.code, 0, 'os.name linux runs', { stderr: linux.stderr })
 })
