@@ -1,8 +1,9 @@
 // One container instance's way from its image to a running process, as
 // kubelet's startContainer steps 1-3 go: the image (pulled as its policy
 // says, with kubelet's Pulling/Pulled events), Created, the runtime's
-// start, Started, and the instance's exit recorded on the container. The
-// supervisor goes on from there (postStart, probes, restarts).
+// start, Started, and the instance's exit recorded on the container; then
+// step 4, its postStart hook. The supervisor goes on from there (probes,
+// restarts).
 import { pulledMessage, type ImageResolver, type ResolvedImage } from '../images/resolver'
 import type { Clock } from './clock'
 import type { ContainerRecord } from './container-record'
@@ -25,6 +26,8 @@ export interface LaunchContext {
   isStopping(): boolean
   /** the instance ended: its terminated state is recorded */
   onExit(rec: ContainerRecord): void
+  /** kill a container whose postStart hook failed (kubelet: with the pod's grace period) */
+  killForHook(rec: ContainerRecord): Promise<void>
 }
 
 /**
@@ -32,7 +35,7 @@ export interface LaunchContext {
  * its image was resolved. Returns the process and a promise of its exit
  * having been recorded. Throws what the image or the runtime threw.
  */
-export async function launchInstance(rec: ContainerRecord, ctx: LaunchContext): Promise<{ process: StartedProcess; instanceExited: Promise<void> } | undefined> {
+export async function launchInstance(rec: ContainerRecord, ctx: LaunchContext): Promise<{ process: StartedProcess; instanceExited: Promise<{ wasStopping: boolean }> } | undefined> {
   const { events } = ctx
   const fieldPath = containerFieldPath(rec.name, rec.kind !== 'regular')
   const image = await ctx.images.resolve(rec.spec.image, rec.spec.imagePullPolicy, (m) => events.normal('Pulling', m, fieldPath))
@@ -61,11 +64,40 @@ export async function launchInstance(rec: ContainerRecord, ctx: LaunchContext): 
     events.warning('OOMScoreAdjNotSet', `container keeps its inherited oom_score_adj: lowering it to ${oomScoreAdj} needs CAP_SYS_RESOURCE`, fieldPath)
   }
   const instanceExited = process.exited.then((status) => {
+    // whether it ended on its own, before its exit may start the pod's end
+    const wasStopping = ctx.isStopping()
     ctx.lifecycle.containerStopped(rec)
     const details = ctx.runtime.exitDetails(rec.name, process)
     rec.exited(status, ctx.clock.now(), details.isOomKilled, rec.killMessage ?? details.message)
     rec.finishedClockMs = ctx.clock.monotonicMs()
     ctx.onExit(rec)
+    return { wasStopping }
   })
   return { process, instanceExited }
+}
+
+/**
+ * kubelet's startContainer step 4: the hook runs before the start counts
+ * (the container is abandoned by it if it exits meanwhile); on failure
+ * the container is killed with the pod's grace period.
+ */
+export async function runPostStart(rec: ContainerRecord, process: StartedProcess, instanceExited: Promise<{ wasStopping: boolean }>, ctx: LaunchContext): Promise<void> {
+  const fieldPath = containerFieldPath(rec.name, rec.kind !== 'regular')
+  const outcome = await Promise.race([ctx.lifecycle.postStart(rec).then((error) => ({ error })), instanceExited])
+  // an instance that exited meanwhile shows its end already (and a restart may be showing its own hook)
+  if ('wasStopping' in outcome || rec.process !== process) {
+    // kubelet's exec or HTTP hook fails with its container gone by itself: a failed hook's events, the kill finding it dead
+    const hook = rec.spec.lifecycle?.postStart
+    if ('wasStopping' in outcome && !outcome.wasStopping && (hook?.exec !== undefined || hook?.httpGet !== undefined)) {
+      ctx.events.warning('FailedPostStartHook', 'PostStartHook failed', fieldPath)
+      ctx.events.normal('Killing', 'FailedPostStartHook', fieldPath)
+    }
+    return
+  }
+  rec.postStartDone()
+  if (outcome.error === undefined || !rec.isRunning) return
+  // as kubelet: the hook's output stays out of the event, so secrets cannot leak into it
+  ctx.events.warning('FailedPostStartHook', 'PostStartHook failed', fieldPath)
+  rec.killMessage = `PostStartHookError: ${outcome.error}`
+  await ctx.killForHook(rec)
 }

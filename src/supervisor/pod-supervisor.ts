@@ -21,10 +21,9 @@ import { buildPodStatus, firstHostAddress, runExitCode } from './pod-status'
 import type { PodStatus } from './status'
 import { describeError, howEnded } from './describe-error'
 import { recordStartFailure } from './start-failure'
-import type { StartedProcess } from './container-process'
 import { killContainer, SIGKILL, unhealthyKillMessage } from './kill-container'
 import { NO_LIFECYCLE, type LifecycleAgent } from './lifecycle-agent'
-import { launchInstance, type LaunchContext } from './container-launch'
+import { launchInstance, runPostStart, type LaunchContext } from './container-launch'
 import { armActiveDeadline, DEADLINE_EXCEEDED } from './active-deadline'
 
 export interface SupervisorDeps {
@@ -73,6 +72,7 @@ export class PodSupervisor {
     this.launchContext = {
       runtime: deps.runtime, images: deps.images, clock: deps.clock, events: this.events, lifecycle: this.lifecycle,
       held: this.images, oomScoreAdjWarned: new Set(), isStopping: () => this.isStopping, onExit: (rec) => this.onExit(rec),
+      killForHook: (rec) => this.kill(rec, this.pod.spec.terminationGracePeriodSeconds * 1000, 'FailedPostStartHook'),
     }
     const hasInit = pod.spec.initContainers.length > 0
     this.init = pod.spec.initContainers.map((c) => new ContainerRecord(c, c.restartPolicy === 'Always' ? 'sidecar' : 'init', 'PodInitializing'))
@@ -189,7 +189,7 @@ export class PodSupervisor {
       if (launched === undefined) return
       const { process, instanceExited } = launched
       const hasPostStart = rec.spec.lifecycle?.postStart !== undefined
-      if (hasPostStart) await this.runPostStart(rec, process, instanceExited)
+      if (hasPostStart) await runPostStart(rec, process, instanceExited, this.launchContext)
       // as kubelet: the status shows the container running, and its probes run, once startContainer returned
       if (!rec.isRunning || rec.process !== process) return
       this.noteTransitions()
@@ -211,23 +211,6 @@ export class PodSupervisor {
       // a stop that came while this start was pulling its image waits for it
       if (this.isStopping) this.checkDone()
     }
-  }
-
-  /**
-   * kubelet's startContainer step 4: the hook runs before the start counts
-   * (the container is abandoned by it if it exits meanwhile); on failure
-   * the container is killed with the pod's grace period.
-   */
-  private async runPostStart(rec: ContainerRecord, process: StartedProcess, instanceExited: Promise<void>): Promise<void> {
-    const hookError = await Promise.race([this.lifecycle.postStart(rec), instanceExited.then(() => undefined)])
-    // an instance that exited meanwhile shows its end already (and a restart may be showing its own hook)
-    if (rec.process !== process) return
-    rec.postStartDone()
-    if (hookError === undefined || !rec.isRunning) return
-    // as kubelet: the hook's output stays out of the event, so secrets cannot leak into it
-    this.events.warning('FailedPostStartHook', 'PostStartHook failed', containerFieldPath(rec.name, rec.kind !== 'regular'))
-    rec.killMessage = `PostStartHookError: ${hookError}`
-    await this.kill(rec, this.pod.spec.terminationGracePeriodSeconds * 1000, 'FailedPostStartHook')
   }
 
   /** The container counts as started (no startupProbe, or it succeeded): a sidecar lets the next init container go. */

@@ -140,3 +140,16 @@ t.test('a stop does not wait for a postStart hook that never returns', async (t)
   if (pod.result() === undefined) pod.sup.stop()
   await pod.done
 })
+
+t.test('a container that exits during its exec postStart: the hook fails as kubelet\'s exec does, a sleep hook does not', async (t) => {
+  for (const [hook, isFailure] of [[POST_START, true], [', lifecycle: {postStart: {sleep: {seconds: 5}}}', false]] as const) {
+    const { agent } = handHooks()
+    const pod = supervisedPod(`  restartPolicy: Never\n  containers:\n${c('app', hook)}`, agent)
+    await pod.tick(0)
+    pod.runtime.running('app').exit(0)
+    await pod.done
+    const events = pod.sup.events.events.map((e) => `${e.reason} ${e.message}`)
+    t.equal(events.includes('FailedPostStartHook PostStartHook failed'), isFailure, `${hook}: FailedPostStartHook`)
+    t.equal(events.includes('Killing FailedPostStartHook'), isFailure, `${hook}: Killing`)
+  }
+})
