@@ -114,6 +114,12 @@ function placeholder(field: Field): unknown {
   return undefined;
 }
 
+function isOfShape(value: unknown, shape: NonNullable<Extract<Field, { kind: 'todo' }>['shape']>): boolean {
+  if (shape === 'array') return Array.isArray(value);
+  if (shape === 'object' || shape === 'map') return isPlainObject(value);
+  return isScalarOfType(value, shape);
+}
+
 function mustBe(type: keyof typeof TYPE_NAMES, value: unknown): string {
   return `must be ${TYPE_NAMES[type]} (got ${describeValue(value)})${type === 'string' ? quoteHint(value) : ''}`;
 }
@@ -133,6 +139,11 @@ export function checkField(value: unknown, field: Field, path: string, report: R
   if (value === undefined || value === null) return undefined; // null means unset, as in the API
   switch (field.kind) {
     case 'todo':
+      // its contents go unread, but a value of the wrong shape is what the API server refuses to decode
+      if (field.shape !== undefined && !isOfShape(value, field.shape)) {
+        report.typeError(path, mustBe(field.shape, value));
+        return undefined;
+      }
       report.warn(path, field.note ?? NOT_IMPLEMENTED);
       return undefined;
     case 'server':

@@ -3,9 +3,10 @@
 // place to flip a field from warned to implemented.
 //
 //  - implemented (`str`, `int`, `obj(…)`, …): type-checked, validated, used.
-//  - `TODO`: a real Kubernetes field podshim does not act on: a warning
-//    "not implemented by podshim, ignored", its contents are not checked, and
-//    defaults.ts drops it from the output.
+//  - `todos(…)`: a real Kubernetes field podshim does not act on: a warning
+//    "not implemented by podshim, ignored", its contents are not checked
+//    (only its shape: a list, an object, a boolean, …), and defaults.ts
+//    drops it from the output.
 //  - `SERVER`: fields the API server fills in (creationTimestamp,
 //    resourceVersion, managedFields, status, …). `kubectl get -o yaml` output
 //    carries them, so they are accepted silently and dropped — except
@@ -22,7 +23,7 @@ export type Field =
   | { readonly kind: 'object'; readonly fields: Schema }
   | { readonly kind: 'array'; readonly items: Field }
   | { readonly kind: 'map'; readonly values: ScalarType }
-  | { readonly kind: 'todo'; readonly note?: string }
+  | { readonly kind: 'todo'; readonly note?: string; readonly shape?: 'string' | 'boolean' | 'integer' | 'int32' | 'array' | 'object' | 'map' }
   | { readonly kind: 'server'; readonly warn?: boolean };
 
 export type Schema = { readonly [name: string]: Field };
@@ -36,14 +37,31 @@ const intOrString: Field = { kind: 'scalar', type: 'intOrString' };
 const stringMap: Field = { kind: 'map', values: 'string' };
 const quantity: Field = { kind: 'scalar', type: 'quantity' };
 const resourceList: Field = { kind: 'map', values: 'quantity' };
-const TODO: Field = { kind: 'todo' };
 const SERVER: Field = { kind: 'server' };
 const obj = (fields: Schema): Field => ({ kind: 'object', fields });
 const arr = (items: Field): Field => ({ kind: 'array', items });
 const strings = arr(str);
 
 /** Names of all fields in `names`, each marked not implemented. */
-const todos = (...names: string[]): Schema => Object.fromEntries(names.map((n) => [n, TODO]));
+const todos = (...names: string[]): Schema => Object.fromEntries(names.map((n) => [n, { kind: 'todo', shape: TODO_SHAPES[n] } as Field]));
+
+/**
+ * The Go type's shape of each field podshim does not implement: its
+ * contents are not read, but a value of another shape is refused, as the
+ * API server's decoder refuses it (`tolerations: yes`).
+ */
+const TODO_SHAPES: Readonly<Record<string, 'string' | 'boolean' | 'integer' | 'int32' | 'array' | 'object' | 'map'>> = {
+  generateName: 'string', ownerReferences: 'array', finalizers: 'array', deletionGracePeriodSeconds: 'integer',
+  configMapKeyRef: 'object', secretKeyRef: 'object', fileKeyRef: 'object',
+  hostIP: 'string', claims: 'array', stopSignal: 'string',
+  procMount: 'string', seLinuxOptions: 'object', seccompProfile: 'object', appArmorProfile: 'object', windowsOptions: 'object',
+  envFrom: 'array', stdin: 'boolean', stdinOnce: 'boolean', tty: 'boolean', resizePolicy: 'array', restartPolicyRules: 'array', volumeDevices: 'array',
+  seLinuxChangePolicy: 'string', supplementalGroupsPolicy: 'string',
+  affinity: 'object', ephemeralContainers: 'array', hostUsers: 'boolean', hostnameOverride: 'string', imagePullSecrets: 'array',
+  nodeSelector: 'map', overhead: 'map', preemptionPolicy: 'string', priority: 'int32', priorityClassName: 'string',
+  resourceClaims: 'array', resources: 'object', runtimeClassName: 'string', schedulingGates: 'array', tolerations: 'array',
+  topologySpreadConstraints: 'array',
+};
 
 const objectMeta = obj({
   name: str,
@@ -161,6 +179,7 @@ export const UNIMPLEMENTED_VOLUME_SOURCES: readonly string[] = [
 const volumeSourceTodo: Field = {
   kind: 'todo',
   note: 'not implemented by podshim, an empty directory is mounted instead',
+  shape: 'object',
 };
 
 const volume = obj({

@@ -106,3 +106,22 @@ t.test('every problem is reported at once', async (t) => {
     'spec.containers[1].name: duplicate value (got "a")',
   ]);
 });
+
+t.test('a field podshim does not implement must still have its shape, as the API server decodes it', async (t) => {
+  const pod = podWith((p: Raw) => {
+    p.spec.tolerations = true;
+    p.spec.priority = 'high';
+    p.spec.nodeSelector = ['ssd'];
+    Object.assign(p.spec.containers[0], { tty: 1, stdin: 'true', volumeDevices: 5 });
+    p.spec.volumes = [{ name: 'cfg', configMap: 'x' }];
+  });
+  t.same(problemsOf(pod).sort(), [
+    'spec.containers[0].stdin: must be a boolean (got string "true")',
+    'spec.containers[0].tty: must be a boolean (got number 1)',
+    'spec.containers[0].volumeDevices: must be a list (got number 5)',
+    'spec.nodeSelector: must be a map of strings (got a list)',
+    'spec.priority: must be a 32-bit integer (got string "high")',
+    'spec.tolerations: must be a list (got boolean true)',
+    'spec.volumes[0].configMap: must be an object (got string "x")',
+  ]);
+});
