@@ -66,9 +66,15 @@ export class CriLogWriter {
   /** bytes in the current file, and when its size was last held against the rotation limit (kubelet's 10 s monitor) */
   private size = 0
   private lastRotationCheckMs = -Infinity
+  /** a rotation waiting for the period's end (the log passed the limit within it) */
+  private rotationTimer: NodeJS.Timeout | undefined
   readonly path: string
 
-  constructor(dir: string, restartCount: number, private readonly onError: LogErrorListener = warnOnStderr) {
+  constructor(
+    dir: string, restartCount: number, private readonly onError: LogErrorListener = warnOnStderr,
+    /** how often the size is held against the limit (kubelet's 10 s; tests pass less) */
+    private readonly rotationPeriodMs = ROTATION_CHECK_MS,
+  ) {
     this.path = join(dir, `${restartCount}.log`)
     try {
       // 0755, as kubelet makes the pod's log directories
@@ -119,6 +125,8 @@ export class CriLogWriter {
   }
 
   close(): void {
+    clearTimeout(this.rotationTimer)
+    this.rotationTimer = undefined
     if (this.fd === null) return
     const fd = this.fd
     this.fd = null
@@ -159,7 +167,15 @@ export class CriLogWriter {
   /** As kubelet's log manager, which looks every 10 s: a log past the limit is rotated, at most once a period. */
   private rotateIfDue(): void {
     const now = Date.now()
-    if (now - this.lastRotationCheckMs < ROTATION_CHECK_MS || this.fd === null) return
+    if (this.fd === null) return
+    if (now - this.lastRotationCheckMs < this.rotationPeriodMs) {
+      // kubelet's next look comes whether or not the container writes again
+      this.rotationTimer ??= setTimeout(() => {
+        this.rotationTimer = undefined
+        if (this.size > LOG_MAX_BYTES) this.rotateIfDue()
+      }, this.lastRotationCheckMs + this.rotationPeriodMs - now).unref()
+      return
+    }
     this.lastRotationCheckMs = now
     try {
       closeSync(this.fd)

@@ -4,8 +4,8 @@
 //    and a new one started; the rotated files but the newest are gzipped
 //    (<log>.<time>.gz), and at most containerLogMaxFiles (5) files are kept,
 //    the current one included, the oldest going first. kubelet looks every
-//    10 s, so its logs pass 10Mi for a while; podshim rotates at the first
-//    record past it.
+//    10 s; podshim rotates at the first record past the limit, then at most
+//    once a period (at the period's end when the container went quiet).
 //  - of a container's dead instances only the newest keeps its log
 //    (MaxPerPodContainer 1): an instance's start removes the logs of the
 //    ones before the previous, rotated files included.

@@ -57,3 +57,19 @@ t.test('kubelet\'s calcRestartCountByLogDir: one past the highest instance with 
   t.equal(nextRestartCount(t.testdir({ other: 'x' })), 0)
   t.equal(nextRestartCount(t.testdir({ '0.log': 'a', '3.log.20261103-040500.gz': 'b', '2.log': 'c', 'x.log': 'd' })), 4)
 })
+
+t.test('past the limit within a period, the log is rotated at the period\'s end without another write', async (t) => {
+  const dir = t.testdir({})
+  const writer = new CriLogWriter(dir, 0, (err) => t.fail(err.message), 300)
+  t.teardown(() => writer.close())
+  const line = Buffer.from(`${'y'.repeat(1023)}\n`)
+  const lines = Math.ceil(LOG_MAX_BYTES / 1024) + 1
+  for (let i = 0; i < lines; i++) writer.write('stdout', line)
+  t.equal(readdirSync(dir).length, 2, 'the first rotation at once')
+  for (let i = 0; i < lines; i++) writer.write('stdout', line)
+  t.equal(readdirSync(dir).length, 2, 'within the period: not yet')
+  // stamps have whole seconds: the second rotation's name must differ from the first's
+  await new Promise((resolve) => setTimeout(resolve, 1100))
+  t.equal(readdirSync(dir).filter((f) => f !== '0.log').length, 2, 'rotated again at the period\'s end, the container silent meanwhile')
+  await compressionsDone()
+})
