@@ -33,6 +33,11 @@ const CHECKS: Record<string, (t: Test, r: RunResult) => void> = {
     t.match(containerLines(r.stderr, 'parent').join('\n'), /^\s+1\s+0 pause$/m, 'pause is PID 1')
     t.equal(r.stderr.split('\n').filter((l) => /Reaped .*pause reaped orphan process \d+ \(exit code 0\)/.test(l)).length, 3, 'three Reaped events')
   },
+  'downward.yaml': (t, r) => {
+    t.same(containerLines(r.stderr, 'show'), [
+      'pod: downward (app=demo)', 'limits: 500m cpu, 64Mi memory', 'ports: 20000 21000', 'group of a file made in the volume: 2000',
+    ])
+  },
   'init-sidecar.yaml': (t, r) => {
     const started = [...r.stderr.matchAll(/Started container (\S+)/g)].map((m) => m[1])
     t.same(started, ['setup', 'helper', 'app'], 'init, then the sidecar, then the app')
