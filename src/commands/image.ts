@@ -9,7 +9,7 @@ import { Command, Option } from 'commander'
 
 import { pruneImages, removeImage } from '../images/image-gc'
 import { PullProgress } from '../images/pull-progress'
-import { absoluteSource, parseImageSource, sourceName, type ImageSource } from '../images/reference'
+import { absoluteSource, formatDockerReference, parseDockerReference, parseImageSource, sourceName, type ImageSource } from '../images/reference'
 import type { RegistryOptions } from '../images/registry-client'
 import { ImageStore } from '../images/store'
 import { fetchSource } from '../images/store-resolver'
@@ -31,9 +31,20 @@ export function registryOptions(o: CommonOptions): RegistryOptions {
   return { insecureRegistries: o.insecureRegistry, authFile: o.registryConfig ?? null }
 }
 
-/** The name a local image is stored under: its layout's or archive's path made absolute (absoluteSource); other names as given. */
-function storedName(name: string): string {
-  return /^(oci|oci-archive|docker-archive):/.test(name) ? sourceName(absoluteSource(parseImageSource(name), process.cwd())) : name
+/**
+ * The name an image is stored under: a local layout's or archive's path
+ * made absolute (absoluteSource); a name or ID the store has as given; else
+ * the name normalised as a pod's image is (`busybox:1.36` is
+ * `docker.io/library/busybox:1.36`), as docker and crictl take short names.
+ */
+function storedName(store: ImageStore, name: string): string {
+  if (/^(oci|oci-archive|docker-archive):/.test(name)) return sourceName(absoluteSource(parseImageSource(name), process.cwd()))
+  if (store.findImage(name) !== null) return name
+  try {
+    return formatDockerReference(parseDockerReference(name))
+  } catch {
+    return name
+  }
 }
 
 async function loadSourceOf(path: string): Promise<ImageSource> {
@@ -75,12 +86,17 @@ export function registerImageCommands(program: Command): void {
   common(image.command('rm').description('remove images by name or ID (not those a running pod uses)').argument('<image...>'))
     .action((names: string[], o: CommonOptions) => {
       const store = new ImageStore(o.dataRoot)
-      for (const name of names) process.stdout.write(`removed ${removeImage(store, storedName(name)).id}\n`)
+      for (const name of names) {
+        const stored = storedName(store, name)
+        const { id } = removeImage(store, stored)
+        // as docker rmi: a name taken off an image that keeps others is an untag, not a removal
+        process.stdout.write(store.getImage(id) === null ? `removed ${id}\n` : `untagged ${stored}\n`)
+      }
     })
   common(image.command('inspect').description('print the stored record of an image as JSON').argument('<image>'))
     .action((name: string, o: CommonOptions) => {
       const store = new ImageStore(o.dataRoot)
-      const r = store.findImage(storedName(name)) ?? store.findImage(`oci:${resolve(name)}`)
+      const r = store.findImage(storedName(store, name)) ?? store.findImage(`oci:${resolve(name)}`)
       if (r === null) throw new Error(`inspect image "${name}": no such image`)
       process.stdout.write(JSON.stringify({ ...r, names: store.namesOf(r.id), layerDirs: r.layers.map((l) => store.layerPath(l.diffId)) }, null, 2) + '\n')
     })
