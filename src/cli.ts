@@ -39,6 +39,16 @@ function hostList(value: string, previous: string[] = []): string[] {
   return [...previous, ...value.split(',').filter(Boolean)]
 }
 
+/** A cgroup parent: plain directory names, joined by "/". */
+function cgroupParent(value: string): string {
+  try {
+    (require('./cgroup/cgroup-levels') as typeof import('./cgroup/cgroup-levels')).checkParent(value)
+  } catch {
+    throw new InvalidArgumentError(`must be plain directory names joined by "/", like podshim or podshim/team (got ${JSON.stringify(value)})`)
+  }
+  return value
+}
+
 /** kubelet's --allowed-unsafe-sysctls: each use adds its names; each must be a namespaced sysctl. */
 function sysctlList(value: string, previous: string[] = []): string[] {
   const names = value.split(',').map((n) => n.trim()).filter(Boolean)
@@ -62,7 +72,7 @@ export function buildProgram(argv: string[] = process.argv): Command {
     .addOption(new Option('--state-root <dir>', 'runtime state (pids, status, sockets)').env('PODSHIM_STATE_ROOT').argParser(absolute).default(DEFAULT_STATE_ROOT))
     .addOption(new Option('--log-root <dir>', 'container logs, in kubelet\'s CRI format').env('PODSHIM_LOG_ROOT').argParser(absolute).default(DEFAULT_LOG_ROOT))
     .addOption(new Option('--data-root <dir>', 'images and emptyDir volumes').env('PODSHIM_DATA_ROOT').argParser(absolute).default(DEFAULT_DATA_ROOT))
-    .addOption(new Option('--cgroup-parent <name>', 'cgroup under the cgroup2 mount that holds pod cgroups (may be nested, a/b: the levels podshim makes it removes when empty)').env('PODSHIM_CGROUP_PARENT').default('podshim'))
+    .addOption(new Option('--cgroup-parent <name>', 'cgroup under the cgroup2 mount that holds pod cgroups (may be nested, a/b: the levels podshim makes it removes when empty)').env('PODSHIM_CGROUP_PARENT').argParser(cgroupParent).default('podshim'))
     .addOption(new Option('--strict-cgroups', 'fail instead of warning when a resource limit cannot be enforced'))
     .addOption(new Option('--pids-limit <n>', 'pids.max of the pod cgroup (kubelet podPidsLimit; -1 = unlimited)').argParser(pidsLimit).default(-1))
     .addOption(new Option('--time-scale <factor>', 'run every lifecycle timer (backoff, grace periods, probes) this many times faster').env('PODSHIM_TIME_SCALE').argParser(positiveNumber).default(1))

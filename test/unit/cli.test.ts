@@ -66,3 +66,14 @@ t.test('the roots are made absolute: pause mounts under them from another cwd, a
   t.equal((await parseRun(['p.yaml'])).options?.stateRoot, '/run/podshim', 'the defaults as they are')
   t.match((await parseRun(['--state-root', '', 'p.yaml'])).error, 'must be a directory (got "")')
 })
+
+t.test('--cgroup-parent is plain directory names joined by "/": anything else is a usage error naming it', async (t) => {
+  t.equal((await parseRun(['--cgroup-parent', 'podshim/team', 'p.yaml'])).options?.cgroupParent, 'podshim/team')
+  t.equal((await parseRun(['p.yaml'])).options?.cgroupParent, 'podshim', 'podshim by default')
+  for (const bad of ['/abs', 'a//b', '', '..', 'a/../b', 'cgroup.procs']) {
+    const r = await parseRun(['--cgroup-parent', bad, 'p.yaml'])
+    t.match(r.error, `option '--cgroup-parent <name>' argument '${bad}' is invalid. must be plain directory names joined by "/"`, `"${bad}" is refused`)
+    t.equal(r.file, undefined, 'and nothing runs')
+  }
+  t.match((await parseRun(['p.yaml'], { PODSHIM_CGROUP_PARENT: 'x//y' })).error, /must be plain directory names/, 'the environment too')
+})
