@@ -89,14 +89,16 @@ export function startContainerProcess(input: StartInput): StartedProcess {
   const inheritedOomScoreAdj = Number(readFileSync('/proc/self/oom_score_adj', 'utf8'))
   const oomScoreAdj = settableOomScoreAdj(spec.oomScoreAdj, inheritedOomScoreAdj, sandbox.canSetOomScoreAdj)
   // the rest of kubelet's configuration: the subPathExprs (a variable without a value is a config error)
-  const ownEnv = containerEnv(pod, container, node)
-  for (const vm of container.volumeMounts) if (vm.subPathExpr) expandSubPathExpr(vm.subPathExpr, ownEnv)
+  // made once, and only for a pod that has a subPathExpr (processSpec made the same env for the process)
+  let ownEnv: ReadonlyMap<string, string> | undefined
+  const env = (): ReadonlyMap<string, string> => (ownEnv ??= containerEnv(pod, container, node))
+  for (const vm of container.volumeMounts) if (vm.subPathExpr) expandSubPathExpr(vm.subPathExpr, env())
   input.onCreated?.()
   // containerd opens the log file as it starts the container: a start that fails (no such executable, a mount) leaves it empty
   const log = new CriLogWriter(input.logDir, input.restartCount)
   let started: { spawned: SpawnedProcess; pipes: Array<[number, number]>; terminationLog: string }
   try {
-    started = spawnContainer(input, spec, oomScoreAdj, node)
+    started = spawnContainer(input, spec, oomScoreAdj, env)
   } catch (err) {
     log.close()
     throw err
@@ -175,7 +177,7 @@ interface Pump {
 }
 
 /** The container's root, mounts and plan, and its spawn: the main process, its output pipes and its termination-log file. */
-function spawnContainer(input: StartInput, spec: ProcessSpec, oomScoreAdj: number | null, node: NodeInfo): { spawned: SpawnedProcess; pipes: Array<[number, number]>; terminationLog: string } {
+function spawnContainer(input: StartInput, spec: ProcessSpec, oomScoreAdj: number | null, env: () => ReadonlyMap<string, string>): { spawned: SpawnedProcess; pipes: Array<[number, number]>; terminationLog: string } {
   const { native, sandbox, container, image } = input
   const pod = sandbox.pod
   const exe = findExecutable(spec.argv[0], spec.env, isExecutableIn(image.lookupRoot))
@@ -195,7 +197,7 @@ function spawnContainer(input: StartInput, spec: ProcessSpec, oomScoreAdj: numbe
   }
 
   const etc = sandbox.etc!
-  const { mounts, fds: mountFds } = resolveVolumeMounts(container, sandbox.volumes, image, () => containerEnv(pod, container, node))
+  const { mounts, fds: mountFds } = resolveVolumeMounts(container, sandbox.volumes, image, env)
   // the host view's /etc is the host's, read-only: a file the host lacks cannot be created there. A file that
   // is a symlink (/etc/resolv.conf -> ../run/systemd/resolve/stub-resolv.conf) is mounted where it leads, as runc does
   const etcMounts = [
