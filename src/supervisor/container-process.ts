@@ -14,7 +14,7 @@ import { SyscallError } from '../native/syscall-error'
 import { containerPlanOps, settableOomScoreAdj } from '../sandbox/container-plan'
 import { MASKED_PATHS, READONLY_PATHS, type MaskedPath } from '../sandbox/default-mounts'
 import { containerEnv, findExecutable, processSpec, type NodeInfo, type ProcessSpec } from '../sandbox/process-spec'
-import { hostAllocatable } from '../sandbox/downward-resources'
+import { hostAllocatable, type NodeAllocatable } from '../sandbox/downward-resources'
 import { containerPath, expandSubPathExpr, resolveVolumeMounts } from '../sandbox/volumes'
 import type { ResolvedImage } from '../images/resolver'
 import type { DefaultedContainer } from '../spec/types'
@@ -79,7 +79,9 @@ interface StartInput {
 export function startContainerProcess(input: StartInput): StartedProcess {
   const { native, sandbox, container, image } = input
   const pod = sandbox.pod
-  const node: NodeInfo = { name: hostHostname(), hostIP: firstHostAddress(), allocatable: () => hostAllocatable(sandbox.paths.dataDir) }
+  // read once per start, and only for a resourceFieldRef (each env entry asks)
+  let allocatable: NodeAllocatable | undefined
+  const node: NodeInfo = { name: hostHostname(), hostIP: firstHostAddress(), allocatable: () => (allocatable ??= hostAllocatable(sandbox.paths.dataDir)) }
   const spec = processSpec({
     pod, container, image: image.config, hostname: input.hostname, node,
     users: imageUsers(image.lookupRoot), machineMemoryBytes: totalmem(),
