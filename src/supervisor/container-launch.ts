@@ -76,6 +76,11 @@ export async function launchInstance(rec: ContainerRecord, ctx: LaunchContext): 
   return { process, instanceExited }
 }
 
+/** what ended the wait for a postStart hook: the hook (its error, if any) or the instance's exit */
+type PostStartOutcome =
+  | { kind: 'hookDone'; error: string | undefined }
+  | { kind: 'exited'; wasStopping: boolean }
+
 /**
  * kubelet's startContainer step 4: the hook runs before the start counts
  * (the container is abandoned by it if it exits meanwhile); on failure
@@ -83,12 +88,15 @@ export async function launchInstance(rec: ContainerRecord, ctx: LaunchContext): 
  */
 export async function runPostStart(rec: ContainerRecord, process: StartedProcess, instanceExited: Promise<{ wasStopping: boolean }>, ctx: LaunchContext): Promise<void> {
   const fieldPath = containerFieldPath(rec.name, rec.kind !== 'regular')
-  const outcome = await Promise.race([ctx.lifecycle.postStart(rec).then((error) => ({ error })), instanceExited])
+  const outcome: PostStartOutcome = await Promise.race([
+    ctx.lifecycle.postStart(rec).then((error) => ({ kind: 'hookDone' as const, error })),
+    instanceExited.then(({ wasStopping }) => ({ kind: 'exited' as const, wasStopping })),
+  ])
   // an instance that exited meanwhile shows its end already (and a restart may be showing its own hook)
-  if ('wasStopping' in outcome || rec.process !== process) {
+  if (outcome.kind === 'exited' || rec.process !== process) {
     // kubelet's exec or HTTP hook fails with its container gone by itself: a failed hook's events, the kill finding it dead
     const hook = rec.spec.lifecycle?.postStart
-    if ('wasStopping' in outcome && !outcome.wasStopping && (hook?.exec !== undefined || hook?.httpGet !== undefined)) {
+    if (outcome.kind === 'exited' && !outcome.wasStopping && (hook?.exec !== undefined || hook?.httpGet !== undefined)) {
       ctx.events.warning('FailedPostStartHook', 'PostStartHook failed', fieldPath)
       ctx.events.normal('Killing', 'FailedPostStartHook', fieldPath)
     }
