@@ -1,14 +1,16 @@
 // The podshim command line (commander). The only place that exits the
 // process: errors are printed as one chain of context with a hint where one
 // helps, never a stack trace. Exit codes (STYLE.md): 0 ok, 1 podshim error,
-// 2 usage, 125 the runtime failed before exec, 126/127 exec failed, else the
-// container's own code or 128+signal.
+// 2 usage (commander's errors, and an OptionError: a value only the file
+// system can refuse), 125 the runtime failed before exec, 126/127 exec
+// failed, else the container's own code or 128+signal.
 import { resolve } from 'node:path'
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander'
 import type { RunOptions } from './commands/run'
 import { describeError } from './supervisor/describe-error'
 import { checkAllowedUnsafeSysctls } from './spec/sysctls'
 import { ManifestError } from './spec/manifest-error'
+import { OptionError } from './commands/option-error'
 import { hintFor } from './hints'
 
 export const DEFAULT_STATE_ROOT = '/run/podshim'
@@ -60,6 +62,21 @@ function sysctlList(value: string, previous: string[] = []): string[] {
   return [...previous, ...names]
 }
 
+/** The options of `run` as runCommand takes them, with the variable each came from where the environment gave it. */
+export function runOptionsOf(options: Record<string, unknown>, run: Command): RunOptions {
+  return {
+    stateRoot: options.stateRoot as string, logRoot: options.logRoot as string, dataRoot: options.dataRoot as string,
+    cgroupParent: options.cgroupParent as string, strictCgroups: options.strictCgroups === true,
+    pidsLimit: options.pidsLimit as number, timeScale: Number(options.timeScale), output: options.output as 'text' | 'json',
+    quiet: options.quiet === true,
+    insecureRegistries: (options.insecureRegistry as string[] | undefined) ?? [],
+    registryConfig: (options.registryConfig as string | undefined) ?? null,
+    allowedUnsafeSysctls: (options.allowedUnsafeSysctls as string[] | undefined) ?? [],
+    fromEnv: Object.fromEntries(run.options.filter((o) => o.envVar !== undefined && run.getOptionValueSource(o.attributeName()) === 'env')
+      .map((o) => [o.attributeName(), o.envVar])),
+  }
+}
+
 export function buildProgram(argv: string[] = process.argv): Command {
   const program = new Command('podshim')
     .description('run a Kubernetes Pod manifest on this machine the way kubelet, a container runtime and pause do')
@@ -82,16 +99,8 @@ export function buildProgram(argv: string[] = process.argv): Command {
     .addOption(new Option('--insecure-registry <host:port>', 'a registry to pull from over plain HTTP (loopback always may); repeatable, or comma-separated').env('PODSHIM_INSECURE_REGISTRIES').argParser(hostList))
     .addOption(new Option('--registry-config <file>', 'a docker config.json with registry credentials').env('PODSHIM_REGISTRY_CONFIG'))
     .addOption(new Option('--allowed-unsafe-sysctls <names>', 'namespaced sysctls a pod may set beyond kubelet\'s safe set (kubelet\'s flag: names or prefixes ending in *); repeatable, or comma-separated').argParser(sysctlList))
-    .action(async (file: string, options: Record<string, unknown>) => {
-      const opts: RunOptions = {
-        stateRoot: options.stateRoot as string, logRoot: options.logRoot as string, dataRoot: options.dataRoot as string,
-        cgroupParent: options.cgroupParent as string, strictCgroups: options.strictCgroups === true,
-        pidsLimit: options.pidsLimit as number, timeScale: Number(options.timeScale), output: options.output as 'text' | 'json',
-        quiet: options.quiet === true,
-        insecureRegistries: (options.insecureRegistry as string[] | undefined) ?? [],
-        registryConfig: (options.registryConfig as string | undefined) ?? null,
-        allowedUnsafeSysctls: (options.allowedUnsafeSysctls as string[] | undefined) ?? [],
-      }
+    .action(async (file: string, options: Record<string, unknown>, run: Command) => {
+      const opts = runOptionsOf(options, run)
       // each subcommand's code is loaded only when it runs: start-up time is part of every pod's
       const { runCommand } = require('./commands/run') as typeof import('./commands/run')
       process.exitCode = await runCommand(file, opts)
@@ -112,6 +121,8 @@ export function buildProgram(argv: string[] = process.argv): Command {
  * takes 64 KiB, and what a full one has not taken yet is still queued.
  */
 export async function main(argv: string[]): Promise<void> {
+  // a reader that went away (`2>&1 | head -1`) must not turn the exit code into 1 with an uncaught EPIPE
+  for (const stream of [process.stdout, process.stderr]) stream.on('error', () => undefined)
   await runProgram(argv)
   await Promise.all([flushed(process.stdout), flushed(process.stderr)])
   process.exit()
@@ -129,6 +140,11 @@ async function runProgram(argv: string[]): Promise<void> {
   } catch (err) {
     if (err instanceof CommanderError) {
       process.exitCode = err.exitCode === 0 ? 0 : 2
+      return
+    }
+    if (err instanceof OptionError) {
+      process.stderr.write(`podshim: ${describeError(err)}\n`)
+      process.exitCode = 2
       return
     }
     if (err instanceof ManifestError) {

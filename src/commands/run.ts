@@ -29,6 +29,7 @@ import { findCgroup2Mount } from '../cgroup/mount'
 import { missingParentLevels } from '../cgroup/cgroup-levels'
 import { formatSummary } from './summary'
 import { randomPodUid } from './random-pod-uid'
+import { checkRunOptions } from './check-run-options'
 import { removeTree } from '../remove-tree'
 import { describeError } from '../supervisor/describe-error'
 import { timeOfDay } from '../utc-time'
@@ -48,6 +49,8 @@ export interface RunOptions {
   registryConfig: string | null
   /** kubelet's --allowed-unsafe-sysctls */
   allowedUnsafeSysctls: string[]
+  /** the environment variable each option came from, where one did (errors name it) */
+  fromEnv?: Partial<Record<keyof RunOptions, string>>
 }
 
 /** Signals that stop the pod gracefully (a second one kills it). */
@@ -62,6 +65,8 @@ function readManifest(file: string): { text: string; source: string } {
 }
 
 export async function runCommand(file: string, opts: RunOptions): Promise<number> {
+  // usage errors first, as commander's: nothing is read or made for options that cannot serve
+  checkRunOptions(opts)
   const { text, source } = readManifest(file)
   const { pod, warnings } = loadPod(text, source, { newUid: randomPodUid })
   const isJson = opts.output === 'json'

@@ -6,8 +6,9 @@
 // A log that cannot be written (disk full, EIO, a read-only log root) never
 // stops the container or the supervisor: as containerd's redirectLogs, the
 // writer goes on draining the container's output (which still reaches the
-// terminal) and says once what failed. Rotation and the removal of old
-// instances' logs are kubelet's (log-rotation.ts).
+// terminal, unless -q shows none) and says once what failed, and where the
+// output still goes. Rotation and the removal of old instances' logs are
+// kubelet's (log-rotation.ts).
 import { closeSync, fstatSync, openSync, writeSync } from 'node:fs'
 import { join } from 'node:path'
 
@@ -46,9 +47,10 @@ function lineContent(line: Buffer): Buffer {
   return line.length > 0 && line[line.length - 1] === CARRIAGE_RETURN ? line.subarray(0, line.length - 1) : line
 }
 
-/** By default the first error is one warning on stderr. */
-const warnOnStderr: LogErrorListener = (err) => {
-  process.stderr.write(`podshim: warning: ${describeError(err)} (the container's output still reaches the terminal)\n`)
+/** The first error as one warning on stderr, saying where the container's output still goes: with -q, nowhere. */
+export function warnOnStderr(isOutputShown: boolean): LogErrorListener {
+  const rest = isOutputShown ? 'its output still reaches the terminal' : 'with -q its output is not shown either'
+  return (err) => process.stderr.write(`podshim: warning: ${describeError(err)} (the container runs on; ${rest})\n`)
 }
 
 /**
@@ -71,7 +73,7 @@ export class CriLogWriter {
   readonly path: string
 
   constructor(
-    dir: string, restartCount: number, private readonly onError: LogErrorListener = warnOnStderr,
+    dir: string, restartCount: number, private readonly onError: LogErrorListener = warnOnStderr(true),
     /** how often the size is held against the limit (kubelet's 10 s; tests pass less) */
     private readonly rotationPeriodMs = ROTATION_CHECK_MS,
   ) {

@@ -24,6 +24,11 @@ export class Terminal {
     for (const stream of new Set([out, err])) stream.on('error', () => this.gone.add(stream))
   }
 
+  /** Whether container output is shown at all (-q shows none). */
+  get isOutputShown(): boolean {
+    return !this.quiet
+  }
+
   /** Reserve the prefix width for these names so the columns line up. */
   register(names: string[]): void {
     for (const name of names) {

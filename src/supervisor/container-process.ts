@@ -18,7 +18,7 @@ import { hostAllocatable, type NodeAllocatable } from '../sandbox/downward-resou
 import { containerPath, expandSubPathExpr, resolveVolumeMounts } from '../sandbox/volumes'
 import type { ResolvedImage } from '../images/resolver'
 import type { DefaultedContainer } from '../spec/types'
-import { CriLogWriter, type LogStream } from '../logs/cri-log'
+import { CriLogWriter, warnOnStderr, type LogStream } from '../logs/cri-log'
 import type { PodSandbox } from './pod-sandbox'
 import { spawnOrThrow } from './spawn-or-throw'
 import { firstHostAddress } from './pod-status'
@@ -32,6 +32,8 @@ export interface ContainerOutput {
   /** a line of output as bytes; false = stop reading this container until whenDrained calls back */
   line(container: string, stream: LogStream, text: Buffer): boolean
   whenDrained(stream: LogStream, callback: () => void): void
+  /** false under -q: the lines go nowhere but the log */
+  readonly isOutputShown: boolean
 }
 
 export interface StartedProcess {
@@ -97,7 +99,7 @@ export function startContainerProcess(input: StartInput): StartedProcess {
   for (const vm of container.volumeMounts) if (vm.subPathExpr) expandSubPathExpr(vm.subPathExpr, env())
   input.onCreated?.()
   // containerd opens the log file as it starts the container: a start that fails (no such executable, a mount) leaves it empty
-  const log = new CriLogWriter(input.logDir, input.restartCount)
+  const log = new CriLogWriter(input.logDir, input.restartCount, warnOnStderr(input.output.isOutputShown))
   let started: { spawned: SpawnedProcess; pipes: Array<[number, number]>; terminationLog: string }
   try {
     started = spawnContainer(input, spec, oomScoreAdj, env)

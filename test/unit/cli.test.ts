@@ -2,11 +2,13 @@ import t from 'tap'
 import { join } from 'node:path'
 import { CommanderError, type Command } from 'commander'
 
-import { buildProgram } from '../../src/cli'
+import { buildProgram, runOptionsOf } from '../../src/cli'
 
 interface Parsed {
   file?: string
   options?: Record<string, unknown>
+  /** the run command, as its action gets it */
+  command?: Command
   error?: string
 }
 
@@ -18,9 +20,10 @@ async function parseRun(args: string[], env: Record<string, string> = {}): Promi
   const parsed: Parsed = {}
   let stderr = ''
   run.configureOutput({ writeErr: (s) => { stderr += s }, writeOut: () => undefined })
-  run.action((file: string, options: Record<string, unknown>) => {
+  run.action((file: string, options: Record<string, unknown>, command: Command) => {
     parsed.file = file
     parsed.options = options
+    parsed.command = command
   })
   const saved = { ...process.env }
   Object.assign(process.env, env)
@@ -76,4 +79,27 @@ t.test('--cgroup-parent is plain directory names joined by "/": anything else is
     t.equal(r.file, undefined, 'and nothing runs')
   }
   t.match((await parseRun(['p.yaml'], { PODSHIM_CGROUP_PARENT: 'x//y' })).error, /must be plain directory names/, 'the environment too')
+})
+
+t.test('each option the environment can give is checked there as on the command line: a usage error naming the variable', async (t) => {
+  const cases: Array<[string, string, string]> = [
+    ['PODSHIM_TIME_SCALE', '0', 'must be a positive number (got "0")'],
+    ['PODSHIM_CGROUP_PARENT', 'x//y', 'must be plain directory names joined by "/"'],
+    ['PODSHIM_STATE_ROOT', '', 'must be a directory (got "")'],
+    ['PODSHIM_LOG_ROOT', '', 'must be a directory (got "")'],
+    ['PODSHIM_DATA_ROOT', '', 'must be a directory (got "")'],
+  ]
+  for (const [name, value, problem] of cases) {
+    const r = await parseRun(['p.yaml'], { [name]: value })
+    t.match(r.error, `value '${value}' from env '${name}' is invalid. ${problem}`, name)
+    t.equal(r.file, undefined, 'and nothing runs')
+  }
+})
+
+t.test('the variable each option came from goes to the checks run makes later (roots, --registry-config), named in their errors', async (t) => {
+  const r = await parseRun(['--state-root', '/s', 'p.yaml'], { PODSHIM_DATA_ROOT: '/d', PODSHIM_REGISTRY_CONFIG: '/c.json', PODSHIM_STATE_ROOT: '/not-this' })
+  const opts = runOptionsOf(r.options!, r.command!)
+  t.same(opts.fromEnv, { dataRoot: 'PODSHIM_DATA_ROOT', registryConfig: 'PODSHIM_REGISTRY_CONFIG' }, 'not the option given on the command line, nor defaults')
+  t.equal(opts.registryConfig, '/c.json')
+  t.equal(opts.stateRoot, '/s')
 })

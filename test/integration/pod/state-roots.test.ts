@@ -2,14 +2,15 @@
 // left in them: relative roots work (pause and containers mount under them
 // from cwds of their own), and a stale pod that cannot be cleaned up, or a
 // pod.json podshim did not write, is a warning naming it, never a run that
-// cannot start.
+// cannot start. A root that cannot serve (a regular file, a read-only file
+// system) is a usage error naming the option before anything is made.
 
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { execFileSync, spawnSync } from 'node:child_process'
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
-import { containerLines, podEnv, podManifest, shContainer, type PodEnv } from './fixtures/helpers'
+import { CLI_PATH, RUN_TIMEOUT_MS, cliEnv, containerLines, podEnv, podManifest, shContainer, type PodEnv } from './fixtures/helpers'
 
 if (process.getuid?.() !== 0) {
   t.plan(0, 'skip: needs root to create namespaces and cgroups')
@@ -89,9 +90,11 @@ t.test('a pod.json podshim did not write for its directory is left alone, with a
   t.ok(existsSync(other.dataDir) && existsSync(env.dir), 'nothing it names was removed')
 })
 
-t.test('a read-only state root: an error naming the directory and the real errno, and nothing left', async (t) => {
-  const env = podEnv(t)
-  const root = mkdtempSync(join(tmpdir(), 'podshim-rostate-'))
+const ROOTS = [['--state-root', 'PODSHIM_STATE_ROOT'], ['--log-root', 'PODSHIM_LOG_ROOT'], ['--data-root', 'PODSHIM_DATA_ROOT']] as const
+
+/** A read-only tmpfs of the test's own, unmounted and removed at teardown. */
+function readOnlyDir(t: Test): string {
+  const root = mkdtempSync(join(tmpdir(), 'podshim-roroot-'))
   execFileSync('mount', ['-t', 'tmpfs', '-o', 'ro,size=64k', 'tmpfs', root])
   t.teardown(() => {
     try {
@@ -101,9 +104,51 @@ t.test('a read-only state root: an error naming the directory and the real errno
     }
     rmSync(root, { recursive: true, force: true })
   })
-  const r = await env.run(podManifest('ro-state', [shContainer('c', 'true')]), { args: ['--state-root', root] })
-  t.equal(r.code, 1, 'podshim failed', { stderr: r.stderr })
-  t.match(r.stderr, new RegExp(`^podshim: create pod state directory "${root}/pods/[^"]+": EROFS: read-only file system, mkdir '${root}/pods'$`, 'm'))
-  t.notMatch(r.stderr, /^\s+at /m, 'no stack trace')
-  // the harness's teardown checks that no cgroup of it is left
+  return root
+}
+
+/** A run that must stop at its options: a usage error, exit 2, one line naming it, and nothing of the pod made. */
+function isRefused(t: Test, env: PodEnv, r: { code: number | null; stderr: string }, message: string): void {
+  t.equal(r.code, 2, 'a usage error', { stderr: r.stderr })
+  t.equal(r.stderr, `podshim: ${message}\n`, 'one line, naming the option, the path and what is wrong')
+  t.notOk(existsSync(env.cgroupDir), 'no cgroup made')
+  for (const root of [env.stateRoot, env.logRoot, env.dataRoot]) t.notOk(existsSync(root), `${root} not made`)
+}
+
+t.test('a root on a read-only file system: a usage error naming the option, the directory and the errno; nothing made', async (t) => {
+  for (const [flag] of ROOTS) {
+    const env = podEnv(t)
+    const root = readOnlyDir(t)
+    const r = await env.run(podManifest('ro-root', [shContainer('c', 'true')]), { args: [flag, root] })
+    isRefused(t, env, r, `${flag} "${root}": read-only file system (EROFS)`)
+    const below = await env.run(podManifest('ro-root', [shContainer('c', 'true')]), { args: [flag, join(root, 'podshim')] })
+    isRefused(t, env, below, `${flag} "${root}/podshim": cannot be made in "${root}": read-only file system (EROFS)`)
+  }
+})
+
+t.test('a root that is a regular file, or below one: a usage error naming the option and the file; the file kept', async (t) => {
+  for (const [flag] of ROOTS) {
+    const env = podEnv(t)
+    const file = join(env.dir, 'a-file')
+    writeFileSync(file, 'kept')
+    const r = await env.run(podManifest('file-root', [shContainer('c', 'true')]), { args: [flag, file] })
+    isRefused(t, env, r, `${flag} "${file}": not a directory`)
+    const below = await env.run(podManifest('file-root', [shContainer('c', 'true')]), { args: [flag, join(file, 'pods')] })
+    isRefused(t, env, below, `${flag} "${file}/pods": cannot be made: "${file}" is not a directory`)
+    t.equal(readFileSync(file, 'utf8'), 'kept')
+  }
+})
+
+t.test('a root from the environment is checked as the option is, and its variable named', async (t) => {
+  for (const [flag, name] of ROOTS) {
+    const env = podEnv(t)
+    const file = join(env.dir, 'a-file')
+    writeFileSync(file, '')
+    // the roots but this one on the command line, which would win over the environment
+    const args = env.rootArgs().filter((_, i, all) => all[i] !== flag && all[i - 1] !== flag)
+    const r = spawnSync(CLI_PATH, ['run', ...args, env.writeManifest(podManifest('env-root', [shContainer('c', 'true')]))], {
+      env: cliEnv({ [name]: file }), encoding: 'utf8', timeout: RUN_TIMEOUT_MS,
+    })
+    isRefused(t, env, { code: r.status, stderr: r.stderr }, `${flag} "${file}" (from ${name}): not a directory`)
+  }
 })

@@ -2,7 +2,7 @@ import t from 'tap'
 import { mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { CriLogWriter, criRecord, podLogDir } from '../../../src/logs/cri-log'
+import { CriLogWriter, criRecord, podLogDir, warnOnStderr } from '../../../src/logs/cri-log'
 import { rfc3339Nano } from '../../../src/utc-time'
 
 t.test('CRI line format', (t) => {
@@ -115,5 +115,29 @@ t.test('the file is made 0640 in directories made 0755, as containerd and kubele
   t.equal(statSync(join(dir, 'ns_pod_uid')).mode & 0o777, 0o755)
   t.equal(statSync(join(dir, 'ns_pod_uid', 'c')).mode & 0o777, 0o755)
   t.equal(statSync(w.path).mode & 0o777, 0o640)
+  t.end()
+})
+
+t.test('the warning says where the container\'s output still goes: the terminal, and nowhere under -q', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'podshim-cri-'))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  symlinkSync('/dev/full', join(dir, '0.log'))
+  const warned: string[] = []
+  const write = process.stderr.write
+  process.stderr.write = ((chunk: string) => warned.push(chunk) > 0) as typeof write
+  try {
+    for (const isOutputShown of [true, false]) {
+      const w = new CriLogWriter(dir, 0, warnOnStderr(isOutputShown))
+      w.write('stdout', b('line\n'))
+      w.close()
+    }
+  } finally {
+    process.stderr.write = write
+  }
+  const failure = `podshim: warning: write container log "${join(dir, '0.log')}": ENOSPC: no space left on device, write`
+  t.same(warned, [
+    `${failure} (the container runs on; its output still reaches the terminal)\n`,
+    `${failure} (the container runs on; with -q its output is not shown either)\n`,
+  ])
   t.end()
 })

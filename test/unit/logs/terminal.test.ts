@@ -75,3 +75,12 @@ t.test('an event whose message ends in newlines (an exec probe\'s output) is one
   terminal.notice('next')
   t.equal(err.text(), 'Warning Unhealthy spec.containers{c}: Liveness probe failed: not ok\nnext\n')
 })
+
+t.test('-q shows no container output, and says so to whoever would tell the user where it went', async (t) => {
+  t.equal(new Terminal(sink().stream, sink().stream).isOutputShown, true)
+  const quiet = sink()
+  const terminal = new Terminal(quiet.stream, quiet.stream, true)
+  t.equal(terminal.isOutputShown, false)
+  terminal.line('c', 'stdout', Buffer.from('x'))
+  t.equal(quiet.text(), '')
+})

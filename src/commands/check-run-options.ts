@@ -1,0 +1,83 @@
+// The options of `podshim run` that only the file system can check, checked
+// before the manifest is read and before anything of the pod is made: each
+// root must be a directory podshim can write in, or one it can make (its
+// nearest existing ancestor a directory it can write in); a registry config
+// must be a docker config.json credentialsFor can read, so that a typo fails
+// at once rather than when a registry first asks for credentials. Nothing
+// is made or changed here. access(2), stat(2)
+import { accessSync, constants, lstatSync, statSync, type Stats } from 'node:fs'
+import { dirname } from 'node:path'
+import { getSystemErrorMap } from 'node:util'
+
+import type { RunOptions } from './run'
+import { OptionError } from './option-error'
+import { describeError } from '../supervisor/describe-error'
+
+const ROOTS = [['stateRoot', '--state-root'], ['logRoot', '--log-root'], ['dataRoot', '--data-root']] as const
+
+/** Throws an OptionError naming the first option whose value cannot serve. */
+export function checkRunOptions(opts: RunOptions): void {
+  for (const [key, flag] of ROOTS) {
+    const problem = rootProblem(opts[key])
+    if (problem !== null) throw new OptionError(`${optionValue(flag, key, opts[key], opts)}: ${problem}`)
+  }
+  if (opts.registryConfig !== null) {
+    // loaded only here: the registry client brings node:https, which a run without one never needs
+    const { readAuthFile } = require('../images/registry-client') as typeof import('../images/registry-client')
+    try {
+      readAuthFile(opts.registryConfig)
+    } catch (err) {
+      // the reader's context names the file again: the option and its value say it
+      throw new OptionError(optionValue('--registry-config', 'registryConfig', opts.registryConfig, opts), { cause: (err as Error).cause ?? err })
+    }
+  }
+}
+
+/** `--data-root "/x"`, and the variable it came from when the environment gave it. */
+function optionValue(flag: string, key: keyof RunOptions, value: string, opts: RunOptions): string {
+  const env = opts.fromEnv?.[key]
+  return `${flag} ${JSON.stringify(value)}${env === undefined ? '' : ` (from ${env})`}`
+}
+
+/** Why dir cannot be a root podshim makes directories under, or null when it can be. */
+export function rootProblem(dir: string): string | null {
+  let existing = dir
+  try {
+    let st = lstatIfThere(existing)
+    // "/" is always there
+    while (st === null) {
+      existing = dirname(existing)
+      st = lstatIfThere(existing)
+    }
+    const isRoot = existing === dir
+    if (st.isSymbolicLink()) {
+      const target = statSync(existing, { throwIfNoEntry: false })
+      if (target === undefined) return isRoot ? 'a symbolic link to nothing' : `cannot be made: ${JSON.stringify(existing)} is a symbolic link to nothing`
+      st = target
+    }
+    if (!st.isDirectory()) return isRoot ? 'not a directory' : `cannot be made: ${JSON.stringify(existing)} is not a directory`
+    accessSync(existing, constants.W_OK | constants.X_OK)
+  } catch (err) {
+    const reason = systemErrorText(err)
+    return existing === dir ? reason : `cannot be made in ${JSON.stringify(existing)}: ${reason}`
+  }
+  return null
+}
+
+/** The path's lstat, or null where nothing is there (a path below a regular file included). */
+function lstatIfThere(path: string): Stats | null {
+  try {
+    return lstatSync(path)
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code
+    if (code === 'ENOENT' || code === 'ENOTDIR') return null
+    throw err
+  }
+}
+
+/** "read-only file system (EROFS)": Node's text for the errno, without the syscall and path the option names already. */
+function systemErrorText(err: unknown): string {
+  const errno = (err as NodeJS.ErrnoException).errno
+  const known = errno === undefined ? undefined : getSystemErrorMap().get(errno)
+  return known === undefined ? describeError(err) : `${known[1]} (${known[0]})`
+}

@@ -1,0 +1,12 @@
+// A bad option value that only the file system can tell (a root that is a
+// regular file or on a read-only mount, a registry config that is not
+// one): a usage error as commander's own are, exit 2 (STYLE.md), found
+// before anything of the pod is made. Its message names the option, where
+// the value came from and what is wrong with it.
+
+export class OptionError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options)
+    this.name = 'OptionError'
+  }
+}
