@@ -2,26 +2,36 @@
 // command line, sharing the store and the pull code with `podshim run`.
 // Progress: one redrawn line per layer on a TTY, a line per layer state
 // otherwise. Registry options: --insecure-registry (plain HTTP; loopback
-// always is) and --registry-config (a docker config.json with credentials).
+// always is) and --registry-config (a docker config.json with credentials),
+// checked with --data-root before anything is done (image-options.ts).
+// `load` takes every image of an archive, as `docker load` (image-load.ts).
 import { statSync } from 'node:fs'
 import { resolve } from 'node:path'
-import { Command, Option } from 'commander'
+import { Command, InvalidArgumentError, Option } from 'commander'
 
 import { pruneImages, removeImage } from '../images/image-gc'
+import { type LocalSource, loadImages, loadedLines } from '../images/image-load'
 import { PullProgress } from '../images/pull-progress'
 import { absoluteSource, formatDockerReference, parseDockerReference, parseImageSource, sourceName, type ImageSource } from '../images/reference'
 import type { RegistryOptions } from '../images/registry-client'
-import { ImageStore } from '../images/store'
+import type { ImageStore } from '../images/store'
 import { fetchSource } from '../images/store-resolver'
 import { archiveKind } from '../images/blob-source'
+import { checkRegistryConfig, storeToEmpty, storeToFill, storeToRead } from './image-options'
 
 const DEFAULT_DATA_ROOT = '/var/lib/podshim'
 
 interface CommonOptions { dataRoot: string; insecureRegistry: string[]; registryConfig?: string }
 
+/** A data root as given ("" is none: it would be the current directory) */
+function directory(dir: string): string {
+  if (dir === '') throw new InvalidArgumentError('must be a directory (got "")')
+  return dir
+}
+
 function common(cmd: Command): Command {
   return cmd
-    .addOption(new Option('--data-root <dir>', 'images and emptyDir volumes').env('PODSHIM_DATA_ROOT').default(DEFAULT_DATA_ROOT))
+    .addOption(new Option('--data-root <dir>', 'images and emptyDir volumes').env('PODSHIM_DATA_ROOT').argParser(directory).default(DEFAULT_DATA_ROOT))
     .addOption(new Option('--insecure-registry <host:port>', 'reach this registry over plain HTTP (repeatable; loopback always is)')
       .argParser((v: string, prev: string[] | undefined) => [...(prev ?? []), v]).default((process.env.PODSHIM_INSECURE_REGISTRIES ?? '').split(',').filter((s) => s !== '')))
     .addOption(new Option('--registry-config <file>', 'docker config.json with registry credentials').env('PODSHIM_REGISTRY_CONFIG'))
@@ -47,8 +57,8 @@ function storedName(store: ImageStore, name: string): string {
   }
 }
 
-async function loadSourceOf(path: string): Promise<ImageSource> {
-  if (/^(oci|oci-archive|docker-archive):/.test(path)) return absoluteSource(parseImageSource(path), process.cwd())
+async function loadSourceOf(path: string): Promise<LocalSource> {
+  if (/^(oci|oci-archive|docker-archive):/.test(path)) return absoluteSource(parseImageSource(path), process.cwd()) as LocalSource
   const stat = statSync(path, { throwIfNoEntry: false })
   if (stat === undefined) throw new Error(`load "${path}": no such file or directory`)
   const full = resolve(path)
@@ -56,52 +66,74 @@ async function loadSourceOf(path: string): Promise<ImageSource> {
   return await archiveKind(full) === 'docker-archive' ? { transport: 'docker-archive', file: full, ref: null } : { transport: 'oci-archive', file: full, tag: null }
 }
 
-async function fetchAndReport(source: ImageSource, o: CommonOptions): Promise<void> {
-  const store = new ImageStore(o.dataRoot)
+async function pull(ref: string, o: CommonOptions, cmd: Command): Promise<void> {
+  const source = absoluteSource(parseImageSource(ref), process.cwd())
+  checkRegistryConfig(cmd)
+  const store = storeToFill(cmd)
   const progress = new PullProgress(process.stderr)
   const name = sourceName(source)
   const record = await fetchSource(store, source, registryOptions(o), progress.forImage(name)).finally(() => progress.finish(name))
   process.stdout.write(`${record.id}\n`)
 }
 
+/** as `docker load`: every image of the archive, a line for each as it is stored */
+async function load(path: string, cmd: Command): Promise<void> {
+  const source = await loadSourceOf(path)
+  const store = storeToFill(cmd)
+  for await (const image of loadImages(store, source, new PullProgress(process.stderr))) {
+    process.stdout.write(loadedLines(image).join('\n') + '\n')
+  }
+}
+
+function list(cmd: Command): void {
+  const store = storeToRead(cmd)
+  const rows = [['IMAGE', 'IMAGE ID', 'SIZE', 'PLATFORM']]
+  for (const r of store?.listImages() ?? []) {
+    const size = `${(r.layers.reduce((n, l) => n + l.size, 0) / 1e6).toFixed(1)}MB`
+    const names = store!.namesOf(r.id)
+    for (const name of names.filter((n) => !n.includes('@')).concat(names.every((n) => n.includes('@')) ? ['<none>'] : [])) {
+      rows.push([name, r.id.slice(7, 19), size, r.platform])
+    }
+  }
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((row) => row[i].length)))
+  for (const row of rows) process.stdout.write(row.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd() + '\n')
+}
+
+function remove(names: string[], cmd: Command): void {
+  const store = storeToEmpty(cmd)
+  for (const name of names) {
+    if (store === null) throw new Error(`remove image "${name}": no such image`)
+    const stored = storedName(store, name)
+    const { id } = removeImage(store, stored)
+    // as docker rmi: a name taken off an image that keeps others is an untag, not a removal
+    process.stdout.write(store.getImage(id) === null ? `removed ${id}\n` : `untagged ${stored}\n`)
+  }
+}
+
+function inspect(name: string, cmd: Command): void {
+  const store = storeToRead(cmd)
+  const r = store === null ? null : store.findImage(storedName(store, name)) ?? store.findImage(`oci:${resolve(name)}`)
+  if (r === null) throw new Error(`inspect image "${name}": no such image`)
+  process.stdout.write(JSON.stringify({ ...r, names: store!.namesOf(r.id), layerDirs: r.layers.map((l) => store!.layerPath(l.diffId)) }, null, 2) + '\n')
+}
+
+function prune(cmd: Command): void {
+  const store = storeToEmpty(cmd)
+  for (const r of store === null ? [] : pruneImages(store)) process.stdout.write(`removed ${r.id}\n`)
+}
+
 export function registerImageCommands(program: Command): void {
   const image = program.command('image').description('manage the image store (pull, load, ls, rm, inspect, prune)')
   common(image.command('pull').description('pull an image from a registry (or oci:, oci-archive:, docker-archive:)').argument('<image>'))
-    .action(async (ref: string, o: CommonOptions) => fetchAndReport(absoluteSource(parseImageSource(ref), process.cwd()), o))
-  common(image.command('load').description('load an image from an OCI layout directory, an OCI archive or a docker save archive').argument('<path>'))
-    .action(async (path: string, o: CommonOptions) => fetchAndReport(await loadSourceOf(path), o))
+    .action(async (ref: string, o: CommonOptions, cmd: Command) => pull(ref, o, cmd))
+  common(image.command('load').description('load every image of an OCI layout directory, an OCI archive or a docker save archive (one with :TAG)').argument('<path>'))
+    .action(async (path: string, _o: CommonOptions, cmd: Command) => load(path, cmd))
   common(image.command('ls').description('list stored images'))
-    .action((o: CommonOptions) => {
-      const store = new ImageStore(o.dataRoot)
-      const rows = [['IMAGE', 'IMAGE ID', 'SIZE', 'PLATFORM']]
-      for (const r of store.listImages()) {
-        const size = `${(r.layers.reduce((n, l) => n + l.size, 0) / 1e6).toFixed(1)}MB`
-        for (const name of store.namesOf(r.id).filter((n) => !n.includes('@')).concat(store.namesOf(r.id).every((n) => n.includes('@')) ? ['<none>'] : [])) {
-          rows.push([name, r.id.slice(7, 19), size, r.platform])
-        }
-      }
-      const widths = rows[0].map((_, i) => Math.max(...rows.map((row) => row[i].length)))
-      for (const row of rows) process.stdout.write(row.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd() + '\n')
-    })
+    .action((_o: CommonOptions, cmd: Command) => list(cmd))
   common(image.command('rm').description('remove images by name or ID (not those a running pod uses)').argument('<image...>'))
-    .action((names: string[], o: CommonOptions) => {
-      const store = new ImageStore(o.dataRoot)
-      for (const name of names) {
-        const stored = storedName(store, name)
-        const { id } = removeImage(store, stored)
-        // as docker rmi: a name taken off an image that keeps others is an untag, not a removal
-        process.stdout.write(store.getImage(id) === null ? `removed ${id}\n` : `untagged ${stored}\n`)
-      }
-    })
+    .action((names: string[], _o: CommonOptions, cmd: Command) => remove(names, cmd))
   common(image.command('inspect').description('print the stored record of an image as JSON').argument('<image>'))
-    .action((name: string, o: CommonOptions) => {
-      const store = new ImageStore(o.dataRoot)
-      const r = store.findImage(storedName(store, name)) ?? store.findImage(`oci:${resolve(name)}`)
-      if (r === null) throw new Error(`inspect image "${name}": no such image`)
-      process.stdout.write(JSON.stringify({ ...r, names: store.namesOf(r.id), layerDirs: r.layers.map((l) => store.layerPath(l.diffId)) }, null, 2) + '\n')
-    })
+    .action((name: string, _o: CommonOptions, cmd: Command) => inspect(name, cmd))
   common(image.command('prune').description('remove every image no running pod uses, and unreferenced blobs and layers'))
-    .action((o: CommonOptions) => {
-      for (const r of pruneImages(new ImageStore(o.dataRoot))) process.stdout.write(`removed ${r.id}\n`)
-    })
+    .action((_o: CommonOptions, cmd: Command) => prune(cmd))
 }

@@ -11,8 +11,7 @@ import { type Descriptor, MEDIA_TYPES } from './image-manifest'
 import type { ImageFetcher, ManifestBytes } from './image-pull'
 import { digestHex } from './store'
 import { familiarName, formatDockerReference, parseDockerReference } from './reference'
-
-const REF_NAME = 'org.opencontainers.image.ref.name'
+import { REF_NAME } from './local-names'
 
 function blobPath(digest: string): string {
   return `blobs/sha256/${digestHex(digest)}`
@@ -28,7 +27,8 @@ function readJson(source: BlobSource, path: string): unknown {
   }
 }
 
-function layoutIndex(source: BlobSource): Descriptor[] {
+/** the images an OCI layout's index.json lists, checked for the fields a descriptor needs */
+export function layoutIndex(source: BlobSource): Descriptor[] {
   if (!source.has('index.json') || !source.has('oci-layout')) throw new Error(`read OCI layout in ${source.description}: "oci-layout" or "index.json" is missing`)
   const doc = readJson(source, 'index.json') as { manifests?: unknown } | null
   const invalid = (why: string): Error => new Error(`parse "index.json" in ${source.description}: ${why}`)
@@ -73,7 +73,7 @@ async function* counting(source: AsyncIterable<Buffer>, onBytes: (n: number) => 
   }
 }
 
-interface DockerArchiveEntry {
+export interface DockerArchiveEntry {
   Config: string
   RepoTags?: string[] | null
   Layers: string[]
@@ -91,8 +91,12 @@ async function digestOf(source: AsyncIterable<Buffer>): Promise<{ digest: string
   return { digest: `sha256:${hash.digest('hex')}`, size, isGzip: isGzip === true }
 }
 
-/** A fetcher over a `docker save` archive; `reference` picks one of several images by its RepoTags. */
-export async function dockerArchiveFetcher(source: BlobSource, reference: string | null): Promise<{ fetcher: ImageFetcher; manifestDigest: string; repoTags: string[] }> {
+/**
+ * The images of a `docker save` archive, from its manifest.json, each
+ * checked for the members it names: an archive that lacks one is refused
+ * before any of its images is loaded.
+ */
+export function dockerArchiveEntries(source: BlobSource): DockerArchiveEntry[] {
   if (!source.has('manifest.json')) throw new Error(`read docker archive ${source.description}: "manifest.json" is missing`)
   const entries = readJson(source, 'manifest.json') as DockerArchiveEntry[]
   const invalid = (why: string): Error => new Error(`parse "manifest.json" in ${source.description}: ${why}`)
@@ -101,21 +105,49 @@ export async function dockerArchiveFetcher(source: BlobSource, reference: string
   for (const [i, e] of entries.entries()) {
     if (typeof e?.Config !== 'string' || !isNames(e.Layers)) throw invalid(`[${i}] needs "Config" (a file name) and "Layers" (a list of file names)`)
     if (e.RepoTags !== undefined && e.RepoTags !== null && !isNames(e.RepoTags)) throw invalid(`[${i}] "RepoTags" is not a list of names`)
+    const missing = [e.Config, ...e.Layers].find((path) => !source.has(path))
+    if (missing !== undefined) throw invalid(`[${i}] names "${missing}", which the archive lacks`)
   }
-  let entry: DockerArchiveEntry | undefined
-  if (reference === null) {
-    if (entries.length !== 1) throw new Error(`choose image in ${source.description}: it holds ${entries.length} images, name one with ":NAME:TAG"`)
-    entry = entries[0]
-  } else {
-    const want = formatDockerReference(parseDockerReference(reference))
-    entry = entries.find((e) => (e.RepoTags ?? []).some((t) => formatDockerReference(parseDockerReference(t)) === want))
-    if (entry === undefined) throw new Error(`find "${familiarName(parseDockerReference(reference))}" in ${source.description}: no image has that tag`)
-  }
+  return entries
+}
+
+/** A fetcher over a `docker save` archive; `reference` picks one of several images by its RepoTags. */
+export async function dockerArchiveFetcher(source: BlobSource, reference: string | null): Promise<DockerImage> {
+  const entries = dockerArchiveEntries(source)
+  if (reference === null && entries.length !== 1) throw new Error(`choose image in ${source.description}: it holds ${entries.length} images, name one with ":NAME:TAG"`)
+  const entry = reference === null ? entries[0] : findDockerEntry(source, entries, reference)
+  return await dockerImageFetcher(source, entry, new Map())
+}
+
+/** the image of a `docker save` archive whose RepoTags have reference */
+export function findDockerEntry(source: BlobSource, entries: DockerArchiveEntry[], reference: string): DockerArchiveEntry {
+  const want = formatDockerReference(parseDockerReference(reference))
+  const entry = entries.find((e) => (e.RepoTags ?? []).some((t) => formatDockerReference(parseDockerReference(t)) === want))
+  if (entry === undefined) throw new Error(`find "${familiarName(parseDockerReference(reference))}" in ${source.description}: no image has that tag`)
+  return entry
+}
+
+export interface DockerImage { fetcher: ImageFetcher; manifestDigest: string; repoTags: string[] }
+
+/** a layer's digest by its member's name, so a layer several images of one archive share is read once */
+export type LayerDigests = Map<string, Promise<{ digest: string; size: number; isGzip: boolean }>>
+
+/**
+ * A fetcher over one image of a `docker save` archive. The format has no
+ * distribution manifest, so one is made from the digests of the config
+ * and the layers as they are in the archive.
+ */
+export async function dockerImageFetcher(source: BlobSource, entry: DockerArchiveEntry, digests: LayerDigests): Promise<DockerImage> {
   const configBytes = source.readAll(entry.Config)
   const paths = new Map<string, string>([[`sha256:${createHash('sha256').update(configBytes).digest('hex')}`, entry.Config]])
   const layers: Descriptor[] = []
   for (const path of entry.Layers) {
-    const { digest, size, isGzip } = await digestOf(source.stream(path))
+    let pending = digests.get(path)
+    if (pending === undefined) {
+      pending = digestOf(source.stream(path))
+      digests.set(path, pending)
+    }
+    const { digest, size, isGzip } = await pending
     paths.set(digest, path)
     layers.push({ mediaType: isGzip ? 'application/vnd.docker.image.rootfs.diff.tar.gzip' : 'application/vnd.docker.image.rootfs.diff.tar', digest, size })
   }

@@ -11,6 +11,7 @@ import { type PullEvent, pullImage } from './image-pull'
 import type { PullProgress } from './pull-progress'
 import { lookupView } from './image-views'
 import { dockerArchiveFetcher, layoutManifestDigest, ociLayoutFetcher } from './local-fetchers'
+import { imageNames, layoutImageNames } from './local-names'
 import { type ImageSource, absoluteSource, formatDockerReference, parseDockerReference, parseImageSource, repositoryName, sourceName } from './reference'
 import { RegistryFetcher, type RegistryOptions } from './registry-client'
 import { ImageError, type ImageResolver, type PullPolicy, type ResolvedImage } from './resolver'
@@ -34,15 +35,16 @@ export async function fetchSource(store: ImageStore, source: ImageSource, regist
       case 'oci-archive': {
         blobs = source.transport === 'oci' ? new DirSource(source.dir) : await ArchiveSource.open(source.file, join(store.root, 'tmp'))
         const top = layoutManifestDigest(blobs, source.tag)
-        // as `ctr images import`: the name containerd's export annotates the image with names it here too
-        const names = withNames(sourceName(source), [top.annotations?.[CONTAINERD_IMAGE_NAME]])
+        // as `ctr images import`: the names the layout gives the image name it here too
+        const names = [...new Set([sourceName(source), ...layoutImageNames(top)])]
         return await pullImage(store, { fetcher: ociLayoutFetcher(blobs), reference: top.digest, names, repository: null, onEvent })
       }
       case 'docker-archive': {
         blobs = await ArchiveSource.open(source.file, join(store.root, 'tmp'))
         const { fetcher, manifestDigest, repoTags } = await dockerArchiveFetcher(blobs, source.ref === null ? null : formatDockerReference(source.ref))
         // as `docker load`: the image is named by its RepoTags as well
-        return await pullImage(store, { fetcher, reference: manifestDigest, names: withNames(sourceName(source), repoTags), repository: null, onEvent })
+        const names = [...new Set([sourceName(source), ...imageNames(repoTags)])]
+        return await pullImage(store, { fetcher, reference: manifestDigest, names, repository: null, onEvent })
       }
       default:
         throw new Error(`pull "${sourceName(source)}": unknown transport`)
@@ -51,23 +53,6 @@ export async function fetchSource(store: ImageStore, source: ImageSource, regist
     blobs?.close()
     unmark()
   }
-}
-
-/** containerd's annotation of an exported image's full name (ctr images export/import) */
-const CONTAINERD_IMAGE_NAME = 'io.containerd.image.name'
-
-/** The source's own name, then the image names an archive gives (normalised as a pod's image field is: `my/ep:1` is `docker.io/my/ep:1`). */
-function withNames(own: string, given: readonly (string | undefined)[]): string[] {
-  const names = [own]
-  for (const name of given) {
-    if (name === undefined || name === '') continue
-    try {
-      names.push(formatDockerReference(parseDockerReference(name)))
-    } catch {
-      // not an image name (a bare tag, say): the source's own name is enough
-    }
-  }
-  return [...new Set(names)]
 }
 
 /** the stored image a source names, if present */

@@ -9,13 +9,16 @@
 // that exists is therefore complete, and concurrent writers of the same
 // content simply race to an identical rename.
 import { createHash } from 'node:crypto'
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { open } from 'node:fs/promises'
 import { join } from 'node:path'
 
 import type { ImageConfig } from './resolver'
 import { extractLayerFile } from './layer-extract'
 import { withLock } from './store-lock'
+import { makeDirs } from '../make-dirs'
+
+const STORE_DIRS = ['blobs/sha256', 'layers/sha256', 'images', 'tmp', 'locks', 'holds']
 
 export interface LayerRecord {
   /** digest of the blob as distributed (compressed), and of the tar itself */
@@ -55,9 +58,23 @@ export class BlobDigestError extends Error {
 
 export class ImageStore {
   readonly root: string
-  constructor(dataRoot: string) {
+  /** The store under dataRoot, its directories made where missing (errors name the real errno: makeDirs). */
+  constructor(dataRoot: string, shouldMakeDirs = true) {
     this.root = join(dataRoot, 'images')
-    for (const dir of ['blobs/sha256', 'layers/sha256', 'images', 'tmp', 'locks', 'holds']) mkdirSync(join(this.root, dir), { recursive: true, mode: 0o700 })
+    if (shouldMakeDirs) for (const dir of STORE_DIRS) makeDirs(join(this.root, dir), 0o700)
+  }
+
+  /**
+   * The store under dataRoot if there is one, else null; makes nothing, for
+   * the commands that only read. A data root below a regular file throws
+   * (ENOTDIR), as does an `images` that is not a directory.
+   */
+  static ifPresent(dataRoot: string): ImageStore | null {
+    const root = join(dataRoot, 'images')
+    const stat = statSync(root, { throwIfNoEntry: false })
+    if (stat === undefined) return null
+    if (!stat.isDirectory()) throw Object.assign(new Error(`ENOTDIR: not a directory, stat '${root}'`), { code: 'ENOTDIR', syscall: 'stat', path: root })
+    return new ImageStore(dataRoot, false)
   }
 
   blobPath(digest: string): string {

@@ -1,0 +1,75 @@
+// The image commands' options that only the file system can check, checked
+// before anything is read or made, as `podshim run` checks its own
+// (check-run-options.ts, whose rootProblem and OptionError these share):
+// --data-root must be a directory the commands that write (pull, load, rm,
+// prune) can make the store in; the commands that only read (ls, inspect)
+// make nothing, and a data root with no store is an empty one.
+// --registry-config must be a docker config.json (readAuthFile), so a typo
+// fails at once rather than when a registry first asks for credentials.
+import { join } from 'node:path'
+import type { Command } from 'commander'
+
+import { readAuthFile } from '../images/registry-client'
+import { ImageStore } from '../images/store'
+import { rootProblem } from './check-run-options'
+import { OptionError } from './option-error'
+
+/** `--data-root "/x"`, and the variable it came from when the environment gave it */
+function optionValue(cmd: Command, flag: string, key: string): string {
+  const value = JSON.stringify(cmd.getOptionValue(key))
+  const env = cmd.options.find((o) => o.attributeName() === key)?.envVar
+  return `${flag} ${value}${cmd.getOptionValueSource(key) === 'env' && env !== undefined ? ` (from ${env})` : ''}`
+}
+
+function checkWritableDataRoot(cmd: Command): string {
+  const dataRoot = cmd.getOptionValue('dataRoot') as string
+  const problem = rootProblem(dataRoot)
+  if (problem !== null) throw new OptionError(`${optionValue(cmd, '--data-root', 'dataRoot')}: ${problem}`)
+  return dataRoot
+}
+
+function opened(dataRoot: string, open: () => ImageStore): ImageStore {
+  try {
+    return open()
+  } catch (err) {
+    throw new Error(`open image store "${join(dataRoot, 'images')}"`, { cause: err })
+  }
+}
+
+/** The store for pull and load: made under --data-root where missing. */
+export function storeToFill(cmd: Command): ImageStore {
+  const dataRoot = checkWritableDataRoot(cmd)
+  return opened(dataRoot, () => new ImageStore(dataRoot))
+}
+
+/** The store for rm and prune: null when --data-root has none (nothing to remove, nothing made). */
+export function storeToEmpty(cmd: Command): ImageStore | null {
+  const dataRoot = checkWritableDataRoot(cmd)
+  const store = storeToRead(cmd)
+  // made in full: a store from an older podshim may lack a directory these use
+  return store === null ? null : opened(dataRoot, () => new ImageStore(dataRoot))
+}
+
+/** The store for ls and inspect, or null when --data-root has none; makes nothing. */
+export function storeToRead(cmd: Command): ImageStore | null {
+  const dataRoot = cmd.getOptionValue('dataRoot') as string
+  try {
+    return ImageStore.ifPresent(dataRoot)
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOTDIR') throw new Error(`open image store "${join(dataRoot, 'images')}"`, { cause: err })
+    const problem = rootProblem(dataRoot) ?? `${JSON.stringify(join(dataRoot, 'images'))} is not a directory`
+    throw new OptionError(`${optionValue(cmd, '--data-root', 'dataRoot')}: ${problem}`)
+  }
+}
+
+/** --registry-config, when given, is a docker config.json. */
+export function checkRegistryConfig(cmd: Command): void {
+  const file = cmd.getOptionValue('registryConfig') as string | undefined
+  if (file === undefined) return
+  try {
+    readAuthFile(file)
+  } catch (err) {
+    // the reader's context names the file again: the option and its value say it
+    throw new OptionError(optionValue(cmd, '--registry-config', 'registryConfig'), { cause: (err as Error).cause ?? err })
+  }
+}
