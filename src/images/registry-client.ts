@@ -46,15 +46,47 @@ export function registryBaseUrl(domain: string, insecure: string[]): string {
   return `${isPlain ? 'http' : 'https'}://${host}`
 }
 
+/** A docker config.json as credentialsFor reads it */
+export interface AuthFile { auths?: Record<string, { auth?: string; username?: string; password?: string }> }
+
+/**
+ * Reads a docker config.json, checking it has the shape credentialsFor
+ * reads: an object whose auths, if any, hold an object per registry with
+ * string auth, username and password, the auth base64 of "user:password"
+ * (docker's config loader refuses one that is not). For a check before any
+ * pull; errors as credentialsFor's, the problem as the cause.
+ */
+export function readAuthFile(authFile: string): AuthFile {
+  const fail = (cause: unknown): Error => new Error(`read registry credentials "${authFile}"`, { cause })
+  let doc: unknown
+  try {
+    doc = JSON.parse(readFileSync(authFile, 'utf8'))
+  } catch (err) {
+    throw fail(err instanceof SyntaxError ? new Error(`not JSON: ${err.message}`) : err)
+  }
+  const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v)
+  if (!isObject(doc)) throw fail(new Error('not a docker config.json: must be a JSON object'))
+  if (doc.auths === undefined) return doc
+  if (!isObject(doc.auths)) throw fail(new Error('auths: must be an object of registries'))
+  for (const [host, entry] of Object.entries(doc.auths)) {
+    const at = `auths[${JSON.stringify(host)}]`
+    if (!isObject(entry)) throw fail(new Error(`${at}: must be an object`))
+    for (const field of ['auth', 'username', 'password']) {
+      if (entry[field] !== undefined && typeof entry[field] !== 'string') throw fail(new Error(`${at}.${field}: must be a string`))
+    }
+    const auth = entry.auth as string | undefined
+    const isBase64 = auth !== undefined && /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/.test(auth)
+    if (auth !== undefined && auth !== '' && !(isBase64 && Buffer.from(auth, 'base64').toString('utf8').includes(':'))) {
+      throw fail(new Error(`${at}.auth: must be base64 of "user:password"`))
+    }
+  }
+  return doc as AuthFile
+}
+
 /** Basic credentials for a registry from a docker config.json, or null */
 export function credentialsFor(authFile: string | null, domain: string): string | null {
   if (authFile === null) return null
-  let doc: { auths?: Record<string, { auth?: string; username?: string; password?: string }> }
-  try {
-    doc = JSON.parse(readFileSync(authFile, 'utf8')) as typeof doc
-  } catch (err) {
-    throw new Error(`read registry credentials "${authFile}"`, { cause: err })
-  }
+  const doc = readAuthFile(authFile)
   const keys = domain === 'docker.io' ? ['docker.io', 'index.docker.io', 'registry-1.docker.io'] : [domain]
   for (const [key, entry] of Object.entries(doc.auths ?? {})) {
     const host = key.replace(/^https?:\/\//, '').replace(/\/.*$/, '')
@@ -240,39 +272,3 @@ export class RegistryFetcher implements ImageFetcher {
   }
 }
 
-/** A docker config.json as credentialsFor reads it */
-export interface AuthFile { auths?: Record<string, { auth?: string; username?: string; password?: string }> }
-
-/**
- * Reads a docker config.json, checking it has the shape credentialsFor
- * reads: an object whose auths, if any, hold an object per registry with
- * string auth, username and password, the auth base64 of "user:password"
- * (docker's config loader refuses one that is not). For a check before any
- * pull; errors as credentialsFor's, the problem as the cause.
- */
-export function readAuthFile(authFile: string): AuthFile {
-  const fail = (cause: unknown): Error => new Error(`read registry credentials "${authFile}"`, { cause })
-  let doc: unknown
-  try {
-    doc = JSON.parse(readFileSync(authFile, 'utf8'))
-  } catch (err) {
-    throw fail(err instanceof SyntaxError ? new Error(`not JSON: ${err.message}`) : err)
-  }
-  const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v)
-  if (!isObject(doc)) throw fail(new Error('not a docker config.json: must be a JSON object'))
-  if (doc.auths === undefined) return doc
-  if (!isObject(doc.auths)) throw fail(new Error('auths: must be an object of registries'))
-  for (const [host, entry] of Object.entries(doc.auths)) {
-    const at = `auths[${JSON.stringify(host)}]`
-    if (!isObject(entry)) throw fail(new Error(`${at}: must be an object`))
-    for (const field of ['auth', 'username', 'password']) {
-      if (entry[field] !== undefined && typeof entry[field] !== 'string') throw fail(new Error(`${at}.${field}: must be a string`))
-    }
-    const auth = entry.auth as string | undefined
-    const isBase64 = auth !== undefined && /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/.test(auth)
-    if (auth !== undefined && auth !== '' && !(isBase64 && Buffer.from(auth, 'base64').toString('utf8').includes(':'))) {
-      throw fail(new Error(`${at}.auth: must be base64 of "user:password"`))
-    }
-  }
-  return doc as AuthFile
-}
