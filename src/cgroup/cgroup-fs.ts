@@ -2,9 +2,14 @@
 // on cgroupfs, so unit tests can stand a kernel-like fake in its place
 // (rimraf's fs seam). The real implementation never creates files: a write
 // opens an existing interface file O_WRONLY, as the kernel offers them.
-// cgroups(7), open(2)
+// Extended attributes (which node:fs lacks) go through ffi-rs, loaded only
+// by the first of them.
+// cgroups(7), open(2), setxattr(2), getxattr(2)
 
 import { closeSync, constants, mkdirSync, openSync, readFileSync, readdirSync, rmdirSync, writeSync } from 'node:fs'
+import { constants as osConstants } from 'node:os'
+import { call, dataTypes } from '../native/libc'
+import { SyscallError } from '../native/syscall-error'
 
 export interface CgroupFs {
   /** the whole text of a file; throws ENOENT when absent */
@@ -21,6 +26,10 @@ export interface CgroupFs {
   openDir(path: string): number
   /** an O_WRONLY|O_CLOEXEC fd of an existing file, e.g. cgroup.kill for pause; throws ENOENT when absent */
   openForWrite(path: string): number
+  /** setxattr(2) of a cgroup directory (a trusted.* name needs CAP_SYS_ADMIN) */
+  setXattr(path: string, name: string, value: string): void
+  /** whether the cgroup directory has the extended attribute (getxattr(2); ENODATA: false) */
+  hasXattr(path: string, name: string): boolean
 }
 
 /** The kernel's cgroupfs through node:fs; libuv adds O_CLOEXEC to every open. */
@@ -41,6 +50,19 @@ export const nodeCgroupFs: CgroupFs = {
     .map((e) => e.name),
   openDir: (path) => openSync(path, constants.O_RDONLY | constants.O_DIRECTORY),
   openForWrite: (path) => openSync(path, constants.O_WRONLY),
+  setXattr: (path, name, value) => {
+    const { String: Str, U64, I32 } = dataTypes()
+    const r = call('setxattr', [[Str, path], [Str, name], [Str, value], [U64, Buffer.byteLength(value)], [I32, 0]])
+    if (r.value < 0) throw new SyscallError('setxattr', r.errno, { path, dest: name })
+  },
+  hasXattr: (path, name) => {
+    // a NULL buffer of size 0: getxattr only says how long the value is
+    const { String: Str, U64, I64 } = dataTypes()
+    const r = call('getxattr', [[Str, path], [Str, name], [U64, 0], [U64, 0]], I64)
+    if (r.value >= 0) return true
+    if (r.errno === osConstants.errno.ENODATA) return false
+    throw new SyscallError('getxattr', r.errno, { path, dest: name })
+  },
 }
 
 /** The errno code of a Node fs error, if any. */

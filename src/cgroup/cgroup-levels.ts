@@ -2,12 +2,35 @@
 // (nested or not) and the pod directory, made with the controllers podshim
 // enables in them, and the plain-name checks every cgroup name passes.
 // podshim writes only to the levels it makes (see pod-cgroup.ts).
+//
+// Many pods share the levels of a parent, each run ending on its own: a
+// level is podshim's, whichever run made it, so the last pod out removes it.
+// Each level made is marked with the extended attribute LEVEL_MARK right
+// after its mkdir, and every run takes a marked level for its own (to enable
+// controllers in, and to remove when empty), as it does the levels it made
+// and a podshim* last level. trusted.*: only CAP_SYS_ADMIN sets one, so no
+// one else's cgroup can be made to look like podshim's (cgroupfs keeps them,
+// as it does systemd's trusted.invocation_id). Where the mark is refused
+// (EPERM in a user namespace), the run that made a level is its only owner,
+// and its record names it for a cleanup after a crash (stale-cgroup.ts).
+// Levels are removed bottom-up and only when empty (rmdir fails on a cgroup
+// with a child), so a run making its pod cgroup can find one gone between
+// two of its mkdirs: it then makes the path again.
+// xattr(7), Documentation/admin-guide/cgroup-v2.rst
 import { basename, join } from 'node:path'
 import { CgroupFs, errorCode, nodeCgroupFs, readIfExists, writeCgroupFile } from './cgroup-fs'
 import { readControllers } from './delegation'
+import { removeParentIfEmpty } from './teardown'
 
-/** attempts at making the pod directory while another pod's teardown removes the shared parent */
-const MAKE_POD_DIR_ATTEMPTS = 5
+/** podshim's mark on the levels of a parent it makes */
+export const LEVEL_MARK = 'trusted.podshim.level'
+
+/**
+ * attempts at making the pod directory while other pods' teardowns remove
+ * the shared levels: each retry needs another teardown between two mkdirs,
+ * so this bounds only a path that can never be made (ENOENT for good)
+ */
+const MAKE_POD_DIR_ATTEMPTS = 100
 
 export const checkName = (what: string, name: string): void => {
   if (!/^[A-Za-z0-9_][A-Za-z0-9_.-]*$/.test(name) || name.startsWith('cgroup.')) {
@@ -21,6 +44,49 @@ export const checkParent = (parent: string): void => {
 
 /** A parent named podshim* is podshim's namespace in the hierarchy: nothing else makes it. */
 export const isPodshimParent = (parent: string): boolean => basename(parent).startsWith('podshim')
+
+/** Mark a level podshim made; without the mark (EPERM, EOPNOTSUPP) only its maker takes it for its own. */
+const markLevel = (cgfs: CgroupFs, dir: string): void => {
+  try {
+    cgfs.setXattr(dir, LEVEL_MARK, 'made')
+  } catch {
+    // unmarked, the level is its maker's alone; one gone already is made again on the next mkdir's ENOENT
+  }
+}
+
+/** Whether a podshim run made the level (its mark), or it is gone (ENOENT); a mark that cannot be read (EOPNOTSUPP) is none. */
+const levelMark = (cgfs: CgroupFs, dir: string): 'marked' | 'unmarked' | 'gone' => {
+  try {
+    return cgfs.hasXattr(dir, LEVEL_MARK) ? 'marked' : 'unmarked'
+  } catch (err) {
+    return errorCode(err) === 'ENOENT' ? 'gone' : 'unmarked'
+  }
+}
+
+/**
+ * The index of the first of podshim's levels: the missing ones, and above
+ * them, as far up as they reach unbroken, those with podshim's mark or a
+ * podshim* last level (levels.length: none). The level above is the gate,
+ * someone else's, which podshim never writes or removes. A level removed
+ * as it is looked at is a missing one: a podshim run removed it.
+ */
+export const firstPodshimLevel = (cgfs: CgroupFs, levels: readonly string[], parent: string): number => {
+  let first = levels.findIndex((dir) => readIfExists(cgfs, join(dir, 'cgroup.controllers')) === undefined)
+  if (first < 0) first = isPodshimParent(parent) ? levels.length - 1 : levels.length
+  while (first > 0 && levelMark(cgfs, levels[first - 1]) !== 'unmarked') first--
+  return first
+}
+
+/**
+ * Remove the levels of the parent bottom-up while each is podshim's (isOwn,
+ * or its mark) and empty: a level another pod still uses keeps itself and
+ * every level above it, for that pod's run to remove as it ends.
+ */
+export const removeEmptyLevels = (cgfs: CgroupFs, levels: readonly string[], isOwn: (dir: string) => boolean): void => {
+  for (const dir of [...levels].reverse()) {
+    if (!(isOwn(dir) || levelMark(cgfs, dir) === 'marked') || !removeParentIfEmpty(cgfs, dir)) break
+  }
+}
 
 /** The directory of each level of the parent, top first: `a/b` → `<root>/a`, `<root>/a/b`. */
 export const parentLevels = (root: string, parent: string): string[] =>
@@ -40,11 +106,12 @@ export const missingParentLevels = (root: string, parent: string, cgfs: CgroupFs
 }
 
 /**
- * Make the missing levels of the parent and the pod directory, enabling
- * `enable` in each level from firstOwned down and in each level made here.
- * Another pod's teardown removes shared levels once they are empty, which
- * can happen between two mkdirs: then make them again. Returns the index of
- * the first level this call made (levels.length: none).
+ * Make the missing levels of the parent, each marked as podshim's, and the
+ * pod directory, enabling `enable` in each level from firstOwned down and in
+ * each level made here. Another pod's teardown removes shared levels once
+ * they are empty, which can happen between two mkdirs (an ENOENT, of a
+ * mkdir or of a write): then make them again. Returns the index of the
+ * first level this call made (levels.length: none).
  */
 export const makePodDir = (cgfs: CgroupFs, levels: readonly string[], firstOwned: number, podDir: string, enable: readonly string[], created: string[]): number => {
   let firstCreated = levels.length
@@ -52,6 +119,7 @@ export const makePodDir = (cgfs: CgroupFs, levels: readonly string[], firstOwned
     try {
       for (const [i, dir] of levels.entries()) {
         if (mkdirIfAbsent(cgfs, dir)) {
+          markLevel(cgfs, dir)
           created.push(dir)
           firstCreated = Math.min(firstCreated, i)
         }

@@ -4,9 +4,10 @@
 // directory). Controllers are enabled top-down through cgroup.subtree_control,
 // from podshim's parent directory down, never above it: podshim writes to no
 // cgroup it did not create (see delegation.ts). The parent (`podshim` by
-// default) may be nested, like kubelet's (`a/b`): each level podshim makes is
-// its own, to write and to remove when empty; the last level is podshim's
-// also when named podshim*; a level someone else made is used as it is.
+// default) may be nested, like kubelet's (`a/b`): each level any podshim run
+// makes is podshim's, to write and to remove when empty, by whichever pod is
+// the last out (cgroup-levels.ts); the last level is podshim's also when
+// named podshim*; a level someone else made is used as it is.
 // A controller that does not reach the parent (hybrid hosts bind cpu/memory/
 // pids to v1) is reported as unenforced limits, or is an error in strict mode.
 // cgroups(7), Documentation/admin-guide/cgroup-v2.rst
@@ -15,9 +16,9 @@ import { join } from 'node:path'
 import { CgroupFs, errorCode, nodeCgroupFs, parseMemoryEvents, readIfExists, writeCgroupFile } from './cgroup-fs'
 import type { MemoryEvents } from './cgroup-fs'
 import { describeUnenforced, findUnenforced, readDelegation } from './delegation'
-import { checkName, checkParent, enableControllers, isPodshimParent, makePodDir, mkdirNew, parentLevels } from './cgroup-levels'
+import { checkName, checkParent, enableControllers, firstPodshimLevel, isPodshimParent, makePodDir, mkdirNew, parentLevels, removeEmptyLevels } from './cgroup-levels'
 import type { LimitTarget, UnenforcedLimit } from './delegation'
-import { killAndRemoveTree, killTree, signalTree, removeParentIfEmpty, REMOVE_TIMEOUT_MS } from './teardown'
+import { killAndRemoveTree, killTree, signalTree, REMOVE_TIMEOUT_MS } from './teardown'
 import { CgroupController, CgroupValues, controllerOf } from './values'
 
 export const DEFAULT_PARENT = 'podshim'
@@ -69,8 +70,10 @@ export class PodCgroup {
     readonly podUid: string,
     readonly leaves: readonly string[],
     readonly unenforced: readonly UnenforcedLimit[],
-    /** the levels of the parent that are podshim's (removed when empty), top first */
-    private readonly ownedParents: readonly string[],
+    /** the directories of the parent's levels, top first */
+    private readonly levels: readonly string[],
+    /** those this run made, and a podshim* last level: its own even without podshim's mark */
+    private readonly ownLevels: ReadonlySet<string>,
   ) {}
 
   /** `<root>/<parent>/<podUid>` */
@@ -129,10 +132,7 @@ export class PodCgroup {
   /** Kill, wait until empty (bounded), rmdir leaves and pod, and each level of the parent that is podshim's and empty. */
   async remove(timeoutMs = REMOVE_TIMEOUT_MS): Promise<void> {
     await killAndRemoveTree(this.cgfs, this.path, timeoutMs)
-    // bottom-up: a level another pod still uses keeps itself and every level above it
-    for (const dir of [...this.ownedParents].reverse()) {
-      if (!removeParentIfEmpty(this.cgfs, dir)) break
-    }
+    removeEmptyLevels(this.cgfs, this.levels, (dir) => this.ownLevels.has(dir))
   }
 }
 
@@ -157,11 +157,9 @@ export const createPodCgroup = (opts: CreatePodCgroupOptions): PodCgroup => {
     })),
   ]
 
-  // podshim's levels: those it makes now (the first missing one and all below), or a present podshim* last level;
-  // the level above them is the gate, and a level someone else made is left as it is
-  const firstMissing = levels.findIndex((dir) => readIfExists(cgfs, join(dir, 'cgroup.controllers')) === undefined)
-  let firstOwned = firstMissing >= 0 ? firstMissing : levels.length
-  if (firstMissing < 0 && isPodshimParent(parent)) firstOwned = levels.length - 1
+  // podshim's levels: those it makes now, and those a podshim run made before; the level above them is the gate,
+  // never removed by a podshim run, and a level someone else made is left as it is
+  const firstOwned = firstPodshimLevel(cgfs, levels, parent)
   const delegation = readDelegation(cgfs, firstOwned === 0 ? opts.root : levels[firstOwned - 1], opts.v1Controllers)
   const usable = (cs: readonly string[]): string[] => [...new Set(cs)].filter((c) => delegation.usable.has(c))
   const controllersOf = (ts: readonly Target[]): string[] => ts.flatMap((t) => Object.keys(t.values.files).map(controllerOf))
@@ -199,8 +197,8 @@ export const createPodCgroup = (opts: CreatePodCgroupOptions): PodCgroup => {
     }
     throw err
   }
-  // removed when empty: the levels this call made, and a podshim* last level
+  // its own even where the kernel keeps no mark: the levels this call made, and a podshim* last level
   const ownedFrom = Math.min(firstCreated, isPodshimParent(parent) ? levels.length - 1 : levels.length)
-  return new PodCgroup(cgfs, opts.root, parent, opts.podUid, [...opts.leaves], unenforced, levels.slice(ownedFrom))
+  return new PodCgroup(cgfs, opts.root, parent, opts.podUid, [...opts.leaves], unenforced, levels, new Set(levels.slice(ownedFrom)))
 }
 

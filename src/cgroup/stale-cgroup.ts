@@ -1,16 +1,19 @@
 // A pod cgroup a killed supervisor left, removed by the next run from the
 // pod's record (supervisor/stale-pods.ts): the pod's tree, then the levels
-// of the parent that run made, while empty.
+// of the parent that are podshim's, while empty: those the record says its
+// run made (it names them before making them, so also one made but not yet
+// marked), those with podshim's mark (cgroup-levels.ts), a podshim* last one.
 import { join } from 'node:path'
 import { CgroupFs, errorCode, nodeCgroupFs } from './cgroup-fs'
-import { checkName, checkParent, isPodshimParent } from './cgroup-levels'
-import { killAndRemoveTree, removeParentIfEmpty } from './teardown'
+import { checkName, checkParent, isPodshimParent, parentLevels, removeEmptyLevels } from './cgroup-levels'
+import { killAndRemoveTree } from './teardown'
 
 /**
  * Remove a pod cgroup found on disk (a crashed supervisor's): kill what
  * runs in it, wait, rmdir bottom-up, then the levels of the parent its run
- * made (madeLevels, from its record) and a podshim* last level, deepest
- * first, each only while empty. Returns whether there was anything to remove.
+ * made (madeLevels, from its record), those any podshim run made (its mark)
+ * and a podshim* last level, deepest first, each only while empty. Returns
+ * whether there was anything to remove.
  */
 export const removeStalePodCgroup = async (
   root: string,
@@ -30,11 +33,8 @@ export const removeStalePodCgroup = async (
     isPresent = false
   }
   if (isPresent) await killAndRemoveTree(cgfs, podDir, opts.timeoutMs)
-  const prefixes = parent.split('/').map((_, i, parts) => parts.slice(0, i + 1).join('/'))
-  const made = new Set((opts.madeLevels ?? []).filter((level) => prefixes.includes(level)))
-  if (isPodshimParent(parent)) made.add(parent)
-  for (const level of prefixes.reverse()) {
-    if (!made.has(level) || !removeParentIfEmpty(cgfs, join(root, level))) break
-  }
+  const made = new Set((opts.madeLevels ?? []).map((level) => join(root, level)))
+  if (isPodshimParent(parent)) made.add(join(root, parent))
+  removeEmptyLevels(cgfs, parentLevels(root, parent), (dir) => made.has(dir))
   return isPresent
 }

@@ -30,7 +30,7 @@ import { missingParentLevels } from '../cgroup/cgroup-levels'
 import { formatSummary } from './summary'
 import { randomPodUid } from './random-pod-uid'
 import { checkRunOptions } from './check-run-options'
-import { removeTree } from '../remove-tree'
+import { removePodStateDir } from '../supervisor/pod-state-dir'
 import { describeError } from '../supervisor/describe-error'
 import { timeOfDay } from '../utc-time'
 import { hostname as hostHostname } from 'node:os'
@@ -108,7 +108,7 @@ export async function runCommand(file: string, opts: RunOptions): Promise<number
     try {
       cgroup = setupPodCgroup(pod, { root: cgroupRoot, parent: opts.cgroupParent, strict: opts.strictCgroups, pidsLimit: opts.pidsLimit })
     } catch (err) {
-      removeTree(paths.stateDir)
+      removePodStateDir(paths.stateDir, uid)
       throw err
     }
     if (cgroup.unenforced.length > 0) {
@@ -120,7 +120,7 @@ export async function runCommand(file: string, opts: RunOptions): Promise<number
       supervisor = createSupervisor(pod, opts, { cgroup, paths, clock, events, terminal })
     } catch (err) {
       await cgroup.remove()
-      removeTree(paths.stateDir)
+      removePodStateDir(paths.stateDir, uid)
       throw err
     }
     for (let i = 0; i < signals; i++) supervisor.stop()

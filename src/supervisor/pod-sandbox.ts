@@ -17,6 +17,7 @@ import type { DefaultedPod } from '../spec/types'
 import { podHostname } from '../spec/hostname'
 import { spawnOrThrow } from './spawn-or-throw'
 import { removeTree } from '../remove-tree'
+import { removePodStateDir } from './pod-state-dir'
 import { CAP_SYS_RESOURCE, hasCapability } from '../sandbox/capabilities'
 import { readProcStat } from '../proc-stat'
 import { DEFAULT_DEVICE_RULES, deviceFilterProgram } from '../cgroup/device-filter'
@@ -270,7 +271,8 @@ export class PodSandbox {
     if (this.shmMayBeMounted) await step(() => isMountPoint(this.shmSource) && umount2(this.shmSource, MNT_DETACH))
     this.shmMayBeMounted = false
     await step(() => removeTree(this.paths.dataDir))
-    await step(() => removeTree(this.paths.stateDir))
+    // a step that failed leaves the record, for a later run's stale-pod cleanup to try again
+    if (errors.length === 0) await step(() => removePodStateDir(this.paths.stateDir, this.pod.metadata.uid))
     return errors
   }
 }

@@ -14,6 +14,8 @@ import { once } from 'node:events'
 import { findCgroup2Mount, findCgroupV1Controllers } from '../../../src/cgroup/mount'
 import { createPodCgroup, PAUSE_LEAF } from '../../../src/cgroup/pod-cgroup'
 import { removeStalePodCgroup } from '../../../src/cgroup/stale-cgroup'
+import { LEVEL_MARK } from '../../../src/cgroup/cgroup-levels'
+import { nodeCgroupFs } from '../../../src/cgroup/cgroup-fs'
 import type { CreatePodCgroupOptions } from '../../../src/cgroup/pod-cgroup'
 import { containerCgroupValues, pauseCgroupValues, podCgroupValues } from '../../../src/cgroup/values'
 
@@ -195,4 +197,21 @@ t.test('a nested parent: the levels podshim makes are its own; one it did not ma
   t.notOk(fs.existsSync(path.join(gateDir, 'kubepods')), 'the levels it made are gone')
   t.ok(fs.existsSync(gateDir), 'the level someone else made stays')
   fs.rmdirSync(gateDir)
+})
+
+t.test('nested levels carry podshim\'s mark: the last pod out removes them, whichever run made them', async (t) => {
+  const { parent, parentDir, options } = fresh(t)
+  const nested = `${parent}/kubepods/burstable`
+  t.teardown(async () => {
+    for (const uid of ['pod-first', 'pod-second']) await removeStalePodCgroup(root, nested, uid).catch(() => undefined)
+  })
+  const first = createPodCgroup({ ...options('pod-first'), parent: nested })
+  const levels = [parentDir, path.join(parentDir, 'kubepods'), path.join(parentDir, 'kubepods', 'burstable')]
+  for (const dir of levels) t.ok(nodeCgroupFs.hasXattr(dir, LEVEL_MARK), `${dir} is marked as podshim's`)
+  t.notOk(nodeCgroupFs.hasXattr(first.path, LEVEL_MARK), 'the pod cgroup is not a level')
+  const second = createPodCgroup({ ...options('pod-second'), parent: nested })
+  await first.remove()
+  t.ok(fs.existsSync(second.path), 'the first run out leaves the levels to the pod still in them')
+  await second.remove()
+  t.notOk(fs.existsSync(parentDir), 'the last one out removes every level')
 })

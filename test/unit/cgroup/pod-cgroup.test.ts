@@ -321,7 +321,7 @@ t.test('a nested parent: each missing level is made, enabled and removed when em
   }
   t.equal(read(path.join(cg.leafPath('app'), 'memory.max')), String(128 * MI), 'the controllers reach the leaves')
   t.ok(cgfs.writes.every((w) => w.path.startsWith(top + path.sep)), 'writes only in its own cgroups')
-  // a second pod finds the levels there: of them only the podshim* one is its own
+  // a second pod finds the levels there, podshim's (its mark): as it ends, the first pod keeps them
   const other = createPodCgroup({ ...opts, podUid: 'other-pod' })
   await other.remove()
   t.ok(fs.existsSync(cg.path), 'the first pod keeps the levels above it')
@@ -388,7 +388,9 @@ t.test('a crashed run\'s nested levels: those its record says it made are remove
   t.notOk(fs.existsSync(path.join(root, 'kept', 'made')), 'the levels it made are gone')
   t.ok(fs.existsSync(path.join(root, 'kept')), 'the level it found is left')
 
-  // without a record of the levels (an older pod.json): only a podshim* last level goes, as before
+  // without a record of the levels (an older pod.json) and without podshim's mark (an older podshim made
+  // made2, or a kernel refused the mark): only a podshim* last level goes, as before
+  cgfs.mkdir(path.join(root, 'kept', 'made2'))
   createPodCgroup({ ...opts, parent: 'kept/made2/podshim' })
   t.equal(await removeStalePodCgroup(root, 'kept/made2/podshim', UID, { fs: cgfs }), true)
   t.notOk(fs.existsSync(path.join(root, 'kept', 'made2', 'podshim')))

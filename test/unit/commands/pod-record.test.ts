@@ -1,7 +1,8 @@
 import t, { type Test } from 'tap'
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import * as fs from 'node:fs'
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { basename, dirname, join } from 'node:path'
 
 import { claimPodState } from '../../../src/commands/pod-record'
 import { loadPod } from '../../../src/spec'
@@ -32,6 +33,42 @@ t.test('a second claim of one uid is refused by name, and leaves the first pod\'
     message: `metadata.uid "u-1" is in use by pod "first" (supervisor pid ${process.pid}): run this manifest with another metadata.uid, or none (podshim then makes one)`,
   })
   t.equal(readFileSync(join(paths.stateDir, 'pod.json'), 'utf8'), before)
+  t.same(readdirSync(dirname(paths.stateDir)), ['u-1'], 'its claim is gone')
+})
+
+t.test('the pod directory appears with its whole record: made as a claim named after its supervisor, then renamed', async (t) => {
+  const { paths } = roots(t)
+  const renames: Array<{ from: string; to: string; record: unknown; wasThere: boolean }> = []
+  const mocked = t.mockRequire<typeof import('../../../src/commands/pod-record')>('../../../src/commands/pod-record', {
+    'node:fs': {
+      ...fs,
+      renameSync: (from: string, to: string) => {
+        renames.push({ from, to, record: JSON.parse(readFileSync(join(from, 'pod.json'), 'utf8')), wasThere: fs.existsSync(to) })
+        fs.renameSync(from, to)
+      },
+    },
+  })
+  mocked.claimPodState(pod('first'), paths, cgroup)
+  t.equal(renames.length, 1, 'one rename')
+  t.match(renames[0], { to: paths.stateDir, wasThere: false, record: { uid: 'u-1', supervisorPid: process.pid, ...paths } })
+  t.match(basename(renames[0].from), new RegExp(`^\\.claim-${process.pid}-\\d+-u-1$`), 'the claim names its maker by pid and start time')
+  t.same(readdirSync(dirname(paths.stateDir)), ['u-1'], 'no claim is left')
+})
+
+t.test('a record that cannot be written (a full disk) leaves no claim and no pod directory', async (t) => {
+  const { paths } = roots(t)
+  const mocked = t.mockRequire<typeof import('../../../src/commands/pod-record')>('../../../src/commands/pod-record', {
+    'node:fs': { ...fs, writeFileSync: () => { throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' }) } },
+  })
+  t.throws(() => mocked.claimPodState(pod('first'), paths, cgroup), { message: `write pod record "${join(paths.stateDir, 'pod.json')}"`, cause: { code: 'ENOSPC' } })
+  t.same(readdirSync(dirname(paths.stateDir)), [])
+})
+
+t.test('a pod directory of the uid without its record (its pod ending) refuses the uid, saying so', async (t) => {
+  const { paths } = roots(t)
+  mkdirSync(join(paths.stateDir, 'etc'), { recursive: true })
+  t.throws(() => claimPodState(pod('first'), paths, cgroup), { message: `metadata.uid "u-1" is in use: ${paths.stateDir} is there without its pod record` })
+  t.same(readdirSync(dirname(paths.stateDir)), ['u-1'], 'its claim is gone')
 })
 
 t.test('a state root that cannot hold the pod names the directory, with the real errno', async (t) => {
