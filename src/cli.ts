@@ -86,7 +86,7 @@ export function buildProgram(argv: string[] = process.argv): Command {
   program.command('run')
     .description('run the pod in FILE ("-" for stdin) until it completes or is stopped')
     .argument('<file>', 'a v1 Pod manifest (YAML or JSON)')
-    .addOption(new Option('--state-root <dir>', 'runtime state (pids, status, sockets)').env('PODSHIM_STATE_ROOT').argParser(absolute).default(DEFAULT_STATE_ROOT))
+    .addOption(new Option('--state-root <dir>', 'runtime state: each running pod\'s record, pause\'s pid, its /etc files and /dev/shm').env('PODSHIM_STATE_ROOT').argParser(absolute).default(DEFAULT_STATE_ROOT))
     .addOption(new Option('--log-root <dir>', 'container logs, in kubelet\'s CRI format').env('PODSHIM_LOG_ROOT').argParser(absolute).default(DEFAULT_LOG_ROOT))
     .addOption(new Option('--data-root <dir>', 'images and emptyDir volumes').env('PODSHIM_DATA_ROOT').argParser(absolute).default(DEFAULT_DATA_ROOT))
     .addOption(new Option('--cgroup-parent <name>', 'cgroup under the cgroup2 mount that holds pod cgroups (may be nested, a/b: the levels podshim makes it removes when empty)').env('PODSHIM_CGROUP_PARENT').argParser(cgroupParent).default('podshim'))

@@ -33,6 +33,7 @@ import { checkRunOptions } from './check-run-options'
 import { removePodStateDir } from '../supervisor/pod-state-dir'
 import { describeError } from '../supervisor/describe-error'
 import { timeOfDay } from '../utc-time'
+import { MIN_GRACE_MS } from '../supervisor/kill-container'
 import { hostname as hostHostname } from 'node:os'
 
 export interface RunOptions {
@@ -65,6 +66,8 @@ function readManifest(file: string): { text: string; source: string } {
 }
 
 export async function runCommand(file: string, opts: RunOptions): Promise<number> {
+  // namespaces, cgroups and mounts are root's: said before any of them fails on its own
+  if (process.geteuid?.() !== 0) throw new Error('podshim run needs root (it makes namespaces, cgroups and mounts): run it with sudo')
   // usage errors first, as commander's: nothing is read or made for options that cannot serve
   checkRunOptions(opts)
   const { text, source } = readManifest(file)
@@ -171,9 +174,12 @@ function hasProbesOrHooks(pod: DefaultedPod): boolean {
     c.livenessProbe !== undefined || c.readinessProbe !== undefined || c.startupProbe !== undefined || c.lifecycle !== undefined)
 }
 
-/** The grace period as the manifest gives it, and as it passes under --time-scale. */
-function graceText(seconds: number, timeScale: number): string {
-  return timeScale === 1 ? `${seconds}s` : `${seconds}s, ${+(seconds / timeScale).toFixed(3)}s at --time-scale ${timeScale}`
+/** The grace period as the manifest gives it, raised to kubelet's minimum, and as it passes under --time-scale. */
+export function graceText(seconds: number, timeScale: number): string {
+  const minimum = MIN_GRACE_MS / 1000
+  const effective = Math.max(seconds, minimum)
+  const given = seconds < minimum ? `${seconds}s, raised to kubelet's ${minimum}s minimum` : `${seconds}s`
+  return timeScale === 1 ? given : `${given}; ${+(effective / timeScale).toFixed(3)}s at --time-scale ${timeScale}`
 }
 
 function formatEvent(e: PodEvent): string {

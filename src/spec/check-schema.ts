@@ -126,7 +126,7 @@ function mustBe(type: keyof typeof TYPE_NAMES, value: unknown): string {
 
 /** Why YAML made a scalar the manifest meant as text something else. */
 function quoteHint(value: unknown): string {
-  if (typeof value === 'boolean') return ': YAML reads unquoted yes, no, on, off, y and n as booleans, as kubectl does; quote the value';
+  if (typeof value === 'boolean') return ': YAML reads unquoted true, false, yes, no, on, off, y and n as booleans, as kubectl does; quote the value';
   if (typeof value === 'number') return ': quote the value to keep it text (unquoted, YAML reads 0644 as the octal number 420, as kubectl does)';
   return '';
 }

@@ -82,7 +82,7 @@ export function parseManifest(text: string, source: string): unknown {
     const kind = kindOf(value);
     if (kind !== 'Pod') {
       const what = kind === undefined ? 'has no kind' : `has kind ${JSON.stringify(kind)}`;
-      problems.push({ path: '', message: `unexpected ${label}: ${what}, only one Pod is allowed` });
+      problems.push({ path: '', message: `unexpected ${label}: ${what}: podshim runs a Pod, and the manifest may hold nothing else` });
     } else if (pods.length > 1) {
       problems.push({ path: '', message: `unexpected ${label}: one of ${pods.length} Pods, only one is allowed` });
     }

@@ -81,11 +81,14 @@ function lookUpHostAddress(): string {
 
 /**
  * `podshim run`'s exit code from the pod's end: 0 when it succeeded or was
- * stopped cleanly on request, else the first failed container's (its start
+ * stopped cleanly on request; 1 when it failed as a whole (a reason of the
+ * pod's own, DeadlineExceeded: the codes of the containers it killed then
+ * say nothing of them); else the first failed container's (its start
  * failure's 125-127 included; sidecars do not count), else 1.
  */
-export function runExitCode(phase: PodStatus['phase'], isCleanStop: boolean, records: readonly ContainerRecord[]): number {
-  if (phase === 'Succeeded' || isCleanStop) return 0
+export function runExitCode(status: Pick<PodStatus, 'phase' | 'reason'>, isCleanStop: boolean, records: readonly ContainerRecord[]): number {
+  if (status.phase === 'Succeeded' || isCleanStop) return 0
+  if (status.reason !== undefined) return 1
   const failed = records.find((r) => r.state.terminated !== undefined && r.state.terminated.exitCode !== 0 && r.kind !== 'sidecar')
   return failed?.runExitCode ?? 1
 }

@@ -119,7 +119,7 @@ export class PodSupervisor {
     }
     const status = this.status(true)
     const isCleanStop = this.isStoppedByUser && !this.podFailed
-    return { status, exitCode: runExitCode(status.phase, isCleanStop, this.all) }
+    return { status, exitCode: runExitCode(status, isCleanStop, this.all) }
   }
 
   /** First call: graceful termination; a second call kills at once. */

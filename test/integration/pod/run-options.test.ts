@@ -69,3 +69,18 @@ t.test('a usage error is exit 2 even when stderr\'s reader has gone away (2>&1 |
   t.equal(r.status, 2)
   t.match(r.stderr, /^error: option '--time-scale <factor>' value '0' from env 'PODSHIM_TIME_SCALE' is invalid\. must be a positive number/)
 })
+
+t.test('run by a user other than root: one line saying it needs root, before any option or file is looked at', async (t) => {
+  const env = podEnv(t)
+  // through env(1), which drops the NODE_OPTIONS tap adds to every child: its process-info hook writes where nobody may not
+  const r = spawnSync('env', ['-u', 'NODE_OPTIONS', CLI_PATH, 'run', '--state-root', env.stateRoot, '--log-root', env.logRoot, '--data-root', env.dataRoot, 'no-such-pod.yaml'], {
+    env: cliEnv(), encoding: 'utf8', timeout: RUN_TIMEOUT_MS, uid: 65534, gid: 65534, cwd: '/',
+  })
+  if (r.error !== undefined || /Permission denied|EACCES/.test(r.stderr) && !r.stderr.includes('needs root')) {
+    t.plan(0, `skip: nobody cannot run ${CLI_PATH} from this checkout: ${r.error?.message ?? r.stderr.trim()}`)
+    return
+  }
+  t.equal(r.status, 1, { stderr: r.stderr })
+  t.equal(r.stderr, 'podshim: podshim run needs root (it makes namespaces, cgroups and mounts): run it with sudo\n')
+  for (const root of [env.stateRoot, env.logRoot, env.dataRoot]) t.notOk(existsSync(root), `${root} not made`)
+})

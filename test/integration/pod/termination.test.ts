@@ -42,7 +42,7 @@ t.test('under --time-scale the stop says how long the grace period takes', async
   await pod.waitFor(/stubborn \| ready/)
   process.kill(pod.pid, 'SIGINT')
   const r = await pod.result
-  t.match(r.stderr, /SIGINT: stopping pod "scaled" \(grace period 30s, 3s at --time-scale 10; again to kill\)/)
+  t.match(r.stderr, /SIGINT: stopping pod "scaled" \(grace period 30s; 3s at --time-scale 10; again to kill\)/)
   t.equal(r.code, 0, 'stopped cleanly', { stderr: r.stderr })
 })
 

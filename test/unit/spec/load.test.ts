@@ -38,9 +38,9 @@ t.test('the Pod among several documents', async (t) => {
   const err = errorOf(`kind: Service\n---\n${POD}---\nkind: ConfigMap\n---\n- a list\n`);
   t.equal(err.source, 'pod.yaml');
   t.same(err.problems.map((p) => p.message), [
-    'unexpected document 1: has kind "Service", only one Pod is allowed',
-    'unexpected document 3: has kind "ConfigMap", only one Pod is allowed',
-    'unexpected document 4: has no kind, only one Pod is allowed',
+    'unexpected document 1: has kind "Service": podshim runs a Pod, and the manifest may hold nothing else',
+    'unexpected document 3: has kind "ConfigMap": podshim runs a Pod, and the manifest may hold nothing else',
+    'unexpected document 4: has no kind: podshim runs a Pod, and the manifest may hold nothing else',
   ]);
   t.match(err.message, /^invalid pod manifest "pod\.yaml"\n  unexpected document 1: has kind "Service"/);
 });
@@ -84,7 +84,7 @@ t.test('a List stands for its items, as kubectl reads it (`kubectl get pods -o y
   t.same(parseManifest(`kind: ServiceList\nitems: []\n---\n${POD}`, 'x'), { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'web' } }, 'an empty list beside the Pod');
   t.same(errorOf(list(`${podItem}- kind: Service\n${podItem}`)).problems.map((p) => p.message), [
     'unexpected document 1 items[0]: one of 2 Pods, only one is allowed',
-    'unexpected document 1 items[1]: has kind "Service", only one Pod is allowed',
+    'unexpected document 1 items[1]: has kind "Service": podshim runs a Pod, and the manifest may hold nothing else',
     'unexpected document 1 items[2]: one of 2 Pods, only one is allowed',
   ]);
   t.same(errorOf(`${list('- kind: Service\n')}---\nkind: ConfigMap\n`).problems[0].message, 'no pod found: none of 2 objects has kind "Pod"');

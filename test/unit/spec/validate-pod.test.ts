@@ -19,7 +19,7 @@ t.test('an object of another kind gets that one problem, not a Pod schema\'s wor
 t.test('a boolean or number where text belongs says how YAML made it one', async (t) => {
   const problems = problemsOf(podWith((p) => { p.spec.containers[0].env = [{ name: 'A', value: true }, { name: 'B', value: 420 }]; }));
   t.same(problems, [
-    'spec.containers[0].env[0].value: must be a string (got boolean true): YAML reads unquoted yes, no, on, off, y and n as booleans, as kubectl does; quote the value',
+    'spec.containers[0].env[0].value: must be a string (got boolean true): YAML reads unquoted true, false, yes, no, on, off, y and n as booleans, as kubectl does; quote the value',
     'spec.containers[0].env[1].value: must be a string (got number 420): quote the value to keep it text (unquoted, YAML reads 0644 as the octal number 420, as kubectl does)',
   ]);
 });
