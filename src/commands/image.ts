@@ -5,6 +5,8 @@
 // always is) and --registry-config (a docker config.json with credentials),
 // checked with --data-root before anything is done (image-options.ts).
 // `load` takes every image of an archive, as `docker load` (image-load.ts).
+// The built-in image `podshim/host` is in no store: ls lists it, inspect
+// shows it, rm and prune never remove it (builtin-image.ts).
 import { statSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { Command, InvalidArgumentError, Option } from 'commander'
@@ -17,6 +19,8 @@ import type { RegistryOptions } from '../images/registry-client'
 import type { ImageStore } from '../images/store'
 import { fetchSource } from '../images/store-resolver'
 import { archiveKind } from '../images/blob-source'
+import { BUILT_IN_REASON, builtInInspect, builtInRow, isBuiltInName } from '../images/builtin-image'
+import { formatSize, imageSize } from '../images/image-size'
 import { checkRegistryConfig, storeToEmpty, storeToFill, storeToRead } from './image-options'
 
 const DEFAULT_DATA_ROOT = '/var/lib/podshim'
@@ -85,11 +89,12 @@ async function load(path: string, cmd: Command): Promise<void> {
   }
 }
 
+/** SIZE is the unpacked size, as `docker images` shows it (image-size.ts) */
 function list(cmd: Command): void {
   const store = storeToRead(cmd)
-  const rows = [['IMAGE', 'IMAGE ID', 'SIZE', 'PLATFORM']]
+  const rows = [['IMAGE', 'IMAGE ID', 'SIZE', 'PLATFORM'], builtInRow()]
   for (const r of store?.listImages() ?? []) {
-    const size = `${(r.layers.reduce((n, l) => n + l.size, 0) / 1e6).toFixed(1)}MB`
+    const size = formatSize(imageSize(store!, r))
     const names = store!.namesOf(r.id)
     for (const name of names.filter((n) => !n.includes('@')).concat(names.every((n) => n.includes('@')) ? ['<none>'] : [])) {
       rows.push([name, r.id.slice(7, 19), size, r.platform])
@@ -102,6 +107,7 @@ function list(cmd: Command): void {
 function remove(names: string[], cmd: Command): void {
   const store = storeToEmpty(cmd)
   for (const name of names) {
+    if (isBuiltInName(name)) throw new Error(`remove image "${name}": ${BUILT_IN_REASON}`)
     if (store === null) throw new Error(`remove image "${name}": no such image`)
     const stored = storedName(store, name)
     const { id } = removeImage(store, stored)
@@ -110,11 +116,17 @@ function remove(names: string[], cmd: Command): void {
   }
 }
 
+/** the stored record, with its names, unpacked size and layer directories; the built-in image's in that shape */
 function inspect(name: string, cmd: Command): void {
   const store = storeToRead(cmd)
+  if (isBuiltInName(name)) {
+    process.stdout.write(JSON.stringify(builtInInspect(), null, 2) + '\n')
+    return
+  }
   const r = store === null ? null : store.findImage(storedName(store, name)) ?? store.findImage(`oci:${resolve(name)}`)
   if (r === null) throw new Error(`inspect image "${name}": no such image`)
-  process.stdout.write(JSON.stringify({ ...r, names: store!.namesOf(r.id), layerDirs: r.layers.map((l) => store!.layerPath(l.diffId)) }, null, 2) + '\n')
+  const shown = { ...r, size: imageSize(store!, r), names: store!.namesOf(r.id), layerDirs: r.layers.map((l) => store!.layerPath(l.diffId)) }
+  process.stdout.write(JSON.stringify(shown, null, 2) + '\n')
 }
 
 function prune(cmd: Command): void {
@@ -128,12 +140,12 @@ export function registerImageCommands(program: Command): void {
     .action(async (ref: string, o: CommonOptions, cmd: Command) => pull(ref, o, cmd))
   common(image.command('load').description('load every image of an OCI layout directory, an OCI archive or a docker save archive (one with :TAG)').argument('<path>'))
     .action(async (path: string, _o: CommonOptions, cmd: Command) => load(path, cmd))
-  common(image.command('ls').description('list stored images'))
+  common(image.command('ls').description('list the built-in image and stored images (SIZE: unpacked, as docker images shows it)'))
     .action((_o: CommonOptions, cmd: Command) => list(cmd))
-  common(image.command('rm').description('remove images by name or ID (not those a running pod uses)').argument('<image...>'))
+  common(image.command('rm').description('remove images by name or ID (a running pod\'s image keeps its last name; the built-in one cannot be removed)').argument('<image...>'))
     .action((names: string[], _o: CommonOptions, cmd: Command) => remove(names, cmd))
-  common(image.command('inspect').description('print the stored record of an image as JSON').argument('<image>'))
+  common(image.command('inspect').description('print an image\'s record as JSON (the built-in one\'s in the same shape)').argument('<image>'))
     .action((name: string, _o: CommonOptions, cmd: Command) => inspect(name, cmd))
-  common(image.command('prune').description('remove every image no running pod uses, and unreferenced blobs and layers'))
+  common(image.command('prune').description('remove every stored image no running pod uses, and unreferenced blobs and layers'))
     .action((_o: CommonOptions, cmd: Command) => prune(cmd))
 }

@@ -3,12 +3,17 @@
 // test runs offline on any Linux. Directories the host has as symlinks
 // (merged /usr) become the same symlinks; everything else in the root is a
 // fresh tmpfs the container may write (/tmp, /run, /root, /home, /var).
+// A pod names it by any spelling of the reference docker.io/podshim/host:latest
+// (`podshim/host`, `docker.io/podshim/host`, …), as a stored image is named.
 import { lstatSync, readlinkSync } from 'node:fs'
 import type { RootEntry } from '../sandbox/container-plan'
+import { formatDockerReference, parseImageSource } from './reference'
 import { type ImageConfig, type ImageResolver, type ResolvedImage, ImageError } from './resolver'
 
 export const HOST_IMAGE = 'podshim/host'
-const HOST_IMAGE_REFS = new Set([HOST_IMAGE, `${HOST_IMAGE}:latest`, `docker.io/${HOST_IMAGE}:latest`])
+/** its ID and imageRef, as a pod's status shows them (containerStatuses[].imageID) */
+export const HOST_IMAGE_ID = `podshim://${HOST_IMAGE}`
+const HOST_IMAGE_REF = `docker.io/${HOST_IMAGE}:latest`
 
 const SYSTEM_DIRS = ['/usr', '/bin', '/sbin', '/lib', '/lib32', '/lib64', '/libx32', '/etc', '/opt']
 const SCRATCH_DIRS = ['/tmp', '/run', '/var/tmp']
@@ -24,7 +29,12 @@ export const HOST_IMAGE_CONFIG: ImageConfig = {
 }
 
 export function isHostImage(image: string): boolean {
-  return HOST_IMAGE_REFS.has(image)
+  try {
+    const source = parseImageSource(image)
+    return source.transport === 'docker' && formatDockerReference(source.ref) === HOST_IMAGE_REF
+  } catch {
+    return false
+  }
 }
 
 /** The root entries of the host view, read from this host once per process. */
@@ -55,7 +65,6 @@ export class BuiltinImageResolver implements ImageResolver {
       throw new ImageError(`resolve image "${image}": not the built-in image "${HOST_IMAGE}"`, 'ErrImagePull')
     }
     this.entries ??= hostImageEntries()
-    const imageId = `podshim://${HOST_IMAGE}`
-    return { ref: image, imageId, statusImage: image, imageRef: imageId, config: HOST_IMAGE_CONFIG, rootfs: { kind: 'entries', entries: this.entries }, lookupRoot: '/' }
+    return { ref: image, imageId: HOST_IMAGE_ID, statusImage: image, imageRef: HOST_IMAGE_ID, config: HOST_IMAGE_CONFIG, rootfs: { kind: 'entries', entries: this.entries }, lookupRoot: '/' }
   }
 }

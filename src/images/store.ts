@@ -24,8 +24,11 @@ export interface LayerRecord {
   /** digest of the blob as distributed (compressed), and of the tar itself */
   digest: string
   diffId: string
+  /** the blob's size as distributed (compressed, or a plain tar from a docker save archive) */
   size: number
   mediaType: string
+  /** the bytes of its files once unpacked (image-size.ts); absent in records of an older podshim */
+  unpackedSize?: number
 }
 
 export interface ImageRecord {

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
 
+import { formatPlatform, hostPlatform } from '../../../src/images/image-manifest'
 import { dockerSaveArchive } from './fixtures/archive-builder'
 import { tempDir } from './fixtures/temp-dirs'
 import { CLI_PATH, cliEnv } from '../pod/fixtures/helpers'
@@ -19,7 +20,8 @@ function image(dataRoot: string, ...args: string[]): Cli {
   return { status, stdout, stderr }
 }
 
-const EMPTY_TABLE = 'IMAGE  IMAGE ID  SIZE  PLATFORM\n'
+/** no stored image: the built-in one alone */
+const EMPTY_TABLE = `IMAGE         IMAGE ID                SIZE      PLATFORM\npodshim/host  podshim://podshim/host  built-in  ${formatPlatform(hostPlatform())}\n`
 
 t.test('the reading commands make nothing under a data root with no store', async (t) => {
   const dir = tempDir(t, 'podshim-dataroot-')
