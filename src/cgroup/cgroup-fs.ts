@@ -4,11 +4,11 @@
 // opens an existing interface file O_WRONLY, as the kernel offers them.
 // Extended attributes (which node:fs lacks) go through ffi-rs, loaded only
 // by the first of them.
-// cgroups(7), open(2), setxattr(2), getxattr(2)
+// cgroups(7), open(2), setxattr(2), getxattr(2), flock(2)
 
 import { closeSync, constants, mkdirSync, openSync, readFileSync, readdirSync, rmdirSync, writeSync } from 'node:fs'
 import { constants as osConstants } from 'node:os'
-import { call, dataTypes } from '../native/libc'
+import { call, dataTypes, tryLockExclusive } from '../native/libc'
 import { SyscallError } from '../native/syscall-error'
 
 export interface CgroupFs {
@@ -30,6 +30,8 @@ export interface CgroupFs {
   setXattr(path: string, name: string, value: string): void
   /** whether the cgroup directory has the extended attribute (getxattr(2); ENODATA: false) */
   hasXattr(path: string, name: string): boolean
+  /** an flock(2) on the directory, waiting up to waitMs for another process's; returns its release */
+  lockDir(path: string, waitMs: number): () => void
 }
 
 /** The kernel's cgroupfs through node:fs; libuv adds O_CLOEXEC to every open. */
@@ -63,7 +65,26 @@ export const nodeCgroupFs: CgroupFs = {
     if (r.errno === osConstants.errno.ENODATA) return false
     throw new SyscallError('getxattr', r.errno, { path, dest: name })
   },
+  lockDir: (path, waitMs) => {
+    const fd = openSync(path, constants.O_RDONLY | constants.O_DIRECTORY)
+    const deadline = Date.now() + waitMs
+    try {
+      // a blocking flock would hold the event loop past a Ctrl-C; the lock is held for a few syscalls
+      while (!tryLockExclusive(fd, path)) {
+        if (Date.now() >= deadline) throw new Error(`lock ${path}: another podshim run has held it for more than ${waitMs / 1000} s`)
+        Atomics.wait(PAUSE, 0, 0, LOCK_POLL_MS)
+      }
+    } catch (err) {
+      closeSync(fd)
+      throw err
+    }
+    return () => closeSync(fd)
+  },
 }
+
+/** what a wait for lockDir sleeps on (Atomics.wait: a synchronous sleep) */
+const PAUSE = new Int32Array(new SharedArrayBuffer(4))
+const LOCK_POLL_MS = 2
 
 /** The errno code of a Node fs error, if any. */
 export const errorCode = (err: unknown): string | undefined =>

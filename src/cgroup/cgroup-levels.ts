@@ -8,7 +8,9 @@
 // Each level made is marked with the extended attribute LEVEL_MARK right
 // after its mkdir, and every run takes a marked level for its own (to enable
 // controllers in, and to remove when empty), as it does the levels it made
-// and a podshim* last level. trusted.*: only CAP_SYS_ADMIN sets one, so no
+// and a podshim* last level (owned by its name, never marked). Runs look at
+// and make the levels under an flock of the cgroup2 root, so that none sees
+// a level between another's mkdir and mark and takes it for a gate. trusted.*: only CAP_SYS_ADMIN sets one, so no
 // one else's cgroup can be made to look like podshim's (cgroupfs keeps them,
 // as it does systemd's trusted.invocation_id). Where the mark is refused
 // (EPERM in a user namespace), the run that made a level is its only owner,
@@ -84,26 +86,47 @@ export const firstPodshimLevel = (cgfs: CgroupFs, levels: readonly string[], par
  */
 export const removeEmptyLevels = (cgfs: CgroupFs, levels: readonly string[], isOwn: (dir: string) => boolean): void => {
   for (const dir of [...levels].reverse()) {
-    if (!(isOwn(dir) || levelMark(cgfs, dir) === 'marked') || !removeParentIfEmpty(cgfs, dir)) break
+    const mark = isOwn(dir) ? 'marked' : levelMark(cgfs, dir)
+    // one gone already (a run killed between two of its rmdirs, or one never made) hides nothing above it
+    if (mark === 'gone') continue
+    if (mark === 'unmarked' || !removeParentIfEmpty(cgfs, dir)) break
+  }
+}
+
+/**
+ * The levels of the parent a pod's record names for a cleanup after a
+ * crash (relative to the root): podshim's from firstPodshimLevel down, those
+ * missing included, so that one its run makes but is killed before marking
+ * is among them, and so are levels another run made.
+ */
+export const podshimParentLevels = (root: string, parent: string, cgfs: CgroupFs = nodeCgroupFs): string[] => {
+  checkParent(parent)
+  const parts = parent.split('/')
+  const first = firstPodshimLevel(cgfs, parentLevels(root, parent), parent)
+  return parts.slice(first).map((_, i) => parts.slice(0, first + i + 1).join('/'))
+}
+
+/** how long a run waits for another's making of the levels (a few mkdirs and writes) before it gives up */
+const LEVEL_LOCK_WAIT_MS = 10_000
+
+/**
+ * Run fn holding an flock on the cgroup2 root (a lock on its inode: nothing
+ * is written), so that no other podshim run looks at the levels between one
+ * run's mkdir of a level and its mark: seen unmarked then, the level would
+ * be taken for someone else's gate, whose subtree_control is empty.
+ */
+export const withLevelsLocked = <T>(cgfs: CgroupFs, root: string, fn: () => T): T => {
+  const release = cgfs.lockDir(root, LEVEL_LOCK_WAIT_MS)
+  try {
+    return fn()
+  } finally {
+    release()
   }
 }
 
 /** The directory of each level of the parent, top first: `a/b` → `<root>/a`, `<root>/a/b`. */
 export const parentLevels = (root: string, parent: string): string[] =>
   parent.split('/').map((_, i, parts) => join(root, ...parts.slice(0, i + 1)))
-
-/**
- * The levels of the parent that do not exist yet, as the parent's own
- * prefixes, top first (`a/b` with `a` present: [`a/b`]): what a run is about
- * to make, recorded before it makes them, so that a later run can remove
- * them should this one be killed (removeStalePodCgroup).
- */
-export const missingParentLevels = (root: string, parent: string, cgfs: CgroupFs = nodeCgroupFs): string[] => {
-  checkParent(parent)
-  const parts = parent.split('/')
-  const first = parts.findIndex((_, i) => readIfExists(cgfs, join(root, ...parts.slice(0, i + 1), 'cgroup.controllers')) === undefined)
-  return first < 0 ? [] : parts.slice(first).map((_, i) => parts.slice(0, first + i + 1).join('/'))
-}
 
 /**
  * Make the missing levels of the parent, each marked as podshim's, and the
@@ -115,11 +138,13 @@ export const missingParentLevels = (root: string, parent: string, cgfs: CgroupFs
  */
 export const makePodDir = (cgfs: CgroupFs, levels: readonly string[], firstOwned: number, podDir: string, enable: readonly string[], created: string[]): number => {
   let firstCreated = levels.length
+  // a podshim* last level is podshim's by its name: unmarked, so that making it loads no ffi-rs
+  const isNamedOwn = (i: number): boolean => i === levels.length - 1 && isPodshimParent(levels[i])
   for (let attempt = 1; ; attempt++) {
     try {
       for (const [i, dir] of levels.entries()) {
         if (mkdirIfAbsent(cgfs, dir)) {
-          markLevel(cgfs, dir)
+          if (!isNamedOwn(i)) markLevel(cgfs, dir)
           created.push(dir)
           firstCreated = Math.min(firstCreated, i)
         }

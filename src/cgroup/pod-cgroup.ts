@@ -16,7 +16,7 @@ import { join } from 'node:path'
 import { CgroupFs, errorCode, nodeCgroupFs, parseMemoryEvents, readIfExists, writeCgroupFile } from './cgroup-fs'
 import type { MemoryEvents } from './cgroup-fs'
 import { describeUnenforced, findUnenforced, readDelegation } from './delegation'
-import { checkName, checkParent, enableControllers, firstPodshimLevel, isPodshimParent, makePodDir, mkdirNew, parentLevels, removeEmptyLevels } from './cgroup-levels'
+import { checkName, checkParent, enableControllers, firstPodshimLevel, isPodshimParent, makePodDir, mkdirNew, parentLevels, removeEmptyLevels, withLevelsLocked } from './cgroup-levels'
 import type { LimitTarget, UnenforcedLimit } from './delegation'
 import { killAndRemoveTree, killTree, signalTree, REMOVE_TIMEOUT_MS } from './teardown'
 import { CgroupController, CgroupValues, controllerOf } from './values'
@@ -159,6 +159,12 @@ export const createPodCgroup = (opts: CreatePodCgroupOptions): PodCgroup => {
 
   // podshim's levels: those it makes now, and those a podshim run made before; the level above them is the gate,
   // never removed by a podshim run, and a level someone else made is left as it is
+  // levels other than a podshim* last one are podshim's by their mark: no run may look while another makes and marks one
+  const make = (): PodCgroup => makePodCgroup(cgfs, opts, levels, parent, podDir, targets)
+  return levels.length > 1 || !isPodshimParent(parent) ? withLevelsLocked(cgfs, opts.root, make) : make()
+}
+
+const makePodCgroup = (cgfs: CgroupFs, opts: CreatePodCgroupOptions, levels: string[], parent: string, podDir: string, targets: Target[]): PodCgroup => {
   const firstOwned = firstPodshimLevel(cgfs, levels, parent)
   const delegation = readDelegation(cgfs, firstOwned === 0 ? opts.root : levels[firstOwned - 1], opts.v1Controllers)
   const usable = (cs: readonly string[]): string[] => [...new Set(cs)].filter((c) => delegation.usable.has(c))

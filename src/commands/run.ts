@@ -26,7 +26,7 @@ import { cleanStalePods } from '../supervisor/stale-pods'
 import { setupPodCgroup } from './pod-cgroup-setup'
 import { claimPodState } from './pod-record'
 import { findCgroup2Mount } from '../cgroup/mount'
-import { missingParentLevels } from '../cgroup/cgroup-levels'
+import { podshimParentLevels } from '../cgroup/cgroup-levels'
 import { formatSummary } from './summary'
 import { randomPodUid } from './random-pod-uid'
 import { checkRunOptions } from './check-run-options'
@@ -106,7 +106,7 @@ export async function runCommand(file: string, opts: RunOptions): Promise<number
     const paths = { stateDir: join(opts.stateRoot, 'pods', uid), dataDir: join(opts.dataRoot, 'pods', uid) }
     const cgroupRoot = findCgroup2Mount()
     // the record comes first: a supervisor killed from here on leaves nothing the next run does not find
-    claimPodState(pod, paths, { cgroupRoot, cgroupParent: opts.cgroupParent, cgroupParentLevelsMade: missingParentLevels(cgroupRoot, opts.cgroupParent) })
+    claimPodState(pod, paths, { cgroupRoot, cgroupParent: opts.cgroupParent, cgroupParentLevelsMade: podshimParentLevels(cgroupRoot, opts.cgroupParent) })
     let cgroup: PodCgroup
     try {
       cgroup = setupPodCgroup(pod, { root: cgroupRoot, parent: opts.cgroupParent, strict: opts.strictCgroups, pidsLimit: opts.pidsLimit })

@@ -3,13 +3,14 @@
 // still runs, and the removal itself, pod.json last (see stale-pods.ts for
 // when a pod is stale, and how cleanups keep out of each other's way).
 // proc(5) (/proc/PID/stat start time), umount2(2)
-import { existsSync, readdirSync, readFileSync } from 'node:fs'
+import { readFileSync } from 'node:fs'
 import { basename, isAbsolute, join, sep } from 'node:path'
 import { removeStalePodCgroup } from '../cgroup/stale-cgroup'
 import { readMountPoints } from '../cgroup/mount'
 import { MNT_DETACH, umount2 } from '../native/libc'
 import { readProcStat } from '../proc-stat'
 import { removeTree } from '../remove-tree'
+import { removePodStateDir } from './pod-state-dir'
 
 export interface PodRecord {
   uid: string
@@ -19,7 +20,7 @@ export interface PodRecord {
   supervisorStartTime?: string
   cgroupRoot: string
   cgroupParent: string
-  /** the levels of cgroupParent its run was about to make (missingParentLevels), for a cleanup to remove */
+  /** the levels of cgroupParent that were podshim's or missing as its run began (podshimParentLevels), for a cleanup to remove while empty */
   cgroupParentLevelsMade?: string[]
   dataDir: string
   stateDir: string
@@ -27,8 +28,10 @@ export interface PodRecord {
 
 /** Whether the supervisor (or a claim's maker) still runs: its pid, with the start time it had. */
 export function isSupervisorAlive(record: Pick<PodRecord, 'supervisorPid' | 'supervisorStartTime'>): boolean {
-  const startTime = readProcStat(record.supervisorPid)?.startTime
-  if (startTime === undefined) return false
+  const stat = readProcStat(record.supervisorPid)
+  // a zombie (Z) or a dying process (X) is gone: its kill is done, its parent has only to reap it
+  if (stat === undefined || stat.state === 'Z' || stat.state === 'X') return false
+  const { startTime } = stat
   // the same pid may have been reused: it must be the process that started then
   if (record.supervisorStartTime !== undefined) return startTime === record.supervisorStartTime
   // a record from before start times were kept: it must still be a node process
@@ -64,9 +67,8 @@ export async function removeStalePod(record: PodRecord): Promise<void> {
   for (const dir of [record.stateDir, record.dataDir]) {
     for (const point of mountsUnder(dir)) umount2(point, MNT_DETACH)
   }
-  // pod.json goes last: a cleanup that fails part way is tried again by the next run
   removeTree(record.dataDir)
-  const entries = existsSync(record.stateDir) ? readdirSync(record.stateDir) : []
-  for (const entry of entries) if (entry !== 'pod.json') removeTree(join(record.stateDir, entry))
-  removeTree(record.stateDir)
+  // the record stays until everything it names is gone (a cleanup that fails part way is tried again by the next run),
+  // then the directory goes as a claim of this run's, as a run's own teardown removes it
+  removePodStateDir(record.stateDir, record.uid)
 }

@@ -94,7 +94,7 @@ function scan(podsDir: string): Found[] {
     entries = readdirSync(podsDir, { withFileTypes: true })
   } catch (err) {
     if (errorCode(err) === 'ENOENT') return []
-    throw err
+    throw new Error(`look for stale pods in "${podsDir}"`, { cause: err })
   }
   const found: Found[] = []
   for (const entry of entries) {

@@ -7,6 +7,7 @@ import * as path from 'node:path'
 import { createPodCgroup, PAUSE_LEAF } from '../../../src/cgroup/pod-cgroup'
 import type { CreatePodCgroupOptions } from '../../../src/cgroup/pod-cgroup'
 import { removeStalePodCgroup } from '../../../src/cgroup/stale-cgroup'
+import { podshimParentLevels } from '../../../src/cgroup/cgroup-levels'
 import { containerCgroupValues, pauseCgroupValues, podCgroupValues } from '../../../src/cgroup/values'
 import { FakeCgroupFs, FakeOptions } from './fixtures/fake-cgroup-fs'
 
@@ -132,4 +133,47 @@ t.test('without extended attributes: the run that made the levels removes them w
   t.ok(fs.existsSync(first.path))
   await first.remove()
   t.notOk(fs.existsSync(path.join(root, 'shared')))
+})
+
+t.test('no run looks at the levels while another makes and marks one: all of it under a lock of the cgroup2 root', async (t) => {
+  const unlocked: string[] = []
+  const check = (what: string) => (p: string): void => {
+    if (!s.cgfs.locked.has(s.root)) unlocked.push(`${what} ${p}`)
+  }
+  const s = setup(t, 'shared/nested/deep', { beforeMkdir: check('mkdir'), beforeGetXattr: check('getxattr') })
+  const pod = createPodCgroup(s.options('pod-1'))
+  t.same(unlocked, [], 'every mkdir and mark read under the lock')
+  t.same(s.cgfs.locks, [s.root], 'one lock, of the root')
+  t.same([...s.cgfs.locked], [], 'released')
+  await pod.remove()
+})
+
+t.test('a podshim* parent of one level is podshim\'s by its name: no lock, no mark (and no ffi-rs for them)', async (t) => {
+  const { root, cgfs, options } = setup(t, 'podshim-named', {
+    beforeGetXattr: (p) => t.fail(`getxattr ${p}`),
+  })
+  const pod = createPodCgroup(options('pod-1'))
+  t.same(cgfs.locks, [], 'no lock')
+  t.same(fs.readdirSync(path.join(root, 'podshim-named')).filter((n) => n.startsWith('.xattr')), [], 'no mark')
+  await pod.remove()
+  t.notOk(fs.existsSync(path.join(root, 'podshim-named')), 'removed by its name')
+})
+
+t.test('a stale pod whose record names no level, under marked levels one of which is gone: the marked ones above are removed', async (t) => {
+  const { root, cgfs, options } = setup(t, 'shared/nested/deep')
+  const pod = createPodCgroup(options('pod-1'))
+  // killed during its teardown, between two rmdirs: its pod and deep gone, nested and shared left
+  fs.rmSync(pod.path, { recursive: true })
+  fs.rmSync(path.join(root, 'shared/nested/deep'), { recursive: true })
+  await removeStalePodCgroup(root, 'shared/nested/deep', 'pod-1', { fs: cgfs, madeLevels: [] })
+  t.notOk(fs.existsSync(path.join(root, 'shared')), 'no level is left')
+})
+
+t.test('a record names podshim\'s levels: the marked ones present and the missing ones, not someone else\'s above them', async (t) => {
+  const { root, cgfs, options } = setup(t, 'theirs/shared/nested')
+  cgfs.mkdir(path.join(root, 'theirs'))
+  t.same(podshimParentLevels(root, 'theirs/shared/nested', cgfs), ['theirs/shared', 'theirs/shared/nested'], 'missing')
+  const pod = createPodCgroup(options('pod-1'))
+  t.same(podshimParentLevels(root, 'theirs/shared/nested', cgfs), ['theirs/shared', 'theirs/shared/nested'], 'made and marked by another run')
+  await pod.remove()
 })

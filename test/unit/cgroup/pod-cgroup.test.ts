@@ -4,7 +4,7 @@ import * as path from 'node:path'
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { createPodCgroup, PAUSE_LEAF } from '../../../src/cgroup/pod-cgroup'
-import { missingParentLevels } from '../../../src/cgroup/cgroup-levels'
+import { podshimParentLevels } from '../../../src/cgroup/cgroup-levels'
 import { removeStalePodCgroup } from '../../../src/cgroup/stale-cgroup'
 import { describeUnenforced } from '../../../src/cgroup/delegation'
 import type { CreatePodCgroupOptions } from '../../../src/cgroup/pod-cgroup'
@@ -380,7 +380,7 @@ t.test('a leaf named twice is refused: two processes would share it', async (t) 
 t.test('a crashed run\'s nested levels: those its record says it made are removed when empty, one found there is kept', async (t) => {
   const { root, cgfs, opts } = setup(t, { controllers: ALL }, { parent: 'kept/made/podshim' })
   cgfs.mkdir(path.join(root, 'kept'))
-  const made = missingParentLevels(root, 'kept/made/podshim', cgfs)
+  const made = podshimParentLevels(root, 'kept/made/podshim', cgfs)
   t.same(made, ['kept/made', 'kept/made/podshim'], 'recorded before anything is made')
   createPodCgroup(opts)
   // the supervisor is killed here: no remove(); the next run cleans up from the record
@@ -395,5 +395,5 @@ t.test('a crashed run\'s nested levels: those its record says it made are remove
   t.equal(await removeStalePodCgroup(root, 'kept/made2/podshim', UID, { fs: cgfs }), true)
   t.notOk(fs.existsSync(path.join(root, 'kept', 'made2', 'podshim')))
   t.ok(fs.existsSync(path.join(root, 'kept', 'made2')), 'an unrecorded level is never removed')
-  t.same(missingParentLevels(root, 'kept', cgfs), [], 'nothing to make')
+  t.same(podshimParentLevels(root, 'kept', cgfs), [], 'nothing to make')
 })

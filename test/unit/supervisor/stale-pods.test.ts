@@ -7,6 +7,8 @@ import t, { type Test } from 'tap'
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { spawn } from 'node:child_process'
+import { once } from 'node:events'
 
 import { cleanStalePods } from '../../../src/supervisor/stale-pods'
 import { readProcStat } from '../../../src/proc-stat'
@@ -122,4 +124,30 @@ t.test('nothing to clean: no lock is taken, nothing is made', async (t) => {
   t.same(readdirSync(r.stateRoot), ['pods'])
   t.same(await cleanStalePods(join(r.dir, 'no-such-root')), { cleaned: [], warnings: [] })
   t.notOk(existsSync(join(r.dir, 'no-such-root')))
+})
+
+t.test('a supervisor killed but not yet reaped (a zombie) is gone: its claim is removed at once', async (t) => {
+  const r = roots(t)
+  // sh's background child exits, and the sleep that sh becomes never reaps it
+  const parent = spawn('sh', ['-c', 'true & echo $!; exec sleep 30'], { stdio: ['ignore', 'pipe', 'ignore'] })
+  t.teardown(() => parent.kill('SIGKILL'))
+  const zombie = Number((await once(parent.stdout, 'data'))[0])
+  let stat = readProcStat(zombie)
+  for (let i = 0; i < 100 && stat?.state !== 'Z'; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 10))
+    stat = readProcStat(zombie)
+  }
+  t.equal(stat?.state, 'Z', 'a zombie')
+  const claim = join(r.podsDir, `.claim-${zombie}-${stat!.startTime}-${UID}`)
+  mkdirSync(claim)
+  const result = await cleanStalePods(r.stateRoot)
+  t.notOk(existsSync(claim), 'the claim is gone')
+  t.same(result.warnings, [])
+})
+
+t.test('a pods directory that cannot be read: the error says what was being looked for, and where', async (t) => {
+  const r = roots(t)
+  rmSync(r.podsDir, { recursive: true })
+  writeFileSync(r.podsDir, 'not a directory')
+  await t.rejects(cleanStalePods(r.stateRoot), { message: `look for stale pods in "${r.podsDir}"`, cause: { code: 'ENOTDIR' } })
 })
