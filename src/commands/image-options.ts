@@ -6,7 +6,7 @@
 // make nothing, and a data root with no store is an empty one.
 // --registry-config must be a docker config.json (readAuthFile), so a typo
 // fails at once rather than when a registry first asks for credentials.
-import { join } from 'node:path'
+import { join, resolve } from 'node:path'
 import type { Command } from 'commander'
 
 import { readAuthFile } from '../images/registry-client'
@@ -21,8 +21,15 @@ function optionValue(cmd: Command, flag: string, key: string): string {
   return `${flag} ${value}${cmd.getOptionValueSource(key) === 'env' && env !== undefined ? ` (from ${env})` : ''}`
 }
 
-function checkWritableDataRoot(cmd: Command): string {
+/** --data-root, absolute (as `run` has it: layerDirs and views are shown and mounted by it); "" would be the current directory */
+function dataRootOf(cmd: Command): string {
   const dataRoot = cmd.getOptionValue('dataRoot') as string
+  if (dataRoot === '') throw new OptionError(`${optionValue(cmd, '--data-root', 'dataRoot')}: must be a directory`)
+  return resolve(dataRoot)
+}
+
+function checkWritableDataRoot(cmd: Command): string {
+  const dataRoot = dataRootOf(cmd)
   const problem = rootProblem(dataRoot)
   if (problem !== null) throw new OptionError(`${optionValue(cmd, '--data-root', 'dataRoot')}: ${problem}`)
   return dataRoot
@@ -36,9 +43,16 @@ function opened(dataRoot: string, open: () => ImageStore): ImageStore {
   }
 }
 
-/** The store for pull and load: made under --data-root where missing. */
-export function storeToFill(cmd: Command): ImageStore {
+/**
+ * The store for pull and load: made under --data-root where missing, once
+ * checkSource (that what is to be stored exists) passes, so a mistyped
+ * source makes nothing.
+ */
+export function storeToFill(cmd: Command, checkSource: () => void = () => undefined): ImageStore {
   const dataRoot = checkWritableDataRoot(cmd)
+  // an `images` that is a file: the usage error ls and rm give
+  storeToRead(cmd)
+  checkSource()
   return opened(dataRoot, () => new ImageStore(dataRoot))
 }
 
@@ -52,7 +66,7 @@ export function storeToEmpty(cmd: Command): ImageStore | null {
 
 /** The store for ls and inspect, or null when --data-root has none; makes nothing. */
 export function storeToRead(cmd: Command): ImageStore | null {
-  const dataRoot = cmd.getOptionValue('dataRoot') as string
+  const dataRoot = dataRootOf(cmd)
   try {
     return ImageStore.ifPresent(dataRoot)
   } catch (err) {

@@ -1,17 +1,19 @@
 // Where local images are read from: a directory (an `oci:` layout) or a tar
-// archive (`oci-archive:`, `docker-archive:`) read in place. An archive is
-// scanned once for its members' offsets and members are then streamed
-// straight from the file, so a multi-gigabyte `docker save` is never
-// unpacked to disk; a gzip-compressed archive is first decompressed into
-// the store's tmp directory. Member names are looked up, never extracted,
-// so names with ".." cannot reach anything; links between members are
-// followed only to other members.
-import { closeSync, createReadStream, createWriteStream, openSync, readFileSync, readSync, rmSync, statSync } from 'node:fs'
-import { open } from 'node:fs/promises'
+// archive (`oci-archive:`, `docker-archive:`, or stdin for `image load -`)
+// read in place. An archive is opened once and scanned once for its
+// members' offsets (which also tell its kind), and members are then read
+// by position from that fd, so a multi-gigabyte `docker save` is never
+// unpacked to disk; a gzip-compressed archive is first decompressed, and
+// one on a pipe copied, into an unlinked temp file in the store's tmp
+// directory, which nothing outlives. Member names are looked up, never
+// extracted, so names with ".." cannot reach anything; links between
+// members are followed only to other members.
+import { closeSync, createReadStream, fstatSync, openSync, readFileSync, readSync, statSync, unlinkSync, writeSync } from 'node:fs'
 import { join, posix } from 'node:path'
 import { pipeline } from 'node:stream/promises'
 import { createGunzip } from 'node:zlib'
 
+import { randomBytes } from '../random-bytes'
 import { readTar } from './tar-reader'
 
 export interface BlobSource {
@@ -68,49 +70,95 @@ function resolveLinks(members: Map<string, Member>, links: Map<string, string>):
 }
 
 /**
- * Which kind of image archive a file is, from its member names: a `docker
- * save` archive has manifest.json and no oci-layout. The names are read as
- * the archive streams by (decompressed on the fly), so nothing is written.
+ * A file of the archive to read by position: an unlinked temp file in
+ * tmpDir, opened first and removed at once, so the kernel frees it when
+ * the process ends however it ends (Ctrl-C, SIGKILL). open(2) with
+ * O_TMPFILE would leave no window at all, but Node has no constant for it
+ * and its value differs between architectures; a name left by a kill in
+ * the window says its pid, and image rm and prune sweep it (image-gc.ts).
  */
-export async function archiveKind(file: string): Promise<'docker-archive' | 'oci-archive'> {
-  const names = new Set<string>()
+function unlinkedTemp(tmpDir: string, what: string): number {
+  const path = join(tmpDir, `${what}.${process.pid}.${randomBytes(4).toString('hex')}.tar`)
+  const fd = openSync(path, 'wx+', 0o600)
+  unlinkSync(path)
+  return fd
+}
+
+/** from (a stream) into a new unlinked temp file, through gunzip when isGzip; returns its fd */
+async function copyToTemp(from: NodeJS.ReadableStream, tmpDir: string, isGzip: boolean): Promise<number> {
+  const fd = unlinkedTemp(tmpDir, 'archive')
   try {
-    const handle = await open(file, 'r')
-    const magic = Buffer.alloc(2)
-    await handle.read(magic, 0, 2, 0).finally(() => handle.close())
-    const raw = createReadStream(file)
-    const stream = magic[0] === 0x1f && magic[1] === 0x8b ? raw.pipe(createGunzip()) : raw
-    try {
-      for await (const { header } of readTar(stream)) names.add(posix.normalize(header.name))
-    } finally {
-      raw.destroy()
-      stream.destroy()
+    // written by hand: a WriteStream on an fd it must not close closes it anyway when the pipeline fails (Node 20)
+    const to = async (chunks: AsyncIterable<Buffer | string>): Promise<void> => {
+      for await (const chunk of chunks) {
+        const bytes = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk)
+        for (let done = 0; done < bytes.length;) done += writeSync(fd, bytes, done)
+      }
     }
+    if (isGzip) await pipeline(from, createGunzip(), to)
+    else await pipeline(from, to)
+    return fd
   } catch (err) {
-    throw new Error(`read archive "${file}"`, { cause: err })
+    closeSync(fd)
+    throw err
   }
-  return names.has('manifest.json') && !names.has('oci-layout') ? 'docker-archive' : 'oci-archive'
+}
+
+/** the first two bytes of an fd read by position, to tell gzip (1f 8b) */
+function isGzipAt(fd: number): boolean {
+  const magic = Buffer.alloc(2)
+  return readSync(fd, magic, 0, 2, 0) === 2 && magic[0] === 0x1f && magic[1] === 0x8b
+}
+
+/**
+ * The archive as a plain tar that can be read by position: the file itself;
+ * a gzip one decompressed into a temp file; one that cannot be read by
+ * position (stdin, a pipe, a FIFO) copied into a temp file first.
+ */
+async function seekableTar(opened: number, isStdin: boolean, tmpDir: string): Promise<{ fd: number; isOwned: boolean }> {
+  let fd = opened
+  // stdin is not this module's to close
+  let isOwned = !isStdin
+  try {
+    if (!fstatSync(fd).isFile()) {
+      const copy = await copyToTemp(createReadStream('', { fd, autoClose: false }), tmpDir, false)
+      if (isOwned) closeSync(fd)
+      fd = copy
+      isOwned = true
+    }
+    if (!isGzipAt(fd)) return { fd, isOwned }
+    const plain = await copyToTemp(createReadStream('', { fd, autoClose: false, start: 0 }), tmpDir, true)
+    if (isOwned) closeSync(fd)
+    return { fd: plain, isOwned: true }
+  } catch (err) {
+    if (isOwned) closeSync(fd)
+    throw err
+  }
 }
 
 export class ArchiveSource implements BlobSource {
-  private constructor(readonly file: string, private readonly members: Map<string, Member>, readonly description: string, private readonly tempFile: string | null) {}
+  private isClosed = false
+  private constructor(private readonly fd: number, private readonly isOwned: boolean, private readonly members: Map<string, Member>, readonly description: string) {}
 
+  /** the archive file, or stdin for "-"; tmpDir takes the (unlinked) temp files */
   static async open(file: string, tmpDir: string): Promise<ArchiveSource> {
-    let path = file
-    let tempFile: string | null = null
-    const handle = await open(file, 'r').catch((err: unknown) => { throw new Error(`open archive "${file}"`, { cause: err }) })
-    const magic = Buffer.alloc(2)
-    await handle.read(magic, 0, 2, 0)
-    await handle.close()
+    const description = file === '-' ? 'archive on stdin' : `archive "${file}"`
+    let opened: number
+    try {
+      opened = file === '-' ? 0 : openSync(file, 'r')
+    } catch (err) {
+      throw new Error(`open ${description}`, { cause: err })
+    }
+    let tar: { fd: number; isOwned: boolean }
+    try {
+      tar = await seekableTar(opened, file === '-', tmpDir)
+    } catch (err) {
+      throw new Error(`read ${description}`, { cause: err })
+    }
     const members = new Map<string, Member>()
     try {
-      if (magic[0] === 0x1f && magic[1] === 0x8b) {
-        tempFile = join(tmpDir, `archive.${process.pid}.${Math.random().toString(36).slice(2, 10)}.tar`)
-        await pipeline(createReadStream(file), createGunzip(), createWriteStream(tempFile, { mode: 0o600 }))
-        path = tempFile
-      }
       const links = new Map<string, string>()
-      for await (const { header, offset } of readTar(createReadStream(path))) {
+      for await (const { header, offset } of readTar(createReadStream('', { fd: tar.fd, autoClose: false, start: 0 }))) {
         const name = posix.normalize(header.name)
         if (header.type === 'file') members.set(name, { offset, size: header.size })
         // a symlink's target is relative to its directory, a hard link's to the archive
@@ -119,10 +167,15 @@ export class ArchiveSource implements BlobSource {
       }
       resolveLinks(members, links)
     } catch (err) {
-      if (tempFile !== null) rmSync(tempFile, { force: true })
-      throw new Error(`read archive "${file}"`, { cause: err })
+      if (tar.isOwned) closeSync(tar.fd)
+      throw new Error(`read ${description}`, { cause: err })
     }
-    return new ArchiveSource(path, members, `archive "${file}"`, tempFile)
+    return new ArchiveSource(tar.fd, tar.isOwned, members, description)
+  }
+
+  /** which kind of image archive it is: a `docker save` one has manifest.json and no oci-layout */
+  get kind(): 'docker-archive' | 'oci-archive' {
+    return this.has('manifest.json') && !this.has('oci-layout') ? 'docker-archive' : 'oci-archive'
   }
 
   private member(path: string): Member {
@@ -135,21 +188,22 @@ export class ArchiveSource implements BlobSource {
   }
   readAll(path: string): Buffer {
     const { offset, size } = this.member(path)
-    const fd = openSync(this.file, 'r')
-    try {
-      const out = Buffer.alloc(size)
-      readSync(fd, out, 0, size, offset)
-      return out
-    } finally {
-      closeSync(fd)
+    const out = Buffer.alloc(size)
+    for (let done = 0; done < size;) {
+      const n = readSync(this.fd, out, done, size - done, offset + done)
+      if (n === 0) throw new Error(`read "${path}" in ${this.description}: the archive ends inside it`)
+      done += n
     }
+    return out
   }
   stream(path: string): AsyncIterable<Buffer> {
     const { offset, size } = this.member(path)
     if (size === 0) return (async function* () { /* empty */ })()
-    return createReadStream(this.file, { start: offset, end: offset + size - 1 })
+    // by position on the one fd: the temp file of a gzip archive has no name to open again
+    return createReadStream('', { fd: this.fd, autoClose: false, start: offset, end: offset + size - 1 })
   }
   close(): void {
-    if (this.tempFile !== null) rmSync(this.tempFile, { force: true })
+    if (this.isOwned && !this.isClosed) closeSync(this.fd)
+    this.isClosed = true
   }
 }

@@ -4,6 +4,7 @@
 // It has no layers and no size of its own: it is the host's directories.
 import { formatPlatform, hostPlatform } from './image-manifest'
 import { HOST_IMAGE, HOST_IMAGE_CONFIG, HOST_IMAGE_ID, hostImageEntries, isHostImage } from './host-image'
+import { familiarName, parseDockerReference } from './reference'
 import type { ImageConfig } from './resolver'
 
 /** what ls shows in the SIZE column: nothing is stored for it */
@@ -15,6 +16,11 @@ export const BUILT_IN_REASON = 'it is built in (a view of this host\'s system di
 /** a name the commands take for it: a pod's spelling of it, or its ID */
 export function isBuiltInName(name: string): boolean {
   return name === HOST_IMAGE_ID || isHostImage(name)
+}
+
+/** why a stored image is not given a name it carries (host-image.ts withoutHostImage) */
+export function refusedNameWarning(name: string, id: string): string {
+  return `${JSON.stringify(familiarName(parseDockerReference(name)))} names the built-in image; ${id} is not given that name`
 }
 
 /** its `image ls` row: IMAGE, IMAGE ID, SIZE, PLATFORM */

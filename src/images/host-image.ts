@@ -37,6 +37,15 @@ export function isHostImage(image: string): boolean {
   }
 }
 
+/**
+ * Names an image may be stored under: none that is the built-in image's,
+ * which a pod would never reach (it gets the built-in one) and `image rm`
+ * would refuse; those are returned as refused.
+ */
+export function withoutHostImage(names: readonly string[]): { names: string[]; refused: string[] } {
+  return { names: names.filter((n) => !isHostImage(n)), refused: names.filter(isHostImage) }
+}
+
 /** The root entries of the host view, read from this host once per process. */
 export function hostImageEntries(hostRoot = '/'): RootEntry[] {
   const entries: RootEntry[] = []

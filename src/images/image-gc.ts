@@ -8,13 +8,14 @@
 // renamed into a trash directory, deleted once the lock is released, so a
 // `podshim run` waiting for the lock waits milliseconds, not for a big
 // layer's removal.
-import { mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs'
+import { mkdirSync, renameSync, rmSync } from 'node:fs'
 import { randomBytes } from '../random-bytes'
 import { join } from 'node:path'
 
 import { heldImages, withGcLock } from './image-holds'
+import { isDigestName } from './reference'
 import { unmountView } from './image-views'
-import { type ImageRecord, type ImageStore, digestHex } from './store'
+import { type ImageRecord, type ImageStore, digestHex, dirEntries } from './store'
 import { isProcessAlive } from './store-lock'
 
 /** Runs fn under the GC lock with a trash directory, emptied after the lock is released. */
@@ -48,7 +49,7 @@ function removeImageLocked(store: ImageStore, nameOrId: string, trash: Trash): I
   if (record === null) throw new Error(`remove image "${nameOrId}": no such image`)
   const names = store.namesOf(record.id)
   const isByName = names.includes(nameOrId)
-  const isLast = !isByName || names.filter((n) => !n.includes('@')).length <= 1
+  const isLast = !isByName || names.filter((n) => !isDigestName(n)).length <= 1
   if (isLast && heldImages(store.root).has(record.id)) throw new Error(`remove image "${nameOrId}": a running pod uses it`)
   // by name: that name (and its digest names once no tag is left); by ID: every name
   store.removeNames(isByName && !isLast ? [nameOrId] : names, record.id)
@@ -84,7 +85,7 @@ function collectGarbage(store: ImageStore, trash: Trash): number {
   for (const record of store.listImages()) {
     blobs.add(digestHex(record.id))
     if (record.manifestDigest !== null) blobs.add(digestHex(record.manifestDigest))
-    for (const name of store.namesOf(record.id)) if (name.includes('@sha256:')) blobs.add(name.slice(name.indexOf('@sha256:') + 8))
+    for (const name of store.namesOf(record.id)) if (isDigestName(name)) blobs.add(name.slice(name.indexOf('@sha256:') + 8))
     for (const r of record.repoDigests) blobs.add(r.slice(r.indexOf('@sha256:') + 8))
     for (const layer of record.layers) {
       blobs.add(digestHex(layer.digest))
@@ -94,19 +95,19 @@ function collectGarbage(store: ImageStore, trash: Trash): number {
   let count = 0
   // a pull in progress has blobs and layers no record names yet
   if (heldImages(store.root).has('pulling')) return count
-  for (const hex of readdirSync(join(store.root, 'blobs/sha256'))) {
+  for (const hex of dirEntries(join(store.root, 'blobs/sha256'))) {
     if (!blobs.has(hex)) {
       trash.take(join(store.root, 'blobs/sha256', hex))
       count++
     }
   }
-  for (const hex of readdirSync(join(store.root, 'layers/sha256'))) {
+  for (const hex of dirEntries(join(store.root, 'layers/sha256'))) {
     if (!layers.has(hex)) {
       trash.take(join(store.root, 'layers/sha256', hex))
       count++
     }
   }
-  for (const name of readdirSync(join(store.root, 'tmp'))) {
+  for (const name of dirEntries(join(store.root, 'tmp'))) {
     const pid = Number(name.split('.')[1])
     if (!isProcessAlive(pid)) {
       trash.take(join(store.root, 'tmp', name))

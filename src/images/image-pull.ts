@@ -8,7 +8,7 @@
 import { createHash } from 'node:crypto'
 
 import { type Descriptor, formatPlatform, hostPlatform, manifestKind, parseImageConfig, parseIndex, parseManifest, selectPlatform, type Platform } from './image-manifest'
-import { unpackedSize } from './image-size'
+import { LayerSizes } from './image-size'
 import { type ImageRecord, type ImageStore, digestHex } from './store'
 import { isoTimestamp } from '../utc-time'
 
@@ -107,15 +107,15 @@ export async function pullImage(store: ImageStore, req: PullRequest): Promise<Im
     emit({ kind: 'layer', digest: layer.digest, state: 'done', done: total, total })
   }
   const previous = store.getImage(parsed.config.digest)
-  // measured once: a pull that finds the image stored (imagePullPolicy Always) walks no layer again
-  const measured = new Map((previous?.layers ?? []).map((l) => [l.diffId, l.unpackedSize]))
+  // measured once: a layer any stored image has (a shared base, a pull with imagePullPolicy Always) is not walked again
+  const sizes = new LayerSizes(store, store.listImages())
   const record: ImageRecord = {
     id: parsed.config.digest,
     manifestDigest: manifest.digest,
     repoDigests: [...new Set([...(previous?.repoDigests ?? []), ...repoDigests])],
     layers: parsed.layers.map((l, i) => ({
       digest: l.digest, diffId: config.diffIds[i], size: l.size, mediaType: l.mediaType,
-      unpackedSize: measured.get(config.diffIds[i]) ?? unpackedSize(store.layerPath(config.diffIds[i])),
+      unpackedSize: sizes.of(config.diffIds[i]),
     })),
     config: config.config,
     platform: config.platform,

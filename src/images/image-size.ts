@@ -4,8 +4,9 @@
 // only on the layers' diff IDs, so an image ID has one size however it came:
 // the sum of its blobs (what crictl shows) does not, since a registry or
 // an OCI archive gives gzip layers and a `docker save` archive plain tars.
-// Measured once per layer when an image is stored (image-pull.ts); records
-// of an older podshim, which lack it, are measured when shown.
+// Measured once per layer when the first image with it is stored
+// (image-pull.ts); records of an older podshim, which lack it, are
+// measured when shown, once per layer per command.
 import { lstatSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
 
@@ -36,9 +37,28 @@ export function unpackedSize(dir: string): number {
   return total
 }
 
-/** an image's unpacked size: its layers' as recorded, else measured */
-export function imageSize(store: ImageStore, record: ImageRecord): number {
-  return record.layers.reduce((n, l) => n + (l.unpackedSize ?? unpackedSize(store.layerPath(l.diffId))), 0)
+/**
+ * Layers' unpacked sizes by diff ID: as any of the records has it, else
+ * measured, each layer at most once (a store of an older podshim, whose
+ * records lack it, shows images on one base with one walk of the base).
+ */
+export class LayerSizes {
+  private readonly known = new Map<string, number>()
+
+  constructor(private readonly store: ImageStore, records: readonly ImageRecord[]) {
+    for (const r of records) for (const l of r.layers) if (l.unpackedSize !== undefined) this.known.set(l.diffId, l.unpackedSize)
+  }
+
+  of(diffId: string): number {
+    let size = this.known.get(diffId)
+    if (size === undefined) this.known.set(diffId, size = unpackedSize(this.store.layerPath(diffId)))
+    return size
+  }
+
+  /** an image's unpacked size: its layers' as recorded, else as known or measured */
+  imageSize(record: ImageRecord): number {
+    return record.layers.reduce((n, l) => n + (l.unpackedSize ?? this.of(l.diffId)), 0)
+  }
 }
 
 const UNITS = ['B', 'kB', 'MB', 'GB', 'TB', 'PB']

@@ -156,6 +156,17 @@ export function absoluteSource(source: ImageSource, cwd: string): ImageSource {
   }
 }
 
+/**
+ * A stored name that names the image by its digest, `repository@sha256:<hex>`
+ * (what a pull by digest records); a transport name is never one, whatever
+ * "@" its path holds (`docker-archive:/tmp/at@dir/u.tar`).
+ */
+export function isDigestName(name: string): boolean {
+  if (/^(docker|oci|oci-archive|docker-archive):/.test(name)) return false
+  const at = name.indexOf('@')
+  return at > 0 && SHA256_DIGEST.test(name.slice(at + 1))
+}
+
 export function sourceName(source: ImageSource): string {
   switch (source.transport) {
     case 'docker': return formatDockerReference(source.ref)

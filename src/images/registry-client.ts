@@ -62,7 +62,8 @@ export function readAuthFile(authFile: string): AuthFile {
   try {
     doc = JSON.parse(readFileSync(authFile, 'utf8'))
   } catch (err) {
-    throw fail(err instanceof SyntaxError ? new Error(`not JSON: ${err.message}`) : err)
+    // V8 quotes the text around the fault, newlines and all: the message stays one line
+    throw fail(err instanceof SyntaxError ? new Error(`not JSON: ${err.message.replace(/\s*\n\s*/g, ' ')}`) : err)
   }
   const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v)
   if (!isObject(doc)) throw fail(new Error('not a docker config.json: must be a JSON object'))

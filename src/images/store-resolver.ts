@@ -6,6 +6,8 @@
 // fetched again). Parse failures are InvalidImageName, pull failures
 // ErrImagePull; the supervisor turns repeated ones into ImagePullBackOff.
 import { ArchiveSource, type BlobSource, DirSource } from './blob-source'
+import { refusedNameWarning } from './builtin-image'
+import { withoutHostImage } from './host-image'
 import { holdImageIfPresent, markPulling, releaseImage } from './image-holds'
 import { type PullEvent, pullImage } from './image-pull'
 import type { PullProgress } from './pull-progress'
@@ -19,8 +21,12 @@ import { type ImageRecord, ImageStore } from './store'
 import { monotonicNowMs } from '../supervisor/clock'
 import { join } from 'node:path'
 
-/** Fetch an image from its source into the store, under the name sourceName() gives it. */
-export async function fetchSource(store: ImageStore, source: ImageSource, registry: RegistryOptions, onEvent?: (e: PullEvent) => void): Promise<ImageRecord> {
+/**
+ * Fetch an image from its source into the store, under the name sourceName()
+ * gives it and those a local image carries, but the built-in image's: each
+ * of those is left out and given to onWarning.
+ */
+export async function fetchSource(store: ImageStore, source: ImageSource, registry: RegistryOptions, onEvent?: (e: PullEvent) => void, onWarning?: (message: string) => void): Promise<ImageRecord> {
   const unmark = markPulling(store.root)
   let blobs: BlobSource | null = null
   try {
@@ -36,15 +42,15 @@ export async function fetchSource(store: ImageStore, source: ImageSource, regist
         blobs = source.transport === 'oci' ? new DirSource(source.dir) : await ArchiveSource.open(source.file, join(store.root, 'tmp'))
         const top = layoutManifestDigest(blobs, source.tag)
         // as `ctr images import`: the names the layout gives the image name it here too
-        const names = [...new Set([sourceName(source), ...layoutImageNames(top)])]
-        return await pullImage(store, { fetcher: ociLayoutFetcher(blobs), reference: top.digest, names, repository: null, onEvent })
+        const { names, refused } = withoutHostImage([...new Set([sourceName(source), ...layoutImageNames(top)])])
+        return warned(await pullImage(store, { fetcher: ociLayoutFetcher(blobs), reference: top.digest, names, repository: null, onEvent }), refused, onWarning)
       }
       case 'docker-archive': {
         blobs = await ArchiveSource.open(source.file, join(store.root, 'tmp'))
         const { fetcher, manifestDigest, repoTags } = await dockerArchiveFetcher(blobs, source.ref === null ? null : formatDockerReference(source.ref))
         // as `docker load`: the image is named by its RepoTags as well
-        const names = [...new Set([sourceName(source), ...imageNames(repoTags)])]
-        return await pullImage(store, { fetcher, reference: manifestDigest, names, repository: null, onEvent })
+        const { names, refused } = withoutHostImage([...new Set([sourceName(source), ...imageNames(repoTags)])])
+        return warned(await pullImage(store, { fetcher, reference: manifestDigest, names, repository: null, onEvent }), refused, onWarning)
       }
       default:
         throw new Error(`pull "${sourceName(source)}": unknown transport`)
@@ -53,6 +59,11 @@ export async function fetchSource(store: ImageStore, source: ImageSource, regist
     blobs?.close()
     unmark()
   }
+}
+
+function warned(record: ImageRecord, refused: string[], onWarning?: (message: string) => void): ImageRecord {
+  for (const name of refused) onWarning?.(refusedNameWarning(name, record.id))
+  return record
 }
 
 /** the stored image a source names, if present */

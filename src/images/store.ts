@@ -198,7 +198,7 @@ export class ImageStore {
   }
 
   listImages(): ImageRecord[] {
-    return readdirSync(join(this.root, 'images')).filter((f) => f.endsWith('.json')).map((f) => this.getImage(`sha256:${f.slice(0, -5)}`)).filter((r): r is ImageRecord => r !== null)
+    return dirEntries(join(this.root, 'images')).filter((f) => f.endsWith('.json')).map((f) => this.getImage(`sha256:${f.slice(0, -5)}`)).filter((r): r is ImageRecord => r !== null)
   }
 
   namesOf(id: string): string[] {
@@ -213,6 +213,16 @@ export class ImageStore {
       writeAtomic(join(this.root, 'refs.json'), JSON.stringify(refs, null, 2) + '\n')
       if (!Object.values(refs).includes(id)) rmSync(join(this.root, 'images', `${digestHex(id)}.json`), { force: true })
     })
+  }
+}
+
+/** the names in a store directory; none when it is missing (a store an interrupted first run left partial) */
+export function dirEntries(dir: string): string[] {
+  try {
+    return readdirSync(dir)
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return []
+    throw err
   }
 }
 

@@ -1,11 +1,12 @@
 // Archives read in place (blob-source.ts): a gzip-compressed one is first
-// decompressed into the store's tmp directory, and a corrupt or truncated
-// one must leave nothing there and say which archive is at fault.
+// decompressed into an unlinked temp file in the store's tmp directory,
+// so nothing is left there, and a corrupt or truncated one says which
+// archive is at fault.
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import t from 'tap'
 
-import { ArchiveSource, archiveKind } from '../../../src/images/blob-source'
+import { ArchiveSource } from '../../../src/images/blob-source'
 import { buildTar, buildTarGz } from '../../unit/images/fixtures/tar-builder'
 import { tempDir } from './fixtures/temp-dirs'
 
@@ -20,17 +21,19 @@ t.test('a truncated gzip archive is refused, naming it, and leaves no temp file'
   t.same(readdirSync(tmp), [])
 })
 
-t.test('a gzip archive is read and its temp file removed on close', async (t) => {
+t.test('a gzip archive is read from a temp file that has no name even while it is open', async (t) => {
   const dir = tempDir(t, 'podshim-archive-')
   const tmp = join(dir, 'tmp')
   mkdirSync(tmp)
   const file = join(dir, 'image.tar.gz')
   writeFileSync(file, buildTarGz([{ name: 'oci-layout', data: '{"imageLayoutVersion":"1.0.0"}' }]))
   const source = await ArchiveSource.open(file, tmp)
+  t.teardown(() => source.close())
   t.equal(source.readAll('oci-layout').toString(), '{"imageLayoutVersion":"1.0.0"}')
-  t.equal(readdirSync(tmp).length, 1)
-  source.close()
-  t.same(readdirSync(tmp), [])
+  t.same(readdirSync(tmp), [], 'unlinked once opened: a kill (SIGINT, SIGKILL) leaves nothing')
+  const parts: Buffer[] = []
+  for await (const chunk of source.stream('oci-layout')) parts.push(chunk)
+  t.equal(Buffer.concat(parts).toString(), '{"imageLayoutVersion":"1.0.0"}', 'streamed from it')
 })
 
 t.test('members that are links to other members are read through them, within the archive only', async (t) => {
@@ -64,7 +67,7 @@ t.test('members that are links to other members are read through them, within th
   }
 })
 
-t.test('archiveKind tells a docker save archive from an OCI one by streaming its names, gzip or not', async (t) => {
+t.test('an opened archive tells a docker save archive from an OCI one by its members, gzip or not', async (t) => {
   const dir = tempDir(t, 'podshim-archive-')
   const docker = [{ name: 'manifest.json', data: '[]' }, { name: 'abc/layer.tar', data: 'x' }]
   const oci = [{ name: './oci-layout', data: '{}' }, { name: 'index.json', data: '{}' }, { name: 'manifest.json', data: '[]' }]
@@ -76,10 +79,12 @@ t.test('archiveKind tells a docker save archive from an OCI one by streaming its
   ]
   for (const [name, bytes, kind] of cases) {
     writeFileSync(join(dir, name), bytes)
-    t.equal(await archiveKind(join(dir, name)), kind, name)
+    const source = await ArchiveSource.open(join(dir, name), dir)
+    t.equal(source.kind, kind, name)
+    source.close()
   }
   const cut = buildTarGz(docker)
   writeFileSync(join(dir, 'cut.tar.gz'), cut.subarray(0, cut.length - 20))
-  await t.rejects(archiveKind(join(dir, 'cut.tar.gz')), { message: `read archive "${join(dir, 'cut.tar.gz')}"` })
-  await t.rejects(archiveKind(join(dir, 'none.tar')), { message: `read archive "${join(dir, 'none.tar')}"`, cause: { code: 'ENOENT' } })
+  await t.rejects(ArchiveSource.open(join(dir, 'cut.tar.gz'), dir), { message: `read archive "${join(dir, 'cut.tar.gz')}"` })
+  await t.rejects(ArchiveSource.open(join(dir, 'none.tar'), dir), { message: `open archive "${join(dir, 'none.tar')}"`, cause: { code: 'ENOENT' } })
 })

@@ -8,7 +8,8 @@ import { join } from 'node:path'
 import t, { type Test } from 'tap'
 
 import { ImageStore } from '../../../src/images/store'
-import { dockerSaveOfLayout, layoutArchive } from './fixtures/archive-builder'
+import { imageRows } from '../../../src/commands/image-list'
+import { dockerSaveArchive, dockerSaveOfLayout, layoutArchive } from './fixtures/archive-builder'
 import { writeLayout } from './fixtures/image-builder'
 import { tempDir } from './fixtures/temp-dirs'
 import { CLI_PATH, cliEnv } from '../pod/fixtures/helpers'
@@ -86,4 +87,51 @@ t.test('loading a stored image again measures none of its layers again', async (
   store.putImage({ ...record, layers: record.layers.map((l) => ({ ...l, unpackedSize: 1 })) }, [])
   t.equal(cli('load', `oci:${layout}:v1`).status, 0)
   t.same(store.getImage(record.id)!.layers.map((l) => l.unpackedSize), [1, 1])
+})
+
+t.test('a layer another image has is not measured again: images on one base walk it once', async (t) => {
+  const dir = tempDir(t, 'podshim-size-')
+  const base = [{ name: 'base', data: 'b'.repeat(1000) }]
+  const first = dockerSaveArchive([{ repoTags: ['one:1'], layers: [base, [{ name: 'one', data: '1' }]] }])
+  const second = dockerSaveArchive([{ repoTags: ['two:1'], layers: [base, [{ name: 'two', data: '22' }]] }])
+  writeFileSync(join(dir, 'one.tar'), first.tar)
+  writeFileSync(join(dir, 'two.tar'), second.tar)
+  const cli = imageCli(join(dir, 'data'))
+  t.equal(cli('load', join(dir, 'one.tar')).status, 0)
+  const store = new ImageStore(join(dir, 'data'), false)
+  const [baseLayer] = store.getImage(first.ids[0])!.layers
+  t.equal(baseLayer.unpackedSize, 1000)
+  // a file no walk of the first load saw: counted only if the second load walks the base again
+  writeFileSync(join(store.layerPath(baseLayer.diffId), 'extra'), 'x'.repeat(5))
+  t.equal(cli('load', join(dir, 'two.tar')).status, 0)
+  t.same(store.getImage(second.ids[0])!.layers.map((l) => l.unpackedSize), [1000, 2], 'the base\'s size from the first image\'s record')
+})
+
+t.test('ls of a store of an older podshim measures a shared layer once and reads the names once', async (t) => {
+  const dir = tempDir(t, 'podshim-size-')
+  const base = [{ name: 'base', data: 'b'.repeat(1000) }]
+  const { tar, ids } = dockerSaveArchive([
+    { repoTags: ['one:1'], layers: [base, [{ name: 'one', data: '1' }]] },
+    { repoTags: ['two:1'], layers: [base, [{ name: 'two', data: '22' }]] },
+  ])
+  writeFileSync(join(dir, 'two.tar'), tar)
+  t.equal(imageCli(join(dir, 'data'))('load', join(dir, 'two.tar')).status, 0)
+  const store = new ImageStore(join(dir, 'data'), false)
+  for (const id of ids) {
+    const file = join(store.root, 'images', `${id.slice(7)}.json`)
+    const old = JSON.parse(readFileSync(file, 'utf8')) as { layers: Record<string, unknown>[] }
+    for (const layer of old.layers) delete layer.unpackedSize
+    writeFileSync(file, JSON.stringify(old))
+  }
+  const walked: string[] = []
+  let refReads = 0
+  const layerPath = store.layerPath.bind(store)
+  const readRefs = store.readRefs.bind(store)
+  store.layerPath = (diffId: string) => { walked.push(diffId); return layerPath(diffId) }
+  store.readRefs = () => { refReads++; return readRefs() }
+  const rows = imageRows(store)
+  t.same(rows.slice(2).map((r) => [r[0], r[2]]).sort(), [['docker.io/library/one:1', '1kB'], ['docker.io/library/two:1', '1kB']])
+  t.equal(walked.length, new Set(walked).size, 'each layer walked at most once')
+  t.equal(walked.length, 3, 'the base and each image\'s own layer')
+  t.equal(refReads, 1, 'the names read once')
 })

@@ -32,3 +32,12 @@ t.test('a registry config that is missing or not a docker config.json fails the 
   }
   t.notOk(existsSync(dataRoot), 'nothing made before the check')
 })
+
+t.test('a registry config that is not JSON is named on one line', async (t) => {
+  const dir = tempDir(t, 'podshim-regconfig-')
+  const broken = join(dir, 'broken.json')
+  writeFileSync(broken, '{"auths":\n  {"x": nope}\n}\n')
+  const r = pull(join(dir, 'data'), broken)
+  t.equal(r.status, 2)
+  t.match(r.stderr, new RegExp(`^podshim: --registry-config "${broken}": not JSON: [^\\n]+\\n$`), 'one line')
+})

@@ -1,7 +1,7 @@
 // Reference parsing and normalisation as distribution/reference and containers/image do it.
 import t from 'tap'
 
-import { familiarName, formatDockerReference, parseDockerReference, parseImageSource, sourceName } from '../../../src/images/reference'
+import { familiarName, formatDockerReference, isDigestName, parseDockerReference, parseImageSource, sourceName } from '../../../src/images/reference'
 
 const DIGEST = 'sha256:' + 'a'.repeat(64)
 
@@ -66,4 +66,11 @@ t.test('parses transports', async (t) => {
   t.throws(() => parseImageSource('docker:busybox'), { reason: 'InvalidImageName', message: /docker:\/\/NAME/ })
   t.throws(() => parseImageSource('oci:'), { reason: 'InvalidImageName', message: /needs a path/ })
   t.throws(() => parseImageSource('docker-archive:'), { reason: 'InvalidImageName', message: /needs a file/ })
+})
+
+t.test('a digest name is repository@sha256:<hex>, never a transport name that holds "@"', async (t) => {
+  for (const name of [`docker.io/library/app@${DIGEST}`, `localhost:5000/app@${DIGEST}`]) t.ok(isDigestName(name), name)
+  for (const name of ['docker-archive:/tmp/at@dir/u.tar', `docker-archive:/tmp/x@${DIGEST}`, `oci:/tmp/a@b:v1`, `oci-archive:/l@${DIGEST}`, 'docker.io/library/app:1', 'app@sha256:abc']) {
+    t.notOk(isDigestName(name), name)
+  }
 })
