@@ -14,6 +14,7 @@ import { join } from 'node:path'
 
 import { digestHex } from './store'
 import { isProcessAlive, withLock } from './store-lock'
+import { unmountView } from './image-views'
 
 /** Runs fn under the store's GC lock (not re-entrant: flock(2) on a fresh open file). */
 export function withGcLock<T>(imageRoot: string, fn: () => T): T {
@@ -32,8 +33,19 @@ export function holdImageIfPresent(imageRoot: string, id: string, isPresent: () 
   })
 }
 
+/**
+ * Release this process's hold of the image; the last hold of a live
+ * process to go unmounts its lookup view (under the GC lock, where a pod
+ * takes its hold before it mounts the view: a pod that holds it after
+ * this mounts it again).
+ */
 export function releaseImage(imageRoot: string, id: string, pid = process.pid): void {
-  rmSync(join(imageRoot, 'holds', `${digestHex(id)}.${pid}`), { force: true })
+  const hex = digestHex(id)
+  withGcLock(imageRoot, () => {
+    rmSync(join(imageRoot, 'holds', `${hex}.${pid}`), { force: true })
+    const others = readdirSync(join(imageRoot, 'holds')).filter((name) => name.startsWith(`${hex}.`))
+    if (!others.some((name) => isProcessAlive(Number(name.slice(hex.length + 1))))) unmountView(imageRoot, id)
+  })
 }
 
 /** image IDs held by live processes (and "pulling" while one pulls); holds of dead ones are removed */

@@ -2,7 +2,8 @@
 // looks up before a container starts (the executable on PATH, /etc/passwd
 // for a user name): the image's only layer itself, or an overlayfs of its
 // layers with no upper directory mounted at `views/<image hex>` (once per
-// image, shared by pods; unmounted when the image is removed). overlayfs
+// image, shared by pods; unmounted as the last pod holding the image ends,
+// or when the image is removed: image-holds.ts). overlayfs
 // needs at least two lower layers when it has no upper one.
 // Man pages: mount(2); kernel Documentation/filesystems/overlayfs.rst.
 import { mkdirSync, readdirSync, rmSync } from 'node:fs'

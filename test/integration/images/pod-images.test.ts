@@ -12,7 +12,7 @@ import t from 'tap'
 
 import { unmountAllViews } from '../../../src/images/image-views'
 import { ImageStore } from '../../../src/images/store'
-import { WAIT_SCALE, containerLines, keyValues, pause, podEnv, podManifest, waitS, type PodEnv } from '../pod/fixtures/helpers'
+import { WAIT_SCALE, containerLines, keyValues, pause, podEnv, podManifest, readMounts, waitS, type PodEnv } from '../pod/fixtures/helpers'
 import { busyboxLayer, writeLayout } from './fixtures/image-builder'
 import { ensureTools, skopeoCopy, startRegistry } from './fixtures/registry'
 import { tempDir } from './fixtures/temp-dirs'
@@ -102,6 +102,8 @@ t.test('pods of registry images', { skip: skip ?? false }, async (t) => {
     t.same(entries(join(env.stateRoot, 'pods')), [], 'no pod state left')
     t.same(entries(join(env.dataRoot, 'pods')), [], 'no pod data left')
     t.same(entries(env.dataRoot).filter((e) => e !== 'pods'), ['images'], 'the data root keeps only the image store')
+    t.same(readMounts().filter((m) => m.mountPoint.startsWith(env.dataRoot + '/')).map((m) => m.mountPoint), [],
+      'and nothing mounted in it: the last pod holding an image unmounts its lookup view')
   })
 
   t.test('the status names the image as containerd does: its repository:tag and the repository@digest it was pulled by', async (t) => {
