@@ -128,12 +128,12 @@ t.test('nothing to clean: no lock is taken, nothing is made', async (t) => {
 
 t.test('a supervisor killed but not yet reaped (a zombie) is gone: its claim is removed at once', async (t) => {
   const r = roots(t)
-  // sh's background child exits, and the sleep that sh becomes never reaps it
-  const parent = spawn('sh', ['-c', 'true & echo $!; exec sleep 30'], { stdio: ['ignore', 'pipe', 'ignore'] })
+  // sh's background subshell exits once sh has become a sleep, which never reaps it (exiting at once, sh could reap it before its exec)
+  const parent = spawn('sh', ['-c', '(sleep 0.2; exit 0) & echo $!; exec sleep 30'], { stdio: ['ignore', 'pipe', 'ignore'] })
   t.teardown(() => parent.kill('SIGKILL'))
   const zombie = Number((await once(parent.stdout, 'data'))[0])
   let stat = readProcStat(zombie)
-  for (let i = 0; i < 100 && stat?.state !== 'Z'; i++) {
+  for (let i = 0; i < 500 && stat?.state !== 'Z'; i++) {
     await new Promise((resolve) => setTimeout(resolve, 10))
     stat = readProcStat(zombie)
   }
