@@ -10,7 +10,7 @@ import { dirname } from 'node:path'
 import { getSystemErrorMap } from 'node:util'
 
 import type { RunOptions } from './run'
-import { OptionError } from './option-error'
+import { OptionError, optionText } from './option-error'
 import { describeError } from '../supervisor/describe-error'
 
 const ROOTS = [['stateRoot', '--state-root'], ['logRoot', '--log-root'], ['dataRoot', '--data-root']] as const
@@ -19,24 +19,26 @@ const ROOTS = [['stateRoot', '--state-root'], ['logRoot', '--log-root'], ['dataR
 export function checkRunOptions(opts: RunOptions): void {
   for (const [key, flag] of ROOTS) {
     const problem = rootProblem(opts[key])
-    if (problem !== null) throw new OptionError(`${optionValue(flag, key, opts[key], opts)}: ${problem}`)
+    if (problem !== null) throw new OptionError(`${optionValue(flag, key, opts)}: ${problem}`)
   }
-  if (opts.registryConfig !== null) {
-    // loaded only here: the registry client brings node:https, which a run without one never needs
-    const { readAuthFile } = require('../images/registry-client') as typeof import('../images/registry-client')
-    try {
-      readAuthFile(opts.registryConfig)
-    } catch (err) {
-      // the reader's context names the file again: the option and its value say it
-      throw new OptionError(optionValue('--registry-config', 'registryConfig', opts.registryConfig, opts), { cause: (err as Error).cause ?? err })
-    }
+  if (opts.registryConfig !== null) checkRegistryConfigFile(opts.registryConfig, optionValue('--registry-config', 'registryConfig', opts))
+}
+
+/** Throws an OptionError with the option's text when file is not a docker config.json (readAuthFile). */
+export function checkRegistryConfigFile(file: string, option: string): void {
+  // loaded only here: the registry client brings node:https, which a run without a registry never needs
+  const { readAuthFile } = require('../images/registry-client') as typeof import('../images/registry-client')
+  try {
+    readAuthFile(file)
+  } catch (err) {
+    // the reader's context names the file again: the option and its value say it
+    throw new OptionError(option, { cause: (err as Error).cause ?? err })
   }
 }
 
-/** `--data-root "/x"`, and the variable it came from when the environment gave it. */
-function optionValue(flag: string, key: keyof RunOptions, value: string, opts: RunOptions): string {
-  const env = opts.fromEnv?.[key]
-  return `${flag} ${JSON.stringify(value)}${env === undefined ? '' : ` (from ${env})`}`
+/** The option's text for its messages: its value, and the variable that gave it. */
+function optionValue(flag: string, key: keyof RunOptions, opts: RunOptions): string {
+  return optionText(flag, opts[key], opts.fromEnv?.[key])
 }
 
 /** Why dir cannot be a root podshim makes directories under, or null when it can be. */

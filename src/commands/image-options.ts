@@ -1,6 +1,7 @@
 // The image commands' options that only the file system can check, checked
 // before anything is read or made, as `podshim run` checks its own
-// (check-run-options.ts, whose rootProblem and OptionError these share):
+// (check-run-options.ts, whose rootProblem, registry config check and
+// OptionError these share):
 // --data-root must be a directory the commands that write (pull, load, rm,
 // prune) can make the store in; the commands that only read (ls, inspect)
 // make nothing, and a data root with no store is an empty one.
@@ -9,16 +10,14 @@
 import { join, resolve } from 'node:path'
 import type { Command } from 'commander'
 
-import { readAuthFile } from '../images/registry-client'
 import { ImageStore } from '../images/store'
-import { rootProblem } from './check-run-options'
-import { OptionError } from './option-error'
+import { checkRegistryConfigFile, rootProblem } from './check-run-options'
+import { OptionError, optionText } from './option-error'
 
-/** `--data-root "/x"`, and the variable it came from when the environment gave it */
+/** The option's text for its messages: its value, and the variable that gave it. */
 function optionValue(cmd: Command, flag: string, key: string): string {
-  const value = JSON.stringify(cmd.getOptionValue(key))
   const env = cmd.options.find((o) => o.attributeName() === key)?.envVar
-  return `${flag} ${value}${cmd.getOptionValueSource(key) === 'env' && env !== undefined ? ` (from ${env})` : ''}`
+  return optionText(flag, cmd.getOptionValue(key), cmd.getOptionValueSource(key) === 'env' ? env : undefined)
 }
 
 /** --data-root, absolute (as `run` has it: layerDirs and views are shown and mounted by it); "" would be the current directory */
@@ -79,11 +78,5 @@ export function storeToRead(cmd: Command): ImageStore | null {
 /** --registry-config, when given, is a docker config.json. */
 export function checkRegistryConfig(cmd: Command): void {
   const file = cmd.getOptionValue('registryConfig') as string | undefined
-  if (file === undefined) return
-  try {
-    readAuthFile(file)
-  } catch (err) {
-    // the reader's context names the file again: the option and its value say it
-    throw new OptionError(optionValue(cmd, '--registry-config', 'registryConfig'), { cause: (err as Error).cause ?? err })
-  }
+  if (file !== undefined) checkRegistryConfigFile(file, optionValue(cmd, '--registry-config', 'registryConfig'))
 }

@@ -10,3 +10,8 @@ export class OptionError extends Error {
     this.name = 'OptionError'
   }
 }
+
+/** `--data-root "/x"`, and the variable the value came from when the environment gave it. */
+export function optionText(flag: string, value: unknown, fromEnv: string | undefined): string {
+  return `${flag} ${JSON.stringify(value)}${fromEnv === undefined ? '' : ` (from ${fromEnv})`}`
+}
