@@ -6,6 +6,7 @@ import { join } from 'node:path'
 import { nativeApi, PAUSE_PATH } from '../native/addon'
 import { loadPod } from '../spec'
 import type { DefaultedPod } from '../spec/types'
+import type { PodConfigObjects } from '../spec/config-objects'
 import { kernelHostname, podFqdn } from '../spec/hostname'
 import { formatProblem } from '../spec/manifest-error'
 import { admissionFailure, rejectedStatus } from './admission'
@@ -71,7 +72,7 @@ export async function runCommand(file: string, opts: RunOptions): Promise<number
   // usage errors first, as commander's: nothing is read or made for options that cannot serve
   checkRunOptions(opts)
   const { text, source } = readManifest(file)
-  const { pod, warnings } = loadPod(text, source, { newUid: randomPodUid })
+  const { pod, objects, warnings } = loadPod(text, source, { newUid: randomPodUid })
   const isJson = opts.output === 'json'
   for (const w of warnings) process.stderr.write(`podshim: warning: ${formatProblem(w)}\n`)
   const rejection = admissionFailure(pod, opts.allowedUnsafeSysctls)
@@ -120,7 +121,7 @@ export async function runCommand(file: string, opts: RunOptions): Promise<number
       events.warning('CgroupLimitsNotEnforced', message)
     }
     try {
-      supervisor = createSupervisor(pod, opts, { cgroup, paths, clock, events, terminal })
+      supervisor = createSupervisor(pod, objects, opts, { cgroup, paths, clock, events, terminal })
     } catch (err) {
       await cgroup.remove()
       removePodStateDir(paths.stateDir, uid)
@@ -144,7 +145,7 @@ export async function runCommand(file: string, opts: RunOptions): Promise<number
 }
 
 /** Everything the supervisor needs. */
-function createSupervisor(pod: DefaultedPod, opts: RunOptions, ctx: {
+function createSupervisor(pod: DefaultedPod, objects: PodConfigObjects, opts: RunOptions, ctx: {
   cgroup: PodCgroup
   paths: SandboxPaths
   clock: Clock
@@ -155,7 +156,7 @@ function createSupervisor(pod: DefaultedPod, opts: RunOptions, ctx: {
   const { cgroup, paths, clock, events, terminal } = ctx
   const hostname = pod.spec.hostNetwork ? hostHostname() : kernelHostname(pod)
   terminal.register([...pod.spec.initContainers, ...pod.spec.containers].map((c) => c.name))
-  const sandbox = new PodSandbox(nativeApi, pod, paths, cgroup, PAUSE_PATH)
+  const sandbox = new PodSandbox(nativeApi, pod, paths, cgroup, PAUSE_PATH, objects)
   const runtime = new SandboxRuntime(sandbox, hostname, pod.spec.hostNetwork ? null : podFqdn(pod), podLogDir(opts.logRoot, namespace, name, uid), terminal)
   const images = new DefaultImageResolver({
     dataRoot: opts.dataRoot,

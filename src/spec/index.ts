@@ -2,6 +2,7 @@
 // defaulted Pod out (load.ts → validate.ts → defaults.ts), or a
 // ManifestError listing every problem at once.
 
+import { NO_CONFIG_OBJECTS, type PodConfigObjects } from './config-objects';
 import { applyDefaults } from './defaults';
 import { parseManifest } from './load';
 import { ManifestError } from './manifest-error';
@@ -15,6 +16,8 @@ export interface LoadPodOptions {
 
 export interface LoadedPod {
   pod: DefaultedPod;
+  /** the ConfigMaps and Secrets given beside it */
+  objects: PodConfigObjects;
   warnings: Warning[];
 }
 
@@ -27,7 +30,7 @@ export function loadPod(text: string, source: string, options: LoadPodOptions): 
   const raw = parseManifest(text, source);
   const { problems, warnings, pod } = validatePod(raw);
   if (problems.length > 0 || pod === undefined) throw new ManifestError(source, problems);
-  return { pod: applyDefaults(pod, { newUid: options.newUid }), warnings };
+  return { pod: applyDefaults(pod, { newUid: options.newUid }), objects: NO_CONFIG_OBJECTS, warnings };
 }
 
 export { ManifestError, formatProblem } from './manifest-error';
@@ -38,3 +41,4 @@ export { parseQuantity, isQuantity, QuantityError, MAX_QUANTITY, type Quantity }
 export { expandVars, expandWithMap, type VarLookup } from './expand';
 export { podHostname, podFqdn } from './hostname';
 export type * from './types';
+export { NO_CONFIG_OBJECTS, type ConfigObject, type PodConfigObjects } from './config-objects';

@@ -14,6 +14,7 @@ import { prepareVolumes, teardownVolumes, type PreparedVolume } from '../sandbox
 import { writeEtcFiles, type EtcFiles } from '../sandbox/etc-files'
 import { PAUSE_LEAF, type PodCgroup } from '../cgroup/pod-cgroup'
 import type { DefaultedPod } from '../spec/types'
+import { NO_CONFIG_OBJECTS, type PodConfigObjects } from '../spec/config-objects'
 import { podHostname } from '../spec/hostname'
 import { spawnOrThrow } from './spawn-or-throw'
 import { removeTree } from '../remove-tree'
@@ -90,6 +91,8 @@ export class PodSandbox {
     readonly paths: SandboxPaths,
     readonly cgroup: PodCgroup,
     private readonly pausePath: string,
+    /** the ConfigMaps and Secrets given beside the pod, for its env and volumes */
+    readonly objects: PodConfigObjects = NO_CONFIG_OBJECTS,
   ) {}
 
   /** Create everything up to a running pause; throws after undoing what it did. */
