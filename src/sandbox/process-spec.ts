@@ -1,18 +1,20 @@
 // What a container's main process runs: argv from command/args over the
 // image's Entrypoint/Cmd (Kubernetes' rules), the environment (image env,
-// then the container's env with $(VAR) expansion, then HOSTNAME as
-// containerd adds it, then HOME as runc adds it), the user and groups
+// then HOSTNAME as containerd adds it, then the container's envFrom and
+// env with $(VAR) expansion, then HOME as runc adds it), the user and groups
 // (kubelet's runAsNonRoot check, then containerd's passwd and group
 // lookups), the oom_score_adj kubelet gives it, and the executable found on
 // PATH inside the container's root. Pure apart from the image lookups passed in.
 import { posix } from 'node:path'
 import type { DefaultedContainer, DefaultedPod } from '../spec/types'
+import type { PodConfigObjects } from '../spec/config-objects'
 import type { ImageConfig } from '../images/resolver'
 import { expandVars } from '../spec/expand'
 import { oomScoreAdj, podQosClass, withDefaultRequests } from '../cgroup/qos'
 import { containerResources, initContainerResources, resourcesOf } from '../supervisor/resources'
 import { allCapabilities, containerCapabilities } from './capability-sets'
 import { ContainerConfigError } from './container-config-error'
+import { envFromVariables, keyRefValue } from './config-env'
 import { type NodeAllocatable, resourceFieldValue } from './downward-resources'
 
 export { ContainerConfigError }
@@ -74,15 +76,24 @@ export function fieldRefValue(pod: DefaultedPod, fieldPath: string, node: NodeIn
   }
 }
 
-/** The container's env in order, expanded as kubelet does (each entry may reference the earlier ones). */
-export function containerEnv(pod: DefaultedPod, container: DefaultedContainer, node: NodeInfo): Map<string, string> {
-  const env = new Map<string, string>()
+/**
+ * The container's env in order, as kubelet makes it: envFrom first, then
+ * env, a later entry overriding an earlier one; a value may reference what
+ * comes before it. `objects` are the ConfigMaps and Secrets beside the pod.
+ * @throws ContainerConfigError for a missing object or key that is not optional
+ */
+export function containerEnv(pod: DefaultedPod, container: DefaultedContainer, node: NodeInfo, objects: PodConfigObjects): Map<string, string> {
+  const env = envFromVariables(container.envFrom, objects)
   for (const entry of container.env) {
-    let value: string
-    if (entry.valueFrom?.fieldRef !== undefined) value = fieldRefValue(pod, entry.valueFrom.fieldRef.fieldPath, node)
-    else if (entry.valueFrom?.resourceFieldRef !== undefined) value = resourceFieldValue(entry.valueFrom.resourceFieldRef, pod, container, node.allocatable)
+    let value: string | undefined
+    const from = entry.valueFrom
+    if (from?.fieldRef !== undefined) value = fieldRefValue(pod, from.fieldRef.fieldPath, node)
+    else if (from?.resourceFieldRef !== undefined) value = resourceFieldValue(from.resourceFieldRef, pod, container, node.allocatable)
+    else if (from?.configMapKeyRef !== undefined) value = keyRefValue('configMap', from.configMapKeyRef, objects, pod.metadata.namespace)
+    else if (from?.secretKeyRef !== undefined) value = keyRefValue('secret', from.secretKeyRef, objects, pod.metadata.namespace)
     else value = expandVars(entry.value ?? '', (name) => env.get(name))
-    env.set(entry.name, value)
+    // an optional ref to what is missing sets nothing, as kubelet's `continue`
+    if (value !== undefined) env.set(entry.name, value)
   }
   return env
 }
@@ -93,6 +104,8 @@ export function processSpec(input: {
   image: ImageConfig
   hostname: string
   node: NodeInfo
+  /** the ConfigMaps and Secrets given beside the pod */
+  objects: PodConfigObjects
   users: ImageUsers
   /** the machine's memory (MemTotal), which a Burstable container's oom_score_adj is relative to */
   machineMemoryBytes: number
@@ -100,7 +113,7 @@ export function processSpec(input: {
   hasDeviceFilter: boolean
 }): ProcessSpec {
   const { pod, container, image } = input
-  const own = containerEnv(pod, container, input.node)
+  const own = containerEnv(pod, container, input.node, input.objects)
   const lookup = (name: string): string | undefined => own.get(name)
   const command = container.command.map((s) => expandVars(s, lookup))
   const args = container.args.map((s) => expandVars(s, lookup))

@@ -1,6 +1,8 @@
 // The pod's volumes on the host side: emptyDir directories (a tmpfs for
 // `medium: Memory`, sized by sizeLimit), hostPath with Kubernetes' `type`
-// checks, and each container's volumeMounts resolved to a mount source.
+// checks, configMap, secret, downwardAPI and projected volumes filled as
+// kubelet fills them (volume-payload.ts, file-volumes.ts) and mounted
+// read-only, and each container's volumeMounts resolved to a mount source.
 // A subPath is opened inside its volume (subpath.ts) and held by fd, so the
 // volume cannot be swapped between the check and the mount: the checked fd
 // is cloned into a detached mount (open_tree) that the child attaches with
@@ -19,6 +21,8 @@ import { allocatableMemoryBytes } from './downward-resources'
 import { openInside } from './subpath'
 import { checkMountPoint, type MountPointImage } from './mount-point'
 import { propagationOf } from '../cgroup/mount'
+import { type PayloadSources, PayloadError, isFileVolume, volumePayload } from './volume-payload'
+import { fillFileVolume, nestedMountPoints } from './file-volumes'
 
 export interface PreparedVolume {
   name: string
@@ -27,6 +31,8 @@ export interface PreparedVolume {
   owned: boolean
   /** a tmpfs podshim mounted there */
   mounted: boolean
+  /** mounted read-only in every container, whatever its volumeMount says (kubelet's ReadOnly volume attribute) */
+  isReadOnly?: boolean
 }
 
 /**
@@ -42,13 +48,15 @@ export function memoryVolumeBytes(sizeLimitBytes: number | undefined, podMemoryL
 
 /**
  * Create every volume of the pod under `dir` (podMemoryLimitBytes: the pod's
- * memory limit, or null); on failure, undo what was done and throw.
+ * memory limit, or null); `sources`: what configMap, secret, downwardAPI and
+ * projected volumes are filled from. On failure, undo what was done and throw.
  */
-export function prepareVolumes(volumes: DefaultedVolume[], dir: string, podMemoryLimitBytes: number | null, fsGroup?: number): Map<string, PreparedVolume> {
+export function prepareVolumes(volumes: DefaultedVolume[], dir: string, podMemoryLimitBytes: number | null, fsGroup?: number, sources?: PayloadSources): Map<string, PreparedVolume> {
   const prepared = new Map<string, PreparedVolume>()
   try {
     volumes.forEach((volume, i) => {
-      const done = prepareVolume(volume, i, dir, podMemoryLimitBytes)
+      const done = isFileVolume(volume) ? prepareFileVolume(volume, dir, podMemoryLimitBytes, fsGroup, sources)
+        : prepareVolume(volume, i, dir, podMemoryLimitBytes)
       prepared.set(volume.name, done)
       if (fsGroup !== undefined && done.owned) setVolumeOwnership(done, fsGroup)
     })
@@ -64,20 +72,55 @@ function prepareVolume(volume: DefaultedVolume, index: number, dir: string, podM
     checkHostPath(`spec.volumes[${index}].hostPath`, volume.name, volume.hostPath.path, volume.hostPath.type)
     return { name: volume.name, hostPath: volume.hostPath.path, owned: false, mounted: false }
   }
-  const path = join(dir, 'empty-dir', volume.name)
+  const isMemory = volume.emptyDir?.medium === 'Memory'
+  const sizeLimit = volume.emptyDir?.sizeLimit === undefined ? undefined : Number(parseQuantity(volume.emptyDir.sizeLimit).value())
+  return makeEmptyDir(volume.name, join(dir, 'empty-dir', volume.name), isMemory ? memoryVolumeBytes(sizeLimit, podMemoryLimitBytes, allocatableMemoryBytes()) : null, 'emptyDir')
+}
+
+/** kubelet's emptyDir setup: a directory 0777, or a tmpfs of memoryBytes (null: on disk). */
+function makeEmptyDir(name: string, path: string, memoryBytes: number | null, kind: string): PreparedVolume {
   mkdirSync(path, { recursive: true })
   chmodSync(path, 0o777) // as kubelet's emptyDir
-  const prepared: PreparedVolume = { name: volume.name, hostPath: path, owned: true, mounted: false }
-  if (volume.emptyDir?.medium === 'Memory') {
-    const sizeLimit = volume.emptyDir.sizeLimit === undefined ? undefined : Number(parseQuantity(volume.emptyDir.sizeLimit).value())
-    const size = memoryVolumeBytes(sizeLimit, podMemoryLimitBytes, allocatableMemoryBytes())
+  const prepared: PreparedVolume = { name, hostPath: path, owned: true, mounted: false }
+  if (memoryBytes !== null) {
     try {
-      mount('tmpfs', path, 'tmpfs', MS_NOSUID | MS_NODEV, `mode=1777,size=${size}`)
+      mount('tmpfs', path, 'tmpfs', MS_NOSUID | MS_NODEV, `mode=1777,size=${memoryBytes}`)
     } catch (err) {
       rmSync(path, { recursive: true, force: true })
-      throw new VolumeError(`mount emptyDir volume "${volume.name}" (medium Memory)`, { cause: err })
+      throw new VolumeError(`mount ${kind} volume "${name}" (medium Memory)`, { cause: err })
     }
     prepared.mounted = true
+  }
+  return prepared
+}
+
+/**
+ * A configMap, secret, downwardAPI or projected volume: its files collected
+ * first (nothing is made for one that cannot be filled), then an emptyDir,
+ * on a tmpfs for a secret or projected one as kubelet wraps them, filled as
+ * kubelet's AtomicWriter fills it. A failure has kubelet's FailedMount text.
+ */
+function prepareFileVolume(volume: DefaultedVolume, dir: string, podMemoryLimitBytes: number | null, fsGroup: number | undefined, sources: PayloadSources | undefined): PreparedVolume {
+  const setUpFailed = (err: unknown): VolumeError =>
+    new VolumeError(`MountVolume.SetUp failed for volume "${volume.name}" : ${(err as Error).message}`, { cause: err instanceof PayloadError ? undefined : err })
+  if (sources === undefined) throw setUpFailed(new Error('no pod to fill it from'))
+  let payload: ReturnType<typeof volumePayload>
+  let nested: string[]
+  try {
+    payload = volumePayload(volume, sources)
+    nested = nestedMountPoints(volume.name, sources.pod)
+  } catch (err) {
+    throw setUpFailed(err)
+  }
+  const kind = volume.configMap !== undefined ? 'configMap' : volume.secret !== undefined ? 'secret' : volume.downwardAPI !== undefined ? 'downwardAPI' : 'projected'
+  const isMemory = kind === 'secret' || kind === 'projected'
+  const prepared = makeEmptyDir(volume.name, join(dir, kind.toLowerCase(), volume.name), isMemory ? memoryVolumeBytes(undefined, podMemoryLimitBytes, allocatableMemoryBytes()) : null, kind)
+  prepared.isReadOnly = true
+  try {
+    fillFileVolume(prepared.hostPath, payload, nested, fsGroup)
+  } catch (err) {
+    teardownVolumes([prepared])
+    throw setUpFailed(err)
   }
   return prepared
 }
@@ -186,7 +229,8 @@ export function resolveVolumeMounts(
       if (volume === undefined) throw new VolumeError(`volumeMounts[${i}]: volume "${vm.name}" not found`)
       const target = containerPath(vm.mountPath, `volumeMounts[${i}].mountPath`)
       if (image !== undefined) checkMountPoint(image, target, mounts.map((m) => m.target), `volumeMounts[${i}].mountPath`)
-      const readOnly = vm.readOnly === true
+      // as kubelet: a volume it fills from the API is read-only in every container
+      const readOnly = vm.readOnly === true || volume.isReadOnly === true
       const recursiveReadOnly = readOnly && (vm.recursiveReadOnly === 'Enabled' || vm.recursiveReadOnly === 'IfPossible')
       // HostToContainer (and Bidirectional, which podshim mounts as it): the host's mount must pass mounts on
       const isHostToContainer = vm.mountPropagation === 'HostToContainer' || vm.mountPropagation === 'Bidirectional'

@@ -15,6 +15,12 @@ export interface ConfigObject {
    * with stringData merged over it, as the API server stores it.
    */
   data: ReadonlyMap<string, Buffer>;
+  /**
+   * ConfigMap only: which keys of `data` came from binaryData. Env does
+   * not see them (kubelet reads a ConfigMap's data alone for env); volumes
+   * show both.
+   */
+  binaryKeys?: ReadonlySet<string>;
   /** Secret only: its type (default "Opaque") */
   type?: string;
 }

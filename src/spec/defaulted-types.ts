@@ -2,7 +2,7 @@
 // of types.ts): every field Kubernetes' API defaulting always sets is
 // non-optional here, and the lists and maps consumers iterate are always
 // present. Consumers use these types only.
-import type { Container, ContainerPort, DNSPolicy, EnvVar, HTTPGetAction, HostPathType, LifecycleHandler, ObjectMeta, Pod, PodSecurityContext, PodSpec, Probe, Protocol, PullPolicy, ResourceList, RestartPolicy, StorageMedium, StringMap, TerminationMessagePolicy, URIScheme, VolumeMount } from './types';
+import type { Container, ContainerPort, DNSPolicy, DownwardAPIVolumeFile, EnvFromSource, EnvVar, HTTPGetAction, HostPathType, KeyToPath, LifecycleHandler, ObjectMeta, Pod, PodSecurityContext, PodSpec, Probe, Protocol, PullPolicy, ResourceList, RestartPolicy, StorageMedium, StringMap, TerminationMessagePolicy, URIScheme, VolumeMount } from './types';
 
 export interface DefaultedObjectMeta extends ObjectMeta {
   name: string;
@@ -44,6 +44,7 @@ export interface DefaultedContainer
     | 'command'
     | 'args'
     | 'env'
+    | 'envFrom'
     | 'ports'
     | 'resources'
     | 'volumeMounts'
@@ -57,6 +58,7 @@ export interface DefaultedContainer
   command: string[];
   args: string[];
   env: EnvVar[];
+  envFrom: EnvFromSource[];
   ports: DefaultedContainerPort[];
   resources: { requests: ResourceList; limits: ResourceList };
   volumeMounts: VolumeMount[];
@@ -99,4 +101,25 @@ export interface DefaultedVolume {
   name: string;
   emptyDir?: { medium: StorageMedium; sizeLimit?: string };
   hostPath?: { path: string; type: HostPathType };
+  configMap?: DefaultedKeySource;
+  /** `secretName` as `name`, the same shape as a configMap's */
+  secret?: DefaultedKeySource;
+  downwardAPI?: { items: DownwardAPIVolumeFile[]; defaultMode: number };
+  projected?: { sources: DefaultedVolumeProjection[]; defaultMode: number };
+}
+
+/** A configMap or secret volume (or projection): the object's name, with `items` and `optional` always present. */
+export interface DefaultedKeySource {
+  name: string;
+  items: KeyToPath[];
+  /** 0644 where unset (SetDefaults_ConfigMapVolumeSource, …); a projection's is its volume's */
+  defaultMode: number;
+  optional: boolean;
+}
+
+/** One implemented source of a projected volume. */
+export interface DefaultedVolumeProjection {
+  configMap?: DefaultedKeySource;
+  secret?: DefaultedKeySource;
+  downwardAPI?: { items: DownwardAPIVolumeFile[] };
 }

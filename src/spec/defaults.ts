@@ -7,11 +7,13 @@ import type {
   Container,
   DefaultedContainer,
   DefaultedHTTPGetAction,
+  DefaultedKeySource,
   DefaultedLifecycleHandler,
   DefaultedPod,
   DefaultedProbe,
   DefaultedVolume,
   HTTPGetAction,
+  KeyToPath,
   LifecycleHandler,
   Pod,
   Probe,
@@ -105,9 +107,10 @@ function defaultContainer(c: Container, hostNetwork: boolean): DefaultedContaine
     imagePullPolicy: c.imagePullPolicy || defaultPullPolicy(image),
     command: c.command ?? [],
     args: c.args ?? [],
-    // an env var whose only source podshim ignores was warned about; drop it
+    envFrom: c.envFrom ?? [],
+    // an env var whose only source podshim ignores (fileKeyRef) was warned about; drop it
     env: (c.env ?? [])
-      .filter((e) => e.valueFrom === undefined || e.valueFrom.fieldRef !== undefined || e.valueFrom.resourceFieldRef !== undefined)
+      .filter((e) => e.valueFrom === undefined || Object.keys(e.valueFrom).length > 0)
       .map((e) =>
         e.valueFrom?.fieldRef === undefined
           ? e
@@ -167,11 +170,34 @@ function defaultHandler(handler: LifecycleHandler): DefaultedLifecycleHandler {
   return httpGet === undefined ? rest : { ...rest, httpGet: defaultHttpGet(httpGet) };
 }
 
+/** SetDefaults_ConfigMapVolumeSource, _SecretVolumeSource, _DownwardAPIVolumeSource and _ProjectedVolumeSource: 0644 */
+export const DEFAULT_VOLUME_FILE_MODE = 0o644;
+
 function defaultVolume(volume: Volume): DefaultedVolume {
+  const { name } = volume;
   if (volume.hostPath !== undefined) {
-    return { name: volume.name, hostPath: { path: volume.hostPath.path, type: volume.hostPath.type ?? '' } };
+    return { name, hostPath: { path: volume.hostPath.path, type: volume.hostPath.type ?? '' } };
+  }
+  if (volume.configMap !== undefined) return { name, configMap: defaultKeySource(volume.configMap.name, volume.configMap, volume.configMap.defaultMode) };
+  if (volume.secret !== undefined) return { name, secret: defaultKeySource(volume.secret.secretName, volume.secret, volume.secret.defaultMode) };
+  if (volume.downwardAPI !== undefined) {
+    return { name, downwardAPI: { items: volume.downwardAPI.items ?? [], defaultMode: volume.downwardAPI.defaultMode ?? DEFAULT_VOLUME_FILE_MODE } };
+  }
+  if (volume.projected !== undefined) {
+    const defaultMode = volume.projected.defaultMode ?? DEFAULT_VOLUME_FILE_MODE;
+    // a source podshim cannot issue (serviceAccountToken, …) was dropped by validation and leaves an empty entry
+    const sources = (volume.projected.sources ?? []).filter((s) => s.configMap !== undefined || s.secret !== undefined || s.downwardAPI !== undefined).map((s) => {
+      if (s.configMap !== undefined) return { configMap: defaultKeySource(s.configMap.name, s.configMap, defaultMode) };
+      if (s.secret !== undefined) return { secret: defaultKeySource(s.secret.name, s.secret, defaultMode) };
+      return { downwardAPI: { items: s.downwardAPI?.items ?? [] } };
+    });
+    return { name, projected: { sources, defaultMode } };
   }
   // SetDefaults_Volume: no source means emptyDir; ignored sources land here too
   const { medium = '', sizeLimit } = volume.emptyDir ?? {};
   return { name: volume.name, emptyDir: sizeLimit === undefined ? { medium } : { medium, sizeLimit } };
+}
+
+function defaultKeySource(name: string | undefined, source: { items?: KeyToPath[]; optional?: boolean }, defaultMode: number | undefined): DefaultedKeySource {
+  return { name: name ?? '', items: source.items ?? [], defaultMode: defaultMode ?? DEFAULT_VOLUME_FILE_MODE, optional: source.optional === true };
 }

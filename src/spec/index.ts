@@ -1,10 +1,12 @@
 // podshim's one entry to the spec layer: manifest text in, a validated and
-// defaulted Pod out (load.ts → validate.ts → defaults.ts), or a
+// defaulted Pod out (load.ts → validate.ts → defaults.ts) with the
+// ConfigMaps and Secrets beside it (load-config-objects.ts), or a
 // ManifestError listing every problem at once.
 
-import { NO_CONFIG_OBJECTS, type PodConfigObjects } from './config-objects';
+import type { PodConfigObjects } from './config-objects';
 import { applyDefaults } from './defaults';
-import { parseManifest } from './load';
+import { parseManifestObjects } from './load';
+import { loadConfigObjects } from './load-config-objects';
 import { ManifestError } from './manifest-error';
 import type { DefaultedPod, Warning } from './types';
 import { validatePod } from './validate';
@@ -22,19 +24,23 @@ export interface LoadedPod {
 }
 
 /**
- * Parse, validate and default the Pod in `text`; `source` (a file name, or
- * "-" for stdin) names it in errors.
- * @throws ManifestError with every problem found.
+ * Parse, validate and default the Pod in `text`, and validate the
+ * ConfigMaps and Secrets beside it; `source` (a file name, or "-" for
+ * stdin) names it in errors.
+ * @throws ManifestError with every problem found, the objects' too.
  */
 export function loadPod(text: string, source: string, options: LoadPodOptions): LoadedPod {
-  const raw = parseManifest(text, source);
+  const { pod: raw, objects: rawObjects } = parseManifestObjects(text, source);
   const { problems, warnings, pod } = validatePod(raw);
-  if (problems.length > 0 || pod === undefined) throw new ManifestError(source, problems);
-  return { pod: applyDefaults(pod, { newUid: options.newUid }), objects: NO_CONFIG_OBJECTS, warnings };
+  // as the API server defaults it: an object without a namespace is in "default"
+  const config = loadConfigObjects(rawObjects, pod?.metadata?.namespace || 'default');
+  const allProblems = [...problems, ...config.problems];
+  if (allProblems.length > 0 || pod === undefined) throw new ManifestError(source, allProblems);
+  return { pod: applyDefaults(pod, { newUid: options.newUid }), objects: config.objects, warnings: [...warnings, ...config.warnings] };
 }
 
 export { ManifestError, formatProblem } from './manifest-error';
-export { parseManifest } from './load';
+export { parseManifest, parseManifestObjects } from './load';
 export { validatePod, type ValidationResult } from './validate';
 export { applyDefaults, defaultPullPolicy, PROBE_DEFAULTS } from './defaults';
 export { parseQuantity, isQuantity, QuantityError, MAX_QUANTITY, type Quantity } from './quantity';

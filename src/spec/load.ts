@@ -1,12 +1,25 @@
-// Turn manifest text into a plain value: YAML as kubectl reads it (so JSON too), possibly
+// Turn manifest text into plain values: YAML as kubectl reads it (so JSON too), possibly
 // several documents and lists (`kind: List`, read as their items), of
-// which exactly one object must be the Pod. Nothing here
-// knows the Pod schema beyond `kind`; validate.ts does the rest.
+// which exactly one object must be the Pod, and the others ConfigMaps and
+// Secrets for it (as `kubectl apply -f` of a file holding a Pod and its
+// ConfigMap). Nothing here knows a schema beyond `kind`; validate.ts and
+// load-config-objects.ts do the rest.
 
 import { parseAllDocuments, type Tags } from 'yaml';
 import { describeValue } from './check-schema';
+import type { ManifestObject } from './load-config-objects';
 import { ManifestError } from './manifest-error';
 import type { Problem } from './types';
+
+/** The kinds a manifest may hold beside its Pod. */
+const BESIDE_POD_KINDS: readonly string[] = ['ConfigMap', 'Secret'];
+
+export interface ParsedManifest {
+  /** the Pod, or the one object the manifest holds whatever its kind */
+  pod: unknown;
+  /** the ConfigMaps and Secrets beside it, in manifest order */
+  objects: ManifestObject[];
+}
 
 /**
  * Scalars as kubectl's reader (sigs.k8s.io/yaml over go-yaml v2) resolves
@@ -37,15 +50,21 @@ function goInt(text: string, base: number): number {
 
 const YAML_POSITION_SUFFIX = / at line \d+, column \d+:?$/;
 
-/**
- * Parse `text` (named `source` in errors) and return the Pod document as a
- * plain value. Empty documents are ignored; a list stands for its items. A
- * single object is returned whatever its kind, so validation can say what
- * is wrong with it; among several, exactly one must have kind Pod.
- * @throws ManifestError naming the line of a syntax error, or the document
- *   (1-based), item and kind of each object that is not the Pod.
- */
+/** parseManifestObjects' Pod alone. */
 export function parseManifest(text: string, source: string): unknown {
+  return parseManifestObjects(text, source).pod;
+}
+
+/**
+ * Parse `text` (named `source` in errors) and return the Pod document and
+ * the ConfigMaps and Secrets beside it, as plain values. Empty documents
+ * are ignored; a list stands for its items. A single object is returned
+ * whatever its kind, so validation can say what is wrong with it; among
+ * several, exactly one must have kind Pod and the rest kind ConfigMap or Secret.
+ * @throws ManifestError naming the line of a syntax error, or the document
+ *   (1-based), item and kind of each object that cannot be there.
+ */
+export function parseManifestObjects(text: string, source: string): ParsedManifest {
   const documents = parseAllDocuments(text, KUBECTL_YAML);
   const problems: Problem[] = [];
   const values: { label: string; value: unknown }[] = [];
@@ -75,15 +94,15 @@ export function parseManifest(text: string, source: string): unknown {
   if (values.length === 0) {
     throw new ManifestError(source, [{ path: '', message: 'no pod found: the manifest is empty' }]);
   }
-  if (values.length === 1) return values[0].value;
+  if (values.length === 1) return { pod: values[0].value, objects: [] };
 
   const pods = values.filter(({ value }) => kindOf(value) === 'Pod');
   for (const { label, value } of values) {
     const kind = kindOf(value);
-    if (kind !== 'Pod') {
+    if (kind !== 'Pod' && !isBesidePod(kind)) {
       const what = kind === undefined ? 'has no kind' : `has kind ${JSON.stringify(kind)}`;
-      problems.push({ path: '', message: `unexpected ${label}: ${what}: podshim runs a Pod, and the manifest may hold nothing else` });
-    } else if (pods.length > 1) {
+      problems.push({ path: '', message: `unexpected ${label}: ${what}: podshim runs a Pod, and beside it the manifest may hold only ConfigMaps and Secrets` });
+    } else if (kind === 'Pod' && pods.length > 1) {
       problems.push({ path: '', message: `unexpected ${label}: one of ${pods.length} Pods, only one is allowed` });
     }
   }
@@ -91,8 +110,10 @@ export function parseManifest(text: string, source: string): unknown {
     problems.unshift({ path: '', message: `no pod found: none of ${values.length} ${values.some(({ label }) => label.includes(' items[')) ? 'objects' : 'documents'} has kind "Pod"` });
   }
   if (problems.length > 0) throw new ManifestError(source, problems);
-  return pods[0].value;
+  return { pod: pods[0].value, objects: values.filter(({ value }) => isBesidePod(kindOf(value))) };
 }
+
+const isBesidePod = (kind: string | undefined): boolean => kind !== undefined && BESIDE_POD_KINDS.includes(kind);
 
 /**
  * kubectl's FlattenListVisitor: a list object (kind `List` or `…List`, as

@@ -59,6 +59,20 @@ export function envVarName(value: string): string[] {
   return ["must consist only of printable ASCII characters other than '='"];
 }
 
+/** A ConfigMap or Secret key (IsConfigMapKey): what can be a file name in a volume, so no `.`, `..` or `..` prefix. */
+export function configKey(value: string): string[] {
+  const errors: string[] = [];
+  if (value.length > DNS1123_SUBDOMAIN_MAX) errors.push(maxLength(DNS1123_SUBDOMAIN_MAX));
+  if (!/^[-._a-zA-Z0-9]+$/.test(value)) {
+    errors.push(
+      "a valid config key must consist of alphanumeric characters, '-', '_' or '.' (e.g. 'key.name', or 'KEY_NAME', or 'key-name', regex used for validation is '[-._a-zA-Z0-9]+')",
+    );
+  }
+  if (value === '.' || value === '..') errors.push(`must not be '${value}'`);
+  else if (value.startsWith('..')) errors.push("must not start with '..'");
+  return errors;
+}
+
 /** A label or annotation key: an optional DNS subdomain prefix and '/', then a name. */
 export function qualifiedName(value: string): string[] {
   const parts = value.split('/');

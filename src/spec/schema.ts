@@ -52,12 +52,12 @@ const todos = (...names: string[]): Schema => Object.fromEntries(names.map((n) =
  */
 const TODO_SHAPES: Readonly<Record<string, 'string' | 'boolean' | 'integer' | 'int32' | 'array' | 'object' | 'map'>> = {
   generateName: 'string', ownerReferences: 'array', finalizers: 'array', deletionGracePeriodSeconds: 'integer',
-  configMapKeyRef: 'object', secretKeyRef: 'object', fileKeyRef: 'object',
+  fileKeyRef: 'object',
   hostIP: 'string', claims: 'array', stopSignal: 'string',
   procMount: 'string', seLinuxOptions: 'object', seccompProfile: 'object', appArmorProfile: 'object', windowsOptions: 'object',
-  envFrom: 'array', stdin: 'boolean', stdinOnce: 'boolean', tty: 'boolean', resizePolicy: 'array', restartPolicyRules: 'array', volumeDevices: 'array',
+  stdin: 'boolean', stdinOnce: 'boolean', tty: 'boolean', resizePolicy: 'array', restartPolicyRules: 'array', volumeDevices: 'array',
   seLinuxChangePolicy: 'string', supplementalGroupsPolicy: 'string',
-  affinity: 'object', ephemeralContainers: 'array', hostUsers: 'boolean', hostnameOverride: 'string', imagePullSecrets: 'array',
+  affinity: 'object', ephemeralContainers: 'array', hostUsers: 'boolean', hostnameOverride: 'string',
   nodeSelector: 'map', overhead: 'map', preemptionPolicy: 'string', priority: 'int32', priorityClassName: 'string',
   resourceClaims: 'array', resources: 'object', runtimeClassName: 'string', schedulingGates: 'array', tolerations: 'array',
   topologySpreadConstraints: 'array',
@@ -108,14 +108,25 @@ const lifecycleHandler = obj({
   sleep: obj({ seconds: int }),
 });
 
+/** configMapKeyRef and secretKeyRef: one key of an object given beside the pod */
+const keySelector = obj({ name: str, key: str, optional: bool });
+
 const envVar = obj({
   name: str,
   value: str,
   valueFrom: obj({
     fieldRef: obj({ apiVersion: str, fieldPath: str }),
     resourceFieldRef: obj({ containerName: str, resource: str, divisor: quantity }),
-    ...todos('configMapKeyRef', 'secretKeyRef', 'fileKeyRef'),
+    configMapKeyRef: keySelector,
+    secretKeyRef: keySelector,
+    ...todos('fileKeyRef'),
   }),
+});
+
+const envFromSource = obj({
+  prefix: str,
+  configMapRef: obj({ name: str, optional: bool }),
+  secretRef: obj({ name: str, optional: bool }),
 });
 
 const container = obj({
@@ -126,6 +137,7 @@ const container = obj({
   args: strings,
   workingDir: str,
   env: arr(envVar),
+  envFrom: arr(envFromSource),
   ports: arr(
     obj({ name: str, containerPort: int32, hostPort: int32, protocol: str, ...todos('hostIP') }),
   ),
@@ -164,17 +176,35 @@ const container = obj({
       'windowsOptions',
     ),
   }),
-  ...todos('envFrom', 'stdin', 'stdinOnce', 'tty', 'resizePolicy', 'restartPolicyRules', 'volumeDevices'),
+  ...todos('stdin', 'stdinOnce', 'tty', 'resizePolicy', 'restartPolicyRules', 'volumeDevices'),
 });
 
 /** Volume sources podshim cannot provide; each is replaced by an empty directory. */
 export const UNIMPLEMENTED_VOLUME_SOURCES: readonly string[] = [
-  'awsElasticBlockStore', 'azureDisk', 'azureFile', 'cephfs', 'cinder', 'configMap', 'csi',
-  'downwardAPI', 'ephemeral', 'fc', 'flexVolume', 'flocker', 'gcePersistentDisk', 'gitRepo',
+  'awsElasticBlockStore', 'azureDisk', 'azureFile', 'cephfs', 'cinder', 'csi',
+  'ephemeral', 'fc', 'flexVolume', 'flocker', 'gcePersistentDisk', 'gitRepo',
   'glusterfs', 'image', 'iscsi', 'nfs', 'persistentVolumeClaim', 'photonPersistentDisk',
-  'portworxVolume', 'projected', 'quobyte', 'rbd', 'scaleIO', 'secret', 'storageos',
+  'portworxVolume', 'quobyte', 'rbd', 'scaleIO', 'storageos',
   'vsphereVolume',
 ];
+
+/** Projected volume sources only a cluster can issue: each is left out of its volume, whose other sources work. */
+export const UNIMPLEMENTED_PROJECTIONS: readonly string[] = ['serviceAccountToken', 'clusterTrustBundle', 'podCertificate'];
+
+const keyToPath = obj({ key: str, path: str, mode: int32 });
+const downwardAPIVolumeFile = obj({
+  path: str,
+  fieldRef: obj({ apiVersion: str, fieldPath: str }),
+  resourceFieldRef: obj({ containerName: str, resource: str, divisor: quantity }),
+  mode: int32,
+});
+const projectionTodo: Field = { kind: 'todo', note: 'not implemented by podshim (there is no cluster to issue it): left out of the volume', shape: 'object' };
+const volumeProjection = obj({
+  configMap: obj({ name: str, items: arr(keyToPath), optional: bool }),
+  secret: obj({ name: str, items: arr(keyToPath), optional: bool }),
+  downwardAPI: obj({ items: arr(downwardAPIVolumeFile) }),
+  ...Object.fromEntries(UNIMPLEMENTED_PROJECTIONS.map((n) => [n, projectionTodo])),
+});
 
 const volumeSourceTodo: Field = {
   kind: 'todo',
@@ -186,6 +216,10 @@ const volume = obj({
   name: str,
   emptyDir: obj({ medium: str, sizeLimit: quantity }),
   hostPath: obj({ path: str, type: str }),
+  configMap: obj({ name: str, items: arr(keyToPath), defaultMode: int32, optional: bool }),
+  secret: obj({ secretName: str, items: arr(keyToPath), defaultMode: int32, optional: bool }),
+  downwardAPI: obj({ items: arr(downwardAPIVolumeFile), defaultMode: int32 }),
+  projected: obj({ sources: arr(volumeProjection), defaultMode: int32 }),
   ...Object.fromEntries(UNIMPLEMENTED_VOLUME_SOURCES.map((n) => [n, volumeSourceTodo])),
 });
 
@@ -232,13 +266,13 @@ const podSpec = obj({
   automountServiceAccountToken: bool,
   activeDeadlineSeconds: int,
   readinessGates: arr(obj({ conditionType: str })),
+  imagePullSecrets: arr(obj({ name: str })),
   os: obj({ name: str }),
   ...todos(
     'affinity',
     'ephemeralContainers',
     'hostUsers',
     'hostnameOverride',
-    'imagePullSecrets',
     'nodeSelector',
     'overhead',
     'preemptionPolicy',
@@ -260,4 +294,29 @@ export const POD_SCHEMA: Schema = {
   metadata: objectMeta,
   spec: podSpec,
   status: { kind: 'server', warn: true },
+};
+
+/** A v1 ConfigMap given beside the Pod, for its env and volumes (validate-config-object.ts). */
+export const CONFIG_MAP_SCHEMA: Schema = {
+  apiVersion: str,
+  kind: str,
+  metadata: objectMeta,
+  data: stringMap,
+  /** base64, as the JSON of a []byte */
+  binaryData: stringMap,
+  // nothing can change an object here: immutable or not, it is the same
+  immutable: bool,
+};
+
+/** A v1 Secret given beside the Pod. */
+export const SECRET_SCHEMA: Schema = {
+  apiVersion: str,
+  kind: str,
+  metadata: objectMeta,
+  /** base64 */
+  data: stringMap,
+  /** text merged over data, as the API server merges it when it stores the Secret */
+  stringData: stringMap,
+  type: str,
+  immutable: bool,
 };

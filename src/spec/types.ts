@@ -66,6 +66,8 @@ export interface PodSpec {
   activeDeadlineSeconds?: number;
   /** conditions the pod's Ready waits for besides its containers (set by controllers through the API) */
   readinessGates?: { conditionType: string }[];
+  /** Secrets (given beside the pod) whose registry credentials pulls try first; an empty name is ignored, as kubelet ignores it */
+  imagePullSecrets?: { name?: string }[];
   /** podshim mounts no token whatever it says; true gets a warning */
   automountServiceAccountToken?: boolean;
   /** the OS the pod is for: kubelet admits only its node's */
@@ -152,6 +154,16 @@ export interface EnvVar {
 export interface EnvVarSource {
   fieldRef?: ObjectFieldSelector;
   resourceFieldRef?: ResourceFieldSelector;
+  configMapKeyRef?: KeySelector;
+  secretKeyRef?: KeySelector;
+}
+
+/** configMapKeyRef / secretKeyRef: one key of a ConfigMap or Secret given beside the pod. */
+export interface KeySelector {
+  name?: string;
+  key: string;
+  /** a missing object or key leaves the variable unset instead of failing the container */
+  optional?: boolean;
 }
 
 export interface ObjectFieldSelector {
@@ -165,10 +177,11 @@ export interface ResourceFieldSelector {
   divisor?: string;
 }
 
+/** Every key of a ConfigMap or Secret as a variable, `prefix` before its name. */
 export interface EnvFromSource {
   prefix?: string;
-  configMapRef?: { name: string; optional?: boolean };
-  secretRef?: { name: string; optional?: boolean };
+  configMapRef?: { name?: string; optional?: boolean };
+  secretRef?: { name?: string; optional?: boolean };
 }
 
 export interface ContainerPort {
@@ -276,16 +289,74 @@ export interface HostPathVolumeSource {
   type?: HostPathType;
 }
 
+/** One key of a ConfigMap or Secret projected to a file (`items`). */
+export interface KeyToPath {
+  key: string;
+  path: string;
+  /** the file's mode bits, 0–0777; defaultMode where unset */
+  mode?: number;
+}
+
+export interface ConfigMapVolumeSource {
+  name?: string;
+  items?: KeyToPath[];
+  defaultMode?: number;
+  optional?: boolean;
+}
+
+export interface SecretVolumeSource {
+  secretName?: string;
+  items?: KeyToPath[];
+  defaultMode?: number;
+  optional?: boolean;
+}
+
+/** One file of a downwardAPI volume: exactly one of fieldRef and resourceFieldRef. */
+export interface DownwardAPIVolumeFile {
+  path: string;
+  fieldRef?: ObjectFieldSelector;
+  resourceFieldRef?: ResourceFieldSelector;
+  mode?: number;
+}
+
+export interface DownwardAPIVolumeSource {
+  items?: DownwardAPIVolumeFile[];
+  defaultMode?: number;
+}
+
+/** A ConfigMap or Secret in a projected volume (a Secret is named by `name` here). */
+export interface KeyProjection {
+  name?: string;
+  items?: KeyToPath[];
+  optional?: boolean;
+}
+
+/** One source of a projected volume; the kinds podshim cannot issue (serviceAccountToken, …) are warned and dropped. */
+export interface VolumeProjection {
+  configMap?: KeyProjection;
+  secret?: KeyProjection;
+  downwardAPI?: { items?: DownwardAPIVolumeFile[] };
+}
+
+export interface ProjectedVolumeSource {
+  sources?: VolumeProjection[];
+  defaultMode?: number;
+}
+
 /**
  * Exactly one source is set. A volume that names no source at all is
  * defaulted to `emptyDir: {}`, as Kubernetes' SetDefaults_Volume does.
- * Known-but-unimplemented sources (configMap, secret, …) draw a warning
- * and become an empty `emptyDir` in the DefaultedVolume.
+ * Known-but-unimplemented sources (nfs, persistentVolumeClaim, …) draw a
+ * warning and become an empty `emptyDir` in the DefaultedVolume.
  */
 export interface Volume {
   name: string;
   emptyDir?: EmptyDirVolumeSource;
   hostPath?: HostPathVolumeSource;
+  configMap?: ConfigMapVolumeSource;
+  secret?: SecretVolumeSource;
+  downwardAPI?: DownwardAPIVolumeSource;
+  projected?: ProjectedVolumeSource;
 }
 
 // ---- After defaults.ts: defaulted-types.ts ------------------------------

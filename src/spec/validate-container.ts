@@ -5,7 +5,9 @@
 import type { Reporter } from './check-schema';
 import { dns1123Label, envVarName, hasBackstep, portName, qualifiedName } from './names';
 import type { Quantity } from './quantity';
-import type { Container, ContainerPort, EnvVar, ResourceFieldSelector, ResourceList, SecurityContext } from './types';
+import type { Container, ContainerPort, EnvVar, ResourceList, SecurityContext } from './types';
+import { checkEnvFrom, checkKeySelector } from './validate-env-sources';
+import { checkObjectFieldSelector, checkResourceFieldSelector } from './validate-field-selectors';
 import { capabilityNumber } from '../sandbox/capability-sets';
 import { checkLifecycleHandler, checkProbe } from './validate-probe';
 import {
@@ -46,7 +48,6 @@ const ENV_FIELD_PATHS = [
   'status.podIP',
   'status.podIPs',
 ];
-const ENV_SUBSCRIPTED_FIELD_RE = /^metadata\.(labels|annotations)\['(.*)'\]$/;
 
 /**
  * hostPort: a port number where set (0 is unset). With hostNetwork the
@@ -85,6 +86,7 @@ export function checkContainer(report: Reporter, path: string, c: Container, con
   unique(report, c.ports ?? [], (p) => p.name, (_, i) => `${path}.ports[${i}].name`);
 
   c.env?.forEach((env, i) => checkEnv(report, `${path}.env[${i}]`, env));
+  c.envFrom?.forEach((source, i) => checkEnvFrom(report, `${path}.envFrom[${i}]`, source));
   checkResources(report, `${path}.resources`, c.resources?.requests ?? {}, c.resources?.limits ?? {});
   checkMounts(report, path, c, context.volumeNames);
 
@@ -151,62 +153,22 @@ function checkEnv(report: Reporter, path: string, env: EnvVar): void {
     return;
   }
   if (env.valueFrom.resourceFieldRef !== undefined) {
-    checkResourceFieldRef(report, `${path}.valueFrom.resourceFieldRef`, env.valueFrom.resourceFieldRef);
+    checkResourceFieldSelector(report, `${path}.valueFrom.resourceFieldRef`, env.valueFrom.resourceFieldRef, false);
     return;
+  }
+  for (const ref of ['configMapKeyRef', 'secretKeyRef'] as const) {
+    const selector = env.valueFrom[ref];
+    if (selector !== undefined) checkKeySelector(report, `${path}.valueFrom.${ref}`, selector);
   }
   const fieldRef = env.valueFrom.fieldRef;
   if (fieldRef === undefined) {
-    const ignored = ['configMapKeyRef', 'secretKeyRef', 'fileKeyRef'].some((s) =>
-      report.hasWarning(`${path}.valueFrom.${s}`),
-    );
-    if (!ignored) {
+    // a fileKeyRef was warned about and counts as a source
+    if (sources.length === 0) {
       report.error(`${path}.valueFrom`, 'must specify one of: fieldRef, resourceFieldRef, configMapKeyRef or secretKeyRef');
     }
     return;
   }
-  const refPath = `${path}.valueFrom.fieldRef`;
-  oneOfDefaulted(report, `${refPath}.apiVersion`, fieldRef.apiVersion, ['v1']);
-  if (!required(report, `${refPath}.fieldPath`, fieldRef.fieldPath)) return;
-  const subscripted = ENV_SUBSCRIPTED_FIELD_RE.exec(fieldRef.fieldPath);
-  if (subscripted !== null) {
-    // validateObjectFieldSelector: an annotation key is checked lowercased, as ValidateAnnotations does
-    checkName(report, `${refPath}.fieldPath`, subscripted[1] === 'annotations' ? subscripted[2].toLowerCase() : subscripted[2], qualifiedName);
-  } else {
-    const supported = [...ENV_FIELD_PATHS, "metadata.labels['<KEY>']", "metadata.annotations['<KEY>']"];
-    oneOf(report, `${refPath}.fieldPath`, fieldRef.fieldPath, supported);
-  }
-}
-
-const ENV_RESOURCE_FIELDS = ['limits.cpu', 'limits.ephemeral-storage', 'limits.memory', 'requests.cpu', 'requests.ephemeral-storage', 'requests.memory'];
-const HUGEPAGES_FIELD_RE = /^(limits|requests)\.hugepages-/;
-/**
- * The divisors validateContainerResourceDivisor takes, by their canonical
- * form: 1m and 1 for cpu; 1, 1k … 1E and 1Ki … 1Ei for the rest. A written
- * divisor has that form when its value matches in the same family ("1000m"
- * and "1024Ki" do; "1024" and "1e3" stay as written, and are refused).
- */
-const DECIMAL_DIVISOR_NANOS = [0n, 3n, 6n, 9n, 12n, 15n, 18n].map((e) => 10n ** e * 1_000_000_000n);
-const BINARY_DIVISOR_NANOS = [10n, 20n, 30n, 40n, 50n, 60n].map((e) => (1n << e) * 1_000_000_000n);
-const CPU_DIVISOR_NANOS = [1_000_000n, 1_000_000_000n];
-
-function isAllowedDivisor(divisor: Quantity, isCpu: boolean): boolean {
-  if (divisor.format === 'DecimalSI') return (isCpu ? CPU_DIVISOR_NANOS : DECIMAL_DIVISOR_NANOS).includes(divisor.nanos);
-  return !isCpu && divisor.format === 'BinarySI' && BINARY_DIVISOR_NANOS.includes(divisor.nanos);
-}
-
-/** validateContainerResourceFieldSelector (env: containerName optional), with its divisor rules. */
-function checkResourceFieldRef(report: Reporter, path: string, ref: ResourceFieldSelector): void {
-  if (!required(report, `${path}.resource`, ref.resource)) return;
-  if (!HUGEPAGES_FIELD_RE.test(ref.resource)) oneOf(report, `${path}.resource`, ref.resource, ENV_RESOURCE_FIELDS);
-  if (ref.divisor === undefined) return;
-  const divisor = checkQuantity(report, `${path}.divisor`, ref.divisor);
-  if (divisor === undefined || divisor.nanos === 0n) return;
-  const isCpu = ref.resource.endsWith('.cpu');
-  const what = isCpu ? 'the cpu' : ref.resource.endsWith('.memory') ? 'the memory' : ref.resource.endsWith('.ephemeral-storage') ? 'the local ephemeral storage' : 'the hugepages';
-  if (!isAllowedDivisor(divisor, isCpu)) {
-    const allowed = isCpu ? '1m and 1' : '1, 1k, 1M, 1G, 1T, 1P, 1E, 1Ki, 1Mi, 1Gi, 1Ti, 1Pi, 1Ei';
-    report.error(`${path}.divisor`, `only divisor's values ${allowed} are supported with ${what} resource ${got(ref.divisor)}`);
-  }
+  checkObjectFieldSelector(report, `${path}.valueFrom.fieldRef`, fieldRef, ENV_FIELD_PATHS);
 }
 
 function checkResourceList(report: Reporter, path: string, list: ResourceList): Map<string, Quantity> {

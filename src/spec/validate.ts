@@ -5,12 +5,14 @@
 // (absolute mountPath and hostPath.path) run over that copy.
 
 import { Reporter, checkField, describeValue, isPlainObject } from './check-schema';
-import { dns1123Label, dns1123Subdomain, hasBackstep, labelValue, qualifiedName } from './names';
+import { dns1123Label, dns1123Subdomain, hasBackstep, qualifiedName } from './names';
 import { POD_SCHEMA, UNIMPLEMENTED_VOLUME_SOURCES } from './schema';
 import { kernelHostname } from './hostname';
 import { SYSCTL_MAX_LENGTH, SYSCTL_NAME_PATTERN, isValidSysctlName, sysctlNamespace } from './sysctls';
 import type { Container, ObjectMeta, Pod, PodSpec, Problem, Sysctl, Volume, Warning } from './types';
 import { type ContainerRole, checkContainer } from './validate-container';
+import { checkObjectMeta } from './validate-meta';
+import { checkFileVolumeSource } from './validate-volume-sources';
 import {
   absolutePath,
   atLeast,
@@ -37,8 +39,6 @@ export interface ValidationResult {
   pod: Pod | undefined;
 }
 
-/** Kubernetes' TotalAnnotationSizeLimitB. */
-const ANNOTATIONS_MAX_BYTES = 256 * 1024;
 const DEFAULT_GRACE_SECONDS = 30;
 const MAX_ID = 2147483647;
 
@@ -66,31 +66,10 @@ export function validatePod(raw: unknown): ValidationResult {
 }
 
 function checkMetadata(report: Reporter, meta: ObjectMeta): void {
-  if (meta.name === undefined || meta.name === '') {
-    const hint = report.hasWarning('metadata.generateName') ? ' (generateName is not implemented by podshim)' : '';
-    report.error('metadata.name', `required value${hint}`);
-  } else {
-    checkName(report, 'metadata.name', meta.name, dns1123Subdomain);
-  }
-  if (meta.namespace !== undefined && meta.namespace !== '') {
-    checkName(report, 'metadata.namespace', meta.namespace, dns1123Label);
-  }
+  checkObjectMeta(report, meta);
   // any string in Kubernetes; podshim names the pod's directories and cgroup after it
   if (meta.uid !== undefined && meta.uid !== '' && !/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(meta.uid)) {
     report.error('metadata.uid', `must be at most 128 letters, digits, '-', '_' or '.', starting with a letter or digit: podshim names the pod's directories and cgroup after it ${got(meta.uid)}`);
-  }
-  for (const [key, value] of Object.entries(meta.labels ?? {})) {
-    checkName(report, 'metadata.labels', key, qualifiedName);
-    checkName(report, `metadata.labels[${key}]`, value, labelValue);
-  }
-  let annotationBytes = 0;
-  for (const [key, value] of Object.entries(meta.annotations ?? {})) {
-    // ValidateAnnotations checks the key lowercased
-    checkName(report, 'metadata.annotations', key.toLowerCase(), qualifiedName);
-    annotationBytes += Buffer.byteLength(key) + Buffer.byteLength(value);
-  }
-  if (annotationBytes > ANNOTATIONS_MAX_BYTES) {
-    report.error('metadata.annotations', `must have at most ${ANNOTATIONS_MAX_BYTES} bytes (got ${annotationBytes})`);
   }
 }
 
@@ -235,11 +214,12 @@ function uniqueHostPorts(report: Reporter, containers: readonly Container[], hos
 function checkVolume(report: Reporter, path: string, volume: Volume): void {
   if (required(report, `${path}.name`, volume.name)) checkName(report, `${path}.name`, volume.name, dns1123Label);
   const sources = [
-    ...(['emptyDir', 'hostPath'] as const).filter((s) => volume[s] !== undefined),
+    ...(['emptyDir', 'hostPath', 'configMap', 'secret', 'downwardAPI', 'projected'] as const).filter((s) => volume[s] !== undefined),
     ...UNIMPLEMENTED_VOLUME_SOURCES.filter((s) => report.hasWarning(`${path}.${s}`)),
   ];
   // none at all is fine: Kubernetes' SetDefaults_Volume makes it an emptyDir
   if (sources.length > 1) report.error(path, `may not specify more than 1 volume type (got ${sources.join(', ')})`);
+  checkFileVolumeSource(report, path, volume);
 
   if (volume.hostPath !== undefined) {
     const hostPath = volume.hostPath;

@@ -85,7 +85,7 @@ export function startContainerProcess(input: StartInput): StartedProcess {
   let allocatable: NodeAllocatable | undefined
   const node: NodeInfo = { name: hostHostname(), hostIP: firstHostAddress(), allocatable: () => (allocatable ??= hostAllocatable(sandbox.paths.dataDir)) }
   const spec = processSpec({
-    pod, container, image: image.config, hostname: input.hostname, node,
+    pod, container, image: image.config, hostname: input.hostname, node, objects: sandbox.objects,
     users: imageUsers(image.lookupRoot), machineMemoryBytes: totalmem(),
     hasDeviceFilter: sandbox.hasDeviceFilter,
   })
@@ -95,7 +95,7 @@ export function startContainerProcess(input: StartInput): StartedProcess {
   // the rest of kubelet's configuration: the subPathExprs (a variable without a value is a config error)
   // made once, and only for a pod that has a subPathExpr (processSpec made the same env for the process)
   let ownEnv: ReadonlyMap<string, string> | undefined
-  const env = (): ReadonlyMap<string, string> => (ownEnv ??= containerEnv(pod, container, node))
+  const env = (): ReadonlyMap<string, string> => (ownEnv ??= containerEnv(pod, container, node, sandbox.objects))
   for (const vm of container.volumeMounts) if (vm.subPathExpr) expandSubPathExpr(vm.subPathExpr, env())
   input.onCreated?.()
   // containerd opens the log file as it starts the container: a start that fails (no such executable, a mount) leaves it empty

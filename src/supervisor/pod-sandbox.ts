@@ -11,6 +11,7 @@ import { CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWPID, CLONE_NEWUTS } from '../nativ
 import { MNT_DETACH, umount2 } from '../native/libc'
 import { pauseCloneFlags, pausePlanOps } from '../sandbox/pause-plan'
 import { prepareVolumes, teardownVolumes, type PreparedVolume } from '../sandbox/volumes'
+import { hostAllocatable, type NodeAllocatable } from '../sandbox/downward-resources'
 import { writeEtcFiles, type EtcFiles } from '../sandbox/etc-files'
 import { PAUSE_LEAF, type PodCgroup } from '../cgroup/pod-cgroup'
 import type { DefaultedPod } from '../spec/types'
@@ -107,7 +108,9 @@ export class PodSandbox {
     }
     mkdirSync(this.paths.dataDir, { recursive: true, mode: 0o700 })
     this.loadDeviceFilter()
-    this.volumes = prepareVolumes(spec.volumes, join(this.paths.dataDir, 'volumes'), podMemoryLimitBytes(this.pod), spec.securityContext.fsGroup)
+    let allocatable: NodeAllocatable | undefined
+    const sources = { pod: this.pod, objects: this.objects, node: () => (allocatable ??= hostAllocatable(this.paths.dataDir)) }
+    this.volumes = prepareVolumes(spec.volumes, join(this.paths.dataDir, 'volumes'), podMemoryLimitBytes(this.pod), spec.securityContext.fsGroup, sources)
     this.volumesMade = [...this.volumes.values()]
     this.startPause(hostname, onReap, onPauseExit)
   }

@@ -38,6 +38,18 @@ const CHECKS: Record<string, (t: Test, r: RunResult) => void> = {
       'pod: downward (app=demo)', 'limits: 500m cpu, 64Mi memory', 'ports: 20000 21000', 'group of a file made in the volume: 2000',
     ])
   },
+  'config.yaml': (t, r) => {
+    const lines = containerLines(r.stderr, 'show')
+    t.equal(lines.length, 6, 'six lines', { lines })
+    t.same(lines.filter((l) => !l.startsWith('layout: ')), [
+      'env: GREETING=hello CFG_mode=demo PASSWORD=s3cret',
+      'file: color=blue size=3',
+      'secret: s3cret on tmpfs',
+      'labels: app="config-demo" tier="example"',
+      'read-only: cannot write in /config',
+    ])
+    t.match(lines.find((l) => l.startsWith('layout: ')), /^layout: greeting -> \.\.data\/greeting, \.\.data -> \.\.\d{4}_\d\d_\d\d_\d\d_\d\d_\d\d\.\d+$/)
+  },
   'init-sidecar.yaml': (t, r) => {
     const started = [...r.stderr.matchAll(/Started container (\S+)/g)].map((m) => m[1])
     t.same(started, ['setup', 'helper', 'app'], 'init, then the sidecar, then the app')

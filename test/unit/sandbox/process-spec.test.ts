@@ -1,5 +1,5 @@
 import t from 'tap'
-import { loadPod } from '../../../src/spec'
+import { NO_CONFIG_OBJECTS, loadPod } from '../../../src/spec'
 import { processSpec, findExecutable, ContainerConfigError, type ImageUsers, type PasswdEntry } from '../../../src/sandbox/process-spec'
 import { HOST_IMAGE_CONFIG } from '../../../src/images/host-image'
 import type { ImageConfig } from '../../../src/images/resolver'
@@ -30,7 +30,7 @@ const users: ImageUsers = {
   memberGroups: (n) => GROUPS.filter((g) => g.name !== n && g.members.includes(n)).map((g) => g.gid),
 }
 const GI = 1024 ** 3
-const spec = (p: ReturnType<typeof pod>, img = image) => processSpec({ pod: p, container: p.spec.containers[0], image: img, hostname: 'web', node: { name: 'node1', hostIP: '192.0.2.7', allocatable: () => ({ milliCpu: 4000n, memoryBytes: 8n * BigInt(GI), ephemeralStorageBytes: 90n * BigInt(GI) }) }, users, machineMemoryBytes: 10 * GI, hasDeviceFilter: true })
+const spec = (p: ReturnType<typeof pod>, img = image) => processSpec({ pod: p, container: p.spec.containers[0], image: img, hostname: 'web', node: { name: 'node1', hostIP: '192.0.2.7', allocatable: () => ({ milliCpu: 4000n, memoryBytes: 8n * BigInt(GI), ephemeralStorageBytes: 90n * BigInt(GI) }) }, objects: NO_CONFIG_OBJECTS, users, machineMemoryBytes: 10 * GI, hasDeviceFilter: true })
 
 t.test('command and args over Entrypoint and Cmd (Kubernetes rules)', (t) => {
   t.same(spec(pod('{name: c, image: x}')).argv, ['/entry', 'default-arg'], 'neither: image entrypoint + cmd')
@@ -170,5 +170,25 @@ t.test('an image whose config has no PATH gets containerd\'s default; one with a
   t.equal(spec(pod('{name: c, image: x}'), { ...image, env: [] }).env[0], 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin')
   t.equal(spec(pod('{name: c, image: x}')).env[0], 'PATH=/bin')
   t.equal(spec(pod('{name: c, image: x, env: [{name: PATH, value: /mine}]}'), { ...image, env: [] }).env.find((e) => e.startsWith('PATH=')), 'PATH=/mine')
+  t.end()
+})
+
+t.test('env from the ConfigMaps and Secrets beside the pod, after HOSTNAME and over the image env', (t) => {
+  const { pod: p, objects } = loadPod(`
+apiVersion: v1
+kind: Pod
+metadata: {name: web}
+spec:
+  containers:
+  - {name: c, image: x, command: [echo, "$(GREETING)"], envFrom: [{configMapRef: {name: cfg}}], env: [{name: PW, valueFrom: {secretKeyRef: {name: s, key: pw}}}]}
+---
+{apiVersion: v1, kind: ConfigMap, metadata: {name: cfg}, data: {GREETING: hi, FROM_IMAGE: cm, HOSTNAME: cm-host}}
+---
+{apiVersion: v1, kind: Secret, metadata: {name: s}, stringData: {pw: secret}}
+`, 'test', { newUid: () => 'unused' })
+  const s = processSpec({ pod: p, container: p.spec.containers[0], image, hostname: 'web', node: { name: 'n', hostIP: '192.0.2.7', allocatable: () => ({ milliCpu: 1n, memoryBytes: 1n, ephemeralStorageBytes: 1n }) }, objects, users, machineMemoryBytes: GI, hasDeviceFilter: true })
+  t.same(s.argv, ['echo', 'hi'])
+  t.same(s.env, ['PATH=/bin', 'FROM_IMAGE=cm', 'HOSTNAME=cm-host', 'GREETING=hi', 'PW=secret', 'HOME=/root'])
+  t.throws(() => processSpec({ pod: p, container: p.spec.containers[0], image, hostname: 'web', node: { name: 'n', hostIP: '192.0.2.7', allocatable: () => ({ milliCpu: 1n, memoryBytes: 1n, ephemeralStorageBytes: 1n }) }, objects: NO_CONFIG_OBJECTS, users, machineMemoryBytes: GI, hasDeviceFilter: true }), { name: 'ContainerConfigError', message: 'configmap "cfg" not found' })
   t.end()
 })

@@ -67,6 +67,7 @@ t.test('container defaults', async (t) => {
     command: [],
     args: [],
     env: [],
+    envFrom: [],
     ports: [{ containerPort: 80, protocol: 'TCP' }, { containerPort: 53, protocol: 'UDP' }],
     resources: { requests: {}, limits: {} },
     volumeMounts: [],
@@ -137,12 +138,16 @@ t.test('env: fieldRef apiVersion, ignored sources dropped', async (t) => {
       { name: 'A', value: '1' },
       { name: 'POD', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
       { name: 'S', valueFrom: { secretKeyRef: { name: 's', key: 'k' } } },
+      { name: 'F', valueFrom: { fileKeyRef: { volumeName: 'v', path: 'p', key: 'k' } } },
     ];
+    p.spec.containers[0].envFrom = [{ configMapRef: { name: 'c' } }];
   })).spec.containers[0];
   t.same(c.env, [
     { name: 'A', value: '1' },
     { name: 'POD', valueFrom: { fieldRef: { apiVersion: 'v1', fieldPath: 'metadata.name' } } },
-  ]);
+    { name: 'S', valueFrom: { secretKeyRef: { name: 's', key: 'k' } } },
+  ], 'the fileKeyRef podshim ignores is dropped, the other sources kept');
+  t.same(c.envFrom, [{ configMapRef: { name: 'c' } }]);
 });
 
 t.test('volume defaults', async (t) => {
@@ -152,7 +157,7 @@ t.test('volume defaults', async (t) => {
       { name: 'b', emptyDir: {} },
       { name: 'c' },
       { name: 'd', emptyDir: { medium: 'Memory', sizeLimit: '1Gi' } },
-      { name: 'e', secret: { secretName: 'x' } },
+      { name: 'e', nfs: { server: 'nfs.example', path: '/x' } },
     ];
   }));
   t.same(pod.spec.volumes, [
@@ -161,6 +166,45 @@ t.test('volume defaults', async (t) => {
     { name: 'c', emptyDir: { medium: '' } },
     { name: 'd', emptyDir: { medium: 'Memory', sizeLimit: '1Gi' } },
     { name: 'e', emptyDir: { medium: '' } },
+  ]);
+});
+
+t.test('configMap, secret, downwardAPI and projected volumes: defaultMode 0644, items and optional always there', async (t) => {
+  const file = { path: 'name', fieldRef: { fieldPath: 'metadata.name' } };
+  const pod = defaulted(podWith((p) => {
+    p.spec.volumes = [
+      { name: 'a', configMap: { name: 'cm' } },
+      { name: 'b', secret: { secretName: 's', defaultMode: 0o400, optional: true, items: [{ key: 'k', path: 'p', mode: 0o600 }] } },
+      { name: 'c', downwardAPI: { items: [file] } },
+      { name: 'd', downwardAPI: { defaultMode: 0o440 } },
+      {
+        name: 'e',
+        projected: {
+          defaultMode: 0o600,
+          sources: [{ configMap: { name: 'cm' } }, { secret: { name: 's', optional: false } }, { downwardAPI: { items: [file] } }, { serviceAccountToken: { path: 'token' } }],
+        },
+      },
+      { name: 'f', projected: {} },
+    ];
+  }));
+  t.same(pod.spec.volumes, [
+    { name: 'a', configMap: { name: 'cm', items: [], defaultMode: 0o644, optional: false } },
+    { name: 'b', secret: { name: 's', items: [{ key: 'k', path: 'p', mode: 0o600 }], defaultMode: 0o400, optional: true } },
+    { name: 'c', downwardAPI: { items: [file], defaultMode: 0o644 } },
+    { name: 'd', downwardAPI: { items: [], defaultMode: 0o440 } },
+    {
+      name: 'e',
+      projected: {
+        defaultMode: 0o600,
+        // the token podshim cannot issue is left out; the others take the volume's defaultMode
+        sources: [
+          { configMap: { name: 'cm', items: [], defaultMode: 0o600, optional: false } },
+          { secret: { name: 's', items: [], defaultMode: 0o600, optional: false } },
+          { downwardAPI: { items: [file] } },
+        ],
+      },
+    },
+    { name: 'f', projected: { sources: [], defaultMode: 0o644 } },
   ]);
 });
 

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { parseManifest } from '../../../src/spec/load';
+import { parseManifest, parseManifestObjects } from '../../../src/spec/load';
 import { ManifestError } from '../../../src/spec/manifest-error';
 
 const POD = 'apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\n';
@@ -35,14 +35,28 @@ t.test('empty documents are ignored', async (t) => {
 });
 
 t.test('the Pod among several documents', async (t) => {
-  const err = errorOf(`kind: Service\n---\n${POD}---\nkind: ConfigMap\n---\n- a list\n`);
+  const err = errorOf(`kind: Service\n---\n${POD}---\nkind: ConfigMap\n---\n- a list\n---\nkind: PersistentVolumeClaim\n`);
   t.equal(err.source, 'pod.yaml');
   t.same(err.problems.map((p) => p.message), [
-    'unexpected document 1: has kind "Service": podshim runs a Pod, and the manifest may hold nothing else',
-    'unexpected document 3: has kind "ConfigMap": podshim runs a Pod, and the manifest may hold nothing else',
-    'unexpected document 4: has no kind: podshim runs a Pod, and the manifest may hold nothing else',
-  ]);
+    'unexpected document 1: has kind "Service": podshim runs a Pod, and beside it the manifest may hold only ConfigMaps and Secrets',
+    'unexpected document 4: has no kind: podshim runs a Pod, and beside it the manifest may hold only ConfigMaps and Secrets',
+    'unexpected document 5: has kind "PersistentVolumeClaim": podshim runs a Pod, and beside it the manifest may hold only ConfigMaps and Secrets',
+  ], 'the ConfigMap may be there');
   t.match(err.message, /^invalid pod manifest "pod\.yaml"\n  unexpected document 1: has kind "Service"/);
+});
+
+t.test('ConfigMaps and Secrets beside the Pod, in any order, lists too (`cat cm.yaml pod.yaml`)', async (t) => {
+  const cm = 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n';
+  const secret = 'apiVersion: v1\nkind: Secret\nmetadata: {name: s}\n';
+  const parsed = parseManifestObjects(`${cm}---\n${POD}---\nkind: List\nitems:\n- ${secret.replace(/\n(?=.)/g, '\n  ')}`, 'x');
+  t.same(parsed.pod, { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'web' } });
+  t.same(parsed.objects, [
+    { label: 'document 1', value: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'a' } } },
+    { label: 'document 3 items[0]', value: { apiVersion: 'v1', kind: 'Secret', metadata: { name: 's' } } },
+  ]);
+  t.same(parseManifestObjects(POD, 'x').objects, [], 'a Pod alone');
+  t.same(errorOf(`${cm}---\n${secret}`).problems.map((p) => p.message), ['no pod found: none of 2 documents has kind "Pod"']);
+  t.same(parseManifestObjects(cm, 'x'), { pod: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'a' } }, objects: [] }, 'a single ConfigMap goes on to validation as the pod');
 });
 
 t.test('two Pods', async (t) => {
@@ -84,7 +98,7 @@ t.test('a List stands for its items, as kubectl reads it (`kubectl get pods -o y
   t.same(parseManifest(`kind: ServiceList\nitems: []\n---\n${POD}`, 'x'), { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'web' } }, 'an empty list beside the Pod');
   t.same(errorOf(list(`${podItem}- kind: Service\n${podItem}`)).problems.map((p) => p.message), [
     'unexpected document 1 items[0]: one of 2 Pods, only one is allowed',
-    'unexpected document 1 items[1]: has kind "Service": podshim runs a Pod, and the manifest may hold nothing else',
+    'unexpected document 1 items[1]: has kind "Service": podshim runs a Pod, and beside it the manifest may hold only ConfigMaps and Secrets',
     'unexpected document 1 items[2]: one of 2 Pods, only one is allowed',
   ]);
   t.same(errorOf(`${list('- kind: Service\n')}---\nkind: ConfigMap\n`).problems[0].message, 'no pod found: none of 2 objects has kind "Pod"');

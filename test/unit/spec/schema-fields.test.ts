@@ -27,7 +27,7 @@ t.test('Kubernetes fields podshim does not implement are warnings naming their p
       serviceAccountName: 'sa',
       priority: 5,
       activeDeadlineSeconds: 60,
-      volumes: [{ name: 'cfg', configMap: { name: 'x' } }],
+      volumes: [{ name: 'cfg', nfs: { server: 'nfs.example', path: '/x' } }],
     });
     p.spec.securityContext = { fsGroup: 2000, sysctls: [] };
     Object.assign(p.spec.containers[0], {
@@ -35,7 +35,7 @@ t.test('Kubernetes fields podshim does not implement are warnings naming their p
       stdin: true,
       tty: true,
       securityContext: { procMount: 'Default' },
-      env: [{ name: 'CPU', valueFrom: { resourceFieldRef: { resource: 'limits.cpu' } } }],
+      env: [{ name: 'CPU', valueFrom: { resourceFieldRef: { resource: 'limits.cpu' } } }, { name: 'F', valueFrom: { fileKeyRef: { volumeName: 'cfg', path: 'f.env', key: 'k' } } }],
       volumeMounts: [{ name: 'cfg', mountPath: '/cfg', mountPropagation: 'None', subPathExpr: '$(X)' }],
       ports: [{ containerPort: 80, hostPort: 8080 }],
     });
@@ -45,7 +45,7 @@ t.test('Kubernetes fields podshim does not implement are warnings naming their p
   const ignored = (path: string): string => `${path}: not implemented by podshim, ignored`;
   t.same(warningsOf(pod).sort(), [
     ignored('spec.affinity'),
-    ignored('spec.containers[0].envFrom'),
+    ignored('spec.containers[0].env[1].valueFrom.fileKeyRef'),
     `${ignored('spec.containers[0].ports[0].hostPort')}: nothing forwards the host's port into the pod's network namespace (with hostNetwork: true a container listens on the host's ports itself)`,
     ignored('spec.containers[0].securityContext.procMount'),
     ignored('spec.containers[0].stdin'),
@@ -53,7 +53,7 @@ t.test('Kubernetes fields podshim does not implement are warnings naming their p
     ignored('spec.nodeSelector'),
     ignored('spec.priority'),
     ignored('spec.tolerations'),
-    'spec.volumes[0].configMap: not implemented by podshim, an empty directory is mounted instead',
+    'spec.volumes[0].nfs: not implemented by podshim, an empty directory is mounted instead',
     'status: set by the API server, ignored',
   ].sort());
 });
@@ -113,7 +113,7 @@ t.test('a field podshim does not implement must still have its shape, as the API
     p.spec.priority = 'high';
     p.spec.nodeSelector = ['ssd'];
     Object.assign(p.spec.containers[0], { tty: 1, stdin: 'true', volumeDevices: 5 });
-    p.spec.volumes = [{ name: 'cfg', configMap: 'x' }];
+    p.spec.volumes = [{ name: 'cfg', nfs: 'x' }];
   });
   t.same(problemsOf(pod).sort(), [
     'spec.containers[0].stdin: must be a boolean (got string "true")',
@@ -122,6 +122,6 @@ t.test('a field podshim does not implement must still have its shape, as the API
     'spec.nodeSelector: must be a map of strings (got a list)',
     'spec.priority: must be a 32-bit integer (got string "high")',
     'spec.tolerations: must be a list (got boolean true)',
-    'spec.volumes[0].configMap: must be an object (got string "x")',
+    'spec.volumes[0].nfs: must be an object (got string "x")',
   ]);
 });
