@@ -26,8 +26,8 @@ export function checkRunOptions(opts: RunOptions): void {
 
 /** Throws an OptionError with the option's text when file is not a docker config.json (readAuthFile). */
 export function checkRegistryConfigFile(file: string, option: string): void {
-  // loaded only here: the registry client brings node:https, which a run without a registry never needs
-  const { readAuthFile } = require('../images/registry-client') as typeof import('../images/registry-client')
+  // loaded only here: a run without a registry config never needs it
+  const { readAuthFile } = require('../images/registry-credentials') as typeof import('../images/registry-credentials')
   try {
     readAuthFile(file)
   } catch (err) {

@@ -7,6 +7,7 @@ import { nativeApi, PAUSE_PATH } from '../native/addon'
 import { loadPod } from '../spec'
 import type { DefaultedPod } from '../spec/types'
 import type { PodConfigObjects } from '../spec/config-objects'
+import type { CredentialSource } from '../images/registry-credentials'
 import { kernelHostname, podFqdn } from '../spec/hostname'
 import { formatProblem } from '../spec/manifest-error'
 import { admissionFailure, rejectedStatus } from './admission'
@@ -160,7 +161,7 @@ function createSupervisor(pod: DefaultedPod, objects: PodConfigObjects, opts: Ru
   const runtime = new SandboxRuntime(sandbox, hostname, pod.spec.hostNetwork ? null : podFqdn(pod), podLogDir(opts.logRoot, namespace, name, uid), terminal)
   const images = new DefaultImageResolver({
     dataRoot: opts.dataRoot,
-    registry: { insecureRegistries: opts.insecureRegistries, authFile: opts.registryConfig },
+    registry: { insecureRegistries: opts.insecureRegistries, authFile: opts.registryConfig, pullSecrets: podPullSecrets(pod, objects, events) },
     ...(process.stdout.isTTY === true && !opts.quiet && opts.output === 'text' ? { progress: new PullProgress(process.stdout) } : {}),
   })
   // the probe machinery (workers, handlers, prober) is loaded only for pods that have probes or hooks
@@ -168,6 +169,23 @@ function createSupervisor(pod: DefaultedPod, objects: PodConfigObjects, opts: Ru
     ? new (require('../supervisor/probe-agent') as typeof import('../supervisor/probe-agent')).ProbeAgent(nativeApi, clock, sandbox, events, `${name}_${namespace}(${uid})`)
     : NO_LIFECYCLE
   return new PodSupervisor(pod, { runtime, clock, images, events, lifecycle })
+}
+
+/**
+ * The credentials of the pod's imagePullSecrets, tried before
+ * --registry-config's; a name the manifest does not give is kubelet's
+ * warning, and the pull goes on without it.
+ */
+function podPullSecrets(pod: DefaultedPod, objects: PodConfigObjects, events: EventRecorder): CredentialSource[] {
+  // an empty name is ignored, as kubelet ignores it (the API lets it through)
+  const names = (pod.spec.imagePullSecrets ?? []).map((ref) => ref.name ?? '').filter((name) => name !== '')
+  if (names.length === 0) return []
+  const { pullSecretCredentials } = require('../images/registry-credentials') as typeof import('../images/registry-credentials')
+  const { sources, missing } = pullSecretCredentials(names, objects)
+  if (missing.length > 0) {
+    events.warning('FailedToRetrieveImagePullSecret', `Unable to retrieve some image pull secrets (${missing.join(', ')}); attempting to pull the image may not succeed.`)
+  }
+  return sources
 }
 
 function hasProbesOrHooks(pod: DefaultedPod): boolean {

@@ -1,12 +1,12 @@
 // An ImageFetcher for the OCI distribution API v2 (node:https / node:http):
 // manifests and blobs by GET, redirects followed (Authorization never sent
 // to another host), bearer tokens fetched from the realm a 401's
-// WWW-Authenticate names (Basic credentials from a docker config.json when
-// given), retries with exponential backoff on 5xx/429 and connection
-// resets. Plain HTTP only for registries marked insecure and, as docker and
+// WWW-Authenticate names (Basic credentials from the pod's pull secrets and
+// a docker config.json when given, each matching one tried in turn as
+// kubelet tries them: registry-credentials.ts), retries with exponential
+// backoff on 5xx/429 and connection resets. Plain HTTP only for registries marked insecure and, as docker and
 // containerd do, for loopback hosts. Digest checks happen in the store.
 // Specs: distribution spec.md, docker "Token Authentication Specification".
-import { readFileSync } from 'node:fs'
 import * as http from 'node:http'
 import * as https from 'node:https'
 
@@ -14,12 +14,15 @@ import type { Descriptor } from './image-manifest'
 import { MANIFEST_ACCEPT } from './image-manifest'
 import type { ImageFetcher, ManifestBytes } from './image-pull'
 import type { DockerReference } from './reference'
+import { credentialsInOrder, type Credential, type CredentialSource } from './registry-credentials'
 
 export interface RegistryOptions {
   /** host[:port] names reached over plain HTTP (loopback always is) */
   insecureRegistries: string[]
   /** a docker config.json ({"auths": {"host": {"auth": base64(user:pass)}}}) */
   authFile: string | null
+  /** the pod's imagePullSecrets' credentials, tried before authFile's (registry-credentials.ts) */
+  pullSecrets?: readonly CredentialSource[]
   attempts?: number
   sleep?: (ms: number) => Promise<void>
 }
@@ -44,58 +47,6 @@ export function registryBaseUrl(domain: string, insecure: string[]): string {
   const host = domain === 'docker.io' ? 'registry-1.docker.io' : domain
   const isPlain = isLoopbackHost(domain) || insecure.includes(domain)
   return `${isPlain ? 'http' : 'https'}://${host}`
-}
-
-/** A docker config.json as credentialsFor reads it */
-export interface AuthFile { auths?: Record<string, { auth?: string; username?: string; password?: string }> }
-
-/**
- * Reads a docker config.json, checking it has the shape credentialsFor
- * reads: an object whose auths, if any, hold an object per registry with
- * string auth, username and password, the auth base64 of "user:password"
- * (docker's config loader refuses one that is not). For a check before any
- * pull; errors as credentialsFor's, the problem as the cause.
- */
-export function readAuthFile(authFile: string): AuthFile {
-  const fail = (cause: unknown): Error => new Error(`read registry credentials "${authFile}"`, { cause })
-  let doc: unknown
-  try {
-    doc = JSON.parse(readFileSync(authFile, 'utf8'))
-  } catch (err) {
-    // V8 quotes the text around the fault, newlines and all: the message stays one line
-    throw fail(err instanceof SyntaxError ? new Error(`not JSON: ${err.message.replace(/\s*\n\s*/g, ' ')}`) : err)
-  }
-  const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v)
-  if (!isObject(doc)) throw fail(new Error('not a docker config.json: must be a JSON object'))
-  if (doc.auths === undefined) return doc
-  if (!isObject(doc.auths)) throw fail(new Error('auths: must be an object of registries'))
-  for (const [host, entry] of Object.entries(doc.auths)) {
-    const at = `auths[${JSON.stringify(host)}]`
-    if (!isObject(entry)) throw fail(new Error(`${at}: must be an object`))
-    for (const field of ['auth', 'username', 'password']) {
-      if (entry[field] !== undefined && typeof entry[field] !== 'string') throw fail(new Error(`${at}.${field}: must be a string`))
-    }
-    const auth = entry.auth as string | undefined
-    const isBase64 = auth !== undefined && /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/.test(auth)
-    if (auth !== undefined && auth !== '' && !(isBase64 && Buffer.from(auth, 'base64').toString('utf8').includes(':'))) {
-      throw fail(new Error(`${at}.auth: must be base64 of "user:password"`))
-    }
-  }
-  return doc as AuthFile
-}
-
-/** Basic credentials for a registry from a docker config.json, or null */
-export function credentialsFor(authFile: string | null, domain: string): string | null {
-  if (authFile === null) return null
-  const doc = readAuthFile(authFile)
-  const keys = domain === 'docker.io' ? ['docker.io', 'index.docker.io', 'registry-1.docker.io'] : [domain]
-  for (const [key, entry] of Object.entries(doc.auths ?? {})) {
-    const host = key.replace(/^https?:\/\//, '').replace(/\/.*$/, '')
-    if (!keys.includes(host)) continue
-    if (entry.auth !== undefined && entry.auth !== '') return entry.auth
-    if (entry.username !== undefined) return Buffer.from(`${entry.username}:${entry.password ?? ''}`).toString('base64')
-  }
-  return null
 }
 
 /** WWW-Authenticate: Bearer realm="…",service="…",scope="…" */
@@ -166,6 +117,9 @@ async function* counting(body: AsyncIterable<Buffer>, onBytes: (n: number) => vo
 export class RegistryFetcher implements ImageFetcher {
   private readonly base: string
   private authorization: string | null = null
+  /** the credentials for this registry, in the order they are tried (read at the first challenge) */
+  private credentials: Credential[] | undefined
+  private credentialIndex = 0
   private readonly attempts: number
   private readonly sleep: (ms: number) => Promise<void>
 
@@ -214,10 +168,26 @@ export class RegistryFetcher implements ImageFetcher {
         continue
       }
       if (res.status === 401 && this.authorization?.startsWith('Basic ') === true) {
-        throw new RegistryError(`authenticate to "${this.ref.domain}": the registry refused the credentials from "${this.options.authFile}": HTTP 401${withDetail(await errorDetail(res))}`, 401)
+        const refused = this.credential()!
+        if (this.nextCredential()) {
+          res.body.resume()
+          this.authorization = `Basic ${this.credential()!.basic}`
+          attempt--
+          continue
+        }
+        throw new RegistryError(`authenticate to "${this.ref.domain}": the registry refused the credentials from ${refused.from}: HTTP 401${withDetail(await errorDetail(res))}`, 401)
       }
       if ((res.status === 401 || res.status === 403) && this.authorization?.startsWith('Bearer ') === true) {
-        throw new RegistryError(`${this.deniedMessage()}: fetch "${url}": HTTP ${res.status}${withDetail(await errorDetail(res))}`, res.status)
+        const denied = this.deniedMessage()
+        if (this.nextCredential()) {
+          // a token for the next credential: asked for at the next challenge
+          res.body.resume()
+          this.authorization = null
+          hasRefreshedAuth = false
+          attempt--
+          continue
+        }
+        throw new RegistryError(`${denied}: fetch "${url}": HTTP ${res.status}${withDetail(await errorDetail(res))}`, res.status)
       }
       if ((res.status >= 500 || res.status === 429) && attempt < this.attempts) {
         res.body.resume()
@@ -231,17 +201,37 @@ export class RegistryFetcher implements ImageFetcher {
 
   /** as docker's "pull access denied": the token came but does not cover the repository */
   private deniedMessage(): string {
-    const whose = credentialsFor(this.options.authFile, this.ref.domain) === null
-      ? `no credentials for "${this.ref.domain}" are configured (--registry-config)`
-      : `the credentials for "${this.ref.domain}" in "${this.options.authFile}" do not allow it`
+    const credential = this.credential()
+    const whose = credential === null
+      ? `no credentials for "${this.ref.domain}" are configured (${this.credentialOptions()})`
+      : `the credentials for "${this.ref.domain}" in ${credential.from} do not allow it`
     return `pull access denied for "${this.ref.path}" on "${this.ref.domain}": the repository does not exist or ${whose}`
   }
 
+  /** Where credentials come from, for the hint when there are none: a pod's pull secrets, or the option alone. */
+  private credentialOptions(): string {
+    return this.options.pullSecrets === undefined ? '--registry-config' : 'imagePullSecrets, --registry-config'
+  }
+
+  /** The credential being tried, or null where none names this registry. */
+  private credential(): Credential | null {
+    this.credentials ??= credentialsInOrder(this.options.pullSecrets ?? [], this.options.authFile, this.ref.domain)
+    return this.credentials[this.credentialIndex] ?? null
+  }
+
+  /** Moves on to the next credential for this registry, as kubelet tries each in turn; false when none is left. */
+  private nextCredential(): boolean {
+    if (this.credential() === null || this.credentialIndex + 1 >= this.credentials!.length) return false
+    this.credentialIndex++
+    return true
+  }
+
   private async authorize(header: string): Promise<string> {
-    const basic = credentialsFor(this.options.authFile, this.ref.domain)
+    const credential = this.credential()
+    const basic = credential?.basic ?? null
     const { scheme, params } = parseChallenge(header)
     if (scheme === 'basic') {
-      if (basic === null) throw new RegistryError(`authenticate to "${this.ref.domain}": it wants Basic credentials and none are configured (--registry-config)`, 401)
+      if (basic === null) throw new RegistryError(`authenticate to "${this.ref.domain}": it wants Basic credentials and none are configured (${this.credentialOptions()})`, 401)
       return `Basic ${basic}`
     }
     if (scheme !== 'bearer' || params.realm === undefined) throw new RegistryError(`authenticate to "${this.ref.domain}": unsupported challenge "${header}"`, 401)
@@ -255,8 +245,9 @@ export class RegistryFetcher implements ImageFetcher {
     const res = await get(tokenUrl.toString(), basic === null ? {} : { Authorization: `Basic ${basic}` })
     if (res.status !== 200) {
       const detail = withDetail(await errorDetail(res))
-      if ((res.status === 401 || res.status === 403) && basic !== null) {
-        throw new RegistryError(`authenticate to "${this.ref.domain}": the token service ${where} refused the credentials from "${this.options.authFile}": HTTP ${res.status}${detail}`, res.status)
+      if ((res.status === 401 || res.status === 403) && credential !== null) {
+        if (this.nextCredential()) return this.authorize(header)
+        throw new RegistryError(`authenticate to "${this.ref.domain}": the token service ${where} refused the credentials from ${credential.from}: HTTP ${res.status}${detail}`, res.status)
       }
       throw new RegistryError(`fetch token from ${where}: HTTP ${res.status}${detail}`, res.status)
     }

@@ -4,14 +4,17 @@
 // token without the repository's scope; the client gets tokens
 // anonymously for public repositories and with Basic credentials from a
 // docker config.json for private ones, and says clearly when credentials
-// are refused or do not reach a repository. One pod pulls through
-// `podshim run --registry-config`.
+// are refused or do not reach a repository. Pull secrets are tried in turn
+// before the config file, as kubelet tries each credential. Pods pull
+// through `podshim run --registry-config` and through imagePullSecrets
+// given beside them.
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import t from 'tap'
 
 import { unmountAllViews } from '../../../src/images/image-views'
 import { parseImageSource } from '../../../src/images/reference'
+import type { CredentialSource } from '../../../src/images/registry-credentials'
 import { ImageStore } from '../../../src/images/store'
 import { fetchSource } from '../../../src/images/store-resolver'
 import { containerLines, podEnv, podManifest } from '../pod/fixtures/helpers'
@@ -27,6 +30,11 @@ function dockerConfig(dir: string, host: string, user: string, password: string)
   const file = join(dir, `config-${user}-${password}.json`)
   writeFileSync(file, JSON.stringify({ auths: { [host]: { auth: Buffer.from(`${user}:${password}`).toString('base64') } } }))
   return file
+}
+
+/** A pull secret's credentials, as registry-credentials.ts reads them from a Secret. */
+function secretSource(name: string, host: string, user: string, password: string): CredentialSource {
+  return { from: `imagePullSecret "${name}"`, auths: { [host]: { auth: Buffer.from(`${user}:${password}`).toString('base64') } } }
 }
 
 t.test('token auth', { skip: skip ?? false }, async (t) => {
@@ -98,6 +106,52 @@ t.test('token auth', { skip: skip ?? false }, async (t) => {
     await t.rejects(fetchSource(store, parseImageSource(`${registry.host}/other/busybox:1`), { ...REGISTRY, authFile: reader }), {
       message: new RegExp(`^pull access denied for "other/busybox" on "${registry.host}": the repository does not exist or the credentials for "${registry.host}" in "${reader.replace(/[.]/g, '\\.')}" do not allow it`),
     })
+  })
+
+  t.test('pull secrets are tried in turn, before --registry-config, as kubelet tries each credential', async (t) => {
+    const before = tokens.requests.length
+    const store = new ImageStore(tempDir(t, 'podshim-data-'))
+    const wrong = dockerConfig(work, registry.host, 'reader', 'wrong')
+    const pullSecrets = [secretSource('wrong', registry.host, 'reader', 'wrong'), secretSource('right', registry.host, 'reader', 'read-pw')]
+    const record = await fetchSource(store, parseImageSource(`${registry.host}/private/busybox:1`), { ...REGISTRY, authFile: wrong, pullSecrets })
+    t.equal(record.config.entrypoint[0], '/bin/cat')
+    // the wrong secret's request is refused before any grant; the auth file is never tried
+    t.same(tokens.requests.slice(before).map((r) => r.user), ['reader', 'reader'])
+    t.same(tokens.requests.slice(before).at(-1)?.granted, ['repository:private/busybox:pull'])
+  })
+
+  t.test('when every credential is refused, the error names the last one tried', async (t) => {
+    const store = new ImageStore(tempDir(t, 'podshim-data-'))
+    const pullSecrets = [secretSource('first', registry.host, 'reader', 'nope'), secretSource('second', registry.host, 'reader', 'wrong')]
+    await t.rejects(fetchSource(store, parseImageSource(`${registry.host}/private/busybox:1`), { ...REGISTRY, pullSecrets }), {
+      name: 'RegistryError', status: 401,
+      message: `authenticate to "${registry.host}": the token service "${tokens.realm}" refused the credentials from imagePullSecret "second": HTTP 401 (UNAUTHORIZED: invalid username or password)`,
+    })
+  })
+
+  t.test('a token that does not cover the repository moves on to the next credential', async (t) => {
+    const store = new ImageStore(tempDir(t, 'podshim-data-'))
+    const pullSecrets = [secretSource('reader', registry.host, 'reader', 'read-pw'), secretSource('pusher', registry.host, 'pusher', 'push-pw')]
+    const record = await fetchSource(store, parseImageSource(`${registry.host}/other/busybox:1`), { ...REGISTRY, pullSecrets })
+    t.equal(record.config.entrypoint[0], '/bin/cat')
+  })
+
+  t.test('podshim run pulls with the imagePullSecrets given beside the pod', async (t) => {
+    const env = podEnv(t)
+    t.teardown(() => unmountAllViews(join(env.dataRoot, 'images')))
+    const secret = (name: string, password: string): Record<string, unknown> => ({
+      apiVersion: 'v1', kind: 'Secret', metadata: { name }, type: 'kubernetes.io/dockerconfigjson',
+      data: { '.dockerconfigjson': Buffer.from(JSON.stringify({ auths: { [registry.host]: { username: 'reader', password } } })).toString('base64') },
+    })
+    const pod = podManifest('secret-pull', [{ name: 'app', image: `${registry.host}/private/busybox:1` }], {
+      imagePullSecrets: [{ name: 'absent' }, { name: 'stale' }, { name: '' }, { name: 'regcred' }],
+    })
+    const r = await env.run({ apiVersion: 'v1', kind: 'List', items: [secret('stale', 'old-pw'), secret('regcred', 'read-pw'), pod] })
+    t.equal(r.code, 0, 'the pod ran', { output: r.stdout + r.stderr })
+    t.same(containerLines(r.stdout, 'app'), ['token-image'])
+    t.match(r.stderr, /Warning +FailedToRetrieveImagePullSecret +pod: Unable to retrieve some image pull secrets \(absent\); attempting to pull the image may not succeed\./)
+    t.notMatch(r.stderr, /imagePullSecrets.*not implemented/)
+    unmountAllViews(join(env.dataRoot, 'images'))
   })
 
   t.test('podshim run pulls with --registry-config', async (t) => {
