@@ -84,8 +84,8 @@ export function buildProgram(argv: string[] = process.argv): Command {
     .exitOverride()
     .showHelpAfterError()
   program.command('run')
-    .description('run the pod in FILE ("-" for stdin) until it completes or is stopped')
-    .argument('<file>', 'a v1 Pod manifest (YAML or JSON)')
+    .description('run the pod in the manifest FILEs ("-" for stdin; a directory for its .json, .yaml and .yml files) until it completes or is stopped')
+    .argument('<file...>', 'a v1 Pod manifest (YAML or JSON), and the ConfigMaps and Secrets it uses: in it, or in more files or a directory of them')
     .addOption(new Option('--state-root <dir>', 'runtime state: each running pod\'s record, pause\'s pid, its /etc files and /dev/shm').env('PODSHIM_STATE_ROOT').argParser(absolute).default(DEFAULT_STATE_ROOT))
     .addOption(new Option('--log-root <dir>', 'container logs, in kubelet\'s CRI format').env('PODSHIM_LOG_ROOT').argParser(absolute).default(DEFAULT_LOG_ROOT))
     .addOption(new Option('--data-root <dir>', 'images and emptyDir volumes').env('PODSHIM_DATA_ROOT').argParser(absolute).default(DEFAULT_DATA_ROOT))
@@ -99,11 +99,11 @@ export function buildProgram(argv: string[] = process.argv): Command {
     .addOption(new Option('--insecure-registry <host:port>', 'a registry to pull from over plain HTTP (loopback always may); repeatable, or comma-separated').env('PODSHIM_INSECURE_REGISTRIES').argParser(hostList))
     .addOption(new Option('--registry-config <file>', 'a docker config.json with registry credentials').env('PODSHIM_REGISTRY_CONFIG'))
     .addOption(new Option('--allowed-unsafe-sysctls <names>', 'namespaced sysctls a pod may set beyond kubelet\'s safe set (kubelet\'s flag: names or prefixes ending in *); repeatable, or comma-separated').argParser(sysctlList))
-    .action(async (file: string, options: Record<string, unknown>, run: Command) => {
+    .action(async (files: string[], options: Record<string, unknown>, run: Command) => {
       const opts = runOptionsOf(options, run)
       // each subcommand's code is loaded only when it runs: start-up time is part of every pod's
       const { runCommand } = require('./commands/run') as typeof import('./commands/run')
-      process.exitCode = await runCommand(file, opts)
+      process.exitCode = await runCommand(files, opts)
     })
   if (argv[2] === 'image') (require('./commands/image') as typeof import('./commands/image')).registerImageCommands(program)
   else {

@@ -1,10 +1,9 @@
 // `podshim run FILE`: load and validate a Pod manifest, run it to its end in
 // a sandbox of its own, and report its final status. Ctrl-C (or TERM) stops
 // the pod gracefully; a second Ctrl-C kills it at once.
-import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { nativeApi, PAUSE_PATH } from '../native/addon'
-import { loadPod } from '../spec'
+import { loadPodFrom } from '../spec'
 import type { DefaultedPod } from '../spec/types'
 import type { PodConfigObjects } from '../spec/config-objects'
 import type { CredentialSource } from '../images/registry-credentials'
@@ -32,6 +31,7 @@ import { podshimParentLevels } from '../cgroup/cgroup-levels'
 import { formatSummary } from './summary'
 import { randomPodUid } from './random-pod-uid'
 import { checkRunOptions } from './check-run-options'
+import { readManifests } from './read-manifests'
 import { removePodStateDir } from '../supervisor/pod-state-dir'
 import { describeError } from '../supervisor/describe-error'
 import { timeOfDay } from '../utc-time'
@@ -59,21 +59,12 @@ export interface RunOptions {
 /** Signals that stop the pod gracefully (a second one kills it). */
 const STOP_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP']
 
-function readManifest(file: string): { text: string; source: string } {
-  try {
-    return file === '-' ? { text: readFileSync(0, 'utf8'), source: '<stdin>' } : { text: readFileSync(file, 'utf8'), source: file }
-  } catch (err) {
-    throw new Error(`read manifest "${file}"`, { cause: err })
-  }
-}
-
-export async function runCommand(file: string, opts: RunOptions): Promise<number> {
+export async function runCommand(files: readonly string[], opts: RunOptions): Promise<number> {
   // namespaces, cgroups and mounts are root's: said before any of them fails on its own
   if (process.geteuid?.() !== 0) throw new Error('podshim run needs root (it makes namespaces, cgroups and mounts): run it with sudo')
   // usage errors first, as commander's: nothing is read or made for options that cannot serve
   checkRunOptions(opts)
-  const { text, source } = readManifest(file)
-  const { pod, objects, warnings } = loadPod(text, source, { newUid: randomPodUid })
+  const { pod, objects, warnings } = loadPodFrom(readManifests(files), { newUid: randomPodUid })
   const isJson = opts.output === 'json'
   for (const w of warnings) process.stderr.write(`podshim: warning: ${formatProblem(w)}\n`)
   const rejection = admissionFailure(pod, opts.allowedUnsafeSysctls)

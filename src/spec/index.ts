@@ -5,7 +5,7 @@
 
 import type { PodConfigObjects } from './config-objects';
 import { applyDefaults } from './defaults';
-import { parseManifestObjects } from './load';
+import { manifestsName, parseManifests, type ManifestText } from './load';
 import { loadConfigObjects } from './load-config-objects';
 import { ManifestError } from './manifest-error';
 import type { DefaultedPod, Warning } from './types';
@@ -30,17 +30,22 @@ export interface LoadedPod {
  * @throws ManifestError with every problem found, the objects' too.
  */
 export function loadPod(text: string, source: string, options: LoadPodOptions): LoadedPod {
-  const { pod: raw, objects: rawObjects } = parseManifestObjects(text, source);
+  return loadPodFrom([{ text, source }], options);
+}
+
+/** loadPod of several manifests given together (files, a directory's files): one Pod among them all. */
+export function loadPodFrom(manifests: readonly ManifestText[], options: LoadPodOptions): LoadedPod {
+  const { pod: raw, objects: rawObjects } = parseManifests(manifests);
   const { problems, warnings, pod } = validatePod(raw);
   // as the API server defaults it: an object without a namespace is in "default"
   const config = loadConfigObjects(rawObjects, pod?.metadata?.namespace || 'default');
   const allProblems = [...problems, ...config.problems];
-  if (allProblems.length > 0 || pod === undefined) throw new ManifestError(source, allProblems);
+  if (allProblems.length > 0 || pod === undefined) throw new ManifestError(manifestsName(manifests), allProblems);
   return { pod: applyDefaults(pod, { newUid: options.newUid }), objects: config.objects, warnings: [...warnings, ...config.warnings] };
 }
 
 export { ManifestError, formatProblem } from './manifest-error';
-export { parseManifest, parseManifestObjects } from './load';
+export { parseManifest, parseManifestObjects, parseManifests, type ManifestText } from './load';
 export { validatePod, type ValidationResult } from './validate';
 export { applyDefaults, defaultPullPolicy, PROBE_DEFAULTS } from './defaults';
 export { parseQuantity, isQuantity, QuantityError, MAX_QUANTITY, type Quantity } from './quantity';

@@ -1,5 +1,5 @@
 // Turn manifest text into plain values: YAML as kubectl reads it (so JSON too), possibly
-// several documents and lists (`kind: List`, read as their items), of
+// several files, documents and lists (`kind: List`, read as their items), of
 // which exactly one object must be the Pod, and the others ConfigMaps and
 // Secrets for it (as `kubectl apply -f` of a file holding a Pod and its
 // ConfigMap). Nothing here knows a schema beyond `kind`; validate.ts and
@@ -55,44 +55,65 @@ export function parseManifest(text: string, source: string): unknown {
   return parseManifestObjects(text, source).pod;
 }
 
+/** One manifest text and what names it in errors (a file name, or "<stdin>"). */
+export interface ManifestText {
+  text: string;
+  source: string;
+}
+
+/** parseManifests of a single text. */
+export function parseManifestObjects(text: string, source: string): ParsedManifest {
+  return parseManifests([{ text, source }]);
+}
+
+/** How errors name several manifests: `"a.yaml", "b.yaml"` (ManifestError quotes the whole). */
+export function manifestsName(manifests: readonly ManifestText[]): string {
+  return manifests.length === 1 ? manifests[0].source : manifests.map((m) => m.source).join(', ');
+}
+
 /**
- * Parse `text` (named `source` in errors) and return the Pod document and
+ * Parse the manifests' texts (several files given together, as `kubectl
+ * apply -f a.yaml -f b.yaml` takes them) and return the Pod document and
  * the ConfigMaps and Secrets beside it, as plain values. Empty documents
  * are ignored; a list stands for its items. A single object is returned
  * whatever its kind, so validation can say what is wrong with it; among
- * several, exactly one must have kind Pod and the rest kind ConfigMap or Secret.
- * @throws ManifestError naming the line of a syntax error, or the document
- *   (1-based), item and kind of each object that cannot be there.
+ * several, exactly one must have kind Pod and the rest kind ConfigMap or
+ * Secret. Objects are named by document (1-based) and item, and by file
+ * where there are several.
+ * @throws ManifestError naming the line of a syntax error, or the document,
+ *   item and kind of each object that cannot be there.
  */
-export function parseManifestObjects(text: string, source: string): ParsedManifest {
-  const documents = parseAllDocuments(text, KUBECTL_YAML);
+export function parseManifests(manifests: readonly ManifestText[]): ParsedManifest {
   const problems: Problem[] = [];
   const values: { label: string; value: unknown }[] = [];
-
-  documents.forEach((document, i) => {
-    const index = i + 1;
-    for (const error of document.errors) {
-      const position = error.linePos?.[0];
-      const where = position ? `line ${position.line}, column ${position.col}` : 'unknown position';
-      const what = error.message.split('\n')[0].replace(YAML_POSITION_SUFFIX, '');
-      problems.push({ path: '', message: `yaml syntax error at ${where} (document ${index}): ${what}` });
-    }
-    if (document.errors.length > 0) return;
-    let value: unknown;
-    try {
-      value = document.toJS();
-    } catch (err) {
-      // e.g. too many aliases ("billion laughs")
-      problems.push({ path: '', message: `yaml error (document ${index}): ${err instanceof Error ? err.message : String(err)}` });
-      return;
-    }
-    if (value === null || value === undefined) return;
-    flatten(value, `document ${index}`, values, problems);
-  });
+  for (const { text, source } of manifests) {
+    const prefix = manifests.length === 1 ? '' : `${source} `;
+    parseAllDocuments(text, KUBECTL_YAML).forEach((document, i) => {
+      const index = i + 1;
+      for (const error of document.errors) {
+        const position = error.linePos?.[0];
+        const where = position ? `line ${position.line}, column ${position.col}` : 'unknown position';
+        const what = error.message.split('\n')[0].replace(YAML_POSITION_SUFFIX, '');
+        problems.push({ path: '', message: `yaml syntax error at ${where} (${prefix}document ${index}): ${what}` });
+      }
+      if (document.errors.length > 0) return;
+      let value: unknown;
+      try {
+        value = document.toJS();
+      } catch (err) {
+        // e.g. too many aliases ("billion laughs")
+        problems.push({ path: '', message: `yaml error (${prefix}document ${index}): ${err instanceof Error ? err.message : String(err)}` });
+        return;
+      }
+      if (value === null || value === undefined) return;
+      flatten(value, `${prefix}document ${index}`, values, problems);
+    });
+  }
+  const source = manifestsName(manifests);
   if (problems.length > 0) throw new ManifestError(source, problems);
 
   if (values.length === 0) {
-    throw new ManifestError(source, [{ path: '', message: 'no pod found: the manifest is empty' }]);
+    throw new ManifestError(source, [{ path: '', message: `no pod found: the manifest${manifests.length === 1 ? ' is' : 's are'} empty` }]);
   }
   if (values.length === 1) return { pod: values[0].value, objects: [] };
 

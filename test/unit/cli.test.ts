@@ -5,7 +5,7 @@ import { CommanderError, type Command } from 'commander'
 import { buildProgram, runOptionsOf } from '../../src/cli'
 
 interface Parsed {
-  file?: string
+  files?: string[]
   options?: Record<string, unknown>
   /** the run command, as its action gets it */
   command?: Command
@@ -20,8 +20,8 @@ async function parseRun(args: string[], env: Record<string, string> = {}): Promi
   const parsed: Parsed = {}
   let stderr = ''
   run.configureOutput({ writeErr: (s) => { stderr += s }, writeOut: () => undefined })
-  run.action((file: string, options: Record<string, unknown>, command: Command) => {
-    parsed.file = file
+  run.action((files: string[], options: Record<string, unknown>, command: Command) => {
+    parsed.files = files
     parsed.options = options
     parsed.command = command
   })
@@ -42,10 +42,11 @@ async function parseRun(args: string[], env: Record<string, string> = {}): Promi
 t.test('--insecure-registry takes one host each time: the FILE after it stays the FILE', async (t) => {
   const one = await parseRun(['--insecure-registry', 'localhost:5000', 'pod.yaml'])
   t.equal(one.error, undefined)
-  t.equal(one.file, 'pod.yaml')
+  t.same(one.files, ['pod.yaml'])
   t.same(one.options?.insecureRegistry, ['localhost:5000'])
-  const more = await parseRun(['--insecure-registry', 'a:1,b:2', '--insecure-registry', 'c:3', 'pod.yaml'])
+  const more = await parseRun(['--insecure-registry', 'a:1,b:2', '--insecure-registry', 'c:3', 'cm.yaml', 'pod.yaml'])
   t.same(more.options?.insecureRegistry, ['a:1', 'b:2', 'c:3'], 'repeated and comma-separated')
+  t.same(more.files, ['cm.yaml', 'pod.yaml'], 'every FILE after it')
   const fromEnv = await parseRun(['pod.yaml'], { PODSHIM_INSECURE_REGISTRIES: 'x:1,y:2' })
   t.same(fromEnv.options?.insecureRegistry, ['x:1', 'y:2'], 'the environment takes a comma-separated list')
 })
@@ -57,7 +58,7 @@ t.test('--pids-limit is -1 or a positive integer the kernel can take', async (t)
   for (const bad of ['0', '-5', '1.5', 'ten', '99999999999999999999999']) {
     const r = await parseRun(['--pids-limit', bad, 'p.yaml'])
     t.match(r.error, `must be -1 (unlimited) or a positive integer (got "${bad}")`, `"${bad}" is refused`)
-    t.equal(r.file, undefined, 'and nothing runs')
+    t.equal(r.files, undefined, 'and nothing runs')
   }
 })
 
@@ -76,7 +77,7 @@ t.test('--cgroup-parent is plain directory names joined by "/": anything else is
   for (const bad of ['/abs', 'a//b', '', '..', 'a/../b', 'cgroup.procs']) {
     const r = await parseRun(['--cgroup-parent', bad, 'p.yaml'])
     t.match(r.error, `option '--cgroup-parent <name>' argument '${bad}' is invalid. must be plain directory names joined by "/"`, `"${bad}" is refused`)
-    t.equal(r.file, undefined, 'and nothing runs')
+    t.equal(r.files, undefined, 'and nothing runs')
   }
   t.match((await parseRun(['p.yaml'], { PODSHIM_CGROUP_PARENT: 'x//y' })).error, /must be plain directory names/, 'the environment too')
 })
@@ -92,7 +93,7 @@ t.test('each option the environment can give is checked there as on the command 
   for (const [name, value, problem] of cases) {
     const r = await parseRun(['p.yaml'], { [name]: value })
     t.match(r.error, `value '${value}' from env '${name}' is invalid. ${problem}`, name)
-    t.equal(r.file, undefined, 'and nothing runs')
+    t.equal(r.files, undefined, 'and nothing runs')
   }
 })
 

@@ -7,6 +7,8 @@
 // kubelet's text. The manifests are YAML text, several documents, as a
 // user writes them.
 
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { dirname, join } from 'node:path'
 import t from 'tap'
 import { containerLines, keyValues, podEnv } from './fixtures/helpers'
 
@@ -109,4 +111,30 @@ t.test('`cat cm.yaml pod.yaml | podshim run -`: the objects first, on stdin', as
   const r = await env.run(null, { file: '-', stdin: `${objects}\n---\n${podText}` })
   t.equal(r.code, 0, 'the pod ran', { stderr: r.stderr })
   t.ok(containerLines(r.stdout + r.stderr, 'app').includes('E_USER=admin'), 'the Secret was seen', { stdout: r.stdout })
+})
+
+t.test('the objects in files of their own, or a directory of files, as `kubectl apply -f` takes them', async (t) => {
+  const env = podEnv(t)
+  const text = pod('config-files', 'env: [{name: E_USER, valueFrom: {secretKeyRef: {name: db, key: user}}}]')
+  const split = text.indexOf('\n---\n')
+  // each file as a user writes it: no `---` at the start or the end, so a `cat` of them would run together
+  const podFile = join(env.dir, 'manifests', 'pod.yaml')
+  const objectsFile = join(env.dir, 'manifests', 'objects.yml')
+  mkdirSync(dirname(podFile))
+  writeFileSync(podFile, text.slice(0, split).trim() + '\n')
+  writeFileSync(objectsFile, text.slice(split + 5).trim().replace(/^---\n/, '') + '\n')
+  writeFileSync(join(env.dir, 'manifests', 'notes.txt'), 'not a manifest: a directory stands for its .json, .yaml and .yml files\n')
+  for (const args of [[objectsFile, podFile], [dirname(podFile)]]) {
+    const r = await env.run(null, { file: args.at(-1), args: args.slice(0, -1) })
+    t.equal(r.code, 0, `${args.join(' ')}: the pod ran`, { stderr: r.stderr })
+    t.ok(containerLines(r.stdout + r.stderr, 'app').includes('E_USER=admin'), 'the Secret was seen', { stdout: r.stdout })
+  }
+  const bad = await env.run(null, { file: podFile, args: [objectsFile, '-', '-'] })
+  t.equal(bad.code, 2, 'stdin twice: a usage error', { stderr: bad.stderr })
+  t.match(bad.stderr, /"-" \(stdin\) may be given once/)
+  writeFileSync(objectsFile, 'apiVersion: v1\nkind: Service\nmetadata: {name: web}\n')
+  const other = await env.run(null, { file: podFile, args: [objectsFile] })
+  t.equal(other.code, 1, 'a Service beside the pod: an invalid manifest', { stderr: other.stderr })
+  t.match(other.stderr, `invalid pod manifest "${objectsFile}, ${podFile}"`)
+  t.match(other.stderr, `unexpected ${objectsFile} document 1: has kind "Service"`)
 })

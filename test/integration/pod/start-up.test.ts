@@ -62,7 +62,7 @@ function startedFrom(root: string, env: NodeJS.ProcessEnv = {}): { from: 'bundle
   const frame = /^\s+at readManifest \((.*):\d+:\d+\)$/m.exec(r.stderr)?.[1]
   if (frame?.endsWith('/build/podshim.bundle.js')) return { from: 'bundle', notes }
   // (or its source, where source maps are on, as under tap)
-  if (frame?.endsWith('/dist/commands/run.js') || frame?.endsWith('/src/commands/run.ts')) return { from: 'dist', notes }
+  if (frame?.endsWith('/dist/commands/read-manifests.js') || frame?.endsWith('/src/commands/read-manifests.ts')) return { from: 'dist', notes }
   return { from: `neither: ${r.stderr}`, notes }
 }
 

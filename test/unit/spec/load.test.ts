@@ -1,5 +1,5 @@
 import t from 'tap';
-import { parseManifest, parseManifestObjects } from '../../../src/spec/load';
+import { parseManifest, parseManifestObjects, parseManifests } from '../../../src/spec/load';
 import { ManifestError } from '../../../src/spec/manifest-error';
 
 const POD = 'apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\n';
@@ -118,4 +118,19 @@ t.test('scalars are read as kubectl reads them (go-yaml v2, YAML 1.1)', async (t
     bools: [true, false, true, false, true, false, true], quoted: ['yes', 'on'], octal: 420, hex: 31, binary: 5,
     underscores: 1000, decimal: 8, goOctal: 15, capitals: [31, 3, 15, -8], sexagesimal: '1:30', date: '2026-01-01', time: '2026-11-20T10:00:00Z', false: 1,
   }, 'YAML 1.1 booleans and integers; no base-60 numbers; timestamps stay strings; a key n is false, as sigs.k8s.io/yaml makes it');
+});
+
+t.test('several files: one Pod among them all, objects named by file', async (t) => {
+  // no `---` between them: each file is parsed on its own
+  const objects = 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cfg}\n';
+  const pod = 'apiVersion: v1\nkind: Pod\nmetadata: {name: web}\n';
+  const parsed = parseManifests([{ text: objects, source: 'cm.yaml' }, { text: '', source: 'empty.yaml' }, { text: pod, source: 'pod.yaml' }]);
+  t.same(parsed.pod, { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'web' } });
+  t.same(parsed.objects, [{ label: 'cm.yaml document 1', value: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'cfg' } } }]);
+  t.throws(() => parseManifests([{ text: pod, source: 'a.yaml' }, { text: pod, source: 'b.yaml' }]), {
+    name: 'ManifestError',
+    message: 'invalid pod manifest "a.yaml, b.yaml"\n  unexpected a.yaml document 1: one of 2 Pods, only one is allowed\n  unexpected b.yaml document 1: one of 2 Pods, only one is allowed',
+  });
+  t.throws(() => parseManifests([{ text: 'a: [', source: 'a.yaml' }, { text: pod, source: 'b.yaml' }]), { message: /\(a\.yaml document 1\)/ });
+  t.throws(() => parseManifests([{ text: '', source: 'a.yaml' }, { text: '---\n', source: 'b.yaml' }]), { message: /no pod found: the manifests are empty/ });
 });
