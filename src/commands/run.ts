@@ -181,7 +181,7 @@ function podPullSecrets(pod: DefaultedPod, objects: PodConfigObjects, events: Ev
 
 function hasProbesOrHooks(pod: DefaultedPod): boolean {
   return [...pod.spec.initContainers, ...pod.spec.containers].some((c) =>
-    c.livenessProbe !== undefined || c.readinessProbe !== undefined || c.startupProbe !== undefined || c.lifecycle !== undefined)
+    c.livenessProbe !== undefined || c.readinessProbe !== undefined || c.startupProbe !== undefined || c.lifecycle?.postStart !== undefined || c.lifecycle?.preStop !== undefined)
 }
 
 /** The grace period as the manifest gives it, raised to kubelet's minimum, and as it passes under --time-scale. */

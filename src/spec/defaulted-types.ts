@@ -95,6 +95,7 @@ export interface DefaultedLifecycleHandler extends Omit<LifecycleHandler, 'httpG
 export interface DefaultedLifecycle {
   postStart?: DefaultedLifecycleHandler;
   preStop?: DefaultedLifecycleHandler;
+  stopSignal?: string;
 }
 
 export interface DefaultedVolume {

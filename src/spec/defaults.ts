@@ -136,6 +136,7 @@ function defaultContainer(c: Container, hostNetwork: boolean): DefaultedContaine
     defaulted.lifecycle = {};
     if (lifecycle.postStart) defaulted.lifecycle.postStart = defaultHandler(lifecycle.postStart);
     if (lifecycle.preStop) defaulted.lifecycle.preStop = defaultHandler(lifecycle.preStop);
+    if (lifecycle.stopSignal !== undefined) defaulted.lifecycle.stopSignal = lifecycle.stopSignal;
   }
   return defaulted;
 }

@@ -53,7 +53,7 @@ const todos = (...names: string[]): Schema => Object.fromEntries(names.map((n) =
 const TODO_SHAPES: Readonly<Record<string, 'string' | 'boolean' | 'integer' | 'int32' | 'array' | 'object' | 'map'>> = {
   generateName: 'string', ownerReferences: 'array', finalizers: 'array', deletionGracePeriodSeconds: 'integer',
   fileKeyRef: 'object',
-  hostIP: 'string', claims: 'array', stopSignal: 'string',
+  hostIP: 'string', claims: 'array',
   procMount: 'string', seLinuxOptions: 'object', seccompProfile: 'object', appArmorProfile: 'object', windowsOptions: 'object',
   stdin: 'boolean', stdinOnce: 'boolean', tty: 'boolean', resizePolicy: 'array', restartPolicyRules: 'array', volumeDevices: 'array',
   seLinuxChangePolicy: 'string', supplementalGroupsPolicy: 'string',
@@ -156,7 +156,7 @@ const container = obj({
   livenessProbe: probe,
   readinessProbe: probe,
   startupProbe: probe,
-  lifecycle: obj({ postStart: lifecycleHandler, preStop: lifecycleHandler, ...todos('stopSignal') }),
+  lifecycle: obj({ postStart: lifecycleHandler, preStop: lifecycleHandler, stopSignal: str }),
   terminationMessagePath: str,
   terminationMessagePolicy: str,
   restartPolicy: str,

@@ -262,6 +262,8 @@ export interface LifecycleHandler {
 export interface Lifecycle {
   postStart?: LifecycleHandler;
   preStop?: LifecycleHandler;
+  /** sent first when the container is stopped, over the image's STOPSIGNAL (stop-signals.ts) */
+  stopSignal?: string;
 }
 
 export interface Capabilities {

@@ -10,6 +10,7 @@ import { checkEnvFrom, checkKeySelector } from './validate-env-sources';
 import { checkObjectFieldSelector, checkResourceFieldSelector } from './validate-field-selectors';
 import { capabilityNumber } from '../sandbox/capability-sets';
 import { checkLifecycleHandler, checkProbe } from './validate-probe';
+import { checkStopSignal } from './stop-signals';
 import {
   absolutePath,
   checkName,
@@ -30,6 +31,8 @@ export interface ContainerContext {
   podGraceSeconds: number;
   /** spec.hostNetwork: the containers listen on the host's ports themselves */
   hostNetwork: boolean;
+  /** spec.os.name, where spec.os is set */
+  osName?: string;
 }
 
 /** Resources podshim turns into cgroup values. */
@@ -97,6 +100,7 @@ export function checkContainer(report: Reporter, path: string, c: Container, con
     const handler = c.lifecycle?.[hook];
     if (handler) checkLifecycleHandler(report, `${path}.lifecycle.${hook}`, handler, context.podGraceSeconds);
   }
+  if (c.lifecycle?.stopSignal !== undefined) checkStopSignal(report, `${path}.lifecycle.stopSignal`, c.lifecycle.stopSignal, context.osName);
   const security = c.securityContext;
   inRange(report, `${path}.securityContext.runAsUser`, security?.runAsUser, 0, 2147483647);
   inRange(report, `${path}.securityContext.runAsGroup`, security?.runAsGroup, 0, 2147483647);

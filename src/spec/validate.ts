@@ -186,12 +186,12 @@ function checkSpec(report: Reporter, spec: PodSpec, meta: ObjectMeta | undefined
   initContainers.forEach((c, i) => {
     const path = `spec.initContainers[${i}]`;
     const role = c.restartPolicy === 'Always' ? 'sidecar' : 'init';
-    checkContainer(report, path, c, { role, volumeNames, podGraceSeconds, hostNetwork });
+    checkContainer(report, path, c, { role, volumeNames, podGraceSeconds, hostNetwork, osName: spec.os?.name });
     all.push({ path, name: c.name, role });
   });
   containers.forEach((c, i) => {
     const path = `spec.containers[${i}]`;
-    checkContainer(report, path, c, { role: 'container', volumeNames, podGraceSeconds, hostNetwork });
+    checkContainer(report, path, c, { role: 'container', volumeNames, podGraceSeconds, hostNetwork, osName: spec.os?.name });
     all.push({ path, name: c.name, role: 'container' });
   });
   unique(report, all, (c) => c.name, (c) => `${c.path}.name`);

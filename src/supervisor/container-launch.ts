@@ -44,7 +44,8 @@ export async function launchInstance(rec: ContainerRecord, ctx: LaunchContext): 
   if (ctx.isStopping()) return undefined
   rec.imageID = image.imageRef
   rec.statusImage = image.statusImage
-  rec.stopSignal = signalNumber(image.config.stopSignal)
+  // KEP-4960: the container's stopSignal, else the image's, else SIGTERM
+  rec.stopSignal = signalNumber(rec.spec.lifecycle?.stopSignal ?? image.config.stopSignal)
   events.normal('Pulled', pulledMessage(rec.spec.image, image.pulled), fieldPath)
   // Created once the configuration is made: a container kubelet cannot configure is never created
   let isCreated = false
