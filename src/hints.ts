@@ -1,5 +1,6 @@
 // hint: lines for errors whose fix is not obvious from the message, keyed by
-// the failing syscall and errno code found anywhere in the cause chain.
+// the failing syscall and errno code found anywhere in the cause chain, or
+// carried by the error itself.
 import { SyscallError } from './native/syscall-error'
 
 const HINTS: Record<string, string> = {
@@ -16,6 +17,9 @@ const HINTS: Record<string, string> = {
 export function hintFor(err: unknown): string | undefined {
   let current: unknown = err
   for (let depth = 0; current instanceof Error && depth < 10; depth++) {
+    // an error that knows its own hint (VolumeError)
+    const own = (current as { hint?: unknown }).hint
+    if (typeof own === 'string') return own
     const key = current instanceof SyscallError
       ? `${current.syscall} ${current.code}`
       : `${(current as NodeJS.ErrnoException).syscall ?? ''} ${(current as NodeJS.ErrnoException).code ?? ''}`

@@ -2,7 +2,7 @@
 // before the manifest is read and before anything of the pod is made: each
 // root must be a directory podshim can write in, or one it can make (its
 // nearest existing ancestor a directory it can write in); a registry config
-// must be a docker config.json credentialsFor can read, so that a typo fails
+// must be a docker config.json a pull can read, so that a typo fails
 // at once rather than when a registry first asks for credentials. Nothing
 // is made or changed here. access(2), stat(2)
 import { accessSync, constants, lstatSync, statSync, type Stats } from 'node:fs'

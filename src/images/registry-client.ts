@@ -143,6 +143,8 @@ export class RegistryFetcher implements ImageFetcher {
 
   /** GET with auth and retries; resolves only with a 200 response whose body is unread */
   private async request(path: string, headers: Record<string, string>): Promise<Response> {
+    // the credentials are gathered before the first request, as kubelet makes its keyring before it pulls: a pull secret that is not a docker config fails the pull
+    this.credential()
     const url = `${this.base}${path}`
     let hasRefreshedAuth = false
     for (let attempt = 1; ; attempt++) {
@@ -215,7 +217,11 @@ export class RegistryFetcher implements ImageFetcher {
 
   /** The credential being tried, or null where none names this registry. */
   private credential(): Credential | null {
-    this.credentials ??= credentialsInOrder(this.options.pullSecrets ?? [], this.options.authFile, this.ref.domain)
+    try {
+      this.credentials ??= credentialsInOrder(this.options.pullSecrets ?? [], this.options.authFile, this.ref.domain)
+    } catch (err) {
+      throw new RegistryError(`pull from "${this.ref.domain}": ${(err as Error).message}`, null, { cause: (err as Error).cause ?? err })
+    }
     return this.credentials[this.credentialIndex] ?? null
   }
 

@@ -16,14 +16,16 @@ import type { PodConfigObjects } from '../spec/config-objects'
 /** The registries of a docker config.json (its `auths`), or of a `.dockercfg` */
 export type RegistryAuths = Record<string, { auth?: string; username?: string; password?: string }>
 
-/** A docker config.json as credentialsFor reads it */
+/** A docker config.json as a pull reads it */
 export interface AuthFile { auths?: RegistryAuths }
 
-/** A set of credentials and where it came from, as messages name it. */
+/** A set of credentials and where it came from, as messages name it; or why a pull secret gives none. */
 export interface CredentialSource {
   /** `"/root/.docker/config.json"`, or `imagePullSecret "regcred"` */
   from: string
   auths: RegistryAuths
+  /** a pull secret whose config is not one: every pull of the pod fails with it, as kubelet's keyring does */
+  error?: Error
 }
 
 /** Basic credentials (base64 of user:password) for one registry, and where they came from. */
@@ -67,8 +69,7 @@ function parseJson(text: string): unknown {
 }
 
 /**
- * Reads a docker config.json, checking it has the shape credentialsFor
- * reads. For a check before any pull; the problem is the cause.
+ * Reads a docker config.json, checking it has the shape a pull reads. For a check before any pull; the problem is the cause.
  */
 export function readAuthFile(authFile: string): AuthFile {
   const fail = (cause: unknown): Error => new Error(`read registry credentials "${authFile}"`, { cause })
@@ -94,13 +95,14 @@ export function basicFor(auths: RegistryAuths, domain: string): string | null {
   return null
 }
 
-/** Basic credentials for a registry from a docker config.json, or null */
-export function credentialsFor(authFile: string | null, domain: string): string | null {
-  return authFile === null ? null : basicFor(readAuthFile(authFile).auths ?? {}, domain)
-}
-
-/** Every credential for domain, in the order a pull tries them: the pull secrets', then the auth file's. */
+/**
+ * Every credential for domain, in the order a pull tries them: the pull
+ * secrets', then the auth file's.
+ * @throws the error of a pull secret that is not a docker config
+ */
 export function credentialsInOrder(pullSecrets: readonly CredentialSource[], authFile: string | null, domain: string): Credential[] {
+  const broken = pullSecrets.find((source) => source.error !== undefined)
+  if (broken !== undefined) throw broken.error!
   const sources = authFile === null ? pullSecrets : [...pullSecrets, { from: JSON.stringify(authFile), auths: readAuthFile(authFile).auths ?? {} }]
   return sources.flatMap((source) => {
     const basic = basicFor(source.auths, domain)
@@ -115,8 +117,9 @@ const DOCKERCFG = { type: 'kubernetes.io/dockercfg', key: '.dockercfg' }
  * The credentials of a pod's imagePullSecrets, and the names the manifest
  * does not give (for kubelet's FailedToRetrieveImagePullSecret). A Secret
  * of another type, or without its key, gives none, as kubelet's keyring
- * takes none from it. Throws when a pull secret's config is not one (the
- * API server refuses such a Secret, so a loaded manifest has none).
+ * takes none from it. One whose config is not one (the API server checks
+ * only that it is a JSON object) carries its error, which fails the pod's
+ * pulls, not the pod: kubelet makes its keyring as it pulls.
  */
 export function pullSecretCredentials(names: readonly string[], objects: PodConfigObjects): { sources: CredentialSource[]; missing: string[] } {
   const sources: CredentialSource[] = []
@@ -141,7 +144,7 @@ export function pullSecretCredentials(names: readonly string[], objects: PodConf
         sources.push({ from, auths: checkRegistryAuths(parseJson(dockercfg), DOCKERCFG.key) })
       }
     } catch (err) {
-      throw new Error(`read ${from}`, { cause: err })
+      sources.push({ from, auths: {}, error: new Error(`read ${from}`, { cause: err }) })
     }
   }
   return { sources, missing }

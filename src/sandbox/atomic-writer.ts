@@ -65,11 +65,18 @@ export function writePayload(dir: string, payload: ReadonlyMap<string, FileProje
   const tsName = makeTimestampDir(dir, now)
   const tsDir = join(dir, tsName)
   for (const [path, file] of clean) {
-    const parent = posix.dirname(path)
-    if (parent !== '.') makeDirs(tsDir, parent)
-    const target = join(tsDir, path)
-    writeFileSync(target, file.data, { mode: file.mode, flag: 'wx' })
-    chmodSync(target, file.mode)
+    try {
+      const parent = posix.dirname(path)
+      if (parent !== '.') makeDirs(tsDir, parent)
+      const target = join(tsDir, path)
+      writeFileSync(target, file.data, { mode: file.mode, flag: 'wx' })
+      chmodSync(target, file.mode)
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code
+      // two paths of the volume, one a file where the other needs a directory ("a" and "a/b"): the validation lets them through, as Kubernetes' does
+      if (code === 'ENOTDIR' || code === 'EEXIST') throw new Error(`path ${JSON.stringify(path)}: another path of the volume is a file where this one needs a directory, or the reverse`, { cause: err })
+      throw err
+    }
   }
   setPerms?.()
   // the new data directory appears in one rename, as AtomicWriter swaps it

@@ -10,22 +10,19 @@
 // event (kubernetes/kubernetes#130099): a valid key after a valid prefix is
 // always a valid name. Pure.
 
-import type { ConfigObject, PodConfigObjects } from '../spec/config-objects'
+import { notFoundText, objectsOfKind, type ConfigObject, type ConfigObjectKind, type PodConfigObjects } from '../spec/config-objects'
 import type { EnvFromSource, KeySelector } from '../spec/types'
 import { ContainerConfigError } from './container-config-error'
 
-/** kubelet's error texts: its configmap and secret managers' NotFound, then makeEnvironmentVariables' own. */
-const KINDS = {
-  configMap: { resource: 'configmap', kind: 'ConfigMap', map: (o: PodConfigObjects) => o.configMaps },
-  secret: { resource: 'secret', kind: 'Secret', map: (o: PodConfigObjects) => o.secrets },
-} as const
+/** makeEnvironmentVariables' name for the object's kind in its errors */
+const KIND_NAMES = { configMap: 'ConfigMap', secret: 'Secret' } as const
 
-type Source = keyof typeof KINDS
+type Source = ConfigObjectKind
 
 /** The object, or undefined where `optional` lets it be missing. */
 function lookUp(objects: PodConfigObjects, source: Source, name: string, isOptional: boolean): ConfigObject | undefined {
-  const object = KINDS[source].map(objects).get(name)
-  if (object === undefined && !isOptional) throw new ContainerConfigError(`${KINDS[source].resource} ${JSON.stringify(name)} not found`)
+  const object = objectsOfKind(objects, source).get(name)
+  if (object === undefined && !isOptional) throw new ContainerConfigError(notFoundText(source, name))
   return object
 }
 
@@ -46,7 +43,7 @@ export function envFromVariables(sources: readonly EnvFromSource[], objects: Pod
     const ref = from.configMapRef ?? from.secretRef
     const object = lookUp(objects, source, ref?.name ?? '', ref?.optional === true)
     if (object === undefined) continue
-    for (const key of envKeys(object).sort()) env.set(`${from.prefix ?? ''}${key}`, object.data.get(key)!.toString('utf8'))
+    for (const key of envKeys(object).sort()) env.set(`${from.prefix ?? ''}${key}`, envValue(object, key))
   }
   return env
 }
@@ -62,7 +59,22 @@ export function keyRefValue(source: Source, selector: KeySelector, objects: PodC
   if (object === undefined) return undefined
   if (!envKeys(object).includes(selector.key)) {
     if (isOptional) return undefined
-    throw new ContainerConfigError(`couldn't find key ${selector.key} in ${KINDS[source].kind} ${namespace}/${name}`)
+    throw new ContainerConfigError(`couldn't find key ${selector.key} in ${KIND_NAMES[source]} ${namespace}/${name}`)
   }
-  return object.data.get(selector.key)!.toString('utf8')
+  return envValue(object, selector.key)
+}
+
+const UTF8 = new TextDecoder('utf-8', { fatal: true })
+
+/**
+ * A key's value as env text. Bytes that are not UTF-8 (a Secret's binary
+ * data) are refused rather than changed: the CRI carries env as protobuf
+ * strings, which must be UTF-8, so kubelet's runtime cannot take them.
+ */
+function envValue(object: ConfigObject, key: string): string {
+  try {
+    return UTF8.decode(object.data.get(key)!)
+  } catch {
+    throw new ContainerConfigError(`key ${key} in ${KIND_NAMES[object.kind === 'ConfigMap' ? 'configMap' : 'secret']} ${object.namespace}/${object.name} is not UTF-8 text, which an environment variable cannot hold`)
+  }
 }

@@ -8,15 +8,14 @@
 // named container's limit, or the node's allocatable where it sets none).
 // Pure: the node's allocatable amounts are passed in.
 import type { DefaultedPod, DownwardAPIVolumeFile } from '../spec/types'
+import { subscriptedValue } from '../spec/validate-field-selectors'
 import { ContainerConfigError } from './container-config-error'
 import { type NodeAllocatable, resourceFieldValue } from './downward-resources'
 
-const SUBSCRIPTED_FIELD_RE = /^metadata\.(labels|annotations)\['(.*)'\]$/
-
 /** A metadata field of the pod, as a downwardAPI volume file holds it. */
 export function volumeFieldValue(pod: DefaultedPod, fieldPath: string): string {
-  const subscripted = SUBSCRIPTED_FIELD_RE.exec(fieldPath)
-  if (subscripted !== null) return (subscripted[1] === 'labels' ? pod.metadata.labels : pod.metadata.annotations)[subscripted[2]] ?? ''
+  const subscripted = subscriptedValue(pod.metadata, fieldPath)
+  if (subscripted !== null) return subscripted
   switch (fieldPath) {
     case 'metadata.name': return pod.metadata.name
     case 'metadata.namespace': return pod.metadata.namespace

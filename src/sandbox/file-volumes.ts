@@ -9,8 +9,52 @@
 // setgid), none made group-writable.
 import { chmodSync, lchownSync, lstatSync, mkdirSync, readdirSync } from 'node:fs'
 import { join, posix } from 'node:path'
-import type { DefaultedPod } from '../spec/types'
+import type { DefaultedPod, DefaultedVolume } from '../spec/types'
 import { type FileProjection, writePayload } from './atomic-writer'
+import { allocatableMemoryBytes } from './downward-resources'
+import { makeEmptyDir, memoryVolumeBytes, teardownVolumes, type PreparedVolume } from './empty-dir'
+import { type PayloadSources, PayloadError, volumePayload } from './volume-payload'
+import { VolumeError } from './volume-error'
+
+/**
+ * A configMap, secret, downwardAPI or projected volume: its files collected
+ * first (nothing is made for one that cannot be filled), then an emptyDir,
+ * on a tmpfs for all but a configMap one, as kubelet wraps them, filled as
+ * kubelet's AtomicWriter fills it. A failure has kubelet's FailedMount text.
+ */
+export function prepareFileVolume(volume: DefaultedVolume, dir: string, podMemoryLimitBytes: number | null, fsGroup: number | undefined, sources: PayloadSources): PreparedVolume {
+  const setUpFailed = (err: unknown): VolumeError => {
+    const message = (err as Error).message
+    return new VolumeError(`MountVolume.SetUp failed for volume "${volume.name}" : ${message}`, {
+      cause: err instanceof PayloadError ? undefined : err,
+      hint: message.includes(`configmap "${CLUSTER_CA_CONFIGMAP}" not found`) ? CLUSTER_CA_HINT : undefined,
+    })
+  }
+  let payload: ReturnType<typeof volumePayload>
+  let nested: string[]
+  try {
+    payload = volumePayload(volume, sources)
+    nested = nestedMountPoints(volume.name, sources.pod)
+  } catch (err) {
+    throw setUpFailed(err)
+  }
+  const kind = volume.configMap !== undefined ? 'configMap' : volume.secret !== undefined ? 'secret' : volume.downwardAPI !== undefined ? 'downwardAPI' : 'projected'
+  // kubelet wraps a memory-backed emptyDir for each but configMap, whose own source wishes it were one too
+  const isMemory = kind !== 'configMap'
+  const prepared = makeEmptyDir(volume.name, join(dir, kind.toLowerCase(), volume.name), isMemory ? memoryVolumeBytes(undefined, podMemoryLimitBytes, allocatableMemoryBytes()) : null, kind)
+  prepared.isReadOnly = true
+  try {
+    fillFileVolume(prepared.hostPath, payload, nested, fsGroup)
+  } catch (err) {
+    teardownVolumes([prepared])
+    throw setUpFailed(err)
+  }
+  return prepared
+}
+
+/** The ConfigMap every namespace of a cluster has, which a pod exported from one names in its kube-api-access-* volume. */
+const CLUSTER_CA_CONFIGMAP = 'kube-root-ca.crt'
+const CLUSTER_CA_HINT = `a cluster gives every namespace the ConfigMap ${CLUSTER_CA_CONFIGMAP} (its CA certificate), and a pod exported from one (kubectl get pod -o yaml) keeps the kube-api-access-* volume that reads it: give the ConfigMap beside the pod, or drop the volume and its volumeMounts`
 
 /** kubelet's roMask, and for directories execMask and setgid */
 const READ_ONLY_FILE_BITS = 0o440

@@ -15,6 +15,7 @@ import { containerResources, initContainerResources, resourcesOf } from '../supe
 import { allCapabilities, containerCapabilities } from './capability-sets'
 import { ContainerConfigError } from './container-config-error'
 import { envFromVariables, keyRefValue } from './config-env'
+import { subscriptedValue } from '../spec/validate-field-selectors'
 import { type NodeAllocatable, resourceFieldValue } from './downward-resources'
 
 export { ContainerConfigError }
@@ -62,8 +63,8 @@ export const POD_LOOPBACK_IP = '127.0.0.1'
 
 /** The value of a downward-API fieldRef (only what exists without a cluster). */
 export function fieldRefValue(pod: DefaultedPod, fieldPath: string, node: NodeInfo): string {
-  const label = /^metadata\.(labels|annotations)\['(.+)'\]$/.exec(fieldPath)
-  if (label !== null) return (label[1] === 'labels' ? pod.metadata.labels : pod.metadata.annotations)[label[2]] ?? ''
+  const subscripted = subscriptedValue(pod.metadata, fieldPath)
+  if (subscripted !== null) return subscripted
   switch (fieldPath) {
     case 'metadata.name': return pod.metadata.name
     case 'metadata.namespace': return pod.metadata.namespace

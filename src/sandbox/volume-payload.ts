@@ -9,7 +9,7 @@
 // (`configmap references non-existent config key: k`). A projected volume
 // collects every source and fails with all their errors at once, as
 // kubelet aggregates them (`[a, b]`). Pure: objects and node are passed in.
-import type { ConfigObject, PodConfigObjects } from '../spec/config-objects'
+import { notFoundText, objectsOfKind, type ConfigObject, type ConfigObjectKind, type PodConfigObjects } from '../spec/config-objects'
 import type { DefaultedKeySource, DefaultedPod, DefaultedVolume, DefaultedVolumeProjection, DownwardAPIVolumeFile } from '../spec/types'
 import type { FileProjection } from './atomic-writer'
 import type { NodeAllocatable } from './downward-resources'
@@ -36,10 +36,8 @@ export class PayloadError extends Error {
 
 type Payload = Map<string, FileProjection>
 
-const KINDS = {
-  configMap: { resource: 'configmap', missingKey: 'configmap references non-existent config key' },
-  secret: { resource: 'secret', missingKey: 'references non-existent secret key' },
-} as const
+/** kubelet's volume plugins' texts for an item whose key the object lacks */
+const MISSING_KEY = { configMap: 'configmap references non-existent config key', secret: 'references non-existent secret key' } as const
 
 /** Whether kubelet fills the volume from the API (and mounts it read-only): configMap, secret, downwardAPI, projected. */
 export function isFileVolume(volume: DefaultedVolume): boolean {
@@ -58,9 +56,9 @@ export function volumePayload(volume: DefaultedVolume, sources: PayloadSources):
   throw new PayloadError(`volume "${volume.name}" is not filled from the API`)
 }
 
-function keyPayload(kind: keyof typeof KINDS, source: DefaultedKeySource, objects: PodConfigObjects): Payload {
-  const object: ConfigObject | undefined = (kind === 'configMap' ? objects.configMaps : objects.secrets).get(source.name)
-  if (object === undefined && !source.optional) throw new PayloadError(`${KINDS[kind].resource} "${source.name}" not found`)
+function keyPayload(kind: ConfigObjectKind, source: DefaultedKeySource, objects: PodConfigObjects): Payload {
+  const object: ConfigObject | undefined = objectsOfKind(objects, kind).get(source.name)
+  if (object === undefined && !source.optional) throw new PayloadError(notFoundText(kind, source.name))
   const data = object?.data ?? new Map<string, Buffer>()
   const payload: Payload = new Map()
   if (source.items.length === 0) {
@@ -71,7 +69,7 @@ function keyPayload(kind: keyof typeof KINDS, source: DefaultedKeySource, object
     const bytes = data.get(item.key)
     if (bytes === undefined) {
       if (source.optional) continue
-      throw new PayloadError(`${KINDS[kind].missingKey}: ${item.key}`)
+      throw new PayloadError(`${MISSING_KEY[kind]}: ${item.key}`)
     }
     payload.set(item.path, { data: bytes, mode: item.mode ?? source.defaultMode })
   }

@@ -7,13 +7,12 @@
 // volume cannot be swapped between the check and the mount: the checked fd
 // is cloned into a detached mount (open_tree) that the child attaches with
 // move_mount. Teardown unmounts and deletes exactly what setup created.
-import { chmodSync, chownSync, closeSync, mkdirSync, rmSync, statSync, type Stats, writeFileSync } from 'node:fs'
+import { chmodSync, chownSync, closeSync, mkdirSync, statSync, type Stats, writeFileSync } from 'node:fs'
 import { join, posix } from 'node:path'
 import type { DefaultedContainer, DefaultedVolume } from '../spec/types'
 import { parseQuantity } from '../spec/quantity'
 import { expandVars } from '../spec/expand'
-import { MNT_DETACH, mount, openTreeClone, umount2 } from '../native/libc'
-import { MS_NODEV, MS_NOSUID } from '../native/contract'
+import { openTreeClone } from '../native/libc'
 import type { VolumeMountPlan } from './container-plan'
 import { VolumeError } from './volume-error'
 import { ContainerConfigError } from './container-config-error'
@@ -21,44 +20,26 @@ import { allocatableMemoryBytes } from './downward-resources'
 import { openInside } from './subpath'
 import { checkMountPoint, type MountPointImage } from './mount-point'
 import { propagationOf } from '../cgroup/mount'
-import { type PayloadSources, PayloadError, isFileVolume, volumePayload } from './volume-payload'
-import { fillFileVolume, nestedMountPoints } from './file-volumes'
+import { type PayloadSources, isFileVolume } from './volume-payload'
+import { prepareFileVolume } from './file-volumes'
+import { makeEmptyDir, memoryVolumeBytes, teardownVolumes, type PreparedVolume } from './empty-dir'
 
-export interface PreparedVolume {
-  name: string
-  hostPath: string
-  /** true when podshim created (and so deletes) the directory */
-  owned: boolean
-  /** a tmpfs podshim mounted there */
-  mounted: boolean
-  /** mounted read-only in every container, whatever its volumeMount says (kubelet's ReadOnly volume attribute) */
-  isReadOnly?: boolean
-}
-
-/**
- * The size of a `medium: Memory` emptyDir's tmpfs, as kubelet sizes it
- * (SizeMemoryBackedVolumes): the smaller of sizeLimit (0 is unset) and the
- * memory the pod may use: its memory limit, else the node's allocatable
- * memory (calculateEmptyDirMemorySize).
- */
-export function memoryVolumeBytes(sizeLimitBytes: number | undefined, podMemoryLimitBytes: number | null, allocatableBytes: number): number {
-  const podBytes = podMemoryLimitBytes !== null && podMemoryLimitBytes <= allocatableBytes ? podMemoryLimitBytes : allocatableBytes
-  return sizeLimitBytes !== undefined && sizeLimitBytes > 0 ? Math.min(sizeLimitBytes, podBytes) : podBytes
-}
+export { memoryVolumeBytes, teardownVolumes, type PreparedVolume } from './empty-dir'
 
 /**
  * Create every volume of the pod under `dir` (podMemoryLimitBytes: the pod's
  * memory limit, or null); `sources`: what configMap, secret, downwardAPI and
  * projected volumes are filled from. On failure, undo what was done and throw.
  */
-export function prepareVolumes(volumes: DefaultedVolume[], dir: string, podMemoryLimitBytes: number | null, fsGroup?: number, sources?: PayloadSources): Map<string, PreparedVolume> {
+export function prepareVolumes(volumes: DefaultedVolume[], dir: string, podMemoryLimitBytes: number | null, fsGroup: number | undefined, sources: PayloadSources): Map<string, PreparedVolume> {
   const prepared = new Map<string, PreparedVolume>()
   try {
     volumes.forEach((volume, i) => {
       const done = isFileVolume(volume) ? prepareFileVolume(volume, dir, podMemoryLimitBytes, fsGroup, sources)
         : prepareVolume(volume, i, dir, podMemoryLimitBytes)
       prepared.set(volume.name, done)
-      if (fsGroup !== undefined && done.owned) setVolumeOwnership(done, fsGroup)
+      // a file volume's ownership is set as it is filled (file-volumes.ts)
+      if (fsGroup !== undefined && done.owned && done.isReadOnly !== true) setVolumeOwnership(done, fsGroup)
     })
   } catch (err) {
     teardownVolumes([...prepared.values()])
@@ -75,54 +56,6 @@ function prepareVolume(volume: DefaultedVolume, index: number, dir: string, podM
   const isMemory = volume.emptyDir?.medium === 'Memory'
   const sizeLimit = volume.emptyDir?.sizeLimit === undefined ? undefined : Number(parseQuantity(volume.emptyDir.sizeLimit).value())
   return makeEmptyDir(volume.name, join(dir, 'empty-dir', volume.name), isMemory ? memoryVolumeBytes(sizeLimit, podMemoryLimitBytes, allocatableMemoryBytes()) : null, 'emptyDir')
-}
-
-/** kubelet's emptyDir setup: a directory 0777, or a tmpfs of memoryBytes (null: on disk). */
-function makeEmptyDir(name: string, path: string, memoryBytes: number | null, kind: string): PreparedVolume {
-  mkdirSync(path, { recursive: true })
-  chmodSync(path, 0o777) // as kubelet's emptyDir
-  const prepared: PreparedVolume = { name, hostPath: path, owned: true, mounted: false }
-  if (memoryBytes !== null) {
-    try {
-      mount('tmpfs', path, 'tmpfs', MS_NOSUID | MS_NODEV, `mode=1777,size=${memoryBytes}`)
-    } catch (err) {
-      rmSync(path, { recursive: true, force: true })
-      throw new VolumeError(`mount ${kind} volume "${name}" (medium Memory)`, { cause: err })
-    }
-    prepared.mounted = true
-  }
-  return prepared
-}
-
-/**
- * A configMap, secret, downwardAPI or projected volume: its files collected
- * first (nothing is made for one that cannot be filled), then an emptyDir,
- * on a tmpfs for a secret or projected one as kubelet wraps them, filled as
- * kubelet's AtomicWriter fills it. A failure has kubelet's FailedMount text.
- */
-function prepareFileVolume(volume: DefaultedVolume, dir: string, podMemoryLimitBytes: number | null, fsGroup: number | undefined, sources: PayloadSources | undefined): PreparedVolume {
-  const setUpFailed = (err: unknown): VolumeError =>
-    new VolumeError(`MountVolume.SetUp failed for volume "${volume.name}" : ${(err as Error).message}`, { cause: err instanceof PayloadError ? undefined : err })
-  if (sources === undefined) throw setUpFailed(new Error('no pod to fill it from'))
-  let payload: ReturnType<typeof volumePayload>
-  let nested: string[]
-  try {
-    payload = volumePayload(volume, sources)
-    nested = nestedMountPoints(volume.name, sources.pod)
-  } catch (err) {
-    throw setUpFailed(err)
-  }
-  const kind = volume.configMap !== undefined ? 'configMap' : volume.secret !== undefined ? 'secret' : volume.downwardAPI !== undefined ? 'downwardAPI' : 'projected'
-  const isMemory = kind === 'secret' || kind === 'projected'
-  const prepared = makeEmptyDir(volume.name, join(dir, kind.toLowerCase(), volume.name), isMemory ? memoryVolumeBytes(undefined, podMemoryLimitBytes, allocatableMemoryBytes()) : null, kind)
-  prepared.isReadOnly = true
-  try {
-    fillFileVolume(prepared.hostPath, payload, nested, fsGroup)
-  } catch (err) {
-    teardownVolumes([prepared])
-    throw setUpFailed(err)
-  }
-  return prepared
 }
 
 /**
@@ -195,20 +128,6 @@ function statOrNull(path: string): Stats | null {
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null
     throw err
-  }
-}
-
-/** Unmount and delete what prepareVolumes created; never touches a hostPath. */
-export function teardownVolumes(volumes: PreparedVolume[]): void {
-  for (const volume of volumes) {
-    if (volume.mounted) {
-      try {
-        umount2(volume.hostPath, MNT_DETACH)
-      } catch {
-        // already gone: nothing of ours is left mounted there
-      }
-    }
-    if (volume.owned) rmSync(volume.hostPath, { recursive: true, force: true })
   }
 }
 

@@ -75,6 +75,13 @@ export function describeValue(value: unknown): string {
   }
 }
 
+/** describeValue without the value: `a number`, `a boolean`, `null`, … */
+function secretValueKind(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'a list';
+  return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
+}
+
 export function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
@@ -154,7 +161,7 @@ export function checkField(value: unknown, field: Field, path: string, report: R
       report.typeError(path, mustBe(field.type, value));
       return undefined;
     case 'map':
-      return checkMap(value, field.values, path, report);
+      return checkMap(value, field.values, path, report, field.isSecret === true);
     case 'array': {
       if (!Array.isArray(value)) {
         report.typeError(path, mustBe('array', value));
@@ -199,7 +206,7 @@ export function checkObject(
   return cleaned;
 }
 
-function checkMap(value: unknown, type: ScalarType, path: string, report: Reporter): unknown {
+function checkMap(value: unknown, type: ScalarType, path: string, report: Reporter, isSecret: boolean): unknown {
   if (!isPlainObject(value)) {
     report.typeError(path, mustBe('map', value));
     return undefined;
@@ -210,7 +217,8 @@ function checkMap(value: unknown, type: ScalarType, path: string, report: Report
       // defined, not assigned: a key "__proto__" stays a key, for the name rules to judge
       Object.defineProperty(cleaned, key, { value: asQuantityText(item, type), enumerable: true, writable: true, configurable: true });
     } else {
-      report.typeError(`${path}[${key}]`, mustBe(type, item));
+      // a Secret's value stays out of the message (it may reach a CI log): its type and the quoting hint say enough
+      report.typeError(`${path}[${key}]`, isSecret ? `must be ${TYPE_NAMES[type]} (got ${secretValueKind(item)}; a Secret's values are not shown)${type === 'string' ? quoteHint(item) : ''}` : mustBe(type, item));
     }
   }
   return cleaned;

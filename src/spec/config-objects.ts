@@ -32,3 +32,16 @@ export interface PodConfigObjects {
 }
 
 export const NO_CONFIG_OBJECTS: PodConfigObjects = { configMaps: new Map(), secrets: new Map() };
+
+/** Which of a pod's objects a reference names: a configMap… or a secret… field. */
+export type ConfigObjectKind = 'configMap' | 'secret';
+
+/** The objects of a kind, by name. */
+export function objectsOfKind(objects: PodConfigObjects, kind: ConfigObjectKind): ReadonlyMap<string, ConfigObject> {
+  return kind === 'configMap' ? objects.configMaps : objects.secrets;
+}
+
+/** kubelet's text for a reference to an object that is not there, its managers' NotFound: `configmap "x" not found`. */
+export function notFoundText(kind: ConfigObjectKind, name: string): string {
+  return `${kind === 'configMap' ? 'configmap' : 'secret'} ${JSON.stringify(name)} not found`;
+}

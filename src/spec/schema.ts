@@ -22,7 +22,7 @@ export type Field =
   | { readonly kind: 'scalar'; readonly type: ScalarType }
   | { readonly kind: 'object'; readonly fields: Schema }
   | { readonly kind: 'array'; readonly items: Field }
-  | { readonly kind: 'map'; readonly values: ScalarType }
+  | { readonly kind: 'map'; readonly values: ScalarType; /** a Secret's: an error never shows a value */ readonly isSecret?: boolean }
   | { readonly kind: 'todo'; readonly note?: string; readonly shape?: 'string' | 'boolean' | 'integer' | 'int32' | 'array' | 'object' | 'map' }
   | { readonly kind: 'server'; readonly warn?: boolean };
 
@@ -35,6 +35,8 @@ const int32: Field = { kind: 'scalar', type: 'int32' };
 const bool: Field = { kind: 'scalar', type: 'boolean' };
 const intOrString: Field = { kind: 'scalar', type: 'intOrString' };
 const stringMap: Field = { kind: 'map', values: 'string' };
+/** A Secret's data: a value of the wrong type is named by its type alone. */
+const secretMap: Field = { kind: 'map', values: 'string', isSecret: true };
 const quantity: Field = { kind: 'scalar', type: 'quantity' };
 const resourceList: Field = { kind: 'map', values: 'quantity' };
 const SERVER: Field = { kind: 'server' };
@@ -314,9 +316,9 @@ export const SECRET_SCHEMA: Schema = {
   kind: str,
   metadata: objectMeta,
   /** base64 */
-  data: stringMap,
+  data: secretMap,
   /** text merged over data, as the API server merges it when it stores the Secret */
-  stringData: stringMap,
+  stringData: secretMap,
   type: str,
   immutable: bool,
 };

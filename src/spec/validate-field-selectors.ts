@@ -14,14 +14,26 @@ import { checkName, checkQuantity, got, oneOf, oneOfDefaulted, required } from '
 
 const SUBSCRIPTED_FIELD_RE = /^metadata\.(labels|annotations)\['(.*)'\]$/;
 
+/** `metadata.labels['k']` / `metadata.annotations['k']` as which map and key, or null for any other field path. */
+export function subscriptedField(fieldPath: string): { map: 'labels' | 'annotations'; key: string } | null {
+  const match = SUBSCRIPTED_FIELD_RE.exec(fieldPath);
+  return match === null ? null : { map: match[1] as 'labels' | 'annotations', key: match[2] };
+}
+
+/** The pod's label or annotation a subscripted field path names, "" where the pod has none; null for another field path. */
+export function subscriptedValue(metadata: { labels: Readonly<Record<string, string>>; annotations: Readonly<Record<string, string>> }, fieldPath: string): string | null {
+  const field = subscriptedField(fieldPath);
+  return field === null ? null : (metadata[field.map][field.key] ?? '');
+}
+
 /** A fieldRef at `path`: `fieldPaths` are those its user allows besides a label or annotation by key. */
 export function checkObjectFieldSelector(report: Reporter, path: string, ref: ObjectFieldSelector, fieldPaths: readonly string[]): void {
   oneOfDefaulted(report, `${path}.apiVersion`, ref.apiVersion, ['v1']);
   if (!required(report, `${path}.fieldPath`, ref.fieldPath)) return;
-  const subscripted = SUBSCRIPTED_FIELD_RE.exec(ref.fieldPath);
+  const subscripted = subscriptedField(ref.fieldPath);
   if (subscripted !== null) {
     // an annotation key is checked lowercased, as ValidateAnnotations does
-    checkName(report, `${path}.fieldPath`, subscripted[1] === 'annotations' ? subscripted[2].toLowerCase() : subscripted[2], qualifiedName);
+    checkName(report, `${path}.fieldPath`, subscripted.map === 'annotations' ? subscripted.key.toLowerCase() : subscripted.key, qualifiedName);
   } else {
     oneOf(report, `${path}.fieldPath`, ref.fieldPath, [...fieldPaths, "metadata.labels['<KEY>']", "metadata.annotations['<KEY>']"]);
   }

@@ -136,6 +136,16 @@ t.test('token auth', { skip: skip ?? false }, async (t) => {
     t.equal(record.config.entrypoint[0], '/bin/cat')
   })
 
+  t.test('a pull secret that is not a docker config fails the pull, before any request', async (t) => {
+    const before = tokens.requests.length
+    const store = new ImageStore(tempDir(t, 'podshim-data-'))
+    const pullSecrets = [{ from: 'imagePullSecret "bad"', auths: {}, error: new Error('read imagePullSecret "bad"', { cause: new Error('not JSON') }) }]
+    await t.rejects(fetchSource(store, parseImageSource(`${registry.host}/public/busybox:1`), { ...REGISTRY, pullSecrets }), {
+      name: 'RegistryError', message: `pull from "${registry.host}": read imagePullSecret "bad"`,
+    })
+    t.equal(tokens.requests.length, before, 'no token asked for')
+  })
+
   t.test('podshim run pulls with the imagePullSecrets given beside the pod', async (t) => {
     const env = podEnv(t)
     t.teardown(() => unmountAllViews(join(env.dataRoot, 'images')))

@@ -138,3 +138,11 @@ t.test('the objects in files of their own, or a directory of files, as `kubectl 
   t.match(other.stderr, `invalid pod manifest "${objectsFile}, ${podFile}"`)
   t.match(other.stderr, `unexpected ${objectsFile} document 1: has kind "Service"`)
 })
+
+t.test('a pull secret that is not a docker config fails no pod that pulls nothing', async (t) => {
+  const env = podEnv(t)
+  const secret = { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'reg' }, type: 'kubernetes.io/dockerconfigjson', stringData: { '.dockerconfigjson': '{"auths": {"reg.example": {"auth": "not base64"}}}' } }
+  const pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'bad-pull-secret' }, spec: { restartPolicy: 'Never', imagePullSecrets: [{ name: 'reg' }], containers: [{ name: 'app', image: 'podshim/host', command: ['true'] }] } }
+  const r = await env.run({ apiVersion: 'v1', kind: 'List', items: [secret, pod] })
+  t.equal(r.code, 0, 'the pod ran: kubelet reads pull secrets only to pull', { stderr: r.stderr })
+})

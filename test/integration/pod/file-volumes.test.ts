@@ -62,6 +62,7 @@ t.test('downwardAPI: the pod\'s metadata and resources in AtomicWriter\'s layout
       'echo "root.mode=$(stat -c %a:%g /pod)"; echo "data.mode=$(stat -L -c %a:%g /pod/..data)"; echo "res.mode=$(stat -L -c %a:%g /pod/res)"',
       'if touch /pod/new 2>/dev/null; then echo write=yes; else echo write=no; fi',
       'echo "nested=$(ls -A /pod/scratch | wc -l)"; echo "scratch-writable=$(touch /pod/scratch/x && echo yes)"',
+      'fstype /pod',
     ].join('\n'), {
       resources: { limits: { cpu: '1500m' } },
       volumeMounts: [
@@ -104,7 +105,8 @@ t.test('downwardAPI: the pod\'s metadata and resources in AtomicWriter\'s layout
   t.equal(got.get('entries'), `${got.get('data')} ..data annotations labels name res scratch tier `, 'nothing but the layout, and the nested mount point')
   t.equal(got.get('name.mode'), '440:4321', 'defaultMode 0400, group-readable and in the fsGroup')
   t.equal(got.get('labels.mode'), '644:4321', 'the item\'s mode')
-  t.equal(got.get('root.mode'), '2777:4321', 'the volume\'s root: kubelet\'s emptyDir 0777, setgid, in the fsGroup')
+  t.equal(got.get('root.mode'), '3777:4321', 'the volume\'s root: the tmpfs of kubelet\'s memory-backed emptyDir (1777), setgid, in the fsGroup')
+  t.equal(got.get('/pod.fstype'), 'tmpfs', 'on a tmpfs, as kubelet wraps a downwardAPI volume')
   t.equal(got.get('data.mode'), '2755:4321', 'the timestamped directory: 0755, setgid, in the fsGroup')
   t.equal(got.get('res.mode'), '2755:4321', 'a directory in it too')
   t.equal(got.get('write'), 'no', 'read-only although readOnly is false')

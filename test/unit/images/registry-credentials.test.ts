@@ -45,13 +45,12 @@ t.test('a name the manifest does not give is missing; a Secret of another type o
   t.same(sources, [{ from: 'imagePullSecret "no-auths"', auths: {} }])
 })
 
-t.test('a pull secret whose config is not one says which', async (t) => {
-  t.throws(() => pullSecretCredentials(['bad'], objects(secret('bad', 'kubernetes.io/dockerconfigjson', { '.dockerconfigjson': '{"auths": ' }))), {
-    message: 'read imagePullSecret "bad"', cause: { message: /^not JSON: / },
-  })
-  t.throws(() => pullSecretCredentials(['bad'], objects(secret('bad', 'kubernetes.io/dockercfg', { '.dockercfg': JSON.stringify({ 'reg.example': { auth: 'not-base64!' } }) }))), {
-    message: 'read imagePullSecret "bad"', cause: { message: '.dockercfg["reg.example"].auth: must be base64 of "user:password"' },
-  })
+t.test('a pull secret whose config is not one fails the pulls that would use it, saying which', async (t) => {
+  const bad = pullSecretCredentials(['bad'], objects(secret('bad', 'kubernetes.io/dockerconfigjson', { '.dockerconfigjson': '{"auths": ' })))
+  t.match(bad.sources, [{ from: 'imagePullSecret "bad"', error: { message: 'read imagePullSecret "bad"', cause: { message: /^not JSON: / } } }])
+  t.throws(() => credentialsInOrder(bad.sources, null, 'any.example'), { message: 'read imagePullSecret "bad"' }, 'whatever the registry, as kubelet\'s keyring')
+  const badAuth = pullSecretCredentials(['bad'], objects(secret('bad', 'kubernetes.io/dockercfg', { '.dockercfg': JSON.stringify({ 'reg.example': { auth: 'not-base64!' } }) })))
+  t.match(badAuth.sources[0].error, { message: 'read imagePullSecret "bad"', cause: { message: '.dockercfg["reg.example"].auth: must be base64 of "user:password"' } })
 })
 
 t.test('the auth file comes after the pull secrets; docker.io goes by its other names', async (t) => {

@@ -1,6 +1,7 @@
 import t from 'tap'
 import { loadPod } from '../../../src/spec'
 import { containerEnv, type NodeInfo } from '../../../src/sandbox/process-spec'
+import { envFromVariables, keyRefValue } from '../../../src/sandbox/config-env'
 
 const OBJECTS = `
 ---
@@ -78,4 +79,11 @@ t.test('what is missing and not optional: kubelet\'s CreateContainerConfigError 
     t.throws(() => envOf(`{name: c, image: x, ${fields}}`), { name: 'ContainerConfigError', message, reason: 'CreateContainerConfigError' }, fields)
   }
   t.end()
+})
+
+t.test('a value that is not UTF-8 (a Secret\'s binary data) is refused, not changed', async (t) => {
+  const objects = { configMaps: new Map(), secrets: new Map([['bin', { kind: 'Secret' as const, name: 'bin', namespace: 'default', data: new Map([['k', Buffer.from([0xff, 0x41])], ['ok', Buffer.from('é')]]) }]]) }
+  t.throws(() => keyRefValue('secret', { name: 'bin', key: 'k' }, objects, 'default'), { name: 'ContainerConfigError', message: 'key k in Secret default/bin is not UTF-8 text, which an environment variable cannot hold' })
+  t.equal(keyRefValue('secret', { name: 'bin', key: 'ok' }, objects, 'default'), 'é')
+  t.throws(() => envFromVariables([{ secretRef: { name: 'bin' } }], objects), { name: 'ContainerConfigError' })
 })

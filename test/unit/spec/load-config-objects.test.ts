@@ -149,3 +149,13 @@ t.test('warnings name the object', async (t) => {
     'document 2 (ConfigMap "a") metadata.ownerReferences: not implemented by podshim, ignored',
   ]);
 });
+
+t.test('a Secret\'s value of the wrong type is named by its type alone, never shown', async (t) => {
+  const problems = problemsOf([secret('s', { data: { n: 12345 }, stringData: { pin: 987654, flag: true } })]);
+  t.same(problems, [
+    'document 2 (Secret "s") data[n]: must be a string (got a number; a Secret\'s values are not shown): quote the value to keep it text (unquoted, YAML reads 0644 as the octal number 420, as kubectl does)',
+    'document 2 (Secret "s") stringData[pin]: must be a string (got a number; a Secret\'s values are not shown): quote the value to keep it text (unquoted, YAML reads 0644 as the octal number 420, as kubectl does)',
+    'document 2 (Secret "s") stringData[flag]: must be a string (got a boolean; a Secret\'s values are not shown): YAML reads unquoted true, false, yes, no, on, off, y and n as booleans, as kubectl does; quote the value',
+  ]);
+  t.notMatch(problems.join('\n'), /987654|12345/);
+});
