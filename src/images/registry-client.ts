@@ -218,7 +218,7 @@ export class RegistryFetcher implements ImageFetcher {
   /** The credential being tried, or null where none names this registry. */
   private credential(): Credential | null {
     try {
-      this.credentials ??= credentialsInOrder(this.options.pullSecrets ?? [], this.options.authFile, this.ref.domain)
+      this.credentials ??= credentialsInOrder(this.options.pullSecrets ?? [], this.options.authFile, `${this.ref.domain}/${this.ref.path}`)
     } catch (err) {
       throw new RegistryError(`pull from "${this.ref.domain}": ${(err as Error).message}`, null, { cause: (err as Error).cause ?? err })
     }

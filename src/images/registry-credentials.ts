@@ -1,17 +1,22 @@
 // Registry credentials, and the order a pull tries them in. As kubelet's
-// keyring does (credentialprovider/secrets MakeDockerKeyring): first those
-// of the pod's imagePullSecrets, in their order (Secrets of type
+// keyrings do (credentialprovider/secrets MakeDockerKeyring): first those
+// of the pod's imagePullSecrets, all in one keyring (Secrets of type
 // kubernetes.io/dockerconfigjson, whose `.dockerconfigjson` is a docker
 // config.json, and kubernetes.io/dockercfg, whose `.dockercfg` is the older
 // map of registries), then the node's own: podshim's --registry-config.
-// Every one that names the image's registry is tried in turn until one is
-// let in; with none, the pull goes without credentials. A pull secret the
-// manifest does not give is kubelet's FailedToRetrieveImagePullSecret.
+// Every entry that names the image's registry (and a path its repository is
+// under, or a host glob) is tried in turn until one is let in, the most
+// specific first (keyring.ts); with none, the pull goes without
+// credentials. A pull secret the manifest does not give is kubelet's
+// FailedToRetrieveImagePullSecret.
 // Nothing here loads node:https, so a run's up-front check of
 // --registry-config costs no TLS stack.
 import { readFileSync } from 'node:fs'
 
 import type { PodConfigObjects } from '../spec/config-objects'
+import { keyringLookup, type Credential, type KeyringSource } from './keyring'
+
+export type { Credential } from './keyring'
 
 /** The registries of a docker config.json (its `auths`), or of a `.dockercfg` */
 export type RegistryAuths = Record<string, { auth?: string; username?: string; password?: string }>
@@ -20,18 +25,9 @@ export type RegistryAuths = Record<string, { auth?: string; username?: string; p
 export interface AuthFile { auths?: RegistryAuths }
 
 /** A set of credentials and where it came from, as messages name it; or why a pull secret gives none. */
-export interface CredentialSource {
-  /** `"/root/.docker/config.json"`, or `imagePullSecret "regcred"` */
-  from: string
-  auths: RegistryAuths
+export interface CredentialSource extends KeyringSource {
   /** a pull secret whose config is not one: every pull of the pod fails with it, as kubelet's keyring does */
   error?: Error
-}
-
-/** Basic credentials (base64 of user:password) for one registry, and where they came from. */
-export interface Credential {
-  from: string
-  basic: string
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v)
@@ -83,31 +79,17 @@ export function readAuthFile(authFile: string): AuthFile {
   }
 }
 
-/** Basic credentials for a registry in one set, or null; docker.io also goes by its index's and registry's names. */
-export function basicFor(auths: RegistryAuths, domain: string): string | null {
-  const keys = domain === 'docker.io' ? ['docker.io', 'index.docker.io', 'registry-1.docker.io'] : [domain]
-  for (const [key, entry] of Object.entries(auths)) {
-    const host = key.replace(/^https?:\/\//, '').replace(/\/.*$/, '')
-    if (!keys.includes(host)) continue
-    if (entry.auth !== undefined && entry.auth !== '') return entry.auth
-    if (entry.username !== undefined) return Buffer.from(`${entry.username}:${entry.password ?? ''}`).toString('base64')
-  }
-  return null
-}
-
 /**
- * Every credential for domain, in the order a pull tries them: the pull
- * secrets', then the auth file's.
+ * Every credential for an image (host/path, e.g. docker.io/library/busybox),
+ * in the order a pull tries them, as kubelet's union of keyrings gives them:
+ * the pull secrets' together (keyring.ts), then the auth file's, the node's.
  * @throws the error of a pull secret that is not a docker config
  */
-export function credentialsInOrder(pullSecrets: readonly CredentialSource[], authFile: string | null, domain: string): Credential[] {
+export function credentialsInOrder(pullSecrets: readonly CredentialSource[], authFile: string | null, image: string): Credential[] {
   const broken = pullSecrets.find((source) => source.error !== undefined)
   if (broken !== undefined) throw broken.error!
-  const sources = authFile === null ? pullSecrets : [...pullSecrets, { from: JSON.stringify(authFile), auths: readAuthFile(authFile).auths ?? {} }]
-  return sources.flatMap((source) => {
-    const basic = basicFor(source.auths, domain)
-    return basic === null ? [] : [{ from: source.from, basic }]
-  })
+  const node = authFile === null ? [] : keyringLookup([{ from: JSON.stringify(authFile), auths: readAuthFile(authFile).auths ?? {} }], image)
+  return [...keyringLookup(pullSecrets, image), ...node]
 }
 
 const DOCKER_CONFIG_JSON = { type: 'kubernetes.io/dockerconfigjson', key: '.dockerconfigjson' }

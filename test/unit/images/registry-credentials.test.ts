@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
 
-import { basicFor, credentialsInOrder, pullSecretCredentials } from '../../../src/images/registry-credentials'
+import { credentialsInOrder, pullSecretCredentials } from '../../../src/images/registry-credentials'
 import type { ConfigObject, PodConfigObjects } from '../../../src/spec/config-objects'
 
 const b64 = (s: string): string => Buffer.from(s).toString('base64')
@@ -26,11 +26,11 @@ t.test('dockerconfigjson and dockercfg Secrets give their registries, in imagePu
   const { sources, missing } = pullSecretCredentials(['cfg', 'json'], given)
   t.same(missing, [])
   t.same(sources.map((s) => s.from), ['imagePullSecret "cfg"', 'imagePullSecret "json"'])
-  t.same(credentialsInOrder(sources, null, 'reg.example:5000'), [
+  t.same(credentialsInOrder(sources, null, 'reg.example:5000/app'), [
     { from: 'imagePullSecret "cfg"', basic: b64('b:pw-b') },
     { from: 'imagePullSecret "json"', basic: b64('a:pw-a') },
   ])
-  t.same(credentialsInOrder(sources, null, 'other.example'), [], 'a registry none names: no credentials, the pull goes without')
+  t.same(credentialsInOrder(sources, null, 'other.example/app'), [], 'a registry none names: no credentials, the pull goes without')
 })
 
 t.test('a name the manifest does not give is missing; a Secret of another type or without its key gives nothing', async (t) => {
@@ -53,15 +53,15 @@ t.test('a pull secret whose config is not one fails the pulls that would use it,
   t.match(badAuth.sources[0].error, { message: 'read imagePullSecret "bad"', cause: { message: '.dockercfg["reg.example"].auth: must be base64 of "user:password"' } })
 })
 
-t.test('the auth file comes after the pull secrets; docker.io goes by its other names', async (t) => {
+t.test('the auth file comes after the pull secrets; a Docker Hub image takes index.docker.io\'s credentials where none names docker.io', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'podshim-creds-'))
   t.teardown(() => rmSync(dir, { recursive: true, force: true }))
   const file = join(dir, 'config.json')
   writeFileSync(file, JSON.stringify({ auths: { 'https://index.docker.io/v1/': { auth: b64('file:pw') } } }))
-  const sources = [{ from: 'imagePullSecret "hub"', auths: { 'registry-1.docker.io': { username: 'secret', password: 'pw' } } }]
-  t.same(credentialsInOrder(sources, file, 'docker.io'), [
+  const sources = [{ from: 'imagePullSecret "hub"', auths: { 'docker.io': { username: 'secret', password: 'pw' } } }]
+  t.same(credentialsInOrder(sources, file, 'docker.io/library/busybox'), [
     { from: 'imagePullSecret "hub"', basic: b64('secret:pw') },
     { from: JSON.stringify(file), basic: b64('file:pw') },
   ])
-  t.equal(basicFor({ 'docker.io': { auth: '' } }, 'docker.io'), null, 'an empty auth and no username: no credentials')
+  t.same(credentialsInOrder([{ from: 'x', auths: { 'docker.io': { auth: '' } } }], null, 'docker.io/library/busybox'), [], 'an empty auth and no username: no credentials')
 })
