@@ -85,9 +85,10 @@ function checkDownwardAPIFile(report: Reporter, path: string, file: DownwardAPIV
  */
 function checkProjectionSources(report: Reporter, path: string, sources: readonly VolumeProjection[]): void {
   const paths = new Set<string>();
-  const claim = (file: string | undefined): void => {
+  // the value the API server shows is the source's name for a configMap or secret, the path for a downwardAPI file
+  const claim = (file: string | undefined, shown: string | undefined): void => {
     if (file === undefined || file === '') return;
-    if (paths.has(file)) report.error(path, `conflicting duplicate paths ${got(file)}`);
+    if (paths.has(file)) report.error(path, `conflicting duplicate paths ${got(shown ?? '')}`);
     paths.add(file);
   };
   sources.forEach((source, i) => {
@@ -103,12 +104,12 @@ function checkProjectionSources(report: Reporter, path: string, sources: readonl
       required(report, `${at}.${kind}.name`, projection.name);
       projection.items?.forEach((item, j) => {
         checkKeyToPath(report, `${at}.${kind}.items[${j}]`, item);
-        claim(item.path);
+        claim(item.path, projection.name);
       });
     }
     source.downwardAPI?.items?.forEach((file, j) => {
       checkDownwardAPIFile(report, `${at}.downwardAPI.items[${j}]`, file);
-      claim(file.path);
+      claim(file.path, file.path);
     });
   });
 }

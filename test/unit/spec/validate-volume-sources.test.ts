@@ -56,6 +56,8 @@ const cases: RuleCase[] = [
   ['projected duplicate paths', volume({ projected: { sources: [{ configMap: { name: 'cm', items: [{ key: 'a', path: 'x' }] } }, { downwardAPI: { items: [{ path: 'x', ...name }] } }] } }),
     'spec.volumes[0].projected: conflicting duplicate paths (got "x")',
     volume({ projected: { sources: [{ configMap: { name: 'cm', items: [{ key: 'a', path: 'x' }] } }, { downwardAPI: { items: [{ path: 'y', ...name }] } }] } })],
+  ['projected duplicate paths, named by the source', volume({ projected: { sources: [{ configMap: { name: 'cm', items: [{ key: 'a', path: 'x' }] } }, { secret: { name: 'sec', items: [{ key: 'b', path: 'x' }] } }] } }),
+    'spec.volumes[0].projected: conflicting duplicate paths (got "sec")', () => {}],
   ['projected item path', volume({ projected: { sources: [{ configMap: { name: 'cm', items: [{ key: 'a', path: '../a' }] } }] } }),
     "spec.volumes[0].projected.sources[0].configMap.items[0].path: must not contain '..' (got \"../a\")", () => {}],
   ['projected defaultMode', volume({ projected: { defaultMode: 0o1777, sources: [] } }),
