@@ -32,9 +32,10 @@ import { formatSummary } from './summary'
 import { randomPodUid } from './random-pod-uid'
 import { checkRunOptions } from './check-run-options'
 import { readManifests } from './read-manifests'
+import { withKubeletAnnotations } from '../supervisor/kubelet-annotations'
 import { removePodStateDir } from '../supervisor/pod-state-dir'
 import { describeError } from '../supervisor/describe-error'
-import { timeOfDay } from '../utc-time'
+import { timeOfDay, wallClockNs } from '../utc-time'
 import { MIN_GRACE_MS } from '../supervisor/kill-container'
 import { hostname as hostHostname } from 'node:os'
 
@@ -64,7 +65,9 @@ export async function runCommand(files: readonly string[], opts: RunOptions): Pr
   if (process.geteuid?.() !== 0) throw new Error('podshim run needs root (it makes namespaces, cgroups and mounts): run it with sudo')
   // usage errors first, as commander's: nothing is read or made for options that cannot serve
   checkRunOptions(opts)
-  const { pod, objects, warnings } = loadPodFrom(readManifests(files), { newUid: randomPodUid })
+  const loaded = loadPodFrom(readManifests(files), { newUid: randomPodUid })
+  const { objects, warnings } = loaded
+  const pod = withKubeletAnnotations(loaded.pod, wallClockNs())
   const isJson = opts.output === 'json'
   for (const w of warnings) process.stderr.write(`podshim: warning: ${formatProblem(w)}\n`)
   const rejection = admissionFailure(pod, opts.allowedUnsafeSysctls)

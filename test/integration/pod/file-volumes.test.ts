@@ -96,7 +96,8 @@ t.test('downwardAPI: the pod\'s metadata and resources in AtomicWriter\'s layout
   const got = keyValues(containerLines(r.stdout, 'app'))
   t.equal(got.get('name'), 'downward-files')
   t.equal(got.get('labels'), 'app="shop"\\ntier="web"', 'sorted key="value" lines, no newline after the last')
-  t.equal(got.get('annotations'), 'example.com/note="say \\"hi\\"\\tthen go"', 'Go %q quoting')
+  t.match(got.get('annotations'), /^example\.com\/note="say \\"hi\\"\\tthen go"\\nkubernetes\.io\/config\.seen="\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z"\\nkubernetes\.io\/config\.source="api"$/,
+    'Go %q quoting; and the annotations kubelet adds to its copy of the pod')
   t.equal(got.get('tier'), 'web')
   t.equal(got.get('cpu'), '1500')
   t.equal(got.get('one'), 'downward-files', 'a subPath of the volume is its file')
