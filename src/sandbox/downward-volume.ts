@@ -12,14 +12,25 @@ import { subscriptedValue } from '../spec/validate-field-selectors'
 import { ContainerConfigError } from './container-config-error'
 import { type NodeAllocatable, resourceFieldValue } from './downward-resources'
 
-/** A metadata field of the pod, as a downwardAPI volume file holds it. */
-export function volumeFieldValue(pod: DefaultedPod, fieldPath: string): string {
-  const subscripted = subscriptedValue(pod.metadata, fieldPath)
-  if (subscripted !== null) return subscripted
+/**
+ * What env and volume files alike take from the pod's metadata: its name,
+ * namespace, uid, or one label or annotation ("" where the pod has none);
+ * null for any other field path.
+ */
+export function metadataValue(pod: DefaultedPod, fieldPath: string): string | null {
   switch (fieldPath) {
     case 'metadata.name': return pod.metadata.name
     case 'metadata.namespace': return pod.metadata.namespace
     case 'metadata.uid': return pod.metadata.uid
+    default: return subscriptedValue(pod.metadata, fieldPath)
+  }
+}
+
+/** A metadata field of the pod, as a downwardAPI volume file holds it. */
+export function volumeFieldValue(pod: DefaultedPod, fieldPath: string): string {
+  const value = metadataValue(pod, fieldPath)
+  if (value !== null) return value
+  switch (fieldPath) {
     case 'metadata.labels': return formatMap(pod.metadata.labels)
     case 'metadata.annotations': return formatMap(pod.metadata.annotations)
     // validation let no other through

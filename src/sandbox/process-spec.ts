@@ -15,7 +15,7 @@ import { containerResources, initContainerResources, resourcesOf } from '../supe
 import { allCapabilities, containerCapabilities } from './capability-sets'
 import { ContainerConfigError } from './container-config-error'
 import { envFromVariables, keyRefValue } from './config-env'
-import { subscriptedValue } from '../spec/validate-field-selectors'
+import { metadataValue } from './downward-volume'
 import { type NodeAllocatable, resourceFieldValue } from './downward-resources'
 
 export { ContainerConfigError }
@@ -63,12 +63,9 @@ export const POD_LOOPBACK_IP = '127.0.0.1'
 
 /** The value of a downward-API fieldRef (only what exists without a cluster). */
 export function fieldRefValue(pod: DefaultedPod, fieldPath: string, node: NodeInfo): string {
-  const subscripted = subscriptedValue(pod.metadata, fieldPath)
-  if (subscripted !== null) return subscripted
+  const value = metadataValue(pod, fieldPath)
+  if (value !== null) return value
   switch (fieldPath) {
-    case 'metadata.name': return pod.metadata.name
-    case 'metadata.namespace': return pod.metadata.namespace
-    case 'metadata.uid': return pod.metadata.uid
     case 'spec.nodeName': return node.name
     case 'spec.serviceAccountName': return pod.spec.serviceAccountName
     case 'status.hostIP': case 'status.hostIPs': return node.hostIP
