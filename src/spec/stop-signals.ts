@@ -4,6 +4,9 @@
 // (SIGRTMIN+n and SIGRTMAX-n included), on windows SIGKILL and SIGTERM.
 // The container's stop signal then wins over its image's STOPSIGNAL, which
 // wins over SIGTERM (supervisor/signals.ts turns the name into a number).
+// The rules and the list are the KEP's; the text for a pod without
+// spec.os.name is podshim's own wording of that rule (the API server's
+// source was not at hand to check its message against).
 
 import type { Reporter } from './check-schema';
 import { oneOf } from './validate-rules';
